@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LaunchReadyConfig(AppConfig):
+    name = "launchready"
+    verbose_name = "Launch Ready"

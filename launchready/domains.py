@@ -1,0 +1,82 @@
+"""Domain names as founders paste them, normalised to what we probe.
+
+``normalize_domain("https://Shop.Example.COM:443/products?x=1")`` gives
+``"shop.example.com"``. IDNs become punycode (IDNA 2008 with UTS 46 mapping).
+Anything that is not a public host name is rejected with a sentence that says why.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+import idna
+from django.core.exceptions import ValidationError
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+
+
+def normalize_domain(raw: str) -> str:
+    """Return the normalised domain or raise ``ValidationError`` with a clear message."""
+    text = (raw or "").strip()
+    if not text:
+        raise ValidationError("Enter your store's domain, for example shop.example.com.")
+    text = _SCHEME.sub("", text)
+    # Drop user info, path, query and fragment.
+    text = re.split(r"[/?#]", text, maxsplit=1)[0]
+    if "@" in text:
+        text = text.rsplit("@", 1)[1]
+    if text.startswith("["):
+        raise ValidationError("That is an IP address. Enter the domain name your customers type.")
+    # Strip a port.
+    if re.search(r":\d*$", text):
+        text = text.rsplit(":", 1)[0]
+    text = text.rstrip(".").strip()
+    if not text:
+        raise ValidationError("Enter your store's domain, for example shop.example.com.")
+    if _is_ip(text):
+        raise ValidationError("That is an IP address. Enter the domain name your customers type.")
+    if any(ch.isspace() for ch in text):
+        raise ValidationError("A domain cannot contain spaces.")
+    try:
+        ascii_name = idna.encode(text, uts46=True).decode("ascii").lower()
+    except idna.IDNAError as exc:
+        raise ValidationError(f"“{raw.strip()}” is not a valid domain name ({exc}).") from None
+    except UnicodeError:
+        raise ValidationError(f"“{raw.strip()}” is not a valid domain name.") from None
+    labels = ascii_name.split(".")
+    if len(labels) < 2:
+        raise ValidationError(
+            "Enter the full domain including its ending, for example example.com rather than example."
+        )
+    if len(ascii_name) > 253:
+        raise ValidationError("That domain is longer than the 253 characters DNS allows.")
+    for label in labels:
+        if not label:
+            raise ValidationError("The domain has an empty part (two dots in a row).")
+        if len(label) > 63:
+            raise ValidationError(f"The part “{label[:20]}…” is longer than the 63 characters DNS allows.")
+        if not _LABEL.match(label):
+            raise ValidationError(
+                f"The part “{label}” is not valid: use letters, digits and hyphens, "
+                "and do not start or end with a hyphen."
+            )
+    if labels[-1].isdigit():
+        raise ValidationError("The domain ending cannot be all digits.")
+    return ascii_name
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        pass
+    # Short or odd IPv4 forms such as 127.1 or 0x7f.0.0.1 are also addresses.
+    parts = text.split(".")
+    return all(re.fullmatch(r"(0x[0-9a-f]+|\d+)", p, re.IGNORECASE) for p in parts if p) and len(parts) <= 4
+
+
+def hostname_under(host: str, domain: str) -> bool:
+    return host == domain or host.endswith("." + domain)

@@ -1,0 +1,224 @@
+"""Tenancy (workspaces, members, invitations) and the sites they watch.
+
+Tenant data is never queried directly from views, tasks or the API: go through
+``launchready.selectors``, which scopes every queryset to the workspaces a user
+belongs to, so a stranger gets 404 and a viewer 403 on writes.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+import zoneinfo
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from .domains import normalize_domain
+
+TIMEZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+    VIEWER = "viewer", "Viewer"
+
+
+# Who may do what. Writes to sites, monitors and findings need at least "member";
+# managing people needs "admin"; ownership changes need "owner".
+ROLE_RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2, Role.OWNER: 3}
+
+
+class Workspace(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=100)
+    timezone = models.CharField(max_length=64, default="UTC", choices=TIMEZONE_CHOICES)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "user"], name="unique_membership")]
+        ordering = ["workspace__name"]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.workspace} ({self.role})"
+
+    def can(self, needed: str) -> bool:
+        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(needed)]
+
+
+def _invitation_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _invitation_expiry():
+    return timezone.now() + timedelta(days=7)
+
+
+class Invitation(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        REVOKED = "revoked", "Revoked"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    token = models.CharField(max_length=64, unique=True, default=_invitation_token, editable=False)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(default=_invitation_expiry)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.email} to {self.workspace}"
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.PENDING and not self.is_expired
+
+
+class Site(models.Model):
+    class Canonical(models.TextChoices):
+        APEX = "apex", "Apex (example.com)"
+        WWW = "www", "www (www.example.com)"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="sites")
+    domain = models.CharField(max_length=253)
+    name = models.CharField(max_length=100, blank=True)
+    canonical = models.CharField(max_length=4, choices=Canonical.choices, default=Canonical.WWW)
+    sending_service = models.CharField(max_length=40, blank=True)
+    from_address = models.EmailField(blank=True)
+    dkim_selectors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "domain"], name="unique_site_per_workspace")]
+
+    def __str__(self) -> str:
+        return self.domain
+
+    def clean(self) -> None:
+        if self.domain:
+            self.domain = normalize_domain(self.domain)
+
+    @property
+    def canonical_host(self) -> str:
+        return f"www.{self.domain}" if self.canonical == self.Canonical.WWW else self.domain
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.domain
+
+
+class Subdomain(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="subdomains")
+    name = models.CharField(max_length=63, help_text="The label before your domain, e.g. “admin”.")
+    purpose = models.CharField(max_length=200, blank=True)
+    owner = models.CharField(max_length=100, blank=True, help_text="Who is responsible for it.")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["site", "name"], name="unique_subdomain_per_site")]
+
+    def __str__(self) -> str:
+        return f"{self.name}.{self.site.domain}"
+
+    def clean(self) -> None:
+        label = (self.name or "").strip().lower().rstrip(".")
+        if self.site_id and label.endswith("." + self.site.domain):
+            label = label[: -len(self.site.domain) - 1]
+        self.name = label
+        try:
+            normalize_domain(f"{label}.example.com")
+        except ValidationError as exc:
+            raise ValidationError({"name": exc.messages}) from None
+
+
+class CriticalRoute(models.Model):
+    class Kind(models.TextChoices):
+        PAGE = "page", "Page"
+        API = "api", "API call"
+
+    PAGE_BUDGET_MS = 800
+    API_BUDGET_MS = 500
+    # Standard route names and whether each is a page or an API call (DESIGN.md).
+    STANDARD = {
+        "home": ("/", "page"),
+        "listing": ("/collections/all", "page"),
+        "product": ("/products/example", "page"),
+        "cart": ("/cart", "page"),
+        "login": ("/account/login", "page"),
+        "checkout": ("/checkout", "page"),
+        "order": ("/api/orders", "api"),
+    }
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="routes")
+    name = models.SlugField(max_length=40)
+    path = models.CharField(max_length=500)
+    kind = models.CharField(max_length=4, choices=Kind.choices, default=Kind.PAGE)
+    budget_ms = models.PositiveIntegerField(default=PAGE_BUDGET_MS)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["site", "name"], name="unique_route_per_site")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.path}"
+
+    def clean(self) -> None:
+        if not (self.path or "").startswith("/"):
+            raise ValidationError({"path": "A route path starts with “/”, for example /cart."})
+
+    @classmethod
+    def kind_for(cls, name: str, path: str) -> str:
+        if path.startswith("/api/"):
+            return cls.Kind.API
+        return cls.STANDARD.get(name, (None, cls.Kind.PAGE))[1]
+
+    @classmethod
+    def default_budget(cls, kind: str) -> int:
+        return cls.API_BUDGET_MS if kind == cls.Kind.API else cls.PAGE_BUDGET_MS
+
+
+class CampaignURL(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="campaign_urls")
+    url = models.URLField(max_length=1000)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["site", "url"], name="unique_campaign_url_per_site")]
+
+    def __str__(self) -> str:
+        return self.url

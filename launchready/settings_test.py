@@ -1,0 +1,20 @@
+"""Test settings: the production settings with test-only defaults.
+
+``DATABASE_URL`` and ``CELERY_BROKER_URL`` still come from the environment, so CI
+runs the same suite on PostgreSQL and Redis.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-only-key-not-secret-" + "x" * 40)
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("LAUNCHREADY_VAR_DIR", os.path.join(tempfile.gettempdir(), "launchready-test-var"))
+
+from .settings import *  # noqa: E402,F403
+
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
