@@ -222,3 +222,14 @@ class CampaignURL(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+
+class WorkerHeartbeat(models.Model):
+    """When each background process last proved it is alive (shown on the status page)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    last_seen_at = models.DateTimeField()
+    hostname = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} last seen {self.last_seen_at:%Y-%m-%d %H:%M:%S}"
