@@ -48,10 +48,14 @@ class Workspace(models.Model):
 
 
 class Membership(models.Model):
+    # Public id for member URLs (integer keys never appear in URLs).
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the user last switched to this workspace: "/" opens the most recent one.
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "user"], name="unique_membership")]
@@ -105,6 +109,24 @@ class Invitation(models.Model):
         return self.status == self.Status.PENDING and not self.is_expired
 
 
+# Services a store sends its email through (Site.sending_service). The value is
+# what the deliverability checks key on; "other" means "we know, but not listed".
+SENDING_SERVICES = [
+    ("shopify", "Shopify Email"),
+    ("google", "Google Workspace"),
+    ("microsoft", "Microsoft 365"),
+    ("sendgrid", "SendGrid"),
+    ("mailgun", "Mailgun"),
+    ("ses", "Amazon SES"),
+    ("postmark", "Postmark"),
+    ("mailchimp", "Mailchimp / Mandrill"),
+    ("klaviyo", "Klaviyo"),
+    ("brevo", "Brevo (Sendinblue)"),
+    ("zoho", "Zoho Mail"),
+    ("other", "Other"),
+]
+
+
 class Site(models.Model):
     class Canonical(models.TextChoices):
         APEX = "apex", "Apex (example.com)"
@@ -115,7 +137,7 @@ class Site(models.Model):
     domain = models.CharField(max_length=253)
     name = models.CharField(max_length=100, blank=True)
     canonical = models.CharField(max_length=4, choices=Canonical.choices, default=Canonical.WWW)
-    sending_service = models.CharField(max_length=40, blank=True)
+    sending_service = models.CharField(max_length=40, blank=True, choices=SENDING_SERVICES)
     from_address = models.EmailField(blank=True)
     dkim_selectors = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -142,6 +164,7 @@ class Site(models.Model):
 
 
 class Subdomain(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="subdomains")
     name = models.CharField(max_length=63, help_text="The label before your domain, e.g. “admin”.")
     purpose = models.CharField(max_length=200, blank=True)
@@ -166,6 +189,7 @@ class Subdomain(models.Model):
 
 
 class CriticalRoute(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     class Kind(models.TextChoices):
         PAGE = "page", "Page"
         API = "api", "API call"
@@ -212,6 +236,7 @@ class CriticalRoute(models.Model):
 
 
 class CampaignURL(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="campaign_urls")
     url = models.URLField(max_length=1000)
     note = models.CharField(max_length=200, blank=True)

@@ -10,7 +10,12 @@ import tempfile
 os.environ.setdefault("SECRET_KEY", "test-only-key-not-secret-" + "x" * 40)
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
-os.environ.setdefault("LAUNCHREADY_VAR_DIR", os.path.join(tempfile.gettempdir(), "launchready-test-var"))
+os.environ.setdefault(
+    "LAUNCHREADY_VAR_DIR",
+    os.path.join(
+        tempfile.gettempdir(), "launchready-test-var-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
+    ),
+)
 
 from .settings import *  # noqa: E402,F403
 
