@@ -1,1 +1,198 @@
-"""Models of this app."""
+"""Audit runs and their findings.
+
+Queryable things (severity, status, check id, verdict) are columns; the detail
+(facts, evidence) is JSON. Runs and findings are reached through the site, which is
+reached through ``launchready.selectors``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from launchready.models import Site
+
+
+class Severity(models.TextChoices):
+    BLOCKER = "blocker", "Blocker"
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+    INFO = "info", "Info"
+
+
+SEVERITY_ORDER = {
+    Severity.BLOCKER: 0,
+    Severity.HIGH: 1,
+    Severity.MEDIUM: 2,
+    Severity.LOW: 3,
+    Severity.INFO: 4,
+}
+
+
+class Stage(models.TextChoices):
+    AUDIT = "audit", "Quick audit"
+    DNS = "dns", "Domain and DNS"
+    EDGE = "edge", "Edge and TLS"
+    DEPLOY = "deploy", "Deployment hygiene"
+    PERFORMANCE = "performance", "Backend performance"
+    EMAIL = "email", "Email deliverability"
+    MONITORING = "monitoring", "Monitoring and handover"
+
+
+class Verdict(models.TextChoices):
+    NOT_READY = "not_ready", "Not ready"
+    READY_WITH_RISKS = "ready_with_risks", "Ready with risks"
+    READY = "ready", "Ready"
+
+
+class AuditRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", "Run by a member"
+        SCHEDULED = "scheduled", "Daily audit"
+        API = "api", "API"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="audit_runs")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True)
+    # {"blocker": 1, "high": 3, ...} and {"dns": {"checked": 12, "failed": 2, "inconclusive": 0}, ...}
+    severity_counts = models.JSONField(default=dict, blank=True)
+    stage_counts = models.JSONField(default=dict, blank=True)
+    # Live progress while running: {"dns": "done", "edge": "running", ...}
+    progress = models.JSONField(default=dict, blank=True)
+    new_count = models.PositiveIntegerField(default=0)
+    resolved_count = models.PositiveIntegerField(default=0)
+    facts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["site", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Audit of {self.site} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class Finding(models.Model):
+    class Status(models.TextChoices):
+        FAIL = "fail", "Failing"
+        INCONCLUSIVE = "inconclusive", "Could not be checked"
+
+    class Change(models.TextChoices):
+        NEW = "new", "New"
+        PERSISTING = "persisting", "Persisting"
+
+    run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="findings")
+    check_id = models.CharField(max_length=80, db_index=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices, db_index=True)
+    stage = models.CharField(max_length=12, choices=Stage.choices)
+    subject = models.CharField(max_length=500)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.FAIL)
+    title = models.CharField(max_length=300)
+    impact = models.TextField(blank=True)
+    evidence = models.JSONField(default=str, blank=True)
+    fix = models.TextField(blank=True)
+    change = models.CharField(max_length=10, choices=Change.choices, default=Change.NEW)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "check_id", "subject"], name="unique_finding_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.check_id} on {self.subject}"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.check_id, self.subject)
+
+
+class AcceptedRisk(models.Model):
+    """A member decided to live with a finding for now; it stays accepted across runs."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="accepted_risks")
+    check_id = models.CharField(max_length=80)
+    subject = models.CharField(max_length=500)
+    reason = models.TextField()
+    expires_at = models.DateTimeField()
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["site", "check_id", "subject"], name="unique_accepted_risk")
+        ]
+
+    def __str__(self) -> str:
+        return f"Accepted {self.check_id} on {self.subject}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at > timezone.now()
+
+
+class SiteAuditSettings(models.Model):
+    """Per-site audit preferences: the daily audit and ownership verification."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="audit_settings")
+    daily_enabled = models.BooleanField(default=True)
+    next_daily_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    verification_token = models.CharField(max_length=64, default=secrets.token_hex, editable=False)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_method = models.CharField(max_length=10, blank=True)  # "dns" or "file"
+    verification_checked_at = models.DateTimeField(null=True, blank=True)
+    verification_error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"Audit settings for {self.site}"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+
+class ShareLink(models.Model):
+    """A read-only, expiring link to a site's latest report that a consultant can send."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="share_links")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Share link for {self.site}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
