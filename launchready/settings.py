@@ -190,6 +190,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     "worker-heartbeat": {"task": "launchready.tasks.worker_heartbeat", "schedule": 60.0},
+    "monitoring-dispatch": {"task": "monitoring.tasks.dispatch_due_monitors", "schedule": 10.0},
+    "monitoring-outbox": {"task": "monitoring.tasks.deliver_due_notifications", "schedule": 30.0},
+    "monitoring-escalate": {"task": "monitoring.tasks.escalate_unacknowledged", "schedule": 60.0},
+    "monitoring-rollup": {"task": "monitoring.tasks.rollup_and_prune", "schedule": 3600.0},
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -204,6 +208,23 @@ LAUNCHREADY_USER_AGENT = env(
     "LAUNCHREADY_USER_AGENT",
     default=f"LaunchReadyBot/1.0 (+{SITE_URL}/about/scanner)",
 )
+
+# Monitoring (monitoring/). Channel credentials are encrypted at rest with their own
+# Fernet key list (first encrypts, any decrypts), never derived from SECRET_KEY.
+LAUNCHREADY_ENCRYPTION_KEYS = env.list("LAUNCHREADY_ENCRYPTION_KEYS", default=[])
+if not LAUNCHREADY_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "LAUNCHREADY_ENCRYPTION_KEYS is not set. Production (DEBUG=false) needs at least one "
+            "Fernet key (python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')."
+        )
+    LAUNCHREADY_ENCRYPTION_KEYS = ["ZGV2LW9ubHktaW5zZWN1cmUtZW5jcnlwdGlvbi1rZXk="]  # dev only
+LAUNCHREADY_TWILIO_BASE_URL = env("LAUNCHREADY_TWILIO_BASE_URL", default="https://api.twilio.com").rstrip("/")
+MONITORING_RESULT_RETENTION_DAYS = env.int("MONITORING_RESULT_RETENTION_DAYS", default=7)
+MONITORING_HOURLY_RETENTION_DAYS = env.int("MONITORING_HOURLY_RETENTION_DAYS", default=90)
+MONITORING_BATCH_SIZE = env.int("MONITORING_BATCH_SIZE", default=200)
+MONITORING_ESCALATE_AFTER_MINUTES = env.int("MONITORING_ESCALATE_AFTER_MINUTES", default=15)
+MONITORING_ACK_LINK_MAX_AGE_HOURS = env.int("MONITORING_ACK_LINK_MAX_AGE_HOURS", default=72)
 
 # Our own observability: Sentry only when SENTRY_DSN is set, logs to stdout.
 SENTRY_DSN = env("SENTRY_DSN", default="")

@@ -10,6 +10,7 @@ import tempfile
 os.environ.setdefault("SECRET_KEY", "test-only-key-not-secret-" + "x" * 40)
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("LAUNCHREADY_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTAxMjM0NTY=")
 os.environ.setdefault(
     "LAUNCHREADY_VAR_DIR",
     os.path.join(
