@@ -1,0 +1,347 @@
+"""Scenario files: what the sandbox internet serves (zones, hosts, routes, registrations).
+
+The schema is documented in ``sandbox/README.md``. Parsing is strict about unknown keys
+so that a typo in a scenario fails loudly instead of silently serving the wrong thing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import NormalDist
+from typing import Any
+
+import yaml
+
+from .pki import CertSpec
+
+SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
+RDAP_ADDRESS = "127.77.0.2"
+WEBHOOK_ADDRESS = "127.77.0.3"
+RDAP_HOST = "rdap.sandbox.test"
+WEBHOOK_HOST = "hooks.sandbox.test"
+SANDBOX_NETWORK = ipaddress.ip_network("127.77.0.0/16")
+NS_BEHAVIOURS = ("ok", "lame", "refused", "timeout")
+NAME_BEHAVIOURS = ("servfail", "timeout", "refused")
+GOLDEN = (math.sqrt(5) - 1) / 2
+
+
+class ScenarioError(ValueError):
+    """A scenario file does not follow the schema."""
+
+
+def _check_keys(data: dict, allowed: set[str], where: str) -> None:
+    unknown = set(data) - allowed
+    if unknown:
+        raise ScenarioError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _headers(data: Any, where: str) -> list[tuple[str, str]]:
+    """Headers as an ordered list of pairs; a list value repeats the header."""
+    if data is None:
+        return []
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{where}: headers must be a mapping")
+    pairs = []
+    for key, value in data.items():
+        for item in _as_list(value):
+            pairs.append((str(key), str(item)))
+    return pairs
+
+
+@dataclass
+class Latency:
+    """Server-side delay before answering: fixed, uniform, or log-normal from p50/p95.
+
+    Samples use a golden-ratio low-discrepancy sequence for the quantile, so even a
+    short run of 20 requests spreads evenly over the distribution and p95 tests are
+    stable instead of flaky.
+    """
+
+    fixed_ms: float = 0.0
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    min_ms: float | None = None
+    max_ms: float | None = None
+    _n: int = 0
+
+    @classmethod
+    def parse(cls, value: Any, where: str) -> Latency | None:
+        if value is None:
+            return None
+        if isinstance(value, int | float):
+            return cls(fixed_ms=float(value))
+        if isinstance(value, dict):
+            _check_keys(value, {"ms", "p50", "p95", "min", "max"}, where)
+            if "p50" in value:
+                p50 = float(value["p50"])
+                return cls(p50_ms=p50, p95_ms=float(value.get("p95", p50)))
+            if "min" in value:
+                return cls(min_ms=float(value["min"]), max_ms=float(value.get("max", value["min"])))
+            return cls(fixed_ms=float(value.get("ms", 0)))
+        raise ScenarioError(f"{where}: latency must be a number of ms or a mapping")
+
+    def sample_ms(self) -> float:
+        self._n += 1
+        u = (0.5 + self._n * GOLDEN) % 1.0
+        u = min(max(u, 0.001), 0.999)
+        if self.p50_ms is not None:
+            p95 = max(self.p95_ms or self.p50_ms, self.p50_ms)
+            sigma = math.log(p95 / self.p50_ms) / 1.6448536 if self.p50_ms > 0 else 0.0
+            return self.p50_ms * math.exp(sigma * NormalDist().inv_cdf(u))
+        if self.min_ms is not None:
+            return self.min_ms + u * ((self.max_ms or self.min_ms) - self.min_ms)
+        return self.fixed_ms
+
+
+ROUTE_KEYS = {
+    "path",
+    "methods",
+    "scheme",
+    "status",
+    "headers",
+    "cookies",
+    "body",
+    "html",
+    "content_type",
+    "redirect",
+    "keep_path",
+    "latency",
+    "endless",
+    "trickle_ms",
+    "compress",
+}
+
+
+@dataclass
+class Route:
+    path: str
+    methods: list[str] = field(default_factory=list)  # empty: any method
+    scheme: str = ""  # "", "http" or "https"
+    status: int = 200
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    cookies: list[str] = field(default_factory=list)
+    body: str | None = None
+    html: dict | None = None
+    content_type: str = ""
+    redirect: str | None = None
+    keep_path: bool = False
+    latency: Latency | None = None
+    endless: bool = False
+    trickle_ms: int = 0
+    compress: bool = False
+
+    @classmethod
+    def parse(cls, data: dict, where: str) -> Route:
+        if not isinstance(data, dict) or "path" not in data:
+            raise ScenarioError(f"{where}: a route is a mapping with at least 'path'")
+        _check_keys(data, ROUTE_KEYS, where)
+        where = f"{where} {data['path']}"
+        status = int(data.get("status", 301 if data.get("redirect") else 200))
+        if data.get("html") is not None and not isinstance(data["html"], dict):
+            raise ScenarioError(f"{where}: html must be a mapping")
+        return cls(
+            path=str(data["path"]),
+            methods=[m.upper() for m in _as_list(data.get("methods"))],
+            scheme=str(data.get("scheme", "")),
+            status=status,
+            headers=_headers(data.get("headers"), where),
+            cookies=[str(c) for c in _as_list(data.get("cookies"))],
+            body=None if data.get("body") is None else str(data["body"]),
+            html=data.get("html"),
+            content_type=str(data.get("content_type", "")),
+            redirect=data.get("redirect"),
+            keep_path=bool(data.get("keep_path", False)),
+            latency=Latency.parse(data.get("latency"), where),
+            endless=bool(data.get("endless", False)),
+            trickle_ms=int(data.get("trickle_ms", 0)),
+            compress=bool(data.get("compress", False)),
+        )
+
+
+HOST_KEYS = {
+    "name",
+    "address",
+    "http",
+    "https",
+    "cert",
+    "tls",
+    "headers",
+    "cookies",
+    "routes",
+    "latency",
+    "redirect_to",
+    "https_redirect",
+    "dns",
+    "kind",
+    "smtp",
+    "compress",
+}
+
+
+@dataclass
+class Host:
+    name: str
+    address: str = ""  # assigned at load time when empty
+    http: bool = True
+    https: bool = True
+    cert: CertSpec = field(default_factory=CertSpec)
+    tls_min: str = "1.2"
+    tls_max: str = "1.3"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    cookies: list[str] = field(default_factory=list)
+    routes: list[Route] = field(default_factory=list)
+    latency: Latency | None = None
+    redirect_to: str | None = None  # whole-host redirect target (scheme://host), path kept
+    redirect_status: int = 301
+    https_redirect: int = 0  # 0: none, else the status used to send http:// to https://
+    dns: bool = True  # publish an A record for the host automatically
+    kind: str = "site"  # site | rdap | webhook
+    smtp: bool = False  # also listen for SMTP on this address
+    compress: bool = False
+
+    @classmethod
+    def parse(cls, data: dict, where: str) -> Host:
+        if not isinstance(data, dict) or "name" not in data:
+            raise ScenarioError(f"{where}: a host is a mapping with at least 'name'")
+        _check_keys(data, HOST_KEYS, where)
+        name = _norm(data["name"])
+        where = f"{where} {name}"
+        cert = data.get("cert", "valid")
+        if isinstance(cert, str):
+            cert_spec = CertSpec(profile=cert)
+        elif isinstance(cert, dict):
+            _check_keys(cert, {"profile", "days", "names", "key"}, f"{where} cert")
+            cert_spec = CertSpec(
+                profile=cert.get("profile", "valid"),
+                days=int(cert.get("days", 5)),
+                names=[_norm(n) for n in _as_list(cert.get("names"))],
+                key=cert.get("key", ""),
+            )
+        else:
+            raise ScenarioError(f"{where}: cert must be a profile name or a mapping")
+        tls = data.get("tls") or {}
+        _check_keys(tls, {"min", "max"}, f"{where} tls")
+        redirect = data.get("redirect_to")
+        redirect_status = 301
+        if isinstance(redirect, dict):
+            _check_keys(redirect, {"url", "status"}, f"{where} redirect_to")
+            redirect_status = int(redirect.get("status", 301))
+            redirect = redirect["url"]
+        https_redirect = data.get("https_redirect", False)
+        if https_redirect is True:
+            https_redirect = 301
+        kind = data.get("kind", "site")
+        if kind not in ("site", "rdap", "webhook"):
+            raise ScenarioError(f"{where}: kind must be site, rdap or webhook")
+        return cls(
+            name=name,
+            address=str(data.get("address", "")),
+            http=bool(data.get("http", True)),
+            https=bool(data.get("https", True)),
+            cert=cert_spec,
+            tls_min=str(tls.get("min", "1.2")),
+            tls_max=str(tls.get("max", "1.3")),
+            headers=_headers(data.get("headers"), where),
+            cookies=[str(c) for c in _as_list(data.get("cookies"))],
+            routes=[Route.parse(r, where) for r in _as_list(data.get("routes"))],
+            latency=Latency.parse(data.get("latency"), where),
+            redirect_to=redirect,
+            redirect_status=redirect_status,
+            https_redirect=int(https_redirect or 0),
+            dns=bool(data.get("dns", True)),
+            kind=kind,
+            smtp=bool(data.get("smtp", False)),
+            compress=bool(data.get("compress", False)),
+        )
+
+
+@dataclass
+class Record:
+    name: str  # absolute, no trailing dot
+    rtype: str
+    values: list[Any]  # rdata text (TXT: a string or a list of strings per record)
+    ttl: int | None = None
+    alternate: bool = False  # answer one value per query, rotating (DNS rebinding)
+
+
+@dataclass
+class NameServer:
+    name: str
+    address: str = ""
+    behaviour: str = "ok"  # ok | lame (no AA) | refused | timeout
+    serial: int | None = None  # SOA serial this server reports
+    records: list[Record] = field(default_factory=list)  # records that differ on this server
+
+
+@dataclass
+class Zone:
+    name: str
+    ttl: int = 300
+    serial: int = 2026010101
+    nameservers: list[NameServer] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
+    behaviours: dict[str, str] = field(default_factory=dict)  # name -> servfail | timeout | refused
+    implicit: bool = False  # created for host or nameserver names outside declared zones
+
+
+@dataclass
+class Registration:
+    """RDAP data for a registered domain."""
+
+    domain: str
+    registered: str = ""  # ISO date-time or "-900d" style relative days
+    expires: str = "+365d"
+    updated: str = ""
+    status: list[str] = field(default_factory=lambda: ["active"])
+    registrar: str = "Sandbox Registrar"
+    registrar_iana_id: str = "9999"
+    nameservers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Scenario:
+    name: str = "scenario"
+    description: str = ""
+    zones: dict[str, Zone] = field(default_factory=dict)
+    hosts: list[Host] = field(default_factory=list)
+    registrations: dict[str, Registration] = field(default_factory=dict)
+    webhook_status: int = 200
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Scenario:
+        from .scenario_parse import build_scenario
+
+        return build_scenario(data)
+
+    def host(self, name: str) -> Host:
+        name = _norm(name)
+        for host in self.hosts:
+            if host.name == name:
+                return host
+        raise KeyError(name)
+
+
+def _norm(name: str) -> str:
+    return str(name).strip().rstrip(".").lower()
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load ``sandbox/scenarios/<name>.yaml`` or a YAML file at a path."""
+    path = Path(name_or_path)
+    if not (path.suffix in (".yaml", ".yml") and path.exists()):
+        path = SCENARIO_DIR / f"{name_or_path}.yaml"
+    if not path.exists():
+        available = sorted(p.stem for p in SCENARIO_DIR.glob("*.yaml"))
+        raise ScenarioError(f"no scenario {name_or_path!r}; available: {available}")
+    data = yaml.safe_load(path.read_text()) or {}
+    data.setdefault("name", path.stem)
+    return Scenario.from_dict(data)
