@@ -157,7 +157,7 @@ def _zone_for(zones: dict[str, Zone], name: str) -> Zone:
 
 
 def _has_address_records(zone: Zone, name: str) -> bool:
-    return any(r.name == name and r.rtype in ("A", "AAAA", "CNAME") for r in zone.records)
+    return any(r.name == name and r.rtype in ("A", "CNAME") for r in zone.records)
 
 
 def build_scenario(data: dict[str, Any]) -> Scenario:
