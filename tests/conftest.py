@@ -1,5 +1,6 @@
 """Shared pytest set-up. Fixture modules are plugins so each area keeps its own file."""
 
 pytest_plugins: list[str] = [
+    "tests.fixtures_core",  # owner/admin/member/viewer/stranger, workspace, site, url_kwarg_* (core)
     "sandbox.pytest_plugin",  # sandbox internet: the `sandbox_scenario` fixture factory
 ]
