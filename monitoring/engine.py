@@ -1,0 +1,262 @@
+"""Applying check outcomes: results in bulk, the state machine, incidents and the outbox.
+
+One transaction per batch: raw results, monitor state, incidents and the
+notification rows (the outbox) commit together, so an alert exists if and only if
+its state change does. Sending happens afterwards (``outbox.deliver``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from . import state as sm
+from .checks.rules import evaluate_expiry
+from .checks.specs import Outcome
+from .models import AlertChannel, CheckResult, Incident, MaintenanceWindow, Monitor, Notification
+from .routing import wants
+
+logger = logging.getLogger(__name__)
+
+EXPIRY_KINDS = (Monitor.Kind.TLS_EXPIRY, Monitor.Kind.DOMAIN_EXPIRY)
+
+
+def policy_for(m: Monitor) -> sm.Policy:
+    # A heartbeat's grace period already is its confirmation.
+    confirm = 1 if m.kind == Monitor.Kind.HEARTBEAT else m.confirm_failures
+    return sm.Policy(confirm_failures=confirm, recover_successes=m.recover_successes)
+
+
+def snapshot_of(
+    m: Monitor, open_incident: Incident | None, last_closed: Incident | None = None
+) -> sm.Snapshot:
+    transitions = tuple(t for t in (parse_datetime(x) for x in m.transitions or ()) if t)
+    return sm.Snapshot(
+        state=m.state,
+        failures=m.consecutive_failures,
+        successes=m.consecutive_successes,
+        incident_open=open_incident is not None,
+        incident_flapping=bool(open_incident and open_incident.flapping),
+        transitions=transitions,
+        last_resolved_at=last_closed.ended_at if last_closed else None,
+    )
+
+
+@dataclass
+class Applied:
+    notification_ids: list[int] = field(default_factory=list)
+    opened: list[int] = field(default_factory=list)  # incident ids
+    resolved: list[int] = field(default_factory=list)
+
+
+def in_maintenance(windows: Iterable[MaintenanceWindow], m: Monitor, at: datetime) -> bool:
+    return any(w.workspace_id == m.workspace_id and w.covers(m, at) for w in windows)
+
+
+def apply_outcomes(outcomes: list[Outcome], now: datetime | None = None) -> Applied:
+    """Write ``outcomes`` (several per monitor allowed, in order) and act on state changes."""
+    now = now or timezone.now()
+    applied = Applied()
+    if not outcomes:
+        return applied
+    by_monitor: dict[int, list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        by_monitor[o.monitor_id].append(o)
+    with transaction.atomic():
+        monitors = {
+            m.pk: m
+            for m in Monitor.objects.select_for_update(of=("self",))
+            .select_related("workspace")
+            .filter(pk__in=by_monitor)
+        }
+        CheckResult.objects.bulk_create(
+            [
+                CheckResult(
+                    monitor_id=o.monitor_id,
+                    checked_at=o.checked_at,
+                    ok=o.ok,
+                    latency_ms=o.latency_ms,
+                    status_code=o.status_code,
+                    message=o.message[:300],
+                    snippet=o.snippet[:500],
+                )
+                for o in outcomes
+                if o.monitor_id in monitors
+            ]
+        )
+        open_incidents = {
+            i.monitor_id: i for i in Incident.objects.filter(monitor_id__in=monitors, ended_at__isnull=True)
+        }
+        # Recently closed incidents: a monitor back down within the flap window reopens its own.
+        recently_closed = {
+            i.monitor_id: i
+            for i in Incident.objects.filter(
+                monitor_id__in=monitors, ended_at__gte=now - sm.Policy().flap_window
+            ).order_by("ended_at")
+        }
+        workspace_ids = {m.workspace_id for m in monitors.values()}
+        windows = list(
+            MaintenanceWindow.objects.filter(
+                workspace_id__in=workspace_ids, starts_at__lte=now, ends_at__gt=now
+            )
+        )
+        to_notify: list[tuple[Incident, str]] = []
+        for pk, m in monitors.items():
+            results = by_monitor[pk]
+            if m.kind in EXPIRY_KINDS:
+                _apply_expiry(m, results[-1], open_incidents.get(pk), windows, to_notify, applied)
+            else:
+                _apply_state(
+                    m, results, open_incidents.get(pk), recently_closed.get(pk), windows, to_notify, applied
+                )
+            last = results[-1]
+            m.last_checked_at = last.checked_at
+            m.last_latency_ms = last.latency_ms
+            m.last_message = last.message[:300]
+            if last.values is not None and (last.ok or not m.expected_values):
+                m.last_values = list(last.values)
+        Monitor.objects.bulk_update(
+            monitors.values(),
+            [
+                "state",
+                "consecutive_failures",
+                "consecutive_successes",
+                "transitions",
+                "last_checked_at",
+                "last_latency_ms",
+                "last_message",
+                "last_values",
+                "expires_at",
+                "alerted_threshold_days",
+            ],
+        )
+        applied.notification_ids = queue_notifications(to_notify)
+    return applied
+
+
+def _apply_state(m, results, incident, last_closed, windows, to_notify, applied) -> None:
+    snap = snapshot_of(m, incident, last_closed)
+    policy = policy_for(m)
+    for o in results:
+        decision = sm.advance(
+            snap, o.ok, o.checked_at, policy, in_maintenance=in_maintenance(windows, m, o.checked_at)
+        )
+        snap = decision.snapshot
+        if decision.event == sm.Event.OPENED and incident is None:
+            failing = [r for r in results if not r.ok]
+            cause = failing[-1] if failing else o
+            incident = Incident.objects.create(
+                monitor=m,
+                workspace_id=m.workspace_id,
+                severity=m.severity,
+                started_at=o.checked_at,
+                cause=cause.message[:300] or "The check failed.",
+                snippet=cause.snippet[:500],
+                notified=not in_maintenance(windows, m, o.checked_at),
+            )
+            applied.opened.append(incident.pk)
+            if incident.notified:
+                to_notify.append((incident, Notification.Event.OPENED))
+        elif decision.event == sm.Event.REOPENED and incident is None and last_closed is not None:
+            incident = last_closed
+            incident.ended_at = None
+            incident.flapping = True
+            incident.save(update_fields=["ended_at", "flapping"])
+            if incident.notified and not in_maintenance(windows, m, o.checked_at):
+                to_notify.append((incident, Notification.Event.ESCALATED))
+        elif decision.event == sm.Event.FLAPPING and incident is not None:
+            incident.flapping = True
+            incident.save(update_fields=["flapping"])
+        elif decision.event == sm.Event.RESOLVED and incident is not None:
+            incident.ended_at = o.checked_at
+            incident.save(update_fields=["ended_at"])
+            applied.resolved.append(incident.pk)
+            if incident.notified:
+                to_notify.append((incident, Notification.Event.RESOLVED))
+            last_closed, incident = incident, None
+    m.state = snap.state
+    m.consecutive_failures = snap.failures
+    m.consecutive_successes = snap.successes
+    m.transitions = [t.isoformat() for t in snap.transitions]
+
+
+def _apply_expiry(m, o: Outcome, incident, windows, to_notify, applied) -> None:
+    """Certificate and domain expiry: one incident per threshold crossed (30/14/7/1 days)."""
+    what = "certificate" if m.kind == Monitor.Kind.TLS_EXPIRY else "domain"
+    days_left = None
+    if o.expires_at is not None:
+        m.expires_at = o.expires_at
+        days_left = (o.expires_at - o.checked_at).total_seconds() / 86400
+    m.state = Monitor.State.UP if o.ok else Monitor.State.DOWN
+    step = sm.expiry_step(days_left, m.alerted_threshold_days)
+    if step.open_new:
+        if incident is not None:  # superseded by the nearer threshold: closed quietly
+            incident.ended_at = o.checked_at
+            incident.save(update_fields=["ended_at"])
+        cause = evaluate_expiry(what=what, error_message=None, days_left=days_left).message
+        if days_left > 0:
+            cause = f"The {what} expires on {o.expires_at:%Y-%m-%d}, in {int(days_left)} days."
+        quiet = in_maintenance(windows, m, o.checked_at)
+        new = Incident.objects.create(
+            monitor=m,
+            workspace_id=m.workspace_id,
+            severity=step.severity,
+            started_at=o.checked_at,
+            cause=cause,
+            notified=not quiet,
+        )
+        applied.opened.append(new.pk)
+        if new.notified:
+            to_notify.append((new, Notification.Event.OPENED))
+        m.state = Monitor.State.DOWN
+    elif step.resolve and incident is not None:
+        incident.ended_at = o.checked_at
+        incident.save(update_fields=["ended_at"])
+        applied.resolved.append(incident.pk)
+        if incident.notified:
+            to_notify.append((incident, Notification.Event.RESOLVED))
+    elif not o.ok and o.expires_at is None and incident is None:
+        # The certificate could not be read at all (handshake failed): a plain incident.
+        new = Incident.objects.create(
+            monitor=m,
+            workspace_id=m.workspace_id,
+            severity=m.severity,
+            started_at=o.checked_at,
+            cause=o.message[:300],
+        )
+        applied.opened.append(new.pk)
+        to_notify.append((new, Notification.Event.OPENED))
+    m.alerted_threshold_days = step.threshold
+
+
+def queue_notifications(items: list[tuple[Incident, str]]) -> list[int]:
+    """Write outbox rows for these incident events, one per routed channel; duplicates ignored."""
+    if not items:
+        return []
+    workspace_ids = {inc.workspace_id for inc, _ in items}
+    channels = list(AlertChannel.objects.filter(workspace_id__in=workspace_ids, disabled_at__isnull=True))
+    rows = [
+        Notification(workspace_id=inc.workspace_id, incident=inc, channel=ch, event=event)
+        for inc, event in items
+        for ch in channels
+        if ch.workspace_id == inc.workspace_id and wants(ch.kind, inc.severity)
+    ]
+    if not rows:
+        return []
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    keys = Q()
+    for inc, event in items:
+        keys |= Q(incident=inc, event=event)
+    return list(
+        Notification.objects.filter(
+            keys, status=Notification.Status.PENDING, channel__isnull=False
+        ).values_list("id", flat=True)
+    )

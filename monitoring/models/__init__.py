@@ -1,0 +1,28 @@
+"""Monitoring models: monitors and their results, incidents, alert channels and the outbox."""
+
+from .alerts import AlertChannel, ApiToken, EscalationContact, Notification
+from .monitors import (
+    CheckResult,
+    DailyRollup,
+    HeartbeatPing,
+    HourlyRollup,
+    Incident,
+    MaintenanceWindow,
+    Monitor,
+    Severity,
+)
+
+__all__ = [
+    "AlertChannel",
+    "ApiToken",
+    "CheckResult",
+    "DailyRollup",
+    "EscalationContact",
+    "HeartbeatPing",
+    "HourlyRollup",
+    "Incident",
+    "MaintenanceWindow",
+    "Monitor",
+    "Notification",
+    "Severity",
+]

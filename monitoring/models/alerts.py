@@ -1,0 +1,174 @@
+"""Alert channels, the notification outbox, escalation contacts and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from launchready.models import Workspace
+
+from ..crypto import decrypt_json, encrypt_json
+from .monitors import Incident
+
+
+class AlertChannel(models.Model):
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email"
+        SLACK = "slack", "Slack"
+        SMS = "sms", "SMS (Twilio)"
+        WEBHOOK = "webhook", "Webhook"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="alert_channels")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    name = models.CharField(max_length=100)
+    # What the UI may show: an email address, "hooks.slack.com/…", "+31 6 •••• 12 34".
+    label = models.CharField(max_length=200, blank=True)
+    # Webhook URLs, tokens and numbers, as MultiFernet ciphertext (monitoring.crypto).
+    secret = models.TextField(blank=True, editable=False)
+    verified = models.BooleanField(default=False)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.name}"
+
+    def __repr__(self) -> str:  # never show the credentials, even in a traceback
+        return f"<AlertChannel {self.pk} {self.kind}>"
+
+    @property
+    def credentials(self) -> dict:
+        return decrypt_json(self.secret) if self.secret else {}
+
+    @credentials.setter
+    def credentials(self, value: dict) -> None:
+        self.secret = encrypt_json(value)
+
+    @property
+    def is_active(self) -> bool:
+        return self.disabled_at is None
+
+
+class EscalationContact(models.Model):
+    """Who to tell, in order, when an incident stays unacknowledged (a simple list for now)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="escalation_contacts")
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=100)
+    email = models.EmailField()
+    phone = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Notification(models.Model):
+    """The outbox: written in the same transaction as the state change, sent afterwards."""
+
+    class Event(models.TextChoices):
+        OPENED = "opened", "Incident opened"
+        RESOLVED = "resolved", "Incident resolved"
+        ESCALATED = "escalated", "Incident escalated"
+        TEST = "test", "Test"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    channel = models.ForeignKey(
+        AlertChannel, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    contact = models.ForeignKey(
+        EscalationContact, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    event = models.CharField(max_length=10, choices=Event.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "channel", "event"],
+                condition=models.Q(channel__isnull=False, incident__isnull=False),
+                name="one_notification_per_channel_event",
+            ),
+            models.UniqueConstraint(
+                fields=["incident", "contact", "event"],
+                condition=models.Q(contact__isnull=False),
+                name="one_notification_per_contact_event",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.channel or self.contact} ({self.status})"
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A workspace token for scripts (deploy hooks opening a maintenance window). Hashed at rest."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @classmethod
+    def issue(cls, workspace: Workspace, name: str, user=None) -> tuple[ApiToken, str]:
+        """Create a token; the plain value is returned once and never stored."""
+        plain = "lr_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            workspace=workspace, name=name, prefix=plain[:10], token_hash=_hash_token(plain), created_by=user
+        )
+        return token, plain
+
+    @classmethod
+    def authenticate(cls, plain: str) -> ApiToken | None:
+        if not plain.startswith("lr_"):
+            return None
+        token = cls.objects.select_related("workspace").filter(token_hash=_hash_token(plain)).first()
+        if token:
+            cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        return token

@@ -1,0 +1,318 @@
+"""Monitors, their raw results and rollups, incidents, maintenance windows, heartbeat pings."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from launchready.models import Site, Workspace
+
+MIN_INTERVAL_S = 30
+MAX_INTERVAL_S = 3600
+EXPIRY_INTERVAL_S = 86400  # certificate and domain expiry are checked daily
+
+
+class Severity(models.TextChoices):
+    CRITICAL = "critical", "Critical"
+    WARNING = "warning", "Warning"
+    INFO = "info", "Info"
+
+
+class Monitor(models.Model):
+    class Kind(models.TextChoices):
+        HTTP = "http", "HTTP(S)"
+        TLS_EXPIRY = "tls_expiry", "Certificate expiry"
+        DOMAIN_EXPIRY = "domain_expiry", "Domain expiry"
+        DNS = "dns", "DNS records"
+        HEARTBEAT = "heartbeat", "Heartbeat"
+
+    class State(models.TextChoices):
+        UP = "up", "Up"
+        DOWN = "down", "Down"
+        UNKNOWN = "unknown", "Unknown"
+        PAUSED = "paused", "Paused"
+
+    class Method(models.TextChoices):
+        GET = "GET", "GET"
+        HEAD = "HEAD", "HEAD"
+        POST = "POST", "POST"
+
+    class KeywordMode(models.TextChoices):
+        PRESENT = "present", "must be present"
+        ABSENT = "absent", "must be absent"
+
+    class Schedule(models.TextChoices):
+        PERIOD = "period", "Every period"
+        CRON = "cron", "Cron expression"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="monitors")
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.CASCADE, related_name="monitors")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.HTTP)
+    name = models.CharField(max_length=100)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.WARNING)
+    # Which automatically created monitor this is ("home", "login", "cert"…), so
+    # re-saving a site does not create it twice; empty for monitors added by hand.
+    auto_key = models.CharField(max_length=40, blank=True)
+
+    # HTTP
+    url = models.URLField(max_length=1000, blank=True)
+    method = models.CharField(max_length=4, choices=Method.choices, default=Method.GET)
+    expected_statuses = models.CharField(
+        max_length=100, default="200-399", help_text="Codes and ranges, e.g. “200-299,301”."
+    )
+    keyword = models.CharField(max_length=200, blank=True)
+    keyword_mode = models.CharField(max_length=8, choices=KeywordMode.choices, default=KeywordMode.PRESENT)
+    max_response_ms = models.PositiveIntegerField(null=True, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    follow_redirects = models.BooleanField(default=True)
+    timeout_s = models.PositiveSmallIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+
+    # TLS expiry, domain expiry, DNS
+    hostname = models.CharField(max_length=253, blank=True)
+    record_type = models.CharField(max_length=6, default="A", blank=True)
+    expected_values = models.JSONField(default=list, blank=True)
+    last_values = models.JSONField(default=list, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    alerted_threshold_days = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    # Heartbeat
+    schedule = models.CharField(max_length=6, choices=Schedule.choices, default=Schedule.PERIOD)
+    period_s = models.PositiveIntegerField(default=3600)
+    grace_s = models.PositiveIntegerField(default=300)
+    cron = models.CharField(max_length=100, blank=True)
+    tz = models.CharField(max_length=64, blank=True, help_text="Empty: the workspace's time zone.")
+    last_ping_at = models.DateTimeField(null=True, blank=True)
+    last_start_at = models.DateTimeField(null=True, blank=True)
+
+    # Scheduling and state
+    interval_s = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(MIN_INTERVAL_S), MaxValueValidator(EXPIRY_INTERVAL_S)]
+    )
+    next_check_at = models.DateTimeField(default=timezone.now, db_index=True)
+    claim_token = models.UUIDField(null=True, blank=True, db_index=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.UNKNOWN)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    consecutive_successes = models.PositiveIntegerField(default=0)
+    confirm_failures = models.PositiveSmallIntegerField(default=2, validators=[MinValueValidator(1)])
+    recover_successes = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    transitions = models.JSONField(default=list, blank=True)  # recent state-change times (ISO), for flapping
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    last_message = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["state", "next_check_at"], name="monitor_due")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "auto_key"],
+                condition=~models.Q(auto_key=""),
+                name="unique_auto_monitor_per_site",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from ..checks.rules import parse_statuses
+
+        if self.kind in (self.Kind.TLS_EXPIRY, self.Kind.DOMAIN_EXPIRY):
+            self.interval_s = EXPIRY_INTERVAL_S
+        elif not MIN_INTERVAL_S <= self.interval_s <= MAX_INTERVAL_S:
+            raise ValidationError({"interval_s": "Choose an interval from 30 seconds to 1 hour."})
+        if self.kind == self.Kind.HTTP:
+            if not self.url.startswith(("http://", "https://")):
+                raise ValidationError({"url": "Enter a full http:// or https:// address."})
+            try:
+                parse_statuses(self.expected_statuses)
+            except ValueError as exc:
+                raise ValidationError({"expected_statuses": str(exc)}) from None
+            if not isinstance(self.headers, dict) or not all(
+                isinstance(k, str) and isinstance(v, str) for k, v in self.headers.items()
+            ):
+                raise ValidationError({"headers": "Headers are a mapping of names to text values."})
+        elif (
+            self.kind in (self.Kind.TLS_EXPIRY, self.Kind.DOMAIN_EXPIRY, self.Kind.DNS) and not self.hostname
+        ):
+            raise ValidationError({"hostname": "Enter the host name to watch."})
+        if self.kind == self.Kind.HEARTBEAT:
+            if self.schedule == self.Schedule.CRON:
+                from ..heartbeats import validate_cron
+
+                try:
+                    validate_cron(self.cron)
+                except ValueError as exc:
+                    raise ValidationError({"cron": str(exc)}) from None
+            elif self.period_s < 60:
+                raise ValidationError({"period_s": "A heartbeat period is at least one minute."})
+            if self.tz and self.tz not in zoneinfo.available_timezones():
+                raise ValidationError({"tz": "Unknown time zone."})
+
+    @property
+    def timezone_name(self) -> str:
+        return self.tz or self.workspace.timezone
+
+    @property
+    def is_paused(self) -> bool:
+        return self.state == self.State.PAUSED
+
+    @property
+    def target(self) -> str:
+        return self.url if self.kind == self.Kind.HTTP else self.hostname
+
+
+class CheckResult(models.Model):
+    """One raw check; written in bulk, kept ``MONITORING_RESULT_RETENTION_DAYS``."""
+
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="results")
+    checked_at = models.DateTimeField()
+    ok = models.BooleanField()
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+    snippet = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["monitor", "-checked_at"], name="result_recent")]
+        ordering = ["-checked_at"]
+
+    def __str__(self) -> str:
+        return f"{self.monitor_id} {'ok' if self.ok else 'failed'} at {self.checked_at:%Y-%m-%d %H:%M:%S}"
+
+
+class HourlyRollup(models.Model):
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="hourly")
+    hour = models.DateTimeField()
+    checks = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+    p50_ms = models.PositiveIntegerField(null=True)
+    p95_ms = models.PositiveIntegerField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["monitor", "hour"], name="unique_hourly_rollup")]
+
+    def __str__(self) -> str:
+        return f"{self.monitor_id} {self.hour:%Y-%m-%d %H}:00"
+
+    @property
+    def uptime_pct(self) -> float | None:
+        return 100.0 * (self.checks - self.failures) / self.checks if self.checks else None
+
+
+class DailyRollup(models.Model):
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="daily")
+    day = models.DateField()
+    checks = models.PositiveIntegerField(default=0)
+    failures = models.PositiveIntegerField(default=0)
+    p50_ms = models.PositiveIntegerField(null=True)
+    p95_ms = models.PositiveIntegerField(null=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["monitor", "day"], name="unique_daily_rollup")]
+
+    def __str__(self) -> str:
+        return f"{self.monitor_id} {self.day}"
+
+    @property
+    def uptime_pct(self) -> float | None:
+        return 100.0 * (self.checks - self.failures) / self.checks if self.checks else None
+
+
+class Incident(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="incidents")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="incidents")
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.WARNING)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    cause = models.CharField(max_length=300)
+    snippet = models.CharField(max_length=500, blank=True)
+    flapping = models.BooleanField(default=False)
+    # False when opened inside a maintenance window: nobody was told, so no "resolved" either.
+    notified = models.BooleanField(default=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    escalation_step = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["workspace", "-started_at"], name="incident_timeline")]
+        constraints = [
+            # One open incident per monitor, whatever the number of workers.
+            models.UniqueConstraint(
+                fields=["monitor"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_open_incident_per_monitor",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.monitor} — {self.cause}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+    @property
+    def duration(self) -> timedelta:
+        return (self.ended_at or timezone.now()) - self.started_at
+
+
+class MaintenanceWindow(models.Model):
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="maintenance_windows")
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+    created_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+
+    def __str__(self) -> str:
+        return f"Maintenance {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M} UTC"
+
+    def clean(self) -> None:
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "A window ends after it starts."})
+
+    def covers(self, monitor: Monitor, at) -> bool:
+        return self.starts_at <= at < self.ends_at and (
+            self.site_id is None or self.site_id == monitor.site_id
+        )
+
+
+class HeartbeatPing(models.Model):
+    class Kind(models.TextChoices):
+        SUCCESS = "success", "Success"
+        START = "start", "Start"
+        FAIL = "fail", "Fail"
+
+    monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="pings")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    received_at = models.DateTimeField(default=timezone.now)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["monitor", "-received_at"], name="ping_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ping at {self.received_at:%Y-%m-%d %H:%M:%S}"
