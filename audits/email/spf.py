@@ -368,4 +368,5 @@ def valid_hostname(name: str) -> bool:
     name = name.rstrip(".")
     if not name or len(name) > MAX_DOMAIN_LENGTH or "." not in name:
         return False
-    return all(0 < len(label) <= 63 for label in name.split("."))
+    labels = name.split(".")
+    return all(0 < len(label) <= 63 for label in labels) and bool(_TOPLABEL_RE.match(labels[-1]))
