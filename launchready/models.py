@@ -88,7 +88,9 @@ class Invitation(models.Model):
     email = models.EmailField()
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     token = models.CharField(max_length=64, unique=True, default=_invitation_token, editable=False)
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(default=_invitation_expiry)
@@ -145,7 +147,9 @@ class Site(models.Model):
 
     class Meta:
         ordering = ["domain"]
-        constraints = [models.UniqueConstraint(fields=["workspace", "domain"], name="unique_site_per_workspace")]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "domain"], name="unique_site_per_workspace")
+        ]
 
     def __str__(self) -> str:
         return self.domain
@@ -190,6 +194,7 @@ class Subdomain(models.Model):
 
 class CriticalRoute(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
     class Kind(models.TextChoices):
         PAGE = "page", "Page"
         API = "api", "API call"

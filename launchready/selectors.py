@@ -8,11 +8,15 @@ learn an object exists) and a member whose role is too low gets ``PermissionDeni
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from typing import TypeVar
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, F, QuerySet
 from django.http import Http404
 
-from .models import Membership, Role, Site, Workspace
+from .models import CampaignURL, CriticalRoute, Invitation, Membership, Role, Site, Subdomain, Workspace
+
+T = TypeVar("T")
 
 
 def memberships_for(user) -> QuerySet[Membership]:
@@ -33,7 +37,7 @@ def membership(user, workspace_uuid, *, need: str = Role.VIEWER) -> Membership:
         raise Http404
     try:
         m = Membership.objects.select_related("workspace").get(workspace__uuid=workspace_uuid, user=user)
-    except (Membership.DoesNotExist, ValueError):
+    except (Membership.DoesNotExist, ValueError, ValidationError):
         raise Http404 from None
     if not m.can(need):
         raise PermissionDenied(f"Your role ({m.get_role_display()}) cannot make changes here.")
@@ -48,5 +52,81 @@ def site(user, workspace_uuid, site_uuid, *, need: str = Role.VIEWER) -> tuple[M
     m = membership(user, workspace_uuid, need=need)
     try:
         return m, Site.objects.get(workspace=m.workspace, uuid=site_uuid)
-    except (Site.DoesNotExist, ValueError):
+    except (Site.DoesNotExist, ValueError, ValidationError):
         raise Http404 from None
+
+
+def workspace_list(user) -> QuerySet[Membership]:
+    """The user's memberships with ``site_count`` and ``member_count``, in one query."""
+    return (
+        memberships_for(user)
+        .annotate(
+            site_count=Count("workspace__sites", distinct=True),
+            member_count=Count("workspace__memberships", distinct=True),
+        )
+        .order_by("workspace__name")
+    )
+
+
+def last_used_membership(user, session_uuid: str | None = None) -> Membership | None:
+    """The workspace ``/`` should open: the session's, else the most recently used one."""
+    qs = memberships_for(user)
+    if session_uuid:
+        m = qs.filter(workspace__uuid=session_uuid).first()
+        if m:
+            return m
+    return qs.order_by(F("last_used_at").desc(nulls_last=True), "workspace__name").first()
+
+
+def members_of(workspace: Workspace) -> QuerySet[Membership]:
+    return Membership.objects.filter(workspace=workspace).select_related("user").order_by("user__email")
+
+
+def pending_invitations(workspace: Workspace) -> QuerySet[Invitation]:
+    return Invitation.objects.filter(workspace=workspace, status=Invitation.Status.PENDING).select_related(
+        "invited_by"
+    )
+
+
+def site_list(workspace: Workspace) -> QuerySet[Site]:
+    """Sites with ``route_count`` and ``subdomain_count`` for the sites page, in one query."""
+    return sites_for(workspace).annotate(
+        route_count=Count("routes", distinct=True),
+        subdomain_count=Count("subdomains", distinct=True),
+    )
+
+
+def _get_or_404(qs: QuerySet[T], **lookup) -> T:
+    try:
+        return qs.get(**lookup)
+    except (qs.model.DoesNotExist, ValueError, ValidationError):
+        raise Http404 from None
+
+
+def site_in(workspace: Workspace, site_uuid) -> Site:
+    return _get_or_404(sites_for(workspace), uuid=site_uuid)
+
+
+def member_in(workspace: Workspace, membership_uuid) -> Membership:
+    return _get_or_404(members_of(workspace), uuid=membership_uuid)
+
+
+def invitation_in(workspace: Workspace, invitation_uuid) -> Invitation:
+    return _get_or_404(Invitation.objects.filter(workspace=workspace), uuid=invitation_uuid)
+
+
+def invitation_by_token(token: str) -> Invitation:
+    """Invitations are reached by their secret token from the email, not by workspace."""
+    return _get_or_404(Invitation.objects.select_related("workspace", "invited_by"), token=token)
+
+
+def route_in(site_: Site, route_uuid) -> CriticalRoute:
+    return _get_or_404(CriticalRoute.objects.filter(site=site_), uuid=route_uuid)
+
+
+def subdomain_in(site_: Site, subdomain_uuid) -> Subdomain:
+    return _get_or_404(Subdomain.objects.filter(site=site_), uuid=subdomain_uuid)
+
+
+def campaign_url_in(site_: Site, campaign_url_uuid) -> CampaignURL:
+    return _get_or_404(CampaignURL.objects.filter(site=site_), uuid=campaign_url_uuid)

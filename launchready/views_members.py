@@ -1,0 +1,122 @@
+"""Members page: list, invite, change role, remove, leave; revoke and resend invitations."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from . import selectors, tenancy
+from .forms import InviteForm, RoleForm
+from .models import Membership, Role
+from .views_common import SESSION_WORKSPACE_KEY, workspace_view
+
+logger = logging.getLogger(__name__)
+
+
+def _members_page(request: HttpRequest, m: Membership, invite_form: InviteForm | None = None) -> HttpResponse:
+    members = list(selectors.members_of(m.workspace))
+    roles = tenancy.assignable_roles(m)
+    rows = [
+        {
+            "membership": x,
+            "manageable": tenancy.can_manage(m, x) or (x.pk == m.pk and m.role == Role.OWNER),
+            "is_me": x.pk == m.pk,
+        }
+        for x in members
+    ]
+    context = {
+        "rows": rows,
+        "invitations": selectors.pending_invitations(m.workspace),
+        "invite_form": invite_form or InviteForm(roles=roles),
+        "assignable_roles": [(r, Role(r).label) for r in roles],
+    }
+    return render(request, "members/list.html", context)
+
+
+@workspace_view()
+def member_list(request: HttpRequest, m: Membership) -> HttpResponse:
+    return _members_page(request, m)
+
+
+@workspace_view(write=Role.ADMIN, methods=["POST"])
+def member_invite(request: HttpRequest, m: Membership) -> HttpResponse:
+    form = InviteForm(request.POST, roles=tenancy.assignable_roles(m))
+    if form.is_valid():
+        try:
+            inv = tenancy.invite(m, form.cleaned_data["email"], form.cleaned_data["role"])
+        except tenancy.TenancyError as exc:
+            form.add_error("email", str(exc))
+        else:
+            messages.success(request, f"Invitation sent to {inv.email}. It is valid for 7 days.")
+            return redirect("member_list", workspace=m.workspace.uuid)
+    return _members_page(request, m, invite_form=form)
+
+
+@workspace_view(write=Role.ADMIN, methods=["POST"])
+def member_role(request: HttpRequest, m: Membership, member) -> HttpResponse:
+    target = selectors.member_in(m.workspace, member)
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose one of the listed roles.")
+    else:
+        try:
+            tenancy.change_role(m, target, form.cleaned_data["role"])
+        except tenancy.TenancyError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"{target.user.email} is now {target.get_role_display().lower()}.")
+    return redirect("member_list", workspace=m.workspace.uuid)
+
+
+@workspace_view(write=Role.ADMIN, methods=["POST"])
+def member_remove(request: HttpRequest, m: Membership, member) -> HttpResponse:
+    target = selectors.member_in(m.workspace, member)
+    try:
+        tenancy.remove_member(m, target)
+    except tenancy.TenancyError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{target.user.email} was removed from {m.workspace.name}.")
+    return redirect("member_list", workspace=m.workspace.uuid)
+
+
+# Any member may leave, viewers included: the one write a viewer can make.
+@workspace_view(write=Role.VIEWER)
+def workspace_leave(request: HttpRequest, m: Membership) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            tenancy.leave(m)
+        except tenancy.TenancyError as exc:
+            messages.error(request, str(exc))
+            return redirect("member_list", workspace=m.workspace.uuid)
+        request.session.pop(SESSION_WORKSPACE_KEY, None)
+        messages.success(request, f"You left {m.workspace.name}.")
+        return redirect("home")
+    return render(request, "workspace/leave.html")
+
+
+@workspace_view(write=Role.ADMIN, methods=["POST"])
+def invitation_revoke(request: HttpRequest, m: Membership, invitation) -> HttpResponse:
+    inv = selectors.invitation_in(m.workspace, invitation)
+    try:
+        tenancy.revoke_invitation(inv)
+    except tenancy.TenancyError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"The invitation for {inv.email} was revoked; its link no longer works.")
+    return redirect("member_list", workspace=m.workspace.uuid)
+
+
+@workspace_view(write=Role.ADMIN, methods=["POST"])
+def invitation_resend(request: HttpRequest, m: Membership, invitation) -> HttpResponse:
+    inv = selectors.invitation_in(m.workspace, invitation)
+    try:
+        tenancy.resend_invitation(inv)
+    except tenancy.TenancyError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Invitation sent again to {inv.email}; it is valid for another 7 days.")
+    return redirect("member_list", workspace=m.workspace.uuid)

@@ -1,0 +1,91 @@
+"""Rows of a site: critical routes, subdomains and campaign URLs.
+
+Each action works as a plain form POST (redirect back to the site page) and, when
+sent by htmx, answers with just the re-rendered section so the page updates in place.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from . import selectors
+from .forms import CampaignURLForm, RouteForm, SubdomainForm
+from .models import Membership, Role, Site
+from .views_common import is_htmx, workspace_view
+from .views_sites import site_context
+
+logger = logging.getLogger(__name__)
+
+SECTIONS = {
+    "routes": "sites/_routes.html",
+    "subdomains": "sites/_subdomains.html",
+    "campaign-urls": "sites/_campaign_urls.html",
+}
+
+
+def _respond(request: HttpRequest, site: Site, section: str, *, ok: bool, **overrides) -> HttpResponse:
+    if is_htmx(request):
+        return render(request, SECTIONS[section], site_context(site, **overrides))
+    if ok:
+        url = reverse("site_detail", kwargs={"workspace": site.workspace.uuid, "site": site.uuid})
+        return redirect(f"{url}#{section}")
+    return render(request, "sites/detail.html", site_context(site, **overrides))
+
+
+@workspace_view(write=Role.MEMBER, methods=["POST"])
+def route_add(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
+    form = RouteForm(request.POST, site=site, auto_id="route-new-%s")
+    if form.is_valid():
+        form.save()
+        return _respond(request, site, "routes", ok=True)
+    return _respond(request, site, "routes", ok=False, route_form=form)
+
+
+@workspace_view(write=Role.MEMBER, methods=["POST"])
+def route_update(request: HttpRequest, m: Membership, site: Site, route) -> HttpResponse:
+    obj = selectors.route_in(site, route)
+    form = RouteForm(request.POST, instance=obj, site=site, auto_id=f"route-{obj.uuid}-%s")
+    if form.is_valid():
+        form.save()
+        return _respond(request, site, "routes", ok=True, saved_route=obj.uuid)
+    return _respond(request, site, "routes", ok=False, bound_route=form)
+
+
+@workspace_view(write=Role.MEMBER, methods=["POST"])
+def route_delete(request: HttpRequest, m: Membership, site: Site, route) -> HttpResponse:
+    selectors.route_in(site, route).delete()
+    return _respond(request, site, "routes", ok=True)
+
+
+@workspace_view(write=Role.MEMBER, methods=["POST"])
+def subdomain_add(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
+    form = SubdomainForm(request.POST, site=site, auto_id="subdomain-new-%s")
+    if form.is_valid():
+        form.save()
+        return _respond(request, site, "subdomains", ok=True)
+    return _respond(request, site, "subdomains", ok=False, subdomain_form=form)
+
+
+@workspace_view(write=Role.MEMBER, methods=["POST"])
+def subdomain_delete(request: HttpRequest, m: Membership, site: Site, subdomain) -> HttpResponse:
+    selectors.subdomain_in(site, subdomain).delete()
+    return _respond(request, site, "subdomains", ok=True)
+
+
+@workspace_view(write=Role.MEMBER, methods=["POST"])
+def campaign_url_add(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
+    form = CampaignURLForm(request.POST, site=site, auto_id="campaign-new-%s")
+    if form.is_valid():
+        form.save()
+        return _respond(request, site, "campaign-urls", ok=True)
+    return _respond(request, site, "campaign-urls", ok=False, campaign_url_form=form)
+
+
+@workspace_view(write=Role.MEMBER, methods=["POST"])
+def campaign_url_delete(request: HttpRequest, m: Membership, site: Site, campaign_url) -> HttpResponse:
+    selectors.campaign_url_in(site, campaign_url).delete()
+    return _respond(request, site, "campaign-urls", ok=True)

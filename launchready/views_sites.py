@@ -1,0 +1,118 @@
+"""Sites: list, add, detail, edit, email settings, delete."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from . import selectors
+from .forms import CampaignURLForm, RouteForm, SiteEmailForm, SiteForm, SubdomainForm
+from .models import CriticalRoute, Membership, Role, Site
+from .views_common import workspace_view
+
+logger = logging.getLogger(__name__)
+
+
+def add_standard_routes(site: Site) -> None:
+    """Pre-fill the critical routes every store has (budgets from DESIGN.md)."""
+    CriticalRoute.objects.bulk_create(
+        [
+            CriticalRoute(
+                site=site, name=name, path=path, kind=kind, budget_ms=CriticalRoute.default_budget(kind)
+            )
+            for name, (path, kind) in CriticalRoute.STANDARD.items()
+        ]
+    )
+
+
+def route_rows(site: Site, bound: RouteForm | None = None) -> list[tuple[CriticalRoute, RouteForm]]:
+    """Each route with its inline edit form; ``bound`` replaces the form of the row that failed."""
+    rows = []
+    for route in site.routes.all():
+        if bound is not None and bound.instance.pk == route.pk:
+            rows.append((route, bound))
+        else:
+            rows.append((route, RouteForm(instance=route, site=site, auto_id=f"route-{route.uuid}-%s")))
+    return rows
+
+
+def site_context(site: Site, **overrides) -> dict:
+    """Everything the site detail page and its htmx sections render."""
+    context = {
+        "site": site,
+        "routes": route_rows(site, overrides.pop("bound_route", None)),
+        "route_form": RouteForm(site=site, auto_id="route-new-%s"),
+        "subdomains": list(site.subdomains.all()),
+        "subdomain_form": SubdomainForm(site=site, auto_id="subdomain-new-%s"),
+        "campaign_urls": list(site.campaign_urls.all()),
+        "campaign_url_form": CampaignURLForm(site=site, auto_id="campaign-new-%s"),
+    }
+    context.update(overrides)
+    return context
+
+
+@workspace_view()
+def site_list(request: HttpRequest, m: Membership) -> HttpResponse:
+    return render(request, "sites/list.html", {"sites": selectors.site_list(m.workspace)})
+
+
+@workspace_view(write=Role.MEMBER)
+def site_create(request: HttpRequest, m: Membership) -> HttpResponse:
+    form = SiteForm(request.POST or None, workspace=m.workspace)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            site = form.save(commit=False)
+            site.workspace = m.workspace
+            site.save()
+            add_standard_routes(site)
+        logger.info("site added workspace=%s site=%s", m.workspace.uuid, site.uuid)
+        messages.success(
+            request, f"{site.domain} added. Check the critical routes, then run your first audit."
+        )
+        return redirect("site_detail", workspace=m.workspace.uuid, site=site.uuid)
+    return render(request, "sites/create.html", {"form": form})
+
+
+@workspace_view()
+def site_detail(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
+    return render(request, "sites/detail.html", site_context(site))
+
+
+@workspace_view(write=Role.MEMBER)
+def site_edit(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
+    form = SiteForm(request.POST or None, instance=site, workspace=m.workspace)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Site saved.")
+            return redirect("site_detail", workspace=m.workspace.uuid, site=site.uuid)
+        # A failed ModelForm has already written the bad values onto the instance.
+        site.refresh_from_db()
+    return render(request, "sites/edit.html", {"form": form, "site": site})
+
+
+@workspace_view(write=Role.MEMBER)
+def site_email(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
+    form = SiteEmailForm(request.POST or None, instance=site)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Email sending settings saved.")
+            return redirect("site_detail", workspace=m.workspace.uuid, site=site.uuid)
+        site.refresh_from_db()
+    return render(request, "sites/email.html", {"form": form, "site": site})
+
+
+@workspace_view(write=Role.MEMBER)
+def site_delete(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
+    if request.method == "POST":
+        domain = site.domain
+        site.delete()
+        logger.info("site deleted workspace=%s domain=%s", m.workspace.uuid, domain)
+        messages.success(request, f"{domain} and everything recorded about it was deleted.")
+        return redirect("site_list", workspace=m.workspace.uuid)
+    return render(request, "sites/delete.html", {"site": site})

@@ -1,0 +1,73 @@
+"""Home, the workspaces page, workspace overview and settings, and section placeholders."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from . import selectors, tenancy
+from .forms import WorkspaceForm
+from .models import Membership, Role
+from .views_common import SESSION_WORKSPACE_KEY, workspace_view
+
+logger = logging.getLogger(__name__)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return render(request, "landing.html")
+    m = selectors.last_used_membership(request.user, request.session.get(SESSION_WORKSPACE_KEY))
+    if m is None:
+        return redirect("workspace_list")
+    return redirect("workspace_overview", workspace=m.workspace.uuid)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def workspace_list(request: HttpRequest) -> HttpResponse:
+    memberships = selectors.workspace_list(request.user)
+    return render(request, "workspace/list.html", {"memberships": memberships})
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def workspace_create(request: HttpRequest) -> HttpResponse:
+    form = WorkspaceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        m = tenancy.create_workspace(request.user, form.cleaned_data["name"], form.cleaned_data["timezone"])
+        messages.success(request, f"Workspace “{m.workspace.name}” created. Add your first site.")
+        return redirect("workspace_overview", workspace=m.workspace.uuid)
+    return render(request, "workspace/create.html", {"form": form})
+
+
+@workspace_view()
+def workspace_overview(request: HttpRequest, m: Membership) -> HttpResponse:
+    sites = list(selectors.site_list(m.workspace)[:50])
+    return render(request, "workspace/overview.html", {"sites": sites})
+
+
+@workspace_view(write=Role.ADMIN)
+def workspace_settings(request: HttpRequest, m: Membership) -> HttpResponse:
+    form = WorkspaceForm(request.POST or None, instance=m.workspace)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Workspace settings saved.")
+        return redirect("workspace_settings", workspace=m.workspace.uuid)
+    return render(request, "workspace/settings.html", {"form": form, "read_only": not m.can(Role.ADMIN)})
+
+
+@workspace_view()
+def workspace_monitoring(request: HttpRequest, m: Membership) -> HttpResponse:
+    # Placeholder until the monitoring app provides its pages (keeps the nav working).
+    return render(request, "workspace/monitoring.html")
+
+
+@workspace_view()
+def workspace_handover(request: HttpRequest, m: Membership) -> HttpResponse:
+    # Placeholder until the handover app provides its pages.
+    return render(request, "workspace/handover.html")
