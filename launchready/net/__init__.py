@@ -1,0 +1,92 @@
+"""The network layer: the one place the product talks to the internet.
+
+Every outbound DNS query, HTTP request and TLS handshake goes through here, behind
+the SSRF guard, with timeouts, size caps and founder-readable errors carried in
+the results (network failures never raise). Everything is asyncio, so an audit or
+a batch of monitors runs its probes concurrently (``asyncio.gather``).
+
+Public API (import only from ``launchready.net``)::
+
+    NetConfig.from_settings(**overrides) -> NetConfig       # settings read at call time
+    await resolve(name, rdtype="A", *, config=None, timeout=None) -> DnsAnswer
+    await query_nameserver(nameserver_ip, name, rdtype="SOA", *, config=None,
+                           timeout=None, tcp=False) -> NameserverAnswer
+    await fetch(url, *, method="GET", headers=None, body=None, follow_redirects=True,
+                max_redirects=None, max_body_bytes=None, timeout=None,
+                config=None) -> FetchResult
+    await tls_handshake(host, port=443, *, config=None, timeout=None) -> TlsResult
+    await tls_protocol_support(host, port=443, *, config=None, timeout=None) -> TlsProtocolSupport
+    vet_url(url, config=None) -> VettedURL | NetError      # no I/O
+    address_problem(address, config=None) -> str | None   # "a loopback address…" or None
+    hostname_matches(host, sans) -> bool
+
+Results: ``DnsAnswer``/``DnsStatus``, ``NameserverAnswer``, ``FetchResult``/``Hop``/
+``Timings``, ``TlsResult``/``CertificateInfo``/``CertProblem``, ``TlsProtocolSupport``/
+``ProtocolProbe``, and ``NetError``/``ErrorKind`` (``error.message`` is the sentence
+to show). ``config=None`` means ``NetConfig.from_settings()``; scripts without
+Django settings build a ``NetConfig`` and pass it.
+"""
+
+from __future__ import annotations
+
+from .certs import hostname_matches
+from .config import ALLOWED_PORTS, NetConfig, resolve_config
+from .guard import VettedURL
+from .guard import address_problem as _address_problem
+from .guard import vet_url as _vet_url
+from .http import fetch
+from .resolver import query_nameserver, resolve
+from .results import (
+    CertificateInfo,
+    CertProblem,
+    DnsAnswer,
+    DnsStatus,
+    ErrorKind,
+    FetchResult,
+    Hop,
+    NameserverAnswer,
+    NetError,
+    ProtocolProbe,
+    Timings,
+    TlsProtocolSupport,
+    TlsResult,
+)
+from .tls import tls_handshake, tls_protocol_support
+
+
+def vet_url(url: str, config: NetConfig | None = None) -> VettedURL | NetError:
+    """Check ``url`` against the SSRF guard without any I/O (names are vetted again after DNS)."""
+    return _vet_url(url, resolve_config(config))
+
+
+def address_problem(address: str, config: NetConfig | None = None) -> str | None:
+    """Why ``address`` may not be contacted ("a private network address"…), or None if public."""
+    return _address_problem(address, resolve_config(config))
+
+
+__all__ = [
+    "ALLOWED_PORTS",
+    "CertProblem",
+    "CertificateInfo",
+    "DnsAnswer",
+    "DnsStatus",
+    "ErrorKind",
+    "FetchResult",
+    "Hop",
+    "NameserverAnswer",
+    "NetConfig",
+    "NetError",
+    "ProtocolProbe",
+    "Timings",
+    "TlsProtocolSupport",
+    "TlsResult",
+    "VettedURL",
+    "address_problem",
+    "fetch",
+    "hostname_matches",
+    "query_nameserver",
+    "resolve",
+    "tls_handshake",
+    "tls_protocol_support",
+    "vet_url",
+]
