@@ -110,7 +110,7 @@ def _content_type(route: Route | None, path: str) -> str:
     return "text/html; charset=utf-8"
 
 
-def render_html(spec: dict, host: str, scheme: str) -> str:
+def render_html(spec: dict, host: str, scheme: str, path: str = "/") -> str:
     """A small, realistic storefront page with subresources from a route's ``html`` key."""
     title = html_lib.escape(str(spec.get("title", host)))
     head = [f'<meta charset="utf-8"><title>{title}</title>']
@@ -139,7 +139,7 @@ def render_html(spec: dict, host: str, scheme: str) -> str:
     lang = html_lib.escape(str(spec.get("lang", "en")))
     page = f'<!doctype html>\n<html lang="{lang}">\n<head>\n{chr(10).join(head)}\n</head>\n<body>\n'
     page += "\n".join(body) + "\n</body>\n</html>\n"
-    return page.replace("{{host}}", host).replace("{{scheme}}", scheme)
+    return page.replace("{{host}}", host).replace("{{scheme}}", scheme).replace("{{path}}", path)
 
 
 def _match(route: Route, request: web.Request, scheme: str) -> bool:
@@ -207,7 +207,7 @@ class SiteHandler:
 
     def _body(self, host: Host, route: Route, request: web.Request, scheme: str) -> bytes:
         if route.html is not None:
-            return render_html(route.html, host.name, scheme).encode()
+            return render_html(route.html, host.name, scheme, request.path).encode()
         if route.body is not None:
             text = route.body.replace("{{host}}", host.name).replace("{{scheme}}", scheme)
             return text.replace("{{path}}", request.path).encode()

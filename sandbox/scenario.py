@@ -44,6 +44,14 @@ def _as_list(value: Any) -> list:
     return value if isinstance(value, list) else [value]
 
 
+def _flatten(items: list) -> list:
+    """Nested lists are spliced in, so YAML anchors can share a list of routes."""
+    flat: list = []
+    for item in items:
+        flat.extend(_flatten(item) if isinstance(item, list) else [item])
+    return flat
+
+
 def _headers(data: Any, where: str) -> list[tuple[str, str]]:
     """Headers as an ordered list of pairs; a list value repeats the header."""
     if data is None:
@@ -252,7 +260,7 @@ class Host:
             tls_max=str(tls.get("max", "1.3")),
             headers=_headers(data.get("headers"), where),
             cookies=[str(c) for c in _as_list(data.get("cookies"))],
-            routes=[Route.parse(r, where) for r in _as_list(data.get("routes"))],
+            routes=[Route.parse(r, where) for r in _flatten(_as_list(data.get("routes")))],
             latency=Latency.parse(data.get("latency"), where),
             redirect_to=redirect,
             redirect_status=redirect_status,
