@@ -1,0 +1,160 @@
+"""Probes: the network I/O of each check kind, through ``launchready.net`` only.
+
+Each probe takes a ``CheckSpec`` and returns an ``Outcome``; it never raises and
+never touches the database (a probe that times out still returns a well-formed
+failed outcome, so the batch always completes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import UTC, datetime
+
+from django.conf import settings
+
+from launchready import net
+
+from . import rules
+from .specs import CheckSpec, Outcome
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RDAP_URL = "https://rdap.org/"  # bootstrap redirector to the registry's RDAP server
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def check_http(spec: CheckSpec, config: net.NetConfig | None = None) -> Outcome:
+    started = _now()
+    result = await net.fetch(
+        spec.url,
+        method=spec.method,
+        headers=dict(spec.headers),
+        follow_redirects=spec.follow_redirects,
+        timeout=spec.timeout_s,
+        max_body_bytes=0 if spec.method == "HEAD" else 256 * 1024,
+        config=config,
+    )
+    body = result.text() if result.body else ""
+    verdict = rules.evaluate_http(
+        error_message=result.error.message if result.error else None,
+        status=result.status,
+        body_text=body,
+        elapsed_ms=result.elapsed_ms,
+        expected_statuses=spec.expected_statuses,
+        keyword=spec.keyword,
+        keyword_mode=spec.keyword_mode,
+        max_response_ms=spec.max_response_ms,
+    )
+    return Outcome(
+        monitor_id=spec.monitor_id,
+        ok=verdict.ok,
+        checked_at=started,
+        message=verdict.message,
+        latency_ms=round(result.elapsed_ms) if result.status is not None else None,
+        status_code=result.status,
+        snippet="" if verdict.ok else rules.snippet(body),
+    )
+
+
+async def check_tls(spec: CheckSpec, config: net.NetConfig | None = None) -> Outcome:
+    started = _now()
+    host, _, port = spec.hostname.partition(":")
+    result = await net.tls_handshake(host, int(port or 443), timeout=spec.timeout_s, config=config)
+    leaf = result.leaf
+    expires = leaf.not_after if leaf else None
+    days_left = result.days_until_expiry(started)
+    error = None
+    if leaf is None:
+        error = result.error.message if result.error else "No certificate was presented."
+    elif not result.trusted and days_left is not None and days_left > 0:
+        error = result.reason_message or (
+            result.error.message if result.error else "The certificate is not trusted."
+        )
+    verdict = rules.evaluate_expiry(what="certificate", error_message=error, days_left=days_left)
+    return Outcome(
+        monitor_id=spec.monitor_id,
+        ok=verdict.ok,
+        checked_at=started,
+        message=verdict.message,
+        latency_ms=round(result.handshake_ms) if result.handshake_ms is not None else None,
+        expires_at=expires,
+    )
+
+
+def rdap_expiry(document: dict) -> datetime | None:
+    for event in document.get("events") or []:
+        if event.get("eventAction") == "expiration" and event.get("eventDate"):
+            return datetime.fromisoformat(event["eventDate"].replace("Z", "+00:00")).astimezone(UTC)
+    return None
+
+
+async def check_domain(spec: CheckSpec, config: net.NetConfig | None = None) -> Outcome:
+    started = _now()
+    base = (getattr(settings, "LAUNCHREADY_RDAP_URL", "") or DEFAULT_RDAP_URL).rstrip("/") + "/"
+    result = await net.fetch(
+        f"{base}domain/{spec.hostname}",
+        headers={"Accept": "application/rdap+json"},
+        timeout=spec.timeout_s,
+        config=config,
+    )
+    expires, error = None, None
+    if result.error:
+        error = result.error.message
+    elif result.status != 200:
+        error = f"The registry's RDAP service answered {result.status}."
+    else:
+        try:
+            expires = rdap_expiry(json.loads(result.body))
+        except (ValueError, TypeError, AttributeError):
+            error = "The registry's RDAP answer could not be read."
+    days_left = (expires - started).total_seconds() / 86400 if expires else None
+    verdict = rules.evaluate_expiry(what="domain", error_message=error, days_left=days_left)
+    return Outcome(
+        monitor_id=spec.monitor_id,
+        ok=verdict.ok,
+        checked_at=started,
+        message=verdict.message,
+        latency_ms=round(result.elapsed_ms),
+        expires_at=expires,
+    )
+
+
+async def check_dns(spec: CheckSpec, config: net.NetConfig | None = None) -> Outcome:
+    started = _now()
+    answer = await net.resolve(spec.hostname, spec.record_type, timeout=spec.timeout_s, config=config)
+    error = None
+    if not answer.ok and answer.status not in (net.DnsStatus.NODATA,):
+        error = answer.error.message if answer.error else f"DNS lookup failed ({answer.status})."
+    verdict = rules.evaluate_dns(
+        error_message=error, seen=answer.records, expected=spec.expected_values, previous=spec.last_values
+    )
+    return Outcome(
+        monitor_id=spec.monitor_id,
+        ok=verdict.ok,
+        checked_at=started,
+        message=verdict.message,
+        latency_ms=round(answer.elapsed_ms),
+        values=rules.normalize_records(answer.records) if error is None else None,
+    )
+
+
+PROBES = {"http": check_http, "tls_expiry": check_tls, "domain_expiry": check_domain, "dns": check_dns}
+
+
+async def run_one(spec: CheckSpec, config: net.NetConfig | None = None) -> Outcome:
+    try:
+        return await asyncio.wait_for(PROBES[spec.kind](spec, config), timeout=spec.timeout_s + 5)
+    except TimeoutError:
+        return Outcome(spec.monitor_id, False, _now(), f"Timed out after {spec.timeout_s:g} s.")
+    except Exception:  # a bug in one probe must not sink the batch
+        logger.exception("probe for monitor %s crashed", spec.monitor_id)
+        return Outcome(spec.monitor_id, False, _now(), "The check could not run (internal error).")
+
+
+async def run_all(specs: list[CheckSpec], config: net.NetConfig | None = None) -> list[Outcome]:
+    return list(await asyncio.gather(*(run_one(s, config) for s in specs)))

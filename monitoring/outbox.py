@@ -1,0 +1,123 @@
+"""The notification outbox: claim rows so two workers never send the same alert.
+
+Rows are written in the transaction that changes state (``engine.queue_notifications``).
+A worker claims one with a conditional UPDATE (``status=pending → sending`` only
+if still pending and due); the UPDATE's row count says who won. A claim left
+behind by a crashed worker expires after ``CLAIM_TTL`` and the row is retried.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import AlertChannel, EscalationContact, Incident, Notification
+from .transports import deliver
+
+logger = logging.getLogger(__name__)
+
+CLAIM_TTL = timedelta(minutes=5)
+
+
+def _claimable(now: datetime) -> Q:
+    return Q(status=Notification.Status.PENDING, next_attempt_at__lte=now) | Q(
+        status=Notification.Status.SENDING, claimed_until__lt=now
+    )
+
+
+def claim(notification_id: int, now: datetime | None = None) -> Notification | None:
+    """Take one notification for sending, or None if another worker has it (or it is done)."""
+    now = now or timezone.now()
+    won = Notification.objects.filter(_claimable(now), pk=notification_id).update(
+        status=Notification.Status.SENDING, claimed_until=now + CLAIM_TTL
+    )
+    if not won:
+        return None
+    return Notification.objects.select_related(
+        "channel", "contact", "incident__monitor", "incident__workspace"
+    ).get(pk=notification_id)
+
+
+def send(notification_id: int) -> bool:
+    """Claim and deliver one notification. True if this call sent it."""
+    n = claim(notification_id)
+    if n is None:
+        return False
+    if n.channel_id and n.channel.disabled_at and n.event != Notification.Event.TEST:
+        Notification.objects.filter(pk=n.pk).update(
+            status=Notification.Status.FAILED, last_error="The channel is disabled.", claimed_until=None
+        )
+        return False
+    return deliver(n)
+
+
+def due_ids(limit: int = 100, now: datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    return list(
+        Notification.objects.filter(_claimable(now))
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def deliver_due(limit: int = 100) -> int:
+    """Send what is due (new rows, retries, abandoned claims). Returns how many were sent."""
+    return sum(1 for pk in due_ids(limit) if send(pk))
+
+
+def queue_test(channel: AlertChannel) -> Notification:
+    """A test alert for "send test"; delivered through the same outbox."""
+    return Notification.objects.create(
+        workspace_id=channel.workspace_id, channel=channel, event=Notification.Event.TEST
+    )
+
+
+def escalate(now: datetime | None = None) -> list[int]:
+    """Tell the next escalation contact about each open, unacknowledged incident that waited too long.
+
+    Contact k (0-based, in list order) is told ``(k + 1) × MONITORING_ESCALATE_AFTER_MINUTES``
+    after the incident opened. Advancing ``escalation_step`` is a conditional UPDATE,
+    so a doubled beat escalates once.
+    """
+    now = now or timezone.now()
+    step = timedelta(minutes=settings.MONITORING_ESCALATE_AFTER_MINUTES)
+    created: list[int] = []
+    candidates = Incident.objects.filter(
+        ended_at__isnull=True, acknowledged_at__isnull=True, notified=True, started_at__lte=now - step
+    ).exclude(severity="info")
+    for incident in candidates:
+        if incident.started_at + step * (incident.escalation_step + 1) > now:
+            continue
+        contacts = list(EscalationContact.objects.filter(workspace_id=incident.workspace_id))
+        if incident.escalation_step >= len(contacts):
+            continue
+        contact = contacts[incident.escalation_step]
+        with transaction.atomic():
+            moved = Incident.objects.filter(pk=incident.pk, escalation_step=incident.escalation_step).update(
+                escalation_step=incident.escalation_step + 1
+            )
+            if not moved:
+                continue
+            n, _ = Notification.objects.get_or_create(
+                incident=incident,
+                contact=contact,
+                event=Notification.Event.ESCALATED,
+                defaults={"workspace_id": incident.workspace_id},
+            )
+            created.append(n.pk)
+    return created
+
+
+def acknowledge(incident: Incident, user=None, now: datetime | None = None) -> bool:
+    """Acknowledge once; stops escalation. False if it was already acknowledged."""
+    now = now or timezone.now()
+    return bool(
+        Incident.objects.filter(pk=incident.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=now, acknowledged_by=user
+        )
+    )

@@ -1,0 +1,87 @@
+"""Hourly and daily rollups (uptime, p50/p95 latency) and pruning of raw results.
+
+Raw results live ``MONITORING_RESULT_RETENTION_DAYS`` (7), hourly rollups
+``MONITORING_HOURLY_RETENTION_DAYS`` (90), daily rollups forever. Rolling up is
+idempotent: an hour or a day is recomputed from raw rows and upserted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .models import CheckResult, DailyRollup, HourlyRollup
+
+logger = logging.getLogger(__name__)
+
+
+def percentile(values: list[int], pct: float) -> int | None:
+    """Nearest-rank percentile of ``values`` (unsorted ok); None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, int(-(-pct * len(ordered) // 100)))  # ceil(pct/100 × n)
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def _stats(rows: list[tuple[bool, int | None]]) -> tuple[int, int, int | None, int | None]:
+    latencies = [lat for ok, lat in rows if ok and lat is not None]
+    return len(rows), sum(1 for ok, _ in rows if not ok), percentile(latencies, 50), percentile(latencies, 95)
+
+
+def rollup_hours(start: datetime, end: datetime) -> int:
+    """Recompute hourly rollups for whole hours in [start, end)."""
+    buckets: dict[tuple[int, datetime], list[tuple[bool, int | None]]] = defaultdict(list)
+    for monitor_id, at, ok, lat in CheckResult.objects.filter(
+        checked_at__gte=start, checked_at__lt=end
+    ).values_list("monitor_id", "checked_at", "ok", "latency_ms"):
+        buckets[(monitor_id, at.replace(minute=0, second=0, microsecond=0))].append((ok, lat))
+    with transaction.atomic():
+        HourlyRollup.objects.filter(hour__gte=start, hour__lt=end).delete()
+        HourlyRollup.objects.bulk_create(
+            [
+                HourlyRollup(monitor_id=mid, hour=hour, checks=c, failures=f, p50_ms=p50, p95_ms=p95)
+                for (mid, hour), rows in buckets.items()
+                for c, f, p50, p95 in [_stats(rows)]
+            ]
+        )
+    return len(buckets)
+
+
+def rollup_days(first: date, last: date) -> int:
+    """Recompute daily rollups for [first, last] from raw results (UTC days)."""
+    start = datetime(first.year, first.month, first.day, tzinfo=UTC)
+    end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+    buckets: dict[tuple[int, date], list[tuple[bool, int | None]]] = defaultdict(list)
+    for monitor_id, at, ok, lat in CheckResult.objects.filter(
+        checked_at__gte=start, checked_at__lt=end
+    ).values_list("monitor_id", "checked_at", "ok", "latency_ms"):
+        buckets[(monitor_id, at.astimezone(UTC).date())].append((ok, lat))
+    with transaction.atomic():
+        DailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
+        DailyRollup.objects.bulk_create(
+            [
+                DailyRollup(monitor_id=mid, day=day, checks=c, failures=f, p50_ms=p50, p95_ms=p95)
+                for (mid, day), rows in buckets.items()
+                for c, f, p50, p95 in [_stats(rows)]
+            ]
+        )
+    return len(buckets)
+
+
+def rollup_and_prune(now: datetime | None = None) -> dict:
+    """Hourly beat job: roll up the last two hours and two days, then drop old rows."""
+    now = now or timezone.now()
+    this_hour = now.replace(minute=0, second=0, microsecond=0)
+    hours = rollup_hours(this_hour - timedelta(hours=2), this_hour + timedelta(hours=1))
+    days = rollup_days((now - timedelta(days=1)).date(), now.date())
+    raw_cut = now - timedelta(days=settings.MONITORING_RESULT_RETENTION_DAYS)
+    hourly_cut = now - timedelta(days=settings.MONITORING_HOURLY_RETENTION_DAYS)
+    pruned, _ = CheckResult.objects.filter(checked_at__lt=raw_cut).delete()
+    pruned_hours, _ = HourlyRollup.objects.filter(hour__lt=hourly_cut).delete()
+    return {"hours": hours, "days": days, "pruned_results": pruned, "pruned_hours": pruned_hours}

@@ -1,0 +1,152 @@
+"""Running one claimed batch: all its checks concurrently, rechecks, then one write.
+
+``run_batch()`` is what the Celery task calls. Network checks wait for their exact
+slot (the dispatcher claims a few seconds ahead), run together under
+``asyncio.gather`` through ``launchready.net``, and a failure that is not yet
+confirmed is rechecked at once, so N=2 confirms within seconds. Heartbeats need
+no network: they are late or not. Everything found is written by ``engine``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from launchready import net
+
+from . import engine, heartbeats
+from . import state as sm
+from .checks import probes
+from .checks.specs import CheckSpec, Outcome
+from .models import Monitor
+from .scheduler import Claim
+
+logger = logging.getLogger(__name__)
+
+RECHECK_DELAY_S = 1.0
+
+
+async def _at_slot(spec: CheckSpec, due: datetime, config, lags: list[float]) -> Outcome:
+    wait = (due - datetime.now(UTC)).total_seconds()
+    if wait > 0:
+        await asyncio.sleep(wait)
+    lags.append(max(0.0, (datetime.now(UTC) - due).total_seconds()))
+    return await probes.run_one(spec, config)
+
+
+async def check_concurrently(
+    specs: list[tuple[CheckSpec, datetime]], snapshots: dict[int, tuple[sm.Snapshot, sm.Policy]], config=None
+) -> tuple[list[Outcome], list[float]]:
+    """Run every check at its slot, then recheck unconfirmed failures. Returns outcomes and lags."""
+    lags: list[float] = []
+    outcomes = list(await asyncio.gather(*(_at_slot(s, due, config, lags) for s, due in specs)))
+    by_id = {s.monitor_id: s for s, _ in specs}
+    pending = outcomes
+    for _ in range(max((p.confirm_failures for _, p in snapshots.values()), default=1)):
+        recheck = []
+        for o in pending:
+            snap, policy = snapshots[o.monitor_id]
+            decision = sm.advance(snap, o.ok, o.checked_at, policy)
+            snapshots[o.monitor_id] = (decision.snapshot, policy)
+            if decision.needs_recheck:
+                recheck.append(by_id[o.monitor_id])
+        if not recheck:
+            break
+        await asyncio.sleep(RECHECK_DELAY_S)
+        pending = list(await asyncio.gather(*(probes.run_one(s, config) for s in recheck)))
+        outcomes.extend(pending)
+    return outcomes, lags
+
+
+def heartbeat_outcome(m: Monitor, now: datetime) -> Outcome | None:
+    """A late heartbeat is a failed check; one that pinged in time needs no result."""
+    due = heartbeats.deadline(
+        schedule=m.schedule,
+        period_s=m.period_s,
+        grace_s=m.grace_s,
+        cron=m.cron,
+        tz=m.timezone_name,
+        last_ping_at=m.last_ping_at,
+        created_at=m.created_at,
+    )
+    if now < due:
+        Monitor.objects.filter(pk=m.pk).update(next_check_at=due)
+        return None
+    return Outcome(m.pk, False, now, heartbeats.describe_late(m.last_ping_at, due))
+
+
+def run_batch(claims: list[Claim], config: net.NetConfig | None = None) -> dict:
+    """Check one claimed batch and apply the results. Returns counts and the lags seen."""
+    due_by_id = {c.monitor_id: c.due_at for c in claims}
+    monitors = list(
+        Monitor.objects.select_related("workspace")
+        .filter(pk__in=due_by_id)
+        .exclude(state=Monitor.State.PAUSED)
+    )
+    now = timezone.now()
+    outcomes: list[Outcome] = []
+    specs: list[tuple[CheckSpec, datetime]] = []
+    snapshots: dict[int, tuple[sm.Snapshot, sm.Policy]] = {}
+    for m in monitors:
+        if m.kind == Monitor.Kind.HEARTBEAT:
+            o = heartbeat_outcome(m, now)
+            if o is not None:
+                outcomes.append(o)
+            continue
+        specs.append((CheckSpec.from_monitor(m), due_by_id[m.pk]))
+        policy = engine.policy_for(m)
+        if m.kind in engine.EXPIRY_KINDS:
+            policy = replace(policy, confirm_failures=1)  # daily checks: no recheck needed
+        snapshots[m.pk] = (engine.snapshot_of(m, None), policy)
+    lags: list[float] = []
+    if specs:
+        found, lags = asyncio.run(check_concurrently(specs, snapshots, config))
+        outcomes.extend(found)
+    applied = engine.apply_outcomes(outcomes)
+    if applied.notification_ids:
+        ids = list(applied.notification_ids)
+        transaction.on_commit(lambda: _enqueue_sends(ids))
+    return {"checked": len(specs), "outcomes": len(outcomes), "opened": len(applied.opened), "lags": lags}
+
+
+def _enqueue_sends(ids: list[int]) -> None:
+    from .tasks import send_notification
+
+    for pk in ids:
+        send_notification.delay(pk)
+
+
+def record_ping(m: Monitor, kind: str, now: datetime | None = None) -> None:
+    """A heartbeat ping: success recovers at once, fail goes down at once, start is noted."""
+    from .models import HeartbeatPing
+
+    now = now or timezone.now()
+    if kind == HeartbeatPing.Kind.START:
+        Monitor.objects.filter(pk=m.pk).update(last_start_at=now)
+        return
+    if kind == HeartbeatPing.Kind.SUCCESS:
+        m.last_ping_at = now
+        due = heartbeats.deadline(
+            schedule=m.schedule,
+            period_s=m.period_s,
+            grace_s=m.grace_s,
+            cron=m.cron,
+            tz=m.timezone_name,
+            last_ping_at=now,
+            created_at=m.created_at,
+        )
+        Monitor.objects.filter(pk=m.pk).update(last_ping_at=now, next_check_at=due)
+        if m.state == Monitor.State.UP:
+            return  # the common case: nothing changes, no result row needed
+        outcome = Outcome(m.pk, True, now, "Ping received.")
+    else:
+        outcome = Outcome(m.pk, False, now, "The job reported a failure (/fail ping).")
+    applied = engine.apply_outcomes([outcome], now)
+    if applied.notification_ids:
+        ids = list(applied.notification_ids)
+        transaction.on_commit(lambda: _enqueue_sends(ids))

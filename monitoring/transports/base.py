@@ -1,0 +1,137 @@
+"""The one base class for alert channels, and the one registry.
+
+A transport implements ``notify(notification)``: send, or raise ``TransportError``
+flagged permanent (wrong URL, revoked token, unknown number: retrying cannot help)
+or transient (timeout, 5xx, rate limit). ``deliver()`` in the base does the rest:
+marks the outbox row sent, or schedules a retry with exponential backoff, or on a
+permanent failure gives up and disables the channel with its last error shown.
+Subclasses register themselves by their ``kind``; nothing else lists them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import ClassVar
+
+from django.utils import timezone
+
+from launchready import net
+
+from ..messages import AlertMessage, build
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+BACKOFF_S = (30, 120, 600, 1800, 3600)  # after attempt 1, 2, 3…
+
+
+class TransportError(Exception):
+    def __init__(self, message: str, *, permanent: bool):
+        super().__init__(message)
+        self.message = message[:300]
+        self.permanent = permanent
+
+
+REGISTRY: dict[str, type[Transport]] = {}
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=BACKOFF_S[min(attempts, len(BACKOFF_S)) - 1])
+
+
+class Transport:
+    kind: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.kind:
+            REGISTRY[cls.kind] = cls
+
+    def __init__(self, channel) -> None:
+        self.channel = channel
+
+    def notify(self, notification) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def message(self, notification) -> AlertMessage:
+        return build(notification)
+
+    # -- HTTP helper for the transports that post somewhere -------------------------
+    def post(
+        self, url: str, body: bytes, headers: dict[str, str], *, timeout: float = 10.0
+    ) -> net.FetchResult:
+        """POST through the network layer (SSRF guard included); network trouble is transient."""
+        result = asyncio.run(
+            net.fetch(url, method="POST", headers=headers, body=body, follow_redirects=False, timeout=timeout)
+        )
+        if result.error is not None:
+            permanent = result.error.kind in (
+                net.ErrorKind.BLOCKED,
+                net.ErrorKind.INVALID_URL,
+                net.ErrorKind.DNS_NXDOMAIN,
+            )
+            raise TransportError(result.error.message, permanent=permanent)
+        return result
+
+    @staticmethod
+    def raise_for_status(result: net.FetchResult, service: str) -> None:
+        status = result.status or 0
+        if 200 <= status < 300:
+            return
+        detail = result.text()[:120].strip()
+        message = f"{service} answered {status}" + (f": {detail}" if detail else "") + "."
+        transient = status in (408, 425, 429) or status >= 500
+        raise TransportError(message, permanent=not transient)
+
+
+def transport_for(notification) -> Transport:
+    if notification.channel_id is None:
+        # Escalation contacts are emailed.
+        return REGISTRY["email"](None)
+    channel = notification.channel
+    try:
+        return REGISTRY[channel.kind](channel)
+    except KeyError:
+        raise TransportError(f"No transport for channel kind {channel.kind!r}.", permanent=True) from None
+
+
+def deliver(notification) -> bool:
+    """Send one claimed notification and record the outcome. True when sent."""
+    from ..models import AlertChannel, Notification
+
+    now = timezone.now()
+    notification.attempts += 1
+    try:
+        transport_for(notification).notify(notification)
+    except TransportError as exc:
+        notification.last_error = exc.message
+        if exc.permanent or notification.attempts >= MAX_ATTEMPTS:
+            notification.status = Notification.Status.FAILED
+            if exc.permanent and notification.channel_id and notification.event != Notification.Event.TEST:
+                AlertChannel.objects.filter(pk=notification.channel_id, disabled_at__isnull=True).update(
+                    disabled_at=now, last_error=exc.message, last_error_at=now
+                )
+            elif notification.channel_id:
+                AlertChannel.objects.filter(pk=notification.channel_id).update(
+                    last_error=exc.message, last_error_at=now
+                )
+            logger.warning("notification %s failed for good: %s", notification.uuid, exc.message)
+        else:
+            notification.status = Notification.Status.PENDING
+            notification.next_attempt_at = now + backoff(notification.attempts)
+            logger.info("notification %s will be retried: %s", notification.uuid, exc.message)
+        notification.claimed_until = None
+        notification.save(
+            update_fields=["attempts", "status", "next_attempt_at", "last_error", "claimed_until"]
+        )
+        return False
+    notification.status = Notification.Status.SENT
+    notification.sent_at = now
+    notification.claimed_until = None
+    notification.last_error = ""
+    notification.save(update_fields=["attempts", "status", "sent_at", "claimed_until", "last_error"])
+    if notification.channel_id and notification.event == Notification.Event.TEST:
+        AlertChannel.objects.filter(pk=notification.channel_id).update(verified=True)
+    return True

@@ -1,0 +1,23 @@
+"""Slack incoming webhooks: POST a JSON ``text`` to the channel's secret URL."""
+
+from __future__ import annotations
+
+import json
+
+from .base import Transport, TransportError
+
+
+class SlackTransport(Transport):
+    kind = "slack"
+
+    def notify(self, notification) -> None:
+        msg = self.message(notification)
+        url = self.channel.credentials.get("webhook_url", "")
+        if not url:
+            raise TransportError("The Slack webhook URL is missing.", permanent=True)
+        link = f"\n<{msg.ack_url}|Acknowledge>" if msg.ack_url else ""
+        payload = {
+            "text": f"*{msg.title}*\n{msg.target}{link}" + (f"\n<{msg.url}|Details>" if msg.url else "")
+        }
+        result = self.post(url, json.dumps(payload).encode(), {"Content-Type": "application/json"})
+        self.raise_for_status(result, "Slack")

@@ -1,0 +1,42 @@
+"""SMS through Twilio's REST API (a form POST with basic auth).
+
+The API base URL is the setting ``LAUNCHREADY_TWILIO_BASE_URL`` so tests point it
+at the sandbox's recording receiver.
+"""
+
+from __future__ import annotations
+
+import base64
+from urllib.parse import quote, urlencode
+
+from django.conf import settings
+
+from .base import Transport, TransportError
+
+SMS_CHARS = 320
+
+
+class SmsTransport(Transport):
+    kind = "sms"
+
+    def notify(self, notification) -> None:
+        msg = self.message(notification)
+        creds = self.channel.credentials
+        sid, token = creds.get("account_sid", ""), creds.get("auth_token", "")
+        sender, to = creds.get("from_number", ""), creds.get("to_number", "")
+        if not (sid and token and sender and to):
+            raise TransportError(
+                "The Twilio account SID, token or phone numbers are missing.", permanent=True
+            )
+        text = msg.title + (f" Ack: {msg.ack_url}" if msg.ack_url else "")
+        body = urlencode({"From": sender, "To": to, "Body": text[:SMS_CHARS]}).encode()
+        auth = base64.b64encode(f"{sid}:{token}".encode()).decode()
+        url = (
+            f"{settings.LAUNCHREADY_TWILIO_BASE_URL}/2010-04-01/Accounts/{quote(sid, safe='')}/Messages.json"
+        )
+        result = self.post(
+            url,
+            body,
+            {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {auth}"},
+        )
+        self.raise_for_status(result, "Twilio")
