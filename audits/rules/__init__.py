@@ -1,0 +1,37 @@
+"""Rules: pure functions from facts to findings, one per check id.
+
+Public API::
+
+    from audits.rules import run_rules, evaluate
+    findings = run_rules(facts, now)            # list[Finding], worst first
+    evaluation = evaluate(facts, now)           # findings + a CheckResult per check
+
+Importing this package registers every rule module in ``RULES`` (one registry).
+"""
+
+from audits.rules import dns, edge, exposure, monitoring, performance, tls  # noqa: F401 - registers
+from audits.rules.base import (
+    RULES,
+    CheckResult,
+    Evaluation,
+    Outcome,
+    RuleContext,
+    Skip,
+    evaluate,
+    rule,
+    run_rules,
+    sort_key,
+)
+
+__all__ = [
+    "RULES",
+    "CheckResult",
+    "Evaluation",
+    "Outcome",
+    "RuleContext",
+    "Skip",
+    "evaluate",
+    "rule",
+    "run_rules",
+    "sort_key",
+]

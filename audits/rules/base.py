@@ -1,0 +1,188 @@
+"""The rule registry: one pure function per check id, from facts to findings.
+
+A rule is ``def rule(ctx: RuleContext) -> list[Finding]`` registered with
+``@rule("check.id")``. It reads ``ctx.facts`` and ``ctx.now`` (never the clock, never
+the network), returns one finding per failing subject (an empty list means pass), and
+raises ``Skip(reason)`` when the check does not apply (no Lighthouse source…).
+``evaluate()`` runs every rule; an exception inside one rule becomes an inconclusive
+finding for that check, never a crash of the audit.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+
+from audits.checks import CATALOGUE, Severity, Stage, get_check
+from audits.facts import AuditFacts, Unavailable
+from audits.findings import Finding, Status
+from audits.providers import SiteProfile, site_profile
+
+logger = logging.getLogger(__name__)
+
+
+class Skip(Exception):  # noqa: N818 - reads as "raise Skip(reason)"
+    """The check does not apply to this site; the reason is shown with the results."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class RuleContext:
+    facts: AuditFacts
+    now: datetime
+
+    @cached_property
+    def profile(self) -> SiteProfile:
+        return site_profile(self.facts)
+
+    @property
+    def site(self):  # noqa: ANN201 - SiteDeclaration, kept short for rule bodies
+        return self.facts.site
+
+    def fail(
+        self,
+        check_id: str,
+        subject: str,
+        evidence: str | Iterable[str],
+        *,
+        severity: Severity | None = None,
+        title: str | None = None,
+        fix_note: str = "",
+    ) -> Finding:
+        """A failing finding with the catalogue's texts and the provider-specific fix."""
+        check = get_check(check_id)
+        fix = check.fix_for(self.profile.slugs(prefer_dns=check.stage == Stage.DNS))
+        return Finding(
+            check=check_id,
+            severity=severity or check.severity,
+            stage=check.stage,
+            subject=subject,
+            title=title or check.title,
+            impact=check.impact,
+            evidence=_lines(evidence),
+            fix=f"{fix} {fix_note}".strip(),
+            status=Status.FAIL,
+        )
+
+    def inconclusive(self, check_id: str, subject: str, reason: str | Unavailable) -> Finding:
+        check = get_check(check_id)
+        text = reason.reason if isinstance(reason, Unavailable) else reason
+        return Finding(
+            check=check_id,
+            severity=check.severity,
+            stage=check.stage,
+            subject=subject,
+            title=check.title,
+            impact=check.impact,
+            evidence=f"Could not be checked: {text}",
+            fix="Nothing to fix yet: run the audit again, or allow the Launch Ready scanner through your firewall.",
+            status=Status.INCONCLUSIVE,
+        )
+
+
+RuleFunc = Callable[[RuleContext], list[Finding]]
+RULES: dict[str, RuleFunc] = {}
+
+
+def rule(check_id: str) -> Callable[[RuleFunc], RuleFunc]:
+    """Register the rule for ``check_id`` (which must be in the catalogue, once)."""
+    get_check(check_id)
+
+    def register(func: RuleFunc) -> RuleFunc:
+        if check_id in RULES:
+            raise ValueError(f"two rules registered for {check_id}")
+        RULES[check_id] = func
+        return func
+
+    return register
+
+
+class Outcome(enum.StrEnum):
+    PASS = "pass"  # noqa: S105 - an outcome, not a password
+    FAIL = "fail"
+    INCONCLUSIVE = "inconclusive"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """How one check came out as a whole (across all of its subjects)."""
+
+    check: str
+    stage: Stage
+    outcome: Outcome
+    reason: str = ""  # why it was skipped
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "stage": str(self.stage),
+            "outcome": str(self.outcome),
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    findings: list[Finding] = field(default_factory=list)
+    results: list[CheckResult] = field(default_factory=list)
+
+
+def sort_key(f: Finding) -> tuple[int, int, int, str, str]:
+    """Worst first; within a severity failures before inconclusives, then by roadmap stage."""
+    return (f.severity.rank, f.status != Status.FAIL, f.stage.rank, f.check, f.subject)
+
+
+def evaluate(facts: AuditFacts, now: datetime, checks: Iterable[str] | None = None) -> Evaluation:
+    """Run the registered rules (all, or the given ids) over ``facts``."""
+    ctx = RuleContext(facts=facts, now=now)
+    findings: list[Finding] = []
+    results: list[CheckResult] = []
+    for check_id in checks if checks is not None else list(RULES):
+        func = RULES[check_id]
+        check = CATALOGUE[check_id]
+        subject = facts.site.domain
+        try:
+            gone = facts.stage_unavailable.get(str(check.stage))
+            produced = [ctx.inconclusive(check_id, subject, gone)] if gone else func(ctx)
+        except Skip as skip:
+            results.append(CheckResult(check_id, check.stage, Outcome.SKIPPED, skip.reason))
+            continue
+        except Exception as exc:
+            logger.exception("rule %s failed", check_id)
+            reason = (
+                f"the check itself failed ({type(exc).__name__}); this is a Launch Ready bug, not your site"
+            )
+            produced = [ctx.inconclusive(check_id, subject, reason)]
+        findings.extend(produced)
+        results.append(CheckResult(check_id, check.stage, _outcome(produced)))
+    findings.sort(key=sort_key)
+    return Evaluation(findings=findings, results=results)
+
+
+def run_rules(facts: AuditFacts, now: datetime) -> list[Finding]:
+    """All findings for ``facts``, worst first."""
+    return evaluate(facts, now).findings
+
+
+def _outcome(findings: list[Finding]) -> Outcome:
+    # An info finding (dns.provider_inventory) reports a fact, it is not a failure.
+    if any(f.status == Status.FAIL and f.severity != Severity.INFO for f in findings):
+        return Outcome.FAIL
+    if any(f.status == Status.INCONCLUSIVE for f in findings):
+        return Outcome.INCONCLUSIVE
+    return Outcome.PASS
+
+
+def _lines(evidence: str | Iterable[str]) -> str:
+    if isinstance(evidence, str):
+        return evidence
+    return "\n".join(evidence)

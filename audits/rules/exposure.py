@@ -1,0 +1,195 @@
+"""Rules of the ``deploy`` stage that need no inventory: public secrets and source,
+debug pages, open admin/staging hosts (``exposure.*``), and ``deploy.staging_not_separated``."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from audits.detect import is_noindex
+from audits.facts import ExposureProbe, PageFacts, Sniff, host_of
+from audits.findings import Finding
+from audits.providers import detect_cdn
+from audits.rules.base import RuleContext, Skip, rule
+
+ADMIN_HOST = re.compile(
+    r"^(admin|preview|staging|stage|stg|dev|develop|test|testing|beta|uat|qa|sandbox|internal|cms|backoffice|dashboard)"
+    r"([-_0-9]|$)"
+)
+STAGING_HOST = re.compile(
+    r"^(preview|staging|stage|stg|dev|develop|test|testing|beta|uat|qa|sandbox)([-_0-9]|$)"
+)
+_LOGIN_PATH = re.compile(r"login|signin|sign_in|sign-in|auth|sso|oauth|saml|session", re.I)
+_ACCESS_GATEWAYS = (
+    "cloudflareaccess.com",
+    "accounts.google.com",
+    "login.microsoftonline.com",
+    "okta.com",
+    "auth0.com",
+)
+
+
+def _probes(ctx: RuleContext, wanted: Callable[[ExposureProbe], bool]) -> list[ExposureProbe]:
+    if not ctx.facts.exposure:
+        raise Skip("exposed paths were not probed in this run")
+    return [p for p in ctx.facts.exposure if wanted(p)]
+
+
+def _sniff_rule(
+    ctx: RuleContext, check_id: str, sniffs: set[Sniff], path_test: Callable[[str], bool]
+) -> list[Finding]:
+    """One finding per host listing its URLs that hold what ``sniffs`` names."""
+    hits: dict[str, list[str]] = defaultdict(list)
+    inconclusive: dict[str, str] = {}
+    for probe in _probes(ctx, lambda p: p.sniff in sniffs or path_test(urlsplit(p.url).path)):
+        if probe.sniff in sniffs:
+            detail = f": {probe.detail}" if probe.detail else ""
+            hits[probe.host].append(f"{probe.url} → HTTP {probe.status}{detail}")
+        elif probe.unavailable:
+            inconclusive.setdefault(probe.host, probe.unavailable.reason)
+    findings = [ctx.fail(check_id, host, lines) for host, lines in sorted(hits.items())]
+    findings += [ctx.inconclusive(check_id, h, r) for h, r in sorted(inconclusive.items()) if h not in hits]
+    return findings
+
+
+@rule("exposure.env_file")
+def env_file(ctx: RuleContext) -> list[Finding]:
+    return _sniff_rule(ctx, "exposure.env_file", {Sniff.ENV_FILE}, lambda path: "/.env" in path)
+
+
+@rule("exposure.git")
+def git(ctx: RuleContext) -> list[Finding]:
+    return _sniff_rule(ctx, "exposure.git", {Sniff.GIT_HEAD, Sniff.GIT_CONFIG}, lambda path: "/.git/" in path)
+
+
+@rule("exposure.source_maps")
+def source_maps(ctx: RuleContext) -> list[Finding]:
+    return _sniff_rule(ctx, "exposure.source_maps", {Sniff.SOURCE_MAP}, lambda path: path.endswith(".map"))
+
+
+def _page_hits(ctx: RuleContext, test: Callable[[PageFacts], str]) -> dict[str, list[str]]:
+    hits: dict[str, list[str]] = defaultdict(list)
+    for page in ctx.facts.pages:
+        if page.html and (what := test(page)):
+            hits[page.host].append(f"{page.url} → HTTP {page.status}: {what}")
+    return hits
+
+
+def _with_pages(
+    ctx: RuleContext, check_id: str, sniff: Sniff, test: Callable[[PageFacts], str]
+) -> list[Finding]:
+    hits = _page_hits(ctx, test)
+    for probe in ctx.facts.exposure:
+        if probe.sniff == sniff:
+            hits[probe.host].append(f"{probe.url} → HTTP {probe.status}: {probe.detail}")
+    if not hits and not ctx.facts.pages and not ctx.facts.exposure:
+        raise Skip("no page was fetched in this run")
+    return [ctx.fail(check_id, host, lines) for host, lines in sorted(hits.items())]
+
+
+@rule("exposure.debug_page")
+def debug_page(ctx: RuleContext) -> list[Finding]:
+    return _with_pages(
+        ctx,
+        "exposure.debug_page",
+        Sniff.DEBUG_PAGE,
+        lambda p: f"{p.html.debug_page} debug page / stack trace" if p.html and p.html.debug_page else "",
+    )
+
+
+@rule("exposure.directory_listing")
+def directory_listing(ctx: RuleContext) -> list[Finding]:
+    return _with_pages(
+        ctx,
+        "exposure.directory_listing",
+        Sniff.DIRECTORY_LISTING,
+        lambda p: "a directory listing" if p.html and p.html.directory_listing else "",
+    )
+
+
+def _first_label(ctx: RuleContext, host: str) -> str:
+    suffix = "." + ctx.site.domain
+    return host[: -len(suffix)].split(".")[-1] if host.endswith(suffix) else ""
+
+
+def _protected(page: PageFacts) -> str:
+    """Why the host counts as protected, or "" when anyone can see it."""
+    if page.status in (401, 403):
+        return f"HTTP {page.status}"
+    final = page.final_url or page.url
+    if any(gateway in host_of(final) for gateway in _ACCESS_GATEWAYS):
+        return f"redirects to the sign-in gateway {host_of(final)}"
+    if page.final_url and _LOGIN_PATH.search(urlsplit(final).path):
+        return f"redirects to a sign-in page ({final})"
+    if page.html and page.html.has_password_form:
+        return "shows a sign-in form"
+    return ""
+
+
+def _open_hosts(
+    ctx: RuleContext, pattern: re.Pattern[str], check_id: str
+) -> tuple[list[PageFacts], list[Finding]]:
+    """Root pages of hosts whose label matches ``pattern`` and that answered without a login."""
+    open_pages, inconclusive, seen = [], [], set()
+    for page in sorted(ctx.facts.pages, key=lambda p: not p.is_https):
+        if page.route or page.host in seen or not pattern.match(_first_label(ctx, page.host)):
+            continue
+        seen.add(page.host)
+        if page.unavailable:
+            inconclusive.append(ctx.inconclusive(check_id, page.host, page.unavailable))
+        elif page.status is not None and 200 <= page.status < 300 and not _protected(page):
+            open_pages.append(page)
+    return open_pages, inconclusive
+
+
+@rule("exposure.admin_public")
+def admin_public(ctx: RuleContext) -> list[Finding]:
+    pages, findings = _open_hosts(ctx, ADMIN_HOST, "exposure.admin_public")
+    for page in pages:
+        title = f" (“{page.html.title}”)" if page.html and page.html.title else ""
+        evidence = f"{page.final_url or page.url} → HTTP {page.status}{title} with no login, 401/403 or access gateway"
+        findings.append(ctx.fail("exposure.admin_public", page.host, evidence))
+    return findings
+
+
+@rule("exposure.staging_indexable")
+def staging_indexable(ctx: RuleContext) -> list[Finding]:
+    pages, findings = _open_hosts(ctx, STAGING_HOST, "exposure.staging_indexable")
+    for page in pages:
+        if is_noindex(page.headers, page.html):
+            continue
+        robots = page.headers.get("x-robots-tag", "")
+        evidence = [
+            f"{page.final_url or page.url} → HTTP {page.status} without authentication",
+            f'X-Robots-Tag: {robots or "missing"}; no <meta name="robots" content="noindex">',
+        ]
+        findings.append(ctx.fail("exposure.staging_indexable", page.host, evidence))
+    return findings
+
+
+@rule("deploy.staging_not_separated")
+def staging_not_separated(ctx: RuleContext) -> list[Finding]:
+    dns = ctx.facts.dns
+    if dns is None:
+        raise Skip("DNS was not probed in this run")
+    prod = dns.host(ctx.site.canonical_host)
+    home = ctx.facts.home()
+    findings = []
+    for host in dns.hosts:
+        if not STAGING_HOST.match(_first_label(ctx, host.name)) or not host.resolves:
+            continue
+        reasons = []
+        page = ctx.facts.root_page(host.name)
+        if page and home and page.body_sha256 and page.body_sha256 == home.body_sha256:
+            reasons.append(f"{page.url} serves byte-for-byte the same page as {home.url}")
+        if prod and prod.cname_chain and host.cname_chain and prod.cname_chain[-1] == host.cname_chain[-1]:
+            reasons.append(f"{host.name} and {prod.name} both point at {host.cname_chain[-1]}")
+        elif prod and set(host.addresses) == set(prod.addresses) and not detect_cdn(host.addresses):
+            reasons.append(
+                f"{host.name} and {prod.name} resolve to the same origin {', '.join(sorted(host.addresses))}"
+            )
+        if reasons:
+            findings.append(ctx.fail("deploy.staging_not_separated", host.name, reasons))
+    return findings

@@ -1,0 +1,155 @@
+"""Rules of the ``performance`` stage: route timings against budgets, errors, behaviour
+under light load, render-blocking third parties, page weight, Lighthouse."""
+
+from __future__ import annotations
+
+from audits.checks import Severity
+from audits.facts import PageFacts, RouteTiming, host_of
+from audits.findings import Finding
+from audits.rules.base import RuleContext, Skip, rule
+
+PRODUCT_ROUTES = {"product", "listing"}  # product detail and product listing pages
+PRODUCT_BLOCKER_MS = 1000
+ERROR_RATE_LIMIT = 0.01
+LOAD_FACTOR = 2.0
+HEAVY_HTML_BYTES = 500_000
+MAX_SUBRESOURCES = 100
+LIGHTHOUSE_MIN = 80
+
+
+def _routes(ctx: RuleContext) -> list[RouteTiming]:
+    if not ctx.facts.routes:
+        raise Skip("no critical routes were measured in this run")
+    return ctx.facts.routes
+
+
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0f} ms"
+
+
+def timing_line(route: RouteTiming) -> str:
+    return (
+        f"{route.name} {route.url}: time to first byte p50 {_ms(route.p50)}, p95 {_ms(route.p95)}, "
+        f"max {_ms(route.max_ms)} over {len(route.ttfb_ms)} samples"
+    )
+
+
+@rule("perf.route_slow")
+def route_slow(ctx: RuleContext) -> list[Finding]:
+    findings = []
+    for route in _routes(ctx):
+        subject = f"{route.name} {route.url}"
+        if route.unavailable:
+            findings.append(ctx.inconclusive("perf.route_slow", subject, route.unavailable))
+            continue
+        p95 = route.p95
+        if p95 is None or p95 <= route.budget_ms:
+            continue  # no successful sample: perf.route_errors reports it
+        blocker = route.kind == "page" and route.name in PRODUCT_ROUTES and p95 > PRODUCT_BLOCKER_MS
+        evidence = [timing_line(route), f"budget for this {route.kind}: {route.budget_ms} ms at p95"]
+        if blocker:
+            evidence.append(f"product pages above {PRODUCT_BLOCKER_MS} ms p95 block the launch")
+        severity = Severity.BLOCKER if blocker else Severity.HIGH
+        findings.append(ctx.fail("perf.route_slow", subject, evidence, severity=severity))
+    return findings
+
+
+@rule("perf.route_errors")
+def route_errors(ctx: RuleContext) -> list[Finding]:
+    findings = []
+    for route in _routes(ctx):
+        subject = f"{route.name} {route.url}"
+        if route.unavailable:
+            findings.append(ctx.inconclusive("perf.route_errors", subject, route.unavailable))
+            continue
+        if route.samples and route.errors / route.samples > ERROR_RATE_LIMIT:
+            evidence = [
+                f"{route.errors} of {route.samples} requests failed ({route.errors / route.samples:.0%})"
+            ]
+            evidence += route.error_examples[:5]
+            findings.append(ctx.fail("perf.route_errors", subject, evidence))
+    return findings
+
+
+@rule("perf.degrades_under_load")
+def degrades_under_load(ctx: RuleContext) -> list[Finding]:
+    if ctx.facts.load is None:
+        if not ctx.site.ownership_verified:
+            raise Skip("the load probe runs only once the site's ownership is verified")
+        raise Skip("the load probe did not run")
+    idle = {r.name: r.p95 for r in ctx.facts.routes}
+    findings = []
+    for load in ctx.facts.load:
+        subject = f"{load.name} {load.url}"
+        if load.unavailable:
+            findings.append(ctx.inconclusive("perf.degrades_under_load", subject, load.unavailable))
+            continue
+        baseline = load.idle_p95_ms if load.idle_p95_ms is not None else idle.get(load.name)
+        if baseline is None or load.p95 is None or load.p95 <= LOAD_FACTOR * baseline:
+            continue
+        evidence = (
+            f"p95 {_ms(load.p95)} with {load.concurrency} concurrent requests ({load.requests} requests) "
+            f"against {_ms(baseline)} idle: {load.p95 / baseline:.1f}× slower"
+        )
+        findings.append(ctx.fail("perf.degrades_under_load", subject, evidence))
+    return findings
+
+
+def _html_pages(ctx: RuleContext) -> list[PageFacts]:
+    """The public pages of the store: the homepage and the critical route pages."""
+    pages = [p for p in ctx.facts.pages if p.route and p.html and p.status == 200 and not p.unavailable]
+    if not pages:
+        raise Skip("no HTML page of the store was fetched")
+    return pages
+
+
+def _first_party(ctx: RuleContext, url: str) -> bool:
+    host = host_of(url)
+    return host == ctx.site.domain or host.endswith("." + ctx.site.domain)
+
+
+@rule("perf.render_blocking_third_party")
+def render_blocking_third_party(ctx: RuleContext) -> list[Finding]:
+    findings = []
+    for page in _html_pages(ctx):
+        blocking = [
+            s.src
+            for s in page.html.scripts  # type: ignore[union-attr]
+            if s.src
+            and s.in_head
+            and not (s.is_async or s.is_defer or s.is_module)
+            and not _first_party(ctx, s.src)
+        ]
+        if blocking:
+            evidence = [f'<script src="{src}"> in <head> without async or defer' for src in blocking]
+            findings.append(ctx.fail("perf.render_blocking_third_party", page.url, evidence))
+    return findings
+
+
+@rule("perf.page_heavy")
+def page_heavy(ctx: RuleContext) -> list[Finding]:
+    findings = []
+    for page in _html_pages(ctx):
+        evidence = []
+        if page.body_bytes > HEAVY_HTML_BYTES:
+            more = " or more (read capped)" if page.truncated else ""
+            evidence.append(f"HTML is {page.body_bytes / 1000:.0f} kB{more} (limit 500 kB)")
+        count = page.html.subresource_count if page.html else 0
+        if count > MAX_SUBRESOURCES:
+            evidence.append(f"{count} subresources (scripts, styles, images…; limit 100)")
+        if evidence:
+            findings.append(ctx.fail("perf.page_heavy", page.url, evidence))
+    return findings
+
+
+@rule("perf.lighthouse_low")
+def lighthouse_low(ctx: RuleContext) -> list[Finding]:
+    lighthouse = ctx.facts.lighthouse
+    if lighthouse is None:
+        raise Skip("no Lighthouse source is configured (e.g. a PageSpeed Insights API key)")
+    if lighthouse.unavailable:
+        return [ctx.inconclusive("perf.lighthouse_low", lighthouse.url, lighthouse.unavailable)]
+    if lighthouse.performance is None or lighthouse.performance >= LIGHTHOUSE_MIN:
+        return []
+    evidence = f"{lighthouse.source}: mobile performance score {lighthouse.performance} (80 or more wanted)"
+    return [ctx.fail("perf.lighthouse_low", lighthouse.url, evidence)]
