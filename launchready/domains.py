@@ -39,12 +39,16 @@ def normalize_domain(raw: str) -> str:
         raise ValidationError("That is an IP address. Enter the domain name your customers type.")
     if any(ch.isspace() for ch in text):
         raise ValidationError("A domain cannot contain spaces.")
-    try:
-        ascii_name = idna.encode(text, uts46=True).decode("ascii").lower()
-    except idna.IDNAError as exc:
-        raise ValidationError(f"“{raw.strip()}” is not a valid domain name ({exc}).") from None
-    except UnicodeError:
-        raise ValidationError(f"“{raw.strip()}” is not a valid domain name.") from None
+    if text.isascii():
+        ascii_name = text.lower()
+    else:
+        try:
+            ascii_name = idna.encode(text, uts46=True).decode("ascii").lower()
+        except (idna.IDNAError, UnicodeError):
+            # idna's own messages ("Codepoint U+005F at position 4…") mean nothing to a founder.
+            raise ValidationError(
+                f"“{raw.strip()}” contains characters that cannot be used in a domain name."
+            ) from None
     labels = ascii_name.split(".")
     if len(labels) < 2:
         raise ValidationError(
@@ -64,6 +68,12 @@ def normalize_domain(raw: str) -> str:
             )
     if labels[-1].isdigit():
         raise ValidationError("The domain ending cannot be all digits.")
+    for label in labels:
+        if label.startswith("xn--"):
+            try:
+                idna.decode(label)
+            except (idna.IDNAError, UnicodeError):
+                raise ValidationError(f"The part “{label}” is not a valid international name.") from None
     return ascii_name
 
 

@@ -7,8 +7,8 @@ because the person opening them is not a member yet.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlencode
 
-from allauth.account.adapter import get_adapter
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -34,7 +34,8 @@ def _page(request: HttpRequest, invitation: Invitation, *, error: str | None = N
         "problem": problem,
         "wrong_user": wrong_user,
         "error": error,
-        "login_url": reverse("account_login") + "?next=" + request.path,
+        "login_url": reverse("account_login") + "?" + urlencode({"next": request.path}),
+        "signup_url": reverse("account_signup") + "?" + urlencode({"email": invitation.email}),
     }
     if problem:
         status = 410
@@ -49,8 +50,9 @@ def invitation_detail(request: HttpRequest, token: str) -> HttpResponse:
     if invitation.is_open and not request.user.is_authenticated:
         # Remembered so that signing up from here joins this workspace (signals.py)
         # and the invited address counts as verified (adapters.py).
+        # (Not allauth's stash_verified_email: that would attach the invited address to
+        # an account signed up under a different one.)
         request.session[INVITATION_SESSION_KEY] = token
-        get_adapter(request).stash_verified_email(request, invitation.email)
     return _page(request, invitation)
 
 
