@@ -9,6 +9,7 @@ import html as html_lib
 import logging
 import mimetypes
 import ssl
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,8 +78,11 @@ def build_ssl_contexts(
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         # Security level 0 so weak keys and old protocols can be staged on purpose.
         ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-        ctx.minimum_version = TLS_VERSIONS[host.tls_min]
-        ctx.maximum_version = TLS_VERSIONS[host.tls_max]
+        with warnings.catch_warnings():
+            # TLS 1.0/1.1 are deprecated in ssl; staging them is the point of the option.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = TLS_VERSIONS[host.tls_min]
+            ctx.maximum_version = TLS_VERSIONS[host.tls_max]
         ctx.load_cert_chain(cert_path, key_path)
         ctx.set_alpn_protocols(["http/1.1"])
         host_contexts[host.name] = ctx
@@ -265,6 +269,7 @@ async def _endless(request: web.Request, status: int, headers: CIMultiDict) -> w
 
 async def _trickle(request, status: int, headers: CIMultiDict, body: bytes, interval_ms: int):
     response = web.StreamResponse(status=status, headers=headers)
+    response.content_length = len(body)  # plain bytes on the wire, not one chunk frame per byte
     await response.prepare(request)
     try:
         for i in range(len(body)):

@@ -1,0 +1,127 @@
+"""Start-up, parallel sandboxes, clean shutdown and scenario validation."""
+
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from sandbox import Sandbox, Scenario, ScenarioError, load_scenario
+from tests.sandbox.helpers import fetch
+
+TINY = {"name": "tiny", "hosts": [{"name": "www.tiny.test", "routes": [{"path": "/", "body": "tiny"}]}]}
+
+
+def _listening(address: str, port: int) -> bool:
+    try:
+        with socket.create_connection((address, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def test_stop_closes_every_listener_thread_and_file():
+    threads_before = set(threading.enumerate())
+    sandbox = Sandbox(TINY).start()
+    address, ports = sandbox.address_of("www.tiny.test"), dict(sandbox.ports)
+    workdir = Path(sandbox.workdir)
+    assert _listening(address, ports["http"]) and _listening(address, ports["https"])
+    assert _listening("127.0.0.1", ports["dns"]) and _listening("127.0.0.1", ports["smtp"])
+    assert workdir.exists()
+    sandbox.stop()
+    assert not _listening(address, ports["http"])
+    assert not _listening(address, ports["https"])
+    assert not _listening("127.0.0.1", ports["dns"])
+    assert not _listening("127.0.0.1", ports["smtp"])
+    assert not workdir.exists()
+    assert set(threading.enumerate()) - threads_before == set()
+    # The UDP port is free again too.
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+        udp.bind(("127.0.0.1", ports["dns"]))
+
+
+def test_stop_is_safe_after_an_endless_response_is_in_flight():
+    sandbox = Sandbox("netlab").start()
+    sock = socket.create_connection((sandbox.address_of("www.lab.test"), sandbox.http_port), timeout=5)
+    sock.sendall(b"GET /endless HTTP/1.1\r\nHost: www.lab.test\r\n\r\n")
+    assert sock.recv(1024)
+    sandbox.stop()
+    sock.close()
+    assert sandbox.workdir is None
+
+
+def test_two_sandboxes_run_side_by_side_on_different_ports():
+    with Sandbox(TINY) as one, Sandbox(TINY) as two:
+        assert one.http_port != two.http_port
+        assert one.dns_port != two.dns_port
+        assert fetch(one, "www.tiny.test")[2] == b"tiny"
+        assert fetch(two, "www.tiny.test")[2] == b"tiny"
+
+
+def test_port_collision_is_retried(monkeypatch):
+    import random
+
+    from sandbox import runner
+
+    blocker = socket.socket()
+    blocker.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen()
+    taken = blocker.getsockname()[1]
+    choices = iter([taken, taken, 23456, 23457, 23458, 23459, 23460])
+
+    class Rigged(random.Random):
+        def randrange(self, *args):
+            return next(choices)
+
+    try:
+        group = runner.allocate(["127.0.0.1"], (socket.SOCK_STREAM,), Rigged())
+        assert group.port != taken
+        for sock in group.sockets:
+            sock.close()
+    finally:
+        blocker.close()
+
+
+def test_env_and_settings_point_at_the_sandbox():
+    with Sandbox(TINY) as sb:
+        env = sb.env
+        assert env["LAUNCHREADY_DNS_SERVERS"] == f"127.0.0.1:{sb.dns_port}"
+        assert env["LAUNCHREADY_ALLOWED_TARGET_NETWORKS"] == "127.77.0.0/16"
+        assert env["LAUNCHREADY_PORT_MAP"] == (
+            f"53:{sb.dns_port},80:{sb.http_port},443:{sb.https_port},25:{sb.smtp_port}"
+        )
+        assert Path(env["LAUNCHREADY_CA_BUNDLE"]).read_bytes().startswith(b"-----BEGIN CERTIFICATE-----")
+        assert env["SANDBOX_SMTP_PORT"] == str(sb.smtp_port)
+        assert sb.settings["LAUNCHREADY_DNS_SERVERS"] == [env["LAUNCHREADY_DNS_SERVERS"]]
+        assert sb.startup_seconds is not None and sb.startup_seconds < 10
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"hosts": [{"name": "a.test", "rotues": []}]}, "unknown key"),
+        ({"hosts": [{"name": "a.test", "address": "10.0.0.1"}]}, "inside 127.77.0.0/16"),
+        ({"zones": {"a.test": {"records": [{"name": "x", "type": "BOGUS", "value": "1"}]}}}, "not supported"),
+        ({"zones": {"a.test": {"failures": {"x": "explode"}}}}, "must be one of"),
+        ({"hosts": [{"name": "a.test"}, {"name": "A.test."}]}, "unique"),
+        ({"hosts": [{"name": "a.test", "cert": 3}]}, "cert must be"),
+    ],
+)
+def test_scenario_errors_are_explicit(data, message):
+    with pytest.raises(ScenarioError, match=message):
+        Scenario.from_dict(data)
+
+
+def test_unknown_scenario_name_lists_the_available_ones():
+    with pytest.raises(ScenarioError, match="demo_good"):
+        load_scenario("no_such_scenario")
+
+
+def test_scenario_fills_in_addresses_records_and_service_hosts():
+    scenario = Scenario.from_dict(TINY)
+    names = [h.name for h in scenario.hosts]
+    assert names == ["www.tiny.test", "rdap.sandbox.test", "hooks.sandbox.test"]
+    zone = scenario.zones["tiny.test"]
+    assert zone.implicit
+    assert [(r.name, r.rtype, r.values) for r in zone.records] == [("www.tiny.test", "A", ["127.77.1.1"])]
