@@ -82,3 +82,15 @@ def test_pages_carry_the_csp_and_no_inline_script(client):
     html = response.content.decode()
     assert "<script>" not in html and "style=" not in html
     assert "/static/vendor/htmx.min.js" in html
+
+
+@pytest.mark.parametrize("name", ["account_login", "account_signup", "account_reset_password"])
+def test_account_pages_use_our_layout(client, db, name):
+    page = client.get(reverse(name)).content.decode()
+    assert 'class="skip-link"' in page and "account-page" in page and "<label" in page
+
+
+@pytest.mark.parametrize("name", ["account_email", "account_change_password"])
+def test_account_management_pages_use_our_layout(client_as, owner, name):
+    page = client_as(owner).get(reverse(name)).content.decode()
+    assert 'class="skip-link"' in page and "Log out" in page

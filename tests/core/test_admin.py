@@ -1,0 +1,37 @@
+"""Django admin: every core model is registered with search and filters, staff only."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from launchready.models import CampaignURL, CriticalRoute, Invitation, Membership, Site, Subdomain, Workspace
+
+CORE_MODELS = [Workspace, Membership, Invitation, Site, Subdomain, CriticalRoute, CampaignURL]
+
+
+@pytest.mark.parametrize("model", CORE_MODELS, ids=lambda m: m.__name__)
+def test_registered_with_list_display_filters_and_search(model):
+    model_admin = admin.site._registry[model]
+    assert len(model_admin.list_display) > 1
+    assert model_admin.list_filter and model_admin.search_fields
+
+
+@pytest.mark.parametrize("model", CORE_MODELS, ids=lambda m: m.__name__)
+def test_changelist_with_search_renders_for_staff(client_as, owner, site, url_kwarg_subdomain, model):
+    owner.is_staff = owner.is_superuser = True
+    owner.save()
+    url = reverse(f"admin:launchready_{model._meta.model_name}_changelist")
+    response = client_as(owner).get(url, {"q": "example"})
+    assert response.status_code == 200
+
+
+def test_admin_is_staff_only(client_as, member):
+    response = client_as(member).get(reverse("admin:launchready_site_changelist"))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_invitation_token_is_not_shown_in_admin(client_as, owner, url_kwarg_invitation):
+    owner.is_staff = owner.is_superuser = True
+    owner.save()
+    url = reverse("admin:launchready_invitation_change", args=[url_kwarg_invitation.pk])
+    assert url_kwarg_invitation.token not in client_as(owner).get(url).content.decode()
