@@ -132,7 +132,10 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
         return [ipaddress.IPv4Address(packed[12:16])]
     if ip in NAT64_LOCAL:
         # Local-use prefixes are deployed as /48 (RFC 6052 layout, skipping octet 8) or /96.
-        return [ipaddress.IPv4Address(packed[6:8] + packed[9:11]), ipaddress.IPv4Address(packed[12:16])]
+        # An all-zero reading is just the unused layout, so name the other one.
+        readings = [ipaddress.IPv4Address(packed[12:16]), ipaddress.IPv4Address(packed[6:8] + packed[9:11])]
+        meaningful = [ip for ip in readings if int(ip)]
+        return meaningful or readings[:1]
     if ip in SIX_TO_FOUR:
         return [ipaddress.IPv4Address(packed[2:6])]
     return []

@@ -16,6 +16,7 @@ import os
 import ssl
 import tempfile
 import time
+import warnings
 
 from .certs import classify, client_context, describe_certificate, inspecting_context, presented_chain
 from .config import NetConfig, resolve_config
@@ -147,9 +148,16 @@ def _version_context(version: ssl.TLSVersion) -> ssl.SSLContext:
     if version < ssl.TLSVersion.TLSv1_2:
         # OpenSSL 3 refuses old protocols at the default security level; lower it for the probe only.
         context.set_ciphers("ALL:@SECLEVEL=0")
-    context.minimum_version = version
-    context.maximum_version = version
+    _pin_version(context, version)
     return context
+
+
+def _pin_version(context: ssl.SSLContext, version: ssl.TLSVersion) -> None:
+    with warnings.catch_warnings():
+        # Python flags TLS 1.0/1.1 as deprecated; offering them is the point of the probe.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = version
+        context.maximum_version = version
 
 
 @functools.lru_cache(maxsize=8)
@@ -172,8 +180,7 @@ def local_support(key: str) -> str | None:
         server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         if version < ssl.TLSVersion.TLSv1_2:
             server.set_ciphers("ALL:@SECLEVEL=0")
-        server.minimum_version = version
-        server.maximum_version = version
+        _pin_version(server, version)
         cert, key_file = _self_test_certificate()
         server.load_cert_chain(cert, key_file)
         if _memory_handshake(client, server) != version.name.replace("_", ".").replace("TLSv1.0", "TLSv1"):
