@@ -11,7 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from launchready.net.results import DnsAnswer, DnsStatus
+from audits.facts import DnsStatus as FactStatus
+from audits.facts import Unavailable, UnavailableKind
+from launchready import net
+from launchready.net import DnsAnswer, DnsStatus
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +30,6 @@ def net_lookup(config: object | None = None, timeout: float | None = None) -> Lo
     """A ``Lookup`` through the network layer, with the given ``NetConfig`` (default: settings)."""
 
     async def lookup(name: str, rdtype: str) -> DnsAnswer:
-        from launchready import net  # imported late: the network layer loads settings
-
         kwargs: dict[str, object] = {}
         if config is not None:
             kwargs["config"] = config
@@ -50,6 +51,24 @@ def cached(lookup: Lookup) -> Lookup:
         return cache[key]
 
     return wrapper
+
+
+def fact_status(answer: DnsAnswer) -> FactStatus:
+    """The network layer's status as the facts' ``DnsStatus`` (errors count as SERVFAIL)."""
+    try:
+        return FactStatus(answer.status.value)
+    except ValueError:
+        return FactStatus.SERVFAIL
+
+
+def unavailable(answer: DnsAnswer) -> Unavailable:
+    reason = (
+        answer.error.message
+        if answer.error
+        else f"DNS lookup of {answer.name} failed ({answer.status.value})."
+    )
+    kind = UnavailableKind.TIMEOUT if answer.status == DnsStatus.TIMEOUT else UnavailableKind.ERROR
+    return Unavailable(reason, kind)
 
 
 def txt_records(answer: DnsAnswer) -> list[str]:

@@ -12,7 +12,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from launchready.net.results import DnsStatus
+from launchready.net import DnsStatus
 
 from .dns import EMPTY, TEMPORARY, Lookup, cached, txt_records
 from .spf import (
