@@ -2,6 +2,8 @@
 
 import dns.exception
 import dns.flags
+import dns.message
+import dns.query
 import dns.rcode
 import dns.rdatatype
 import pytest
@@ -131,3 +133,18 @@ def test_lame_nameservers(sb):
     # A nameserver is not authoritative for zones it is not listed for.
     other = dns_query(sb, "sandbox.test", "SOA", server="127.77.53.1")
     assert other.rcode() == dns.rcode.REFUSED
+
+
+def test_large_udp_answer_is_truncated_and_complete_over_tcp(sandbox_scenario):
+    values = [f"{i:02d}" + "x" * 200 for i in range(10)]
+    big = sandbox_scenario(
+        {
+            "name": "big-dns",
+            "zones": {"big.test": {"records": [{"name": "many", "type": "TXT", "values": values}]}},
+        }
+    )
+    query = dns.message.make_query("many.big.test", "TXT", use_edns=False)  # 512-byte UDP limit
+    udp = dns.query.udp(query, "127.0.0.1", port=big.dns_port, timeout=2)
+    assert udp.flags & dns.flags.TC and not udp.answer
+    tcp = dns_query(big, "many.big.test", "TXT", tcp=True)
+    assert len(tcp.answer[0]) == 10
