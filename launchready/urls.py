@@ -60,5 +60,8 @@ urlpatterns = [
     path("invitations/<str:token>/", views_invitations.invitation_detail, name="invitation_detail"),
     path("invitations/<str:token>/accept/", views_invitations.invitation_accept, name="invitation_accept"),
     path("invitations/<str:token>/decline/", views_invitations.invitation_decline, name="invitation_decline"),
+    # Before the workspace patterns so it takes over the placeholder "monitoring/" page.
+    path("w/<uuid:workspace>/monitoring/", include("monitoring.urls")),
     path("w/<uuid:workspace>/", include(workspace_patterns)),
+    path("", include("monitoring.public_urls")),
 ]

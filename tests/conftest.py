@@ -2,5 +2,6 @@
 
 pytest_plugins: list[str] = [
     "tests.fixtures_core",  # owner/admin/member/viewer/stranger, workspace, site, url_kwarg_* (core)
+    "tests.monitoring.fixtures",  # monitors, channels, incidents; url_kwarg_monitor/incident/channel/…
     "sandbox.pytest_plugin",  # sandbox internet: the `sandbox_scenario` fixture factory
 ]

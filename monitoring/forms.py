@@ -1,0 +1,133 @@
+"""Forms of the monitoring pages. Secrets are write-only: never rendered back."""
+
+from __future__ import annotations
+
+from django import forms
+
+from .models import AlertChannel, EscalationContact, MaintenanceWindow, Monitor
+
+
+class MonitorForm(forms.ModelForm):
+    url = forms.URLField(required=False, max_length=1000, assume_scheme="https", label="URL")
+    headers = forms.JSONField(required=False, initial=dict, help_text='e.g. {"Authorization": "Bearer …"}')
+    expected_values = forms.JSONField(required=False, initial=list, help_text='DNS only, e.g. ["192.0.2.10"]')
+
+    class Meta:
+        model = Monitor
+        fields = [
+            "kind",
+            "name",
+            "site",
+            "severity",
+            "url",
+            "method",
+            "expected_statuses",
+            "keyword",
+            "keyword_mode",
+            "max_response_ms",
+            "headers",
+            "follow_redirects",
+            "timeout_s",
+            "hostname",
+            "record_type",
+            "expected_values",
+            "schedule",
+            "period_s",
+            "grace_s",
+            "cron",
+            "tz",
+            "interval_s",
+            "confirm_failures",
+            "recover_successes",
+        ]
+
+    def __init__(self, *args, workspace=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.workspace = workspace
+        self.fields["site"].queryset = workspace.sites.all()
+        self.fields["site"].required = False
+
+    def clean_headers(self):
+        return self.cleaned_data.get("headers") or {}
+
+    def clean_expected_values(self):
+        value = self.cleaned_data.get("expected_values") or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise forms.ValidationError('A list of record values, e.g. ["192.0.2.10"].')
+        return value
+
+
+CREDENTIAL_FIELDS = {
+    AlertChannel.Kind.EMAIL: ("address",),
+    AlertChannel.Kind.SLACK: ("webhook_url",),
+    AlertChannel.Kind.SMS: ("account_sid", "auth_token", "from_number", "to_number"),
+    AlertChannel.Kind.WEBHOOK: ("url", "signing_secret"),
+}
+
+
+class ChannelForm(forms.Form):
+    kind = forms.ChoiceField(choices=AlertChannel.Kind.choices)
+    name = forms.CharField(max_length=100)
+    address = forms.EmailField(required=False, label="Email address")
+    webhook_url = forms.URLField(required=False, label="Slack incoming webhook URL", assume_scheme="https")
+    account_sid = forms.CharField(required=False, max_length=64, label="Twilio account SID")
+    auth_token = forms.CharField(
+        required=False, max_length=64, label="Twilio auth token", widget=forms.PasswordInput
+    )
+    from_number = forms.CharField(required=False, max_length=20, label="Send from (Twilio number)")
+    to_number = forms.CharField(required=False, max_length=20, label="Send to (mobile number)")
+    url = forms.URLField(required=False, label="Webhook URL", assume_scheme="https")
+    signing_secret = forms.CharField(
+        required=False, max_length=128, label="Signing secret", widget=forms.PasswordInput
+    )
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        for name in CREDENTIAL_FIELDS.get(kind, ()):
+            if not data.get(name):
+                self.add_error(name, "Required for this kind of channel.")
+        return data
+
+    def save(self, workspace) -> AlertChannel:
+        kind = self.cleaned_data["kind"]
+        creds = {k: self.cleaned_data[k] for k in CREDENTIAL_FIELDS[kind]}
+        channel = AlertChannel(
+            workspace=workspace, kind=kind, name=self.cleaned_data["name"], label=label_for(kind, creds)
+        )
+        channel.credentials = creds
+        channel.save()
+        return channel
+
+
+def label_for(kind: str, creds: dict) -> str:
+    """What the UI may show of a channel without revealing its secret."""
+    if kind == AlertChannel.Kind.EMAIL:
+        return creds["address"]
+    if kind == AlertChannel.Kind.SMS:
+        return f"to …{creds['to_number'][-4:]}"
+    url = creds.get("webhook_url") or creds.get("url") or ""
+    host = url.split("//", 1)[-1].split("/", 1)[0]
+    return f"{host}/…"
+
+
+class MaintenanceForm(forms.ModelForm):
+    class Meta:
+        model = MaintenanceWindow
+        fields = ["site", "starts_at", "ends_at", "reason"]
+        widgets = {
+            "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        }
+
+    def __init__(self, *args, workspace=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.workspace = workspace
+        self.fields["site"].queryset = workspace.sites.all()
+        self.fields["site"].required = False
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = EscalationContact
+        fields = ["name", "email", "phone", "position"]

@@ -1,0 +1,13 @@
+"""Public monitoring endpoints (no session): heartbeat pings, acknowledge links, the API."""
+
+from django.urls import path
+
+from . import views_public
+
+urlpatterns = [
+    path("ping/<uuid:uuid>", views_public.ping, name="monitoring_ping"),
+    path("ping/<uuid:uuid>/start", views_public.ping_start, name="monitoring_ping_start"),
+    path("ping/<uuid:uuid>/fail", views_public.ping_fail, name="monitoring_ping_fail"),
+    path("ack/<str:token>/", views_public.acknowledge, name="monitoring_ack"),
+    path("api/v1/maintenance-windows", views_public.api_maintenance, name="monitoring_api_maintenance"),
+]

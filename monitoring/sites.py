@@ -1,0 +1,98 @@
+"""Sensible monitors for a site: homepage, login and order flow, certificate and domain expiry.
+
+Each automatic monitor has an ``auto_key`` ("home", "route:checkout", "cert",
+"domain") so syncing again updates targets instead of duplicating, and leaves what
+the founder changed (interval, keyword, severity) alone.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from launchready.models import CriticalRoute, Site
+
+from .models import Monitor, Severity
+
+logger = logging.getLogger(__name__)
+
+# Routes worth an uptime check of their own, and how bad it is when they break.
+ROUTE_SEVERITY = {
+    "checkout": Severity.CRITICAL,
+    "order": Severity.CRITICAL,
+    "cart": Severity.WARNING,
+    "login": Severity.WARNING,
+}
+
+
+def desired_monitors(site: Site) -> dict[str, dict]:
+    host = site.canonical_host
+    wanted: dict[str, dict] = {
+        "home": {
+            "kind": Monitor.Kind.HTTP,
+            "name": f"Homepage ({host})",
+            "url": f"https://{host}/",
+            "severity": Severity.CRITICAL,
+            "interval_s": 60,
+        },
+        "cert": {
+            "kind": Monitor.Kind.TLS_EXPIRY,
+            "name": f"Certificate of {host}",
+            "hostname": host,
+            "severity": Severity.WARNING,
+            "interval_s": 86400,
+        },
+        "domain": {
+            "kind": Monitor.Kind.DOMAIN_EXPIRY,
+            "name": f"Domain registration of {site.domain}",
+            "hostname": site.domain,
+            "severity": Severity.WARNING,
+            "interval_s": 86400,
+        },
+    }
+    for route in site.routes.all():
+        if route.name not in ROUTE_SEVERITY or route.path == "/":
+            continue
+        api = route.kind == CriticalRoute.Kind.API
+        wanted[f"route:{route.name}"] = {
+            "kind": Monitor.Kind.HTTP,
+            "name": f"{route.name.capitalize()} ({host}{route.path})",
+            "url": f"https://{host}{route.path}",
+            "severity": ROUTE_SEVERITY[route.name],
+            "interval_s": 60 if ROUTE_SEVERITY[route.name] == Severity.CRITICAL else 300,
+            # An API route answers GET with 401/405 when healthy: only a 5xx or no answer is down.
+            "expected_statuses": "200-499" if api else "200-399",
+            "max_response_ms": None,
+        }
+    return wanted
+
+
+TARGET_FIELDS = ("url", "hostname", "name")
+
+
+def sync_site_monitors(site: Site) -> list[Monitor]:
+    """Create missing automatic monitors and update their targets; returns the created ones."""
+    existing = {m.auto_key: m for m in Monitor.objects.filter(site=site).exclude(auto_key="")}
+    created = []
+    now = timezone.now()
+    for key, spec in desired_monitors(site).items():
+        m = existing.get(key)
+        if m is None:
+            try:
+                with transaction.atomic():
+                    created.append(
+                        Monitor.objects.create(
+                            workspace_id=site.workspace_id, site=site, auto_key=key, next_check_at=now, **spec
+                        )
+                    )
+            except IntegrityError:  # created concurrently
+                continue
+        else:
+            changed = [f for f in TARGET_FIELDS if f in spec and getattr(m, f) != spec[f]]
+            for f in changed:
+                setattr(m, f, spec[f])
+            if changed:
+                m.save(update_fields=changed)
+    return created

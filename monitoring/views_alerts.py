@@ -1,0 +1,137 @@
+"""Alert channels, escalation contacts, maintenance windows and API tokens."""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from launchready.models import Membership, Role
+from launchready.views_common import workspace_view
+
+from . import outbox, selectors
+from .forms import ChannelForm, ContactForm, MaintenanceForm
+from .models import AlertChannel, ApiToken, EscalationContact, MaintenanceWindow
+
+logger = logging.getLogger(__name__)
+
+
+def _ctx(m: Membership, **extra) -> dict:
+    return {"workspace": m.workspace, "membership": m, "can_edit": m.can(Role.MEMBER), **extra}
+
+
+@workspace_view(write=Role.ADMIN)
+def channels(request: HttpRequest, m: Membership) -> HttpResponse:
+    form = ChannelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        channel = form.save(m.workspace)
+        messages.success(request, f"Channel “{channel.name}” added. Send a test to check it works.")
+        return redirect("monitoring:channels", workspace=m.workspace.uuid)
+    rows = AlertChannel.objects.filter(workspace=m.workspace)
+    contacts = EscalationContact.objects.filter(workspace=m.workspace)
+    return render(
+        request,
+        "monitoring/channels.html",
+        _ctx(
+            m,
+            form=form,
+            channels=rows,
+            contacts=contacts,
+            contact_form=ContactForm(),
+            can_admin=m.can(Role.ADMIN),
+        ),
+    )
+
+
+@workspace_view(write=Role.MEMBER, methods=("POST",))
+def channel_test(request: HttpRequest, m: Membership, channel) -> HttpResponse:
+    ch = selectors.channel_in(m.workspace, channel)
+    n = outbox.queue_test(ch)
+    from .tasks import send_notification
+
+    transaction.on_commit(lambda: send_notification.delay(n.pk))
+    messages.success(request, f"Test alert queued for “{ch.name}”.")
+    return redirect("monitoring:channels", workspace=m.workspace.uuid)
+
+
+@workspace_view(write=Role.ADMIN, methods=("POST",))
+def channel_enable(request: HttpRequest, m: Membership, channel) -> HttpResponse:
+    ch = selectors.channel_in(m.workspace, channel)
+    AlertChannel.objects.filter(pk=ch.pk).update(disabled_at=None)
+    messages.success(request, f"“{ch.name}” is enabled again.")
+    return redirect("monitoring:channels", workspace=m.workspace.uuid)
+
+
+@workspace_view(write=Role.ADMIN, methods=("POST",))
+def channel_delete(request: HttpRequest, m: Membership, channel) -> HttpResponse:
+    ch = selectors.channel_in(m.workspace, channel)
+    ch.delete()
+    messages.success(request, f"Channel “{ch.name}” deleted.")
+    return redirect("monitoring:channels", workspace=m.workspace.uuid)
+
+
+@workspace_view(write=Role.ADMIN, methods=("POST",))
+def contact_add(request: HttpRequest, m: Membership) -> HttpResponse:
+    form = ContactForm(request.POST)
+    if form.is_valid():
+        contact = form.save(commit=False)
+        contact.workspace = m.workspace
+        contact.save()
+        messages.success(request, f"{contact.name} added to the escalation list.")
+    else:
+        messages.error(request, "Enter a name and an email address for the contact.")
+    return redirect("monitoring:channels", workspace=m.workspace.uuid)
+
+
+@workspace_view(write=Role.ADMIN, methods=("POST",))
+def contact_delete(request: HttpRequest, m: Membership, contact) -> HttpResponse:
+    selectors.contact_in(m.workspace, contact).delete()
+    messages.success(request, "Contact removed from the escalation list.")
+    return redirect("monitoring:channels", workspace=m.workspace.uuid)
+
+
+@workspace_view(write=Role.MEMBER)
+def maintenance(request: HttpRequest, m: Membership) -> HttpResponse:
+    form = MaintenanceForm(request.POST or None, workspace=m.workspace)
+    if request.method == "POST" and form.is_valid():
+        window = form.save(commit=False)
+        window.created_by = request.user.email
+        window.save()
+        messages.success(request, "Maintenance window scheduled: alerts are held while it is open.")
+        return redirect("monitoring:maintenance", workspace=m.workspace.uuid)
+    windows = MaintenanceWindow.objects.filter(
+        workspace=m.workspace, ends_at__gt=timezone.now()
+    ).select_related("site")
+    tokens = ApiToken.objects.filter(workspace=m.workspace)
+    return render(
+        request,
+        "monitoring/maintenance.html",
+        _ctx(m, form=form, windows=windows, tokens=tokens, can_admin=m.can(Role.ADMIN)),
+    )
+
+
+@workspace_view(write=Role.MEMBER, methods=("POST",))
+def window_delete(request: HttpRequest, m: Membership, window) -> HttpResponse:
+    selectors.window_in(m.workspace, window).delete()
+    messages.success(request, "Maintenance window removed.")
+    return redirect("monitoring:maintenance", workspace=m.workspace.uuid)
+
+
+@workspace_view(write=Role.ADMIN, methods=("POST",))
+def token_create(request: HttpRequest, m: Membership) -> HttpResponse:
+    name = (request.POST.get("name") or "Deploy script")[:100]
+    _, plain = ApiToken.issue(m.workspace, name, request.user)
+    # Shown once; only its hash is stored.
+    messages.success(request, f"Token “{name}” created. Copy it now, it will not be shown again: {plain}")
+    return redirect("monitoring:maintenance", workspace=m.workspace.uuid)
+
+
+@workspace_view(write=Role.ADMIN, methods=("POST",))
+def token_delete(request: HttpRequest, m: Membership, token) -> HttpResponse:
+    selectors.token_in(m.workspace, token).delete()
+    messages.success(request, "Token revoked.")
+    return redirect("monitoring:maintenance", workspace=m.workspace.uuid)

@@ -1,0 +1,134 @@
+"""Public endpoints: heartbeat pings, signed acknowledge links, the maintenance API.
+
+None of these use a session: pings are addressed by an unguessable UUID, the
+acknowledge link is signed and expires, and the API takes a workspace token.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+from django.core import signing
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from . import outbox, runner
+from .messages import read_ack_token
+from .models import ApiToken, HeartbeatPing, Incident, MaintenanceWindow, Monitor
+
+logger = logging.getLogger(__name__)
+
+MAX_WINDOW = timedelta(hours=12)
+
+
+def _ping(request: HttpRequest, uuid, kind: str) -> HttpResponse:
+    monitor = (
+        Monitor.objects.select_related("workspace").filter(uuid=uuid, kind=Monitor.Kind.HEARTBEAT).first()
+    )
+    if monitor is None:
+        return HttpResponse("not found\n", status=404, content_type="text/plain")
+    if monitor.state != Monitor.State.PAUSED:
+        HeartbeatPing.objects.create(
+            monitor=monitor,
+            kind=kind,
+            remote_addr=request.META.get("REMOTE_ADDR") or None,
+            user_agent=(request.headers.get("User-Agent") or "")[:200],
+        )
+        runner.record_ping(monitor, kind)
+    return HttpResponse("OK\n", content_type="text/plain")
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST", "HEAD"])
+def ping(request: HttpRequest, uuid) -> HttpResponse:
+    return _ping(request, uuid, HeartbeatPing.Kind.SUCCESS)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST", "HEAD"])
+def ping_start(request: HttpRequest, uuid) -> HttpResponse:
+    return _ping(request, uuid, HeartbeatPing.Kind.START)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST", "HEAD"])
+def ping_fail(request: HttpRequest, uuid) -> HttpResponse:
+    return _ping(request, uuid, HeartbeatPing.Kind.FAIL)
+
+
+@require_http_methods(["GET", "POST"])
+def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button (mail scanners follow links); POST acknowledges."""
+    try:
+        incident_uuid = read_ack_token(token)
+    except signing.SignatureExpired:
+        return render(request, "monitoring/ack.html", {"problem": "This link has expired."}, status=410)
+    except signing.BadSignature:
+        return render(request, "monitoring/ack.html", {"problem": "This link is not valid."}, status=404)
+    incident = Incident.objects.select_related("monitor").filter(uuid=incident_uuid).first()
+    if incident is None:
+        return render(
+            request, "monitoring/ack.html", {"problem": "This incident no longer exists."}, status=404
+        )
+    done = False
+    if request.method == "POST":
+        user = request.user if request.user.is_authenticated else None
+        outbox.acknowledge(incident, user)
+        done = True
+        incident.refresh_from_db()
+    return render(request, "monitoring/ack.html", {"incident": incident, "done": done, "token": token})
+
+
+def _bearer(request: HttpRequest) -> ApiToken | None:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    return ApiToken.authenticate(header[7:].strip())
+
+
+@csrf_exempt
+@require_http_methods(["POST"])
+def api_maintenance(request: HttpRequest) -> JsonResponse:
+    """Open a maintenance window: ``{"minutes": 15, "reason": "deploy"}`` or ``starts_at``/``ends_at``."""
+    token = _bearer(request)
+    if token is None:
+        return JsonResponse(
+            {"error": "Send a workspace API token as “Authorization: Bearer lr_…”."}, status=401
+        )
+    try:
+        data = json.loads(request.body or b"{}")
+    except ValueError:
+        return JsonResponse({"error": "The body is not JSON."}, status=400)
+    now = timezone.now()
+    starts = parse_datetime(str(data.get("starts_at", ""))) if data.get("starts_at") else now
+    if data.get("ends_at"):
+        ends = parse_datetime(str(data["ends_at"]))
+    else:
+        try:
+            ends = starts + timedelta(minutes=int(data.get("minutes", 15)))
+        except (TypeError, ValueError):
+            return JsonResponse({"error": "“minutes” must be a whole number."}, status=400)
+    if starts is None or ends is None or starts.tzinfo is None or ends.tzinfo is None:
+        return JsonResponse(
+            {"error": "Dates are ISO 8601 with a time zone, e.g. 2026-05-01T10:00:00Z."}, status=400
+        )
+    if not (starts < ends <= starts + MAX_WINDOW):
+        return JsonResponse(
+            {"error": "A window ends after it starts and lasts at most 12 hours."}, status=400
+        )
+    window = MaintenanceWindow.objects.create(
+        workspace=token.workspace,
+        starts_at=starts,
+        ends_at=ends,
+        reason=str(data.get("reason", ""))[:200],
+        created_by=f"API token {token.name}"[:200],
+    )
+    return JsonResponse(
+        {"id": str(window.uuid), "starts_at": starts.isoformat(), "ends_at": ends.isoformat()}, status=201
+    )
