@@ -252,6 +252,20 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# Inbound mail (audits/inbound): the SMTP receiver for live test messages and DMARC
+# aggregate reports. Its MX must point at the host running the "smtp" process.
+INBOUND_DOMAIN = env("INBOUND_DOMAIN", default="inbound.launchready.localhost")
+INBOUND_SMTP_HOST = env("INBOUND_SMTP_HOST", default="127.0.0.1")
+INBOUND_SMTP_PORT = env.int("INBOUND_SMTP_PORT", default=2525)
+INBOUND_MAX_MESSAGE_BYTES = env.int("INBOUND_MAX_MESSAGE_BYTES", default=5 * 1024 * 1024)
+INBOUND_MAX_REPORT_BYTES = env.int("INBOUND_MAX_REPORT_BYTES", default=20 * 1024 * 1024)  # decompressed
+INBOUND_RETENTION_DAYS = env.int("INBOUND_RETENTION_DAYS", default=3)
+INBOUND_RATE_LIMIT_PER_HOUR = env.int("INBOUND_RATE_LIMIT_PER_HOUR", default=20)
+# Tests only: take the SPF client address from an XCLIENT ADDR= command (the sandbox
+# sends from 127.0.0.1). Never enable in production: any client could claim any address.
+INBOUND_TRUST_XCLIENT = env.bool("INBOUND_TRUST_XCLIENT", default=False)
+CELERY_BEAT_SCHEDULE["inbound-purge"] = {"task": "audits.inbound.tasks.purge_expired_inbound", "schedule": 3600.0}
+
 if SENTRY_DSN:
     from launchready.observability import init_sentry
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from audits.checks import Severity
-from audits.facts import DnsStatus
 from audits.findings import Finding
 from audits.rules.base import RuleContext, Skip, rule
 
@@ -184,7 +183,7 @@ def dkim_missing(ctx: RuleContext) -> list[Finding]:
     if dkim.found:
         return []
     evidence = [f"{s.name} TXT: {s.error or s.status.upper()}" for s in dkim.selectors]
-    if all(s.status in (DnsStatus.TIMEOUT, DnsStatus.SERVFAIL, DnsStatus.REFUSED) for s in dkim.selectors):
+    if all(s.error for s in dkim.selectors):  # every lookup failed: nothing is known
         return [ctx.inconclusive("email.dkim_missing", dkim.domain, "; ".join(evidence))]
     return [ctx.fail("email.dkim_missing", dkim.domain, evidence, fix_note=_service_note(ctx, "dkim_setup"))]
 
