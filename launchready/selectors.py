@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
 from .models import CampaignURL, CriticalRoute, Invitation, Membership, Role, Site, Subdomain, Workspace
@@ -130,3 +130,22 @@ def subdomain_in(site_: Site, subdomain_uuid) -> Subdomain:
 
 def campaign_url_in(site_: Site, campaign_url_uuid) -> CampaignURL:
     return _get_or_404(CampaignURL.objects.filter(site=site_), uuid=campaign_url_uuid)
+
+
+def open_invitations_for(user) -> QuerySet[Invitation]:
+    """Pending, unexpired invitations sent to any of the user's verified addresses."""
+    from django.utils import timezone
+
+    from .tenancy import user_emails
+
+    emails = user_emails(user) if user.is_authenticated else set()
+    if not emails:
+        return Invitation.objects.none()
+    q = Q()
+    for email in emails:
+        q |= Q(email__iexact=email)
+    return (
+        Invitation.objects.filter(q, status=Invitation.Status.PENDING, expires_at__gt=timezone.now())
+        .exclude(workspace__memberships__user=user)
+        .select_related("workspace")
+    )

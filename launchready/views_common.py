@@ -34,8 +34,14 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_WORKSPACE_KEY = "launchready_workspace"
 
 
-def workspace_view(*, write: str | None = None, methods: Iterable[str] | None = None) -> Callable:
-    """Scope a view to a workspace; see the module docstring for the rules."""
+def workspace_view(
+    *, write: str | None = None, read: str = Role.VIEWER, methods: Iterable[str] | None = None
+) -> Callable:
+    """Scope a view to a workspace; see the module docstring for the rules.
+
+    ``read`` is the role a GET needs: raise it for pages that are only a form for a
+    write (add site, edit site) so a viewer gets 403 rather than a form they cannot send.
+    """
     if methods is None:
         methods = ("GET", "HEAD", "POST") if write else ("GET", "HEAD")
     allowed = sorted(set(methods))
@@ -46,6 +52,10 @@ def workspace_view(*, write: str | None = None, methods: Iterable[str] | None = 
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             m = selectors.membership(request.user, workspace)
+            if request.method in SAFE_METHODS and not m.can(read):
+                raise PermissionDenied(
+                    f"Your role in {m.workspace.name} is {m.get_role_display()}: you can only look."
+                )
             if request.method not in SAFE_METHODS:
                 if write is None:
                     return HttpResponseNotAllowed(allowed)
@@ -64,6 +74,7 @@ def workspace_view(*, write: str | None = None, methods: Iterable[str] | None = 
 
         # Read by the URLconf walk test: which role a POST needs (None = read-only view).
         wrapper.workspace_write_role = write
+        wrapper.workspace_read_role = read
         return wrapper
 
     return decorator

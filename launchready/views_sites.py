@@ -60,7 +60,7 @@ def site_list(request: HttpRequest, m: Membership) -> HttpResponse:
     return render(request, "sites/list.html", {"sites": selectors.site_list(m.workspace)})
 
 
-@workspace_view(write=Role.MEMBER)
+@workspace_view(write=Role.MEMBER, read=Role.MEMBER)
 def site_create(request: HttpRequest, m: Membership) -> HttpResponse:
     form = SiteForm(request.POST or None, workspace=m.workspace)
     if request.method == "POST" and form.is_valid():
@@ -82,7 +82,7 @@ def site_detail(request: HttpRequest, m: Membership, site: Site) -> HttpResponse
     return render(request, "sites/detail.html", site_context(site))
 
 
-@workspace_view(write=Role.MEMBER)
+@workspace_view(write=Role.MEMBER, read=Role.MEMBER)
 def site_edit(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
     form = SiteForm(request.POST or None, instance=site, workspace=m.workspace)
     if request.method == "POST":
@@ -95,7 +95,7 @@ def site_edit(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
     return render(request, "sites/edit.html", {"form": form, "site": site})
 
 
-@workspace_view(write=Role.MEMBER)
+@workspace_view(write=Role.MEMBER, read=Role.MEMBER)
 def site_email(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
     form = SiteEmailForm(request.POST or None, instance=site)
     if request.method == "POST":
@@ -107,7 +107,7 @@ def site_email(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
     return render(request, "sites/email.html", {"form": form, "site": site})
 
 
-@workspace_view(write=Role.MEMBER)
+@workspace_view(write=Role.MEMBER, read=Role.MEMBER)
 def site_delete(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
     if request.method == "POST":
         domain = site.domain

@@ -30,8 +30,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def workspace_list(request: HttpRequest) -> HttpResponse:
-    memberships = selectors.workspace_list(request.user)
-    return render(request, "workspace/list.html", {"memberships": memberships})
+    context = {
+        "memberships": selectors.workspace_list(request.user),
+        "invitations": selectors.open_invitations_for(request.user),
+    }
+    return render(request, "workspace/list.html", context)
 
 
 @login_required

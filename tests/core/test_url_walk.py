@@ -8,8 +8,9 @@ launchready/views_common.py):
 - each kwarg ``X`` has a fixture ``url_kwarg_X`` returning an object of the
   ``workspace`` fixture (tests/fixtures_core.py shows how; add yours in your
   area's fixture plugin);
-- views use ``@workspace_view(write=...)``, whose ``workspace_write_role`` says
-  which role a POST needs (None: read-only, so POST is 405).
+- views use ``@workspace_view(write=..., read=...)``, whose ``workspace_write_role``
+  says which role a POST needs (None: read-only, so POST is 405) and
+  ``workspace_read_role`` which role a GET needs.
 """
 
 from __future__ import annotations
@@ -86,12 +87,21 @@ def test_access_rules(url, resolve_url, client_as, client, owner, member, viewer
     anonymous = client.get(path)
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
 
+    read = getattr(url.view, "workspace_read_role", Role.VIEWER)
+    viewer_get = client_as(viewer).get(path).status_code
+    if ROLE_RANK[Role(read)] > ROLE_RANK[Role.VIEWER]:
+        assert viewer_get == 403, f"viewer GET {path} of a write-only page"
+    else:
+        assert viewer_get in (200, 405), f"viewer GET {path}: {viewer_get}"
+
     role = url.write_role
-    viewer_post = client_as(viewer).post(path, {"name": "x"})
     if role is None:
-        assert viewer_post.status_code == 405, f"read-only {path} accepted a POST"
+        assert client_as(viewer).post(path, {"name": "x"}).status_code == 405, (
+            f"read-only {path} accepted a POST"
+        )
     elif ROLE_RANK[Role(role)] > ROLE_RANK[Role.VIEWER]:
-        assert viewer_post.status_code == 403, f"viewer POST {path}"
+        assert client_as(viewer).post(path, {"name": "x"}).status_code == 403, f"viewer POST {path}"
+    # (write=Role.VIEWER, e.g. "leave", is a write viewers may make: not posted here.)
     if role is not None and ROLE_RANK[Role(role)] > ROLE_RANK[Role.MEMBER]:
         assert client_as(member).post(path, {"name": "x"}).status_code == 403, f"member POST {path}"
 

@@ -68,16 +68,11 @@ def test_header_switcher_lists_my_workspaces_and_nav(client_as, owner, workspace
     assert 'class="skip-link" href="#main"' in page
 
 
-def test_monitoring_and_handover_are_explained_empty_states(client_as, viewer, workspace):
+def test_monitoring_and_handover_nav_targets_render(client_as, viewer, workspace):
+    # The monitoring and handover apps may take these paths over; the nav names must keep working.
     c = client_as(viewer)
-    assert (
-        b"Uptime checks"
-        in c.get(reverse("workspace_monitoring", kwargs={"workspace": workspace.uuid})).content
-    )
-    assert (
-        b"handover document"
-        in c.get(reverse("workspace_handover", kwargs={"workspace": workspace.uuid})).content
-    )
+    assert c.get(reverse("workspace_monitoring", kwargs={"workspace": workspace.uuid})).status_code == 200
+    assert c.get(reverse("workspace_handover", kwargs={"workspace": workspace.uuid})).status_code == 200
 
 
 def _count_queries(client, url) -> int:
@@ -126,3 +121,21 @@ def test_overview_queries_do_not_grow_with_sites(
         Site.objects.create(workspace=workspace, domain=f"more{i}.example.com")
     with django_assert_num_queries(baseline):
         c.get(url)
+
+
+def test_workspaces_page_shows_my_open_invitations(client_as, owner, workspace, stranger):
+    from launchready.models import Invitation
+
+    inv = Invitation.objects.create(workspace=workspace, email="STRANGER@example.com", invited_by=owner)
+    Invitation.objects.create(workspace=workspace, email="someone.else@example.com", invited_by=owner)
+    page = client_as(stranger).get(reverse("workspace_list")).content.decode()
+    assert reverse("invitation_detail", kwargs={"token": inv.token}) in page
+    assert "Invitations for you" in page
+    assert page.count("/invitations/") == 1
+
+
+def test_viewer_gets_403_on_write_only_pages(client_as, viewer, workspace, site):
+    c = client_as(viewer)
+    assert c.get(reverse("site_create", kwargs={"workspace": workspace.uuid})).status_code == 403
+    response = c.get(reverse("site_edit", kwargs={"workspace": workspace.uuid, "site": site.uuid}))
+    assert response.status_code == 403 and b"you can only look" in response.content
