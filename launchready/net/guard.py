@@ -13,6 +13,7 @@ way around the guard; tests and demos use it for the loopback sandbox.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import re
@@ -184,6 +185,7 @@ def parse_ipv4_like_libc(text: str) -> ipaddress.IPv4Address | None:
     return ipaddress.IPv4Address(value)
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_host(raw: str) -> tuple[str, IPAddress | None]:
     """Return ``(ascii_host, ip_or_None)`` for a URL host, raising ``InvalidHost``.
 

@@ -46,6 +46,7 @@ def _resolver(servers: tuple[tuple[str, int], ...]) -> dns.asyncresolver.Resolve
     return resolver
 
 
+@functools.lru_cache(maxsize=4096)
 def _to_name(name: str) -> dns.name.Name:
     text = name.strip().rstrip(".")
     try:

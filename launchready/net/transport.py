@@ -30,10 +30,29 @@ class Target:
     refused: tuple[str, ...] = ()  # addresses the name also has, refused by the guard
 
 
-async def resolve_target(host: str, config: NetConfig, *, literal: str | None = None) -> Target | NetError:
+# Vetted addresses per (resolvers, host), kept for the records' TTL (at most a few
+# minutes) as any stub resolver would: a batch of monitors checking the same hosts
+# every 30 s then costs no DNS round trips. Safe against rebinding, because what is
+# cached is the address already vetted and connected to, never re-resolved later.
+ADDRESS_CACHE_MAX_TTL = 300
+ADDRESS_CACHE_SIZE = 10_000
+_address_cache: dict[tuple[tuple[tuple[str, int], ...], str], tuple[float, Target]] = {}
+
+
+def clear_address_cache() -> None:
+    _address_cache.clear()
+
+
+async def resolve_target(
+    host: str, config: NetConfig, *, literal: str | None = None, use_cache: bool = True
+) -> Target | NetError:
     """Resolve ``host`` (A and AAAA together) and vet every address it has."""
     if literal is not None:
         return Target(host, (literal,), None)
+    key = (config.dns_servers, host)
+    cached = _address_cache.get(key) if use_cache else None
+    if cached is not None and cached[0] > time.monotonic():
+        return Target(host, cached[1].addresses, 0.0, cached[1].refused)
     started = time.perf_counter()
     a, aaaa = await asyncio.gather(resolve(host, "A", config=config), resolve(host, "AAAA", config=config))
     dns_ms = (time.perf_counter() - started) * 1000
@@ -54,7 +73,13 @@ async def resolve_target(host: str, config: NetConfig, *, literal: str | None = 
             f"{host} resolves to {addresses[0]}, {problem}; Launch Ready only connects to public addresses.",
             ", ".join(addresses),
         )
-    return Target(host, tuple(allowed), dns_ms, tuple(a for a in addresses if a not in allowed))
+    target = Target(host, tuple(allowed), dns_ms, tuple(a for a in addresses if a not in allowed))
+    ttl = min((answer.ttl for answer in (a, aaaa) if answer.ok and answer.ttl is not None), default=0)
+    if use_cache and ttl > 0:
+        if len(_address_cache) >= ADDRESS_CACHE_SIZE:
+            _address_cache.clear()
+        _address_cache[key] = (time.monotonic() + min(ttl, ADDRESS_CACHE_MAX_TTL), target)
+    return target
 
 
 @dataclass

@@ -197,3 +197,13 @@ def test_two_hundred_fetches_run_concurrently(lab, run) -> None:
     slowest = max(r.final.timings.total_ms for r in results) / 1000
     assert elapsed < 200 * 1.5 / 10  # far from sequential, whatever the machine
     print(f"200 parallel fetches: {elapsed:.2f} s wall, slowest single fetch {slowest:.2f} s")
+
+
+def test_vetted_addresses_are_reused_for_their_ttl(lab, config, run) -> None:
+    from launchready.net.transport import clear_address_cache
+
+    clear_address_cache()
+    first = run(fetch("https://valid.lab.test/", config=config))
+    second = run(fetch("https://valid.lab.test/", config=config))
+    assert first.timings.dns_ms > 0 and second.timings.dns_ms == 0.0
+    assert first.final.address == second.final.address == lab.address_of("valid.lab.test")
