@@ -1,0 +1,61 @@
+"""Admin: read-mostly views for support; credentials are never shown."""
+
+from django.contrib import admin
+
+from .models import (
+    AlertChannel,
+    ApiToken,
+    EscalationContact,
+    Incident,
+    MaintenanceWindow,
+    Monitor,
+    Notification,
+)
+
+
+@admin.register(Monitor)
+class MonitorAdmin(admin.ModelAdmin):
+    list_display = ("name", "workspace", "kind", "state", "interval_s", "next_check_at", "last_checked_at")
+    list_filter = ("kind", "state")
+    search_fields = ("name", "url", "hostname", "uuid")
+    raw_id_fields = ("workspace", "site")
+
+
+@admin.register(Incident)
+class IncidentAdmin(admin.ModelAdmin):
+    list_display = ("monitor", "severity", "started_at", "ended_at", "flapping", "acknowledged_at")
+    list_filter = ("severity", "flapping")
+    raw_id_fields = ("monitor", "workspace", "acknowledged_by")
+
+
+@admin.register(AlertChannel)
+class AlertChannelAdmin(admin.ModelAdmin):
+    list_display = ("name", "workspace", "kind", "label", "verified", "disabled_at", "last_error")
+    exclude = ("secret",)
+    raw_id_fields = ("workspace",)
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = (
+        "event",
+        "incident",
+        "channel",
+        "contact",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+    )
+    list_filter = ("status", "event")
+    raw_id_fields = ("incident", "channel", "contact", "workspace")
+
+
+admin.site.register(MaintenanceWindow)
+admin.site.register(EscalationContact)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("name", "workspace", "prefix", "created_at", "last_used_at")
+    exclude = ("token_hash",)
