@@ -56,6 +56,8 @@ class DnsStatus(enum.StrEnum):
     SERVFAIL = "servfail"
     TIMEOUT = "timeout"
     REFUSED = "refused"
+    ERROR = "error"  # malformed reply or network error on our side
+    BLOCKED = "blocked"  # the name server's address was refused by the SSRF guard
 
 
 class UnavailableKind(enum.StrEnum):
@@ -156,7 +158,8 @@ class DnsAnswer(Serializable):
 
     @property
     def inconclusive(self) -> bool:
-        return self.status in (DnsStatus.TIMEOUT, DnsStatus.REFUSED)
+        """No usable answer because of the query itself, not because of the zone."""
+        return self.status in (DnsStatus.TIMEOUT, DnsStatus.REFUSED, DnsStatus.ERROR, DnsStatus.BLOCKED)
 
 
 @dataclass(frozen=True)
@@ -423,6 +426,7 @@ class TlsFacts(Serializable):
     tls10: bool | None = None
     tls11: bool | None = None
     tls13: bool | None = None
+    protocol_reason: str = ""  # why a protocol flag above is None
     http2: bool | None = None
     unavailable: Unavailable | None = None
 

@@ -150,7 +150,7 @@ def legacy_protocol(ctx: RuleContext) -> list[Finding]:
             evidence = f"{tls.host}:443 accepts {' and '.join(accepted)}"
             findings.append(ctx.fail("tls.legacy_protocol", tls.host, evidence))
         elif tls.tls10 is None and tls.tls11 is None:
-            reason = "the scanner could not test TLS 1.0/1.1 (its TLS library refuses them)"
+            reason = tls.protocol_reason or "TLS 1.0/1.1 support could not be tested"
             findings.append(ctx.inconclusive("tls.legacy_protocol", tls.host, reason))
     return findings
 
@@ -166,7 +166,8 @@ def no_tls13(ctx: RuleContext) -> list[Finding]:
                 ctx.fail("tls.no_tls13", tls.host, f"{tls.host}:443 refused a TLS 1.3-only handshake")
             )
         elif tls.tls13 is None:
-            findings.append(ctx.inconclusive("tls.no_tls13", tls.host, "TLS 1.3 support could not be tested"))
+            reason = tls.protocol_reason or "TLS 1.3 support could not be tested"
+            findings.append(ctx.inconclusive("tls.no_tls13", tls.host, reason))
     return findings
 
 

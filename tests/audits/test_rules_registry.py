@@ -1,0 +1,130 @@
+"""The rule registry: every check id of this issue's stages has a rule and a failing test
+case; a crashing rule or a stage that ran out of time reports inconclusive, never a pass."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from audits.checks import CATALOGUE, Severity
+from audits.facts import AuditFacts, Unavailable, UnavailableKind
+from audits.findings import Finding, Status
+from audits.rules import RULES, evaluate, rule, run_rules
+from audits.rules.base import Skip
+from tests.audits import test_rules_deploy_perf, test_rules_dns, test_rules_edge
+from tests.audits.factories import NOW, good_facts, replace
+
+# Stages of issue 4; email.* and the inventory-based deploy.*/monitoring.* come with other issues.
+INVENTORY_CHECKS = {
+    "deploy.env_inventory_missing",
+    "deploy.env_undocumented",
+    "deploy.env_gate_missing",
+    "deploy.smoke_failed",
+    "deploy.smoke_missing",
+    "deploy.rollback_unrehearsed",
+    "monitoring.uptime_routes_missing",
+    "monitoring.alert_channel_missing",
+    "monitoring.escalation_contact_missing",
+    "monitoring.heartbeat_missing",
+}
+EXPECTED = {
+    c.id
+    for c in CATALOGUE.values()
+    if str(c.stage) in ("dns", "edge", "deploy", "performance", "monitoring") and c.id not in INVENTORY_CHECKS
+}
+
+
+def test_every_check_of_the_stages_has_a_rule() -> None:
+    assert EXPECTED <= set(RULES)
+
+
+def test_every_rule_has_a_failing_test_case() -> None:
+    cases = test_rules_dns.FAIL_CASES + test_rules_edge.FAIL_CASES + test_rules_deploy_perf.FAIL_CASES
+    assert {c.values[0] for c in cases} >= EXPECTED
+
+
+def test_good_store_has_nothing_above_info() -> None:
+    findings = run_rules(good_facts(), NOW)
+    assert [(f.check, str(f.severity)) for f in findings] == [("dns.provider_inventory", "info")]
+
+
+def test_empty_facts_never_crash_and_never_fail_falsely() -> None:
+    from audits.facts import SiteDeclaration
+
+    evaluation = evaluate(AuditFacts(site=SiteDeclaration(domain="example.com")), NOW)
+    assert not [f for f in evaluation.findings if f.status == Status.FAIL]
+    assert {str(r.outcome) for r in evaluation.results} <= {"skipped", "inconclusive", "pass"}
+
+
+def test_a_crashing_rule_becomes_inconclusive(monkeypatch) -> None:
+    def broken(ctx):
+        raise ZeroDivisionError
+
+    monkeypatch.setitem(RULES, "http.hsts_missing", broken)
+    evaluation = evaluate(good_facts(), NOW, ["http.hsts_missing", "http.hsts_short"])
+    (finding,) = evaluation.findings
+    assert (finding.check, finding.status) == ("http.hsts_missing", Status.INCONCLUSIVE)
+    assert "ZeroDivisionError" in finding.evidence
+    assert [str(r.outcome) for r in evaluation.results] == ["inconclusive", "pass"]
+
+
+def test_stage_out_of_time_is_inconclusive_for_each_of_its_checks() -> None:
+    facts = replace(
+        good_facts(),
+        stage_unavailable={
+            "performance": Unavailable("the audit ran out of time", UnavailableKind.OUT_OF_TIME)
+        },
+    )
+    findings = [f for f in run_rules(facts, NOW) if f.stage == "performance"]
+    perf_rules = {c for c in RULES if CATALOGUE[c].stage == "performance"}
+    assert {f.check for f in findings} == perf_rules
+    assert {f.status for f in findings} == {Status.INCONCLUSIVE}
+
+
+def test_rule_registration_refuses_unknown_and_duplicate_ids() -> None:
+    with pytest.raises(KeyError):
+        rule("http.no_such_check")
+    with pytest.raises(ValueError, match="two rules"):
+        rule("http.hsts_missing")(lambda ctx: [])
+
+
+def test_skip_is_reported_with_its_reason(monkeypatch) -> None:
+    def skipping(ctx):
+        raise Skip("not today")
+
+    monkeypatch.setitem(RULES, "edge.no_http2", skipping)
+    evaluation = evaluate(good_facts(), NOW, ["edge.no_http2"])
+    assert evaluation.findings == []
+    assert evaluation.results[0].to_dict() == {
+        "check": "edge.no_http2",
+        "stage": "edge",
+        "outcome": "skipped",
+        "reason": "not today",
+    }
+
+
+def test_findings_are_sorted_worst_first() -> None:
+    facts = replace(good_facts(), lighthouse=replace(good_facts().lighthouse, performance=40), rdap=None)
+    facts = replace(facts, tls=[replace(t, tls13=False) for t in facts.tls])
+    severities = [f.severity.rank for f in run_rules(facts, NOW)]
+    assert severities == sorted(severities)
+    assert severities[0] == Severity.MEDIUM.rank
+
+
+def test_finding_json_has_exactly_the_cli_contract_keys() -> None:
+    (finding,) = run_rules(good_facts(), NOW)
+    data = json.loads(json.dumps(finding.to_dict()))
+    assert list(data) == [
+        "check",
+        "severity",
+        "stage",
+        "subject",
+        "title",
+        "impact",
+        "evidence",
+        "fix",
+        "status",
+    ]
+    assert data["severity"] == "info" and data["status"] == "fail"
+    assert Finding.from_dict(data) == finding
