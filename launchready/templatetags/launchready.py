@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import template
+from django.template import TemplateDoesNotExist
+from django.template.loader import select_template
 from django.utils.html import format_html
 
 register = template.Library()
@@ -23,3 +25,19 @@ def nav_current(context, url: str, exact: bool = False) -> str:
 @register.filter
 def budget(ms: int | None) -> str:
     return "" if ms is None else f"{ms:,} ms"
+
+
+@register.simple_tag(takes_context=True)
+def include_first(context, *names: str) -> str:
+    """Render the first of ``names`` that exists, or nothing.
+
+    This is how other apps plug into core pages without editing them: e.g. the site
+    page renders ``{% include_first "audits/site_audit_panel.html" "sites/_audit_panel.html" %}``,
+    so an app template ``audits/templates/audits/site_audit_panel.html`` replaces the
+    placeholder as soon as it exists.
+    """
+    try:
+        template = select_template(list(names))
+    except TemplateDoesNotExist:
+        return ""
+    return template.render(context.flatten(), context.get("request"))

@@ -208,3 +208,12 @@ def test_other_workspaces_site_is_404_even_for_a_member(client_as, member, works
     foreign = Site.objects.create(workspace=stranger.memberships.get().workspace, domain="theirs.example.com")
     url = reverse("site_detail", kwargs={"workspace": workspace.uuid, "site": foreign.uuid})
     assert client_as(member).get(url).status_code == 404
+
+
+def test_apps_plug_panels_into_the_site_page(client_as, viewer, workspace, site, tmp_path, settings):
+    (tmp_path / "audits").mkdir()
+    (tmp_path / "audits" / "site_audit_panel.html").write_text("<p>Verdict for {{ site.domain }}: GO</p>")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path, *settings.TEMPLATES[0]["DIRS"]]}]
+    page = client_as(viewer).get(_url("site_detail", workspace, site)).content.decode()
+    assert "Verdict for shop.example.com: GO" in page
+    assert "Run your first audit" not in page
