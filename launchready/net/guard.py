@@ -253,7 +253,7 @@ def vet_url(url: str, config: NetConfig) -> VettedURL | NetError:
     """Check a URL before any I/O; return a ``VettedURL`` or a ``NetError`` saying why not."""
 
     def refuse(reason: str) -> NetError:
-        return NetError(ErrorKind.BLOCKED, f"{_short(url)} was not fetched: {reason}.")
+        return NetError(ErrorKind.BLOCKED, f"{_short(url)} was not fetched: {reason}.", reason)
 
     if not isinstance(url, str) or not url:
         return NetError(ErrorKind.INVALID_URL, "No URL was given.")

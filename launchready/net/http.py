@@ -151,9 +151,7 @@ async def fetch(
                 vetted = vet_url(current, config)
                 if isinstance(vetted, NetError):
                     if hops:
-                        vetted = NetError(
-                            vetted.kind, f"{hops[-1].url} redirects to {vetted.message}", vetted.detail
-                        )
+                        vetted = _redirect_error(hops[-1].url, current, vetted)
                     return finish(vetted)
                 state = _HopState(
                     url=vetted.url,
@@ -177,8 +175,11 @@ async def fetch(
                         state,
                     )
                 except _HopError as exc:
-                    hops.append(state.hop(exc.error))
-                    return finish(exc.error, state)
+                    error = exc.error
+                    if hops and error.kind == ErrorKind.BLOCKED:
+                        error = _redirect_error(hops[-1].url, vetted.url, error)
+                    hops.append(state.hop(error))
+                    return finish(error, state)
                 hops.append(state.hop())
                 location = hops[-1].location
                 if not (follow_redirects and state.status in REDIRECT_STATUSES and location):
@@ -211,6 +212,20 @@ async def fetch(
         if state is not None:
             hops.append(state.hop(error))
         return finish(error, state)
+
+
+def _redirect_error(previous: str, target: str, error: NetError) -> NetError:
+    """Say which redirect led to a refused or invalid address."""
+    shown = target if len(target) <= 120 else target[:119] + "…"
+    if error.kind == ErrorKind.BLOCKED:
+        reason = (
+            error.detail if error.message.endswith(f"{error.detail}.") and error.detail else error.message
+        )
+        reason = reason.rstrip(".")
+        return NetError(
+            error.kind, f"{previous} redirects to {shown}, which was not followed: {reason}.", error.detail
+        )
+    return NetError(error.kind, f"{previous} redirects to an invalid address ({shown}).", error.message)
 
 
 def _host_of(vetted: VettedURL | NetError) -> str:
