@@ -19,14 +19,14 @@ from functools import cached_property
 from typing import Any
 
 from audits.checks import CATALOGUE, Severity, Stage, get_check
-from audits.facts import AuditFacts, Unavailable
+from audits.facts import AuditFacts, SiteDeclaration, Unavailable
 from audits.findings import Finding, Status
 from audits.providers import SiteProfile, site_profile
 
 logger = logging.getLogger(__name__)
 
 
-class Skip(Exception):  # noqa: N818 - reads as "raise Skip(reason)"
+class Skip(Exception):
     """The check does not apply to this site; the reason is shown with the results."""
 
     def __init__(self, reason: str) -> None:
@@ -44,7 +44,7 @@ class RuleContext:
         return site_profile(self.facts)
 
     @property
-    def site(self):  # noqa: ANN201 - SiteDeclaration, kept short for rule bodies
+    def site(self) -> SiteDeclaration:
         return self.facts.site
 
     def fail(

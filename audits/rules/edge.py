@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 
 from audits.checks import Severity
 from audits.facts import AssetFacts, PageFacts, RedirectChain, host_of
@@ -63,7 +64,9 @@ def server_error(ctx: RuleContext) -> list[Finding]:
     return []
 
 
-def _per_chain(ctx: RuleContext, check_id: str, chains: list[RedirectChain], failing) -> list[Finding]:  # noqa: ANN001
+def _per_chain(
+    ctx: RuleContext, check_id: str, chains: list[RedirectChain], failing: Callable[[RedirectChain], bool]
+) -> list[Finding]:
     findings = []
     for chain in chains:
         if chain.unavailable:
@@ -184,7 +187,9 @@ def _hsts(ctx: RuleContext) -> tuple[RedirectChain | None, str | None]:
 def hsts_missing(ctx: RuleContext) -> list[Finding]:
     chain, header = _hsts(ctx)
     host = ctx.site.canonical_host
-    if chain and chain.unavailable:
+    if chain is None:
+        return [ctx.inconclusive("http.hsts_missing", host, "the canonical URL was not requested")]
+    if chain.unavailable:
         return [ctx.inconclusive("http.hsts_missing", host, chain.unavailable)]
     if header == "":
         evidence = f"{chain.final_url} → HTTP {chain.final_status}, no Strict-Transport-Security header"
@@ -223,7 +228,7 @@ def mixed_content(ctx: RuleContext) -> list[Finding]:
     return findings
 
 
-def _per_host_header(ctx: RuleContext, check_id: str, lacking) -> list[Finding]:  # noqa: ANN001
+def _per_host_header(ctx: RuleContext, check_id: str, lacking: Callable[[PageFacts], str]) -> list[Finding]:
     """One finding per host listing its HTML pages for which ``lacking(page)`` gives a reason."""
     by_host: dict[str, list[str]] = defaultdict(list)
     for page in _https_pages(ctx):

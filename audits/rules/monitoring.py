@@ -28,7 +28,12 @@ def _detection_rule(
     host = ctx.site.canonical_host
     if declared:
         return []
-    pages = [p for p in ctx.facts.pages if p.html and p.status == 200 and not p.unavailable]
+    # The storefront only: a tracker on an admin or staging host does not watch customers.
+    pages = [
+        p
+        for p in ctx.facts.pages
+        if p.html and p.status == 200 and not p.unavailable and (p.route or p.host == host)
+    ]
     if any(found(p.html) for p in pages if p.html):
         return []
     if not pages:

@@ -244,3 +244,11 @@ def test_no_readable_page_makes_detection_inconclusive() -> None:
     facts = replace(G, pages=[PageFacts(url=HOME, route="home", error="timed out")])
     findings = evaluate(facts, NOW, ["monitoring.analytics_missing"]).findings
     assert [f.status for f in findings] == [Status.INCONCLUSIVE]
+
+
+def test_tracker_on_an_admin_host_does_not_count_for_the_storefront() -> None:
+    facts = _all_pages(error_tracking=[])
+    facts = with_page(facts, page(f"https://{ADMIN}/", "", html=html(error_tracking=["Sentry"])))
+    assert failing(facts, "monitoring.error_tracking_missing") == [
+        ("monitoring.error_tracking_missing", "medium", WWW)
+    ]

@@ -378,3 +378,9 @@ def test_clickjacking_is_skipped_without_login_or_checkout() -> None:
 )
 def test_hostname_matches(host_name, names, expected) -> None:
     assert hostname_matches(host_name, names) is expected
+
+
+def test_hsts_not_checked_when_the_canonical_url_was_not_requested() -> None:
+    facts = replace(G, redirects=[c for c in G.redirects if c.entry_url != HOME])
+    findings = evaluate(facts, NOW, ["http.hsts_missing"]).findings
+    assert [f.status for f in findings] == [Status.INCONCLUSIVE]
