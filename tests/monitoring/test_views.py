@@ -1,0 +1,204 @@
+"""Monitoring pages: overview queries, channels, the ack link, the maintenance API, site monitors."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from launchready.models import Site
+from launchready.views_sites import add_standard_routes
+from monitoring.messages import ack_token
+from monitoring.models import (
+    AlertChannel,
+    ApiToken,
+    DailyRollup,
+    HourlyRollup,
+    Incident,
+    MaintenanceWindow,
+    Monitor,
+    Notification,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(workspace, n: int) -> None:
+    now = timezone.now()
+    for i in range(n):
+        m = Monitor.objects.create(workspace=workspace, name=f"Page {i}", url=f"https://shop.example.com/{i}")
+        DailyRollup.objects.bulk_create(
+            [
+                DailyRollup(monitor=m, day=(now - timedelta(days=d)).date(), checks=1440, failures=d % 3)
+                for d in range(90)
+            ]
+        )
+        HourlyRollup.objects.bulk_create(
+            [
+                HourlyRollup(monitor=m, hour=now - timedelta(hours=h), checks=60, p50_ms=100 + h, p95_ms=300)
+                for h in range(24)
+            ]
+        )
+        Incident.objects.create(monitor=m, workspace=workspace, started_at=now, cause="Status 502.")
+    Monitor.objects.create(workspace=workspace, kind="heartbeat", name=f"Job {n}")
+
+
+def overview_queries(client, workspace) -> int:
+    url = reverse("monitoring:overview", kwargs={"workspace": workspace.uuid})
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_overview_queries_do_not_grow_with_monitors(client_as, owner, workspace, django_assert_num_queries):
+    client = client_as(owner)
+    seed(workspace, 2)
+    overview_queries(client, workspace)  # the first visit also remembers the workspace in the session
+    baseline = overview_queries(client, workspace)
+    assert baseline <= 12
+    seed(workspace, 6)
+    url = reverse("monitoring:overview", kwargs={"workspace": workspace.uuid})
+    with django_assert_num_queries(baseline):
+        response = client.get(url)
+    body = response.content.decode()
+    assert body.count('class="monitor-row"') == 8
+    assert body.count("<rect ") == 8 * 90
+    assert 'class="line-p50"' in body and "Job 6" in body
+
+
+def test_overview_svg_has_no_inline_style(client_as, owner, workspace):
+    seed(workspace, 1)
+    body = (
+        client_as(owner)
+        .get(reverse("monitoring:overview", kwargs={"workspace": workspace.uuid}))
+        .content.decode()
+    )
+    assert "style=" not in body and "<script>" not in body
+    assert "monitoring/monitoring.css" in body
+
+
+def test_site_overview_shows_only_that_sites_monitors(client_as, owner, workspace, site):
+    other = Monitor.objects.create(workspace=workspace, name="Elsewhere", url="https://other.example/")
+    body = (
+        client_as(owner)
+        .get(reverse("monitoring:site_overview", kwargs={"workspace": workspace.uuid, "site": site.uuid}))
+        .content.decode()
+    )
+    assert "Homepage (www.shop.example.com)" in body and other.name not in body
+
+
+def test_adding_a_site_creates_sensible_monitors(workspace, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        site = Site.objects.create(workspace=workspace, domain="store.example", canonical="www")
+        add_standard_routes(site)
+    monitors = {m.auto_key: m for m in Monitor.objects.filter(site=site)}
+    assert set(monitors) == {
+        "home",
+        "cert",
+        "domain",
+        "route:login",
+        "route:cart",
+        "route:checkout",
+        "route:order",
+    }
+    assert monitors["home"].url == "https://www.store.example/" and monitors["home"].severity == "critical"
+    assert monitors["route:checkout"].severity == "critical"
+    assert monitors["route:order"].expected_statuses == "200-499"  # an API route answering 405 to GET is up
+    assert monitors["cert"].hostname == "www.store.example" and monitors["domain"].hostname == "store.example"
+    site.canonical = "apex"
+    site.save()
+    assert Monitor.objects.get(site=site, auto_key="home").url == "https://store.example/"
+    assert Monitor.objects.filter(site=site).count() == 7
+
+
+def test_channel_credentials_are_encrypted_and_never_shown(client_as, owner, workspace):
+    client = client_as(owner)
+    url = reverse("monitoring:channels", kwargs={"workspace": workspace.uuid})
+    hook = "https://hooks.slack.com/services/T0/B0/very-secret-token"
+    response = client.post(url, {"kind": "slack", "name": "Team", "webhook_url": hook})
+    assert response.status_code == 302
+    channel = AlertChannel.objects.get()
+    assert "very-secret-token" not in channel.secret and channel.credentials["webhook_url"] == hook
+    page = client.get(url).content.decode()
+    assert "very-secret-token" not in page and "hooks.slack.com/…" in page
+
+
+def test_send_test_queues_a_test_notification(
+    client_as, member, workspace, email_channel, django_capture_on_commit_callbacks
+):
+    url = reverse(
+        "monitoring:channel_test", kwargs={"workspace": workspace.uuid, "channel": email_channel.uuid}
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        assert client_as(member).post(url).status_code == 302
+    assert Notification.objects.get(channel=email_channel).event == "test"
+
+
+def test_signed_ack_link_acknowledges_and_expires(client, settings, url_kwarg_incident):
+    incident = url_kwarg_incident
+    url = reverse("monitoring_ack", kwargs={"token": ack_token(incident.uuid)})
+    assert client.get(url).status_code == 200
+    incident.refresh_from_db()
+    assert incident.acknowledged_at is None  # a GET (mail scanners) changes nothing
+    assert client.post(url).status_code == 200
+    incident.refresh_from_db()
+    assert incident.acknowledged_at is not None
+    assert client.get(url[:-3] + "xx/").status_code == 404
+    settings.MONITORING_ACK_LINK_MAX_AGE_HOURS = 0
+    assert client.get(url).status_code == 410
+
+
+def test_maintenance_api_needs_a_token_and_opens_a_window(client, workspace):
+    url = reverse("monitoring_api_maintenance")
+    assert client.post(url, {}, content_type="application/json").status_code == 401
+    _, plain = ApiToken.issue(workspace, "Deploy")
+    assert ApiToken.objects.get().token_hash != plain
+    response = client.post(
+        url,
+        {"minutes": 20, "reason": "deploy v42"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {plain}",
+    )
+    assert response.status_code == 201
+    window = MaintenanceWindow.objects.get()
+    assert window.workspace == workspace and window.reason == "deploy v42"
+    assert timedelta(minutes=19) < window.ends_at - window.starts_at <= timedelta(minutes=20)
+    bad = client.post(
+        url, {"minutes": 9999}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {plain}"
+    )
+    assert bad.status_code == 400
+
+
+def test_viewer_cannot_add_a_monitor_but_member_can(client_as, viewer, member, workspace):
+    url = reverse("monitoring:monitor_create", kwargs={"workspace": workspace.uuid})
+    data = {
+        "kind": "http",
+        "name": "Cart",
+        "url": "https://shop.example.com/cart",
+        "method": "GET",
+        "expected_statuses": "200-299",
+        "keyword_mode": "present",
+        "headers": "{}",
+        "follow_redirects": "on",
+        "timeout_s": 10,
+        "record_type": "A",
+        "expected_values": "[]",
+        "schedule": "period",
+        "period_s": 3600,
+        "grace_s": 300,
+        "interval_s": 60,
+        "confirm_failures": 2,
+        "recover_successes": 1,
+        "severity": "warning",
+    }
+    assert client_as(viewer).post(url, data).status_code == 403
+    response = client_as(member).post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Monitor.objects.get(name="Cart").workspace == workspace
+    data["interval_s"] = 5
+    assert "from 30 seconds to 1 hour" in client_as(member).post(url, data).content.decode()
