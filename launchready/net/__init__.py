@@ -8,6 +8,7 @@ a batch of monitors runs its probes concurrently (``asyncio.gather``).
 Public API (import only from ``launchready.net``)::
 
     NetConfig.from_settings(**overrides) -> NetConfig       # settings read at call time
+    NetConfig.from_env(environ, **overrides) -> NetConfig   # LAUNCHREADY_* variables, no Django
     await resolve(name, rdtype="A", *, config=None, timeout=None) -> DnsAnswer
     await query_nameserver(nameserver_ip, name, rdtype="SOA", *, config=None,
                            timeout=None, tcp=False) -> NameserverAnswer
