@@ -29,6 +29,12 @@ def test_production_refuses_to_start_without_secret_key():
     assert "SECRET_KEY is not set" in result.stderr
 
 
+def test_production_refuses_to_start_without_encryption_keys():
+    result = _run_manage("check", DEBUG="false", SECRET_KEY="s" * 60)
+    assert result.returncode != 0
+    assert "LAUNCHREADY_ENCRYPTION_KEYS is not set" in result.stderr
+
+
 def test_check_deploy_is_clean_with_production_settings():
     result = _run_manage(
         "check",
@@ -40,6 +46,7 @@ def test_check_deploy_is_clean_with_production_settings():
         ALLOWED_HOSTS="app.launchready.example",
         SITE_URL="https://app.launchready.example",
         EMAIL_URL="smtp://mail.example:587",
+        LAUNCHREADY_ENCRYPTION_KEYS="cHJvZHVjdGlvbi1saWtlLWZlcm5ldC1rZXktMDEyMzQ=",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
