@@ -240,6 +240,21 @@ def is_noindex(headers: Mapping[str, str], html: HtmlFacts | None) -> bool:
     return "noindex" in tag or "none" in tag.split(",") or bool(html and html.noindex)
 
 
+# Paths the exposure probe requests on each public host; ``sniff_exposure`` reads the answers.
+# Source maps are found from the page's own bundles (``<bundle>.map``), directory listings
+# from the folders of its assets (``/static/``).
+EXPOSURE_PATHS: tuple[str, ...] = (
+    "/.env",
+    "/.env.production",
+    "/.env.local",
+    "/.git/HEAD",
+    "/.git/config",
+    "/debug",
+    "/phpinfo.php",
+    "/info.php",
+    "/_profiler/",
+)
+
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=")
 
 

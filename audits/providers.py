@@ -153,18 +153,33 @@ def takeover_service(target: str) -> tuple[str, str] | None:
     return None
 
 
-def takeover_fingerprint(cname_chain: Iterable[str], body: str) -> TakeoverMatch | None:
-    """A CNAME into a takeover-able service whose answer says the app/bucket is gone."""
+def takeover_fingerprint(
+    cname_chain: Iterable[str], body: str, headers: Mapping[str, str] | None = None
+) -> TakeoverMatch | None:
+    """A CNAME'd host whose answer says the app/bucket is gone at a takeover-able service.
+
+    The body sentence alone is not enough (a blog post may quote it): the CNAME target or
+    a response header must also belong to that service.
+    """
+    targets = list(cname_chain)
+    if not targets:
+        return None
     lowered = body.lower()
-    for target in cname_chain:
-        for entry in _data()["takeover"]:
-            if not any(name_matches(target, p) for p in entry["cname"]):
-                continue
-            for needle in entry["body"]:
-                if needle.lower() in lowered:
-                    return TakeoverMatch(
-                        entry["service"], entry["slug"], target, f"the service answers “{needle}”"
-                    )
+    lowered_headers = {k.lower(): v.lower() for k, v in (headers or {}).items()}
+    for entry in _data()["takeover"]:
+        needle = next((n for n in entry["body"] if n.lower() in lowered), None)
+        if needle is None:
+            continue
+        target = next((t for t in targets if any(name_matches(t, p) for p in entry["cname"])), None)
+        by_header = any(
+            name in lowered_headers and value in lowered_headers[name]
+            for name, value in entry.get("headers", [])
+        )
+        if target or by_header:
+            via = "" if target else " (identified by its response headers)"
+            return TakeoverMatch(
+                entry["service"], entry["slug"], target or targets[-1], f"the service answers “{needle}”{via}"
+            )
     return None
 
 

@@ -199,7 +199,7 @@ def dangling_cname(ctx: RuleContext) -> list[Finding]:
             continue
         page = ctx.facts.root_page(host.name)
         if page and page.body_excerpt:
-            match = takeover_fingerprint(host.cname_chain, page.body_excerpt)
+            match = takeover_fingerprint(host.cname_chain, page.body_excerpt, page.headers)
             if match:
                 evidence = [chain, f"{page.url} → HTTP {page.status}: {match.service} {match.evidence}"]
                 findings.append(ctx.fail("dns.dangling_cname", host.name, evidence))

@@ -174,7 +174,7 @@ def staging_not_separated(ctx: RuleContext) -> list[Finding]:
     dns = ctx.facts.dns
     if dns is None:
         raise Skip("DNS was not probed in this run")
-    prod = dns.host(ctx.site.canonical_host)
+    production = [h for h in (dns.host(ctx.site.canonical_host), dns.host(ctx.site.apex)) if h and h.resolves]
     home = ctx.facts.home()
     findings = []
     for host in dns.hosts:
@@ -184,12 +184,15 @@ def staging_not_separated(ctx: RuleContext) -> list[Finding]:
         page = ctx.facts.root_page(host.name)
         if page and home and page.body_sha256 and page.body_sha256 == home.body_sha256:
             reasons.append(f"{page.url} serves byte-for-byte the same page as {home.url}")
-        if prod and prod.cname_chain and host.cname_chain and prod.cname_chain[-1] == host.cname_chain[-1]:
-            reasons.append(f"{host.name} and {prod.name} both point at {host.cname_chain[-1]}")
-        elif prod and set(host.addresses) == set(prod.addresses) and not detect_cdn(host.addresses):
-            reasons.append(
-                f"{host.name} and {prod.name} resolve to the same origin {', '.join(sorted(host.addresses))}"
-            )
+        for prod in production:
+            if prod.name in host.cname_chain:
+                reasons.append(f"{host.name} is a CNAME of the production host {prod.name}")
+            elif prod.cname_chain and host.cname_chain and prod.cname_chain[-1] == host.cname_chain[-1]:
+                reasons.append(f"{host.name} and {prod.name} both point at {host.cname_chain[-1]}")
+            elif (shared := set(host.addresses) & set(prod.addresses)) and not detect_cdn(shared):
+                reasons.append(
+                    f"{host.name} and {prod.name} resolve to the same origin {', '.join(sorted(shared))}"
+                )
         if reasons:
             findings.append(ctx.fail("deploy.staging_not_separated", host.name, reasons))
     return findings

@@ -122,3 +122,10 @@ def test_site_profile_of_the_good_store() -> None:
         "Example Registrar",
     )
     assert profile.slugs() == ["cloudflare", "cloudflare"]
+
+
+def test_fingerprint_by_service_headers_when_the_cname_is_a_custom_name() -> None:
+    body = "<h1>404</h1><p>There isn't a GitHub Pages site here.</p>"
+    match = takeover_fingerprint(["pages.example-host.net"], body, {"Server": "GitHub.com"})
+    assert match is not None and match.service == "GitHub Pages" and "response headers" in match.evidence
+    assert takeover_fingerprint([], body, {"Server": "GitHub.com"}) is None  # no CNAME: not a dangling record

@@ -252,3 +252,22 @@ def test_tracker_on_an_admin_host_does_not_count_for_the_storefront() -> None:
     assert failing(facts, "monitoring.error_tracking_missing") == [
         ("monitoring.error_tracking_missing", "medium", WWW)
     ]
+
+
+def test_staging_cname_of_the_production_apex_is_not_separated() -> None:
+    facts = with_host(G, host(STAGING, "104.16.1.1", chain=[DOMAIN]))
+    (finding,) = evaluate(facts, NOW, ["deploy.staging_not_separated"]).findings
+    assert finding.subject == STAGING
+    assert "CNAME of the production host example.com" in finding.evidence
+
+
+def test_staging_on_the_same_origin_address_is_not_separated() -> None:
+    facts = with_host(G, host(DOMAIN, "203.0.113.10", source="apex"))
+    facts = with_host(facts, host(STAGING, "203.0.113.10"))
+    assert failing(facts, "deploy.staging_not_separated") == [
+        ("deploy.staging_not_separated", "medium", STAGING)
+    ]
+
+
+def test_shared_cdn_address_is_not_the_same_origin() -> None:
+    assert failing(with_host(G, host(STAGING, "104.16.1.1")), "deploy.staging_not_separated") == []

@@ -219,3 +219,15 @@ def test_provider_inventory_lists_providers() -> None:
     assert "Registrar: Example Registrar" in finding.evidence
     assert "CDN / proxy: Cloudflare" in finding.evidence
     assert outcome(G, "dns.provider_inventory") == "pass"  # info, not a failure
+
+
+def test_dangling_cname_to_a_custom_named_pages_host() -> None:
+    facts = with_host(G, host(f"blog.{DOMAIN}", "127.77.2.30", chain=["store.pages-host.example"]))
+    body = "<h1>404</h1><p>There isn't a GitHub Pages site here.</p>"
+    facts = with_page(
+        facts,
+        PageFacts(
+            url=f"https://blog.{DOMAIN}/", status=404, headers={"server": "GitHub.com"}, body_excerpt=body
+        ),
+    )
+    assert failing(facts, "dns.dangling_cname") == [("dns.dangling_cname", "blocker", f"blog.{DOMAIN}")]

@@ -384,3 +384,10 @@ def test_hsts_not_checked_when_the_canonical_url_was_not_requested() -> None:
     facts = replace(G, redirects=[c for c in G.redirects if c.entry_url != HOME])
     findings = evaluate(facts, NOW, ["http.hsts_missing"]).findings
     assert [f.status for f in findings] == [Status.INCONCLUSIVE]
+
+
+def test_small_files_need_no_compression_but_a_page_does() -> None:
+    small = _asset("js", content_encoding="", size=150)
+    assert failing(small, "edge.no_compression") == []
+    page_plain = _asset("html", content_encoding="", size=900)
+    assert failing(page_plain, "edge.no_compression") == [("edge.no_compression", "medium", WWW)]
