@@ -156,7 +156,7 @@ class TestMessage(models.Model):
 
     @property
     def passed(self) -> bool:
-        return self.dmarc_result == self.Result.PASS
+        return self.spf_result == self.dkim_result == self.dmarc_result == self.Result.PASS
 
     @staticmethod
     def default_expiry(now: datetime | None = None) -> datetime:

@@ -170,7 +170,8 @@ class TestMessageFacts(Serializable):
 
     @property
     def passed(self) -> bool:
-        return self.dmarc == "pass"
+        """SPF and DKIM both passed and at least one of them is aligned (DMARC pass)."""
+        return self.spf == "pass" and self.dkim == "pass" and self.dmarc == "pass"
 
 
 @dataclass(frozen=True)

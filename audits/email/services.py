@@ -171,3 +171,44 @@ def selectors_for(service_key: str, declared: list[str]) -> list[str]:
     if service is not None:
         ordered += list(service.dkim_selectors)
     return list(dict.fromkeys(ordered))
+
+
+# Domains that show up in DMARC report auth_results (DKIM d= and SPF domains) for each
+# service, to name senders in the report summary ("Klaviyo sent 1,240 messages…").
+REPORTING_DOMAINS: dict[str, str] = {
+    "google.com": "Google Workspace",
+    "googlemail.com": "Google Workspace",
+    "outlook.com": "Microsoft 365",
+    "onmicrosoft.com": "Microsoft 365",
+    "shopify.com": "Shopify",
+    "myshopify.com": "Shopify",
+    "shopifyemail.com": "Shopify",
+    "klaviyomail.com": "Klaviyo",
+    "klaviyo.com": "Klaviyo",
+    "kmail-lists.com": "Klaviyo",
+    "mcsv.net": "Mailchimp",
+    "mcdlv.net": "Mailchimp",
+    "mailchimpapp.net": "Mailchimp",
+    "mandrillapp.com": "Mandrill",
+    "sendgrid.net": "SendGrid",
+    "mailgun.org": "Mailgun",
+    "mailgun.net": "Mailgun",
+    "mtasv.net": "Postmark",
+    "postmarkapp.com": "Postmark",
+    "amazonses.com": "Amazon SES",
+    "sendinblue.com": "Brevo",
+    "brevo.com": "Brevo",
+    "resend.dev": "Resend",
+    "zoho.com": "Zoho Mail",
+    "zohomail.com": "Zoho Mail",
+}
+
+
+def service_for_domain(domain: str) -> str:
+    """The sending service a report domain belongs to ("" when unknown)."""
+    name = domain.lower().rstrip(".")
+    while name:
+        if name in REPORTING_DOMAINS:
+            return REPORTING_DOMAINS[name]
+        _, _, name = name.partition(".")
+    return ""

@@ -24,7 +24,9 @@ NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
 def dkim_public(bits: int) -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
-    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return base64.b64encode(der).decode()
 
 
@@ -77,7 +79,9 @@ SCENARIO = {
         {
             "name": "mta-sts.ok.test",
             "http": False,
-            "routes": [{"path": "/.well-known/mta-sts.txt", "content_type": "text/plain", "body": "version: STSv1\n"}],
+            "routes": [
+                {"path": "/.well-known/mta-sts.txt", "content_type": "text/plain", "body": "version: STSv1\n"}
+            ],
         }
     ],
 }
@@ -176,6 +180,9 @@ def test_demo_scenarios(sandbox_scenario) -> None:
 
 
 def test_mta_sts_policy_parser() -> None:
-    assert parse_mta_sts_policy("version: STSv1\nmode: enforce\nmx: mx.ok.test\nmax_age: 86400\n") == ("enforce", [])
+    assert parse_mta_sts_policy("version: STSv1\nmode: enforce\nmx: mx.ok.test\nmax_age: 86400\n") == (
+        "enforce",
+        [],
+    )
     mode, errors = parse_mta_sts_policy("version: STSv1\nmode: strict\nmax_age: forever\n")
     assert mode == "strict" and len(errors) == 2

@@ -1,0 +1,211 @@
+"""DMARC aggregate reports (RFC 7489 §7.2, appendix C): unpack and parse, defensively.
+
+Why not parsedmarc: it pulls Elasticsearch, OpenSearch, Kafka, Microsoft Graph and
+Gmail API clients and does its own reverse-DNS and GeoIP lookups (outside the network
+layer). A report is one small XML document; the standard library plus defusedxml
+parse it, with hard limits that refuse hostile input cleanly:
+
+* compressed input is read in chunks and refused as soon as it decompresses past
+  ``INBOUND_MAX_REPORT_BYTES`` (zip bombs, gzip bombs), whatever sizes a zip header claims;
+* defusedxml refuses DTDs, entity declarations and external references (billion laughs,
+  XXE) before anything is expanded;
+* the number of records is capped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import ipaddress
+import logging
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from xml.etree.ElementTree import Element, ParseError
+
+import defusedxml
+import defusedxml.ElementTree
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 64 * 1024
+MAX_RECORDS = 50_000
+MAX_ZIP_MEMBERS = 10
+
+
+class ReportError(ValueError):
+    """The input is not a usable DMARC report; the message says why, for the sender or the founder."""
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    source_ip: str
+    count: int
+    disposition: str = ""
+    dkim: str = ""  # policy_evaluated: pass means aligned DKIM pass
+    spf: str = ""  # policy_evaluated: pass means aligned SPF pass
+    header_from: str = ""
+    dkim_domains: list[str] = field(default_factory=list)  # auth_results, "domain=result"
+    spf_domains: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AggregateReport:
+    org_name: str
+    report_id: str
+    begin: datetime
+    end: datetime
+    policy_domain: str
+    policy_p: str = ""
+    rows: list[ReportRow] = field(default_factory=list)
+
+    @property
+    def message_count(self) -> int:
+        return sum(r.count for r in self.rows)
+
+
+def unpack(data: bytes, max_bytes: int, filename: str = "") -> bytes:
+    """The XML inside ``data`` (raw XML, gzip or zip), at most ``max_bytes`` of it."""
+    if data[:2] == b"\x1f\x8b":
+        return _gunzip(data, max_bytes)
+    if data[:4] == b"PK\x03\x04":
+        return _unzip(data, max_bytes)
+    if len(data) > max_bytes:
+        raise ReportError(f"The report is larger than {max_bytes // (1024 * 1024)} MB.")
+    if data.lstrip()[:1] != b"<":
+        raise ReportError(f"“{filename or 'the attachment'}” is not XML, gzip or zip.")
+    return data
+
+
+def _read_capped(stream: io.BufferedIOBase, max_bytes: int) -> bytes:
+    out = bytearray()
+    while chunk := stream.read(CHUNK):
+        out += chunk
+        if len(out) > max_bytes:
+            raise ReportError(
+                f"The report decompresses to more than {max_bytes // (1024 * 1024)} MB; refused as a compression bomb."
+            )
+    return bytes(out)
+
+
+def _gunzip(data: bytes, max_bytes: int) -> bytes:
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            return _read_capped(stream, max_bytes)  # type: ignore[arg-type]
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise ReportError(f"The gzip file is damaged ({exc}).") from None
+
+
+def _unzip(data: bytes, max_bytes: int) -> bytes:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise ReportError(f"The zip file is damaged ({exc}).") from None
+    with archive:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        if not members or len(members) > MAX_ZIP_MEMBERS:
+            raise ReportError("A report zip must hold one XML file.")
+        xml_members = [m for m in members if m.filename.lower().endswith(".xml")] or members[:1]
+        member = xml_members[0]
+        if member.flag_bits & 0x1:
+            raise ReportError("The zip file is encrypted.")
+        if member.file_size > max_bytes:
+            raise ReportError(
+                f"The report decompresses to more than {max_bytes // (1024 * 1024)} MB; refused as a compression bomb."
+            )
+        try:
+            with archive.open(member) as stream:
+                return _read_capped(stream, max_bytes)  # type: ignore[arg-type]
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+            raise ReportError(f"The zip file is damaged ({exc}).") from None
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _child(el: Element | None, name: str) -> Element | None:
+    if el is None:
+        return None
+    return next((c for c in el if _local(c.tag) == name), None)
+
+
+def _children(el: Element | None, name: str) -> list[Element]:
+    return [c for c in el if _local(c.tag) == name] if el is not None else []
+
+
+def _text(el: Element | None, *path: str) -> str:
+    for name in path:
+        el = _child(el, name)
+    return (el.text or "").strip() if el is not None else ""
+
+
+def parse_report(xml: bytes) -> AggregateReport:
+    """Parse the XML of an aggregate report; ``ReportError`` for anything unusable."""
+    try:
+        root = defusedxml.ElementTree.fromstring(
+            xml, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
+    except (defusedxml.DTDForbidden, defusedxml.EntitiesForbidden, defusedxml.ExternalReferenceForbidden):
+        raise ReportError(
+            "The report declares a DTD or XML entities, which reports never need; refused."
+        ) from None
+    except ParseError as exc:
+        raise ReportError(f"The report is not well-formed XML ({exc}).") from None
+    if _local(root.tag) != "feedback":
+        raise ReportError("The XML is not a DMARC aggregate report (no <feedback> root).")
+    metadata = _child(root, "report_metadata")
+    policy = _child(root, "policy_published")
+    org_name = _text(metadata, "org_name")
+    report_id = _text(metadata, "report_id")
+    domain = _text(policy, "domain").lower().rstrip(".")
+    if not org_name or not report_id or not domain:
+        raise ReportError("The report lacks its org_name, report_id or policy domain.")
+    begin, end = _date(_text(metadata, "date_range", "begin")), _date(_text(metadata, "date_range", "end"))
+    records = _children(root, "record")
+    if len(records) > MAX_RECORDS:
+        raise ReportError(f"The report has more than {MAX_RECORDS:,} records.")
+    return AggregateReport(
+        org_name=org_name[:255],
+        report_id=report_id[:255],
+        begin=begin,
+        end=end,
+        policy_domain=domain,
+        policy_p=_text(policy, "p").lower()[:12],
+        rows=[_row(r) for r in records],
+    )
+
+
+def _date(value: str) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(value), tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        raise ReportError(f"The report's date range “{value[:20]}” is not a timestamp.") from None
+
+
+def _row(record: Element) -> ReportRow:
+    row = _child(record, "row")
+    ip = _text(row, "source_ip")
+    try:
+        ip = str(ipaddress.ip_address(ip))
+    except ValueError:
+        raise ReportError(f"A record has an invalid source_ip “{ip[:45]}”.") from None
+    count_text = _text(row, "count")
+    if not count_text.isdigit():
+        raise ReportError(f"A record has an invalid count “{count_text[:20]}”.")
+    evaluated = _child(row, "policy_evaluated")
+    auth = _child(record, "auth_results")
+    return ReportRow(
+        source_ip=ip,
+        count=min(int(count_text), 2**31 - 1),
+        disposition=_text(evaluated, "disposition").lower()[:12],
+        dkim=_text(evaluated, "dkim").lower()[:10],
+        spf=_text(evaluated, "spf").lower()[:10],
+        header_from=_text(record, "identifiers", "header_from").lower()[:253],
+        dkim_domains=[
+            f"{_text(d, 'domain').lower()}={_text(d, 'result').lower()}" for d in _children(auth, "dkim")
+        ],
+        spf_domains=[
+            f"{_text(s, 'domain').lower()}={_text(s, 'result').lower()}" for s in _children(auth, "spf")
+        ],
+    )
