@@ -251,16 +251,21 @@ def classify(
     return ordered, explain(ordered[0], host, chain, now)
 
 
-def _issuer_problem(chain: list[x509.Certificate], ca_bundle: str) -> CertProblem:
-    """Missing intermediate or unknown CA? Follow the presented chain to its top."""
+def _chain_top(chain: list[x509.Certificate]) -> x509.Certificate:
+    """The last certificate reached by following issuers through what the server sent."""
     top = chain[0]
     remaining = list(chain[1:])
     while True:
         parent = next((c for c in remaining if c.subject == top.issuer and c is not top), None)
         if parent is None:
-            break
+            return top
         remaining.remove(parent)
         top = parent
+
+
+def _issuer_problem(chain: list[x509.Certificate], ca_bundle: str) -> CertProblem:
+    """Missing intermediate or unknown CA? Follow the presented chain to its top."""
+    top = _chain_top(chain)
     if top.subject == top.issuer:
         return CertProblem.UNTRUSTED_ROOT if top is not chain[0] else CertProblem.SELF_SIGNED
     if top.issuer.public_bytes() in known_ca_subjects(ca_bundle):
@@ -300,12 +305,15 @@ def explain(problem: CertProblem, host: str, chain: list[x509.Certificate], now:
     if problem == CertProblem.SELF_SIGNED:
         return f"The certificate for {host} is self-signed, so browsers do not trust it."
     if problem == CertProblem.UNTRUSTED_ROOT:
-        return f"The certificate for {host} chains to a root certificate that browsers do not trust."
+        root = _name_attr(_chain_top(chain).subject, NameOID.COMMON_NAME) or "a private root"
+        return f"The certificate for {host} chains to {root}, a root certificate that browsers do not trust."
     if problem == CertProblem.INCOMPLETE_CHAIN:
         return (
             f"The server for {host} does not send the intermediate certificate from {issuer}; "
             "some browsers, phones and API clients will reject the connection."
         )
     if problem == CertProblem.UNKNOWN_ISSUER:
-        return f"The certificate for {host} was issued by {issuer}, a certificate authority browsers do not trust."
+        top = _chain_top(chain)
+        authority = _name_attr(top.issuer, NameOID.COMMON_NAME) or top.issuer.rfc4514_string()
+        return f"The certificate for {host} chains up to {authority}, a certificate authority browsers do not trust."
     return f"The certificate for {host} is not valid."

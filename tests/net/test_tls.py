@@ -164,3 +164,12 @@ def test_local_self_test_really_negotiates() -> None:
     # On this machine OpenSSL 3 can still speak TLS 1.0 at security level 0; the self-test proves it.
     assert tls_module.local_support("tls1_2") is None
     assert tls_module.local_support("tls1_3") is None
+
+
+def test_without_the_sandbox_root_the_sandbox_ca_is_unknown(lab, run) -> None:
+    from launchready.net import NetConfig
+
+    public_only = NetConfig.from_settings(ca_bundle="")
+    result = run(tls_handshake("valid.lab.test", config=public_only))
+    assert result.reason == CertProblem.UNKNOWN_ISSUER and not result.trusted
+    assert "a certificate authority browsers do not trust" in result.reason_message
