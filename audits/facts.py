@@ -242,6 +242,9 @@ class RedirectChain(Serializable):
     hops: list[HttpHop] = field(default_factory=list)
     loop: bool = False  # a URL came back, or the redirect cap was hit
     error: str = ""
+    # The network layer's ErrorKind value ("connect_timeout", "tls_certificate"…), so rules
+    # can tell "does not answer" from "answers with a certificate browsers refuse".
+    error_kind: str = ""
     unavailable: Unavailable | None = None
 
     @property

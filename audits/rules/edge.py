@@ -18,6 +18,7 @@ MAX_REDIRECTS = 10
 STATIC_MIN_AGE = 86_400
 COMPRESS_MIN_BYTES = 200  # below this gzip saves next to nothing, so servers may skip it
 SENSITIVE_ROUTES = {"cart", "checkout", "login"}
+CERTIFICATE_REFUSED = "tls_certificate"  # launchready.net ErrorKind.TLS_CERTIFICATE
 _SESSION_COOKIE = re.compile(r"sess|^sid$|auth|token|jwt|login|remember|customer_sig|identity", re.I)
 _NOT_SESSION = re.compile(r"csrf|xsrf", re.I)
 _VERSION = re.compile(r"\d+\.\d+|/\d")
@@ -47,6 +48,9 @@ def unreachable(ctx: RuleContext) -> list[Finding]:
         return [ctx.inconclusive("http.unreachable", subject, "the canonical URL was not requested")]
     if chain.unavailable:
         return [ctx.inconclusive("http.unreachable", subject, chain.unavailable)]
+    if chain.failed and chain.error_kind == CERTIFICATE_REFUSED:
+        reason = f"the certificate is refused ({chain.error}); the tls.* checks report it"
+        return [ctx.inconclusive("http.unreachable", subject, reason)]
     if chain.failed and not chain.loop:
         return [ctx.fail("http.unreachable", subject, chain.describe())]
     return []
@@ -191,6 +195,12 @@ def hsts_missing(ctx: RuleContext) -> list[Finding]:
         return [ctx.inconclusive("http.hsts_missing", host, "the canonical URL was not requested")]
     if chain.unavailable:
         return [ctx.inconclusive("http.hsts_missing", host, chain.unavailable)]
+    if chain.failed:
+        return [
+            ctx.inconclusive(
+                "http.hsts_missing", host, f"the canonical page could not be read: {chain.error}"
+            )
+        ]
     if header == "":
         evidence = f"{chain.final_url} → HTTP {chain.final_status}, no Strict-Transport-Security header"
         return [ctx.fail("http.hsts_missing", host, evidence)]
@@ -231,10 +241,20 @@ def mixed_content(ctx: RuleContext) -> list[Finding]:
 def _per_host_header(ctx: RuleContext, check_id: str, lacking: Callable[[PageFacts], str]) -> list[Finding]:
     """One finding per host listing its HTML pages for which ``lacking(page)`` gives a reason."""
     by_host: dict[str, list[str]] = defaultdict(list)
-    for page in _https_pages(ctx):
-        if page.is_html and _site_host(ctx, page.host) and (reason := lacking(page)):
+    pages = [p for p in _https_pages(ctx) if p.is_html and _site_host(ctx, p.host)]
+    for page in pages:
+        if reason := lacking(page):
             by_host[page.host].append(f"{page.url}: {reason}")
-    return [ctx.fail(check_id, host, lines) for host, lines in sorted(by_host.items())]
+    findings = [ctx.fail(check_id, host, lines) for host, lines in sorted(by_host.items())]
+    canonical = ctx.site.canonical_host
+    if not any(p.host == canonical for p in pages):
+        # Never a silent pass: the storefront's own headers could not be read.
+        home = ctx.facts.home()
+        reason = (home.unavailable or home.error) if home else ""
+        findings.append(
+            ctx.inconclusive(check_id, canonical, reason or "no HTML page of the storefront could be read")
+        )
+    return findings
 
 
 @rule("http.csp_missing")

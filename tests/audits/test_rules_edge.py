@@ -391,3 +391,19 @@ def test_small_files_need_no_compression_but_a_page_does() -> None:
     assert failing(small, "edge.no_compression") == []
     page_plain = _asset("html", content_encoding="", size=900)
     assert failing(page_plain, "edge.no_compression") == [("edge.no_compression", "medium", WWW)]
+
+
+def test_refused_certificate_is_not_reported_as_unreachable() -> None:
+    refused = chain(HOME, hop(HOME, None), error="The certificate has expired.", error_kind="tls_certificate")
+    facts = with_chain(G, refused)
+    for check in ("http.unreachable", "http.hsts_missing"):
+        findings = evaluate(facts, NOW, [check]).findings
+        assert [(f.status, f.subject) for f in findings] == [(Status.INCONCLUSIVE, findings[0].subject)]
+        assert "certificate has expired" in findings[0].evidence
+
+
+def test_header_checks_are_inconclusive_when_no_storefront_page_was_read() -> None:
+    facts = replace(G, pages=[p for p in G.pages if p.host != WWW])
+    for check in ("http.csp_missing", "http.nosniff_missing", "http.referrer_policy_missing"):
+        findings = evaluate(facts, NOW, [check]).findings
+        assert [(f.status, f.subject) for f in findings] == [(Status.INCONCLUSIVE, WWW)]
