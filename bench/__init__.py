@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m bench NAME [--json]`` (see ../shared/BENCH.md and BENCHMARKS.md)."""

@@ -1,0 +1,40 @@
+"""``python -m bench NAME [--json]`` or ``python -m bench all``.
+
+Each benchmark is a module in this package with ``run(args) -> list[dict]``; each
+dict carries at least ``name``, ``value``, ``unit``, ``baseline`` and ``ratio``.
+Register a new one with one line in ``BENCHMARKS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+BENCHMARKS: dict[str, str] = {
+    "monitoring": "bench.monitoring",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("name", choices=[*BENCHMARKS, "all"])
+    parser.add_argument("--json", action="store_true", help="one JSON object per line")
+    args, rest = parser.parse_known_args(argv)
+    names = list(BENCHMARKS) if args.name == "all" else [args.name]
+    for name in names:
+        module = importlib.import_module(BENCHMARKS[name])
+        for result in module.run(rest):
+            if args.json:
+                print(json.dumps(result), flush=True)
+            else:
+                print(f"{result['name']}: {result['value']} {result['unit']} (ratio {result['ratio']})")
+                for key, value in result.items():
+                    if key not in ("name", "value", "unit", "ratio"):
+                        print(f"  {key}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
