@@ -288,8 +288,8 @@ def make_tcp_handler(data: DnsData, view_key: str):
                     return
                 writer.write(struct.pack("!H", len(reply)) + reply)
                 await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+            pass  # client gone, or the sandbox is stopping
         except Exception:
             logger.exception("DNS TCP handler failed")
         finally:

@@ -1,15 +1,20 @@
-"""HTTP and HTTPS hosts of the sandbox (aiohttp.web), selected by Host header and SNI."""
+"""HTTP and HTTPS hosts of the sandbox, selected by Host header (or :authority) and SNI.
+
+The site logic works on a neutral :class:`Exchange` and returns a :class:`Reply`, so the
+same hosts are served over HTTP/1.1 (aiohttp) and, where a host offers it, HTTP/2
+(``sandbox.http2``). HTTPS listeners look at the ALPN result after the handshake and hand
+the connection to the matching protocol.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import fnmatch
 import gzip
-import html as html_lib
 import logging
-import mimetypes
 import ssl
 import warnings
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,8 +22,15 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from . import services
+from .exchange import Exchange, Reply
+from .pages import content_type, render_html, substitute
 from .pki import CertificateAuthority, issue
 from .scenario import Host, Route, Scenario
+
+try:  # optional: brotli is offered only when the module is installed
+    import brotli
+except ImportError:  # pragma: no cover - depends on the environment
+    brotli = None
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +96,7 @@ def build_ssl_contexts(
             ctx.minimum_version = TLS_VERSIONS[host.tls_min]
             ctx.maximum_version = TLS_VERSIONS[host.tls_max]
         ctx.load_cert_chain(cert_path, key_path)
-        ctx.set_alpn_protocols(["http/1.1"])
+        ctx.set_alpn_protocols(["h2", "http/1.1"] if host.http2 else ["http/1.1"])
         host_contexts[host.name] = ctx
 
     per_address: dict[str, ssl.SSLContext] = {}
@@ -105,119 +117,13 @@ def build_ssl_contexts(
     return per_address
 
 
-def _content_type(route: Route | None, path: str) -> str:
-    if route is not None and route.content_type:
-        return route.content_type
-    guessed, _ = mimetypes.guess_type(path)
-    if guessed and not path.endswith("/"):
-        return guessed
-    return "text/html; charset=utf-8"
-
-
-def render_html(spec: dict, host: str, scheme: str, path: str = "/") -> str:
-    """A small, realistic storefront page with subresources from a route's ``html`` key."""
-    title = html_lib.escape(str(spec.get("title", host)))
-    head = [f'<meta charset="utf-8"><title>{title}</title>']
-    head.append('<meta name="viewport" content="width=device-width, initial-scale=1">')
-    for name, content in (spec.get("meta") or {}).items():
-        head.append(f'<meta name="{html_lib.escape(name)}" content="{html_lib.escape(str(content))}">')
-    for href in spec.get("stylesheets") or []:
-        head.append(f'<link rel="stylesheet" href="{html_lib.escape(href)}">')
-    for script in spec.get("scripts") or []:
-        if isinstance(script, str):
-            script = {"src": script}
-        attrs = "".join(f" {flag}" for flag in ("async", "defer") if script.get(flag))
-        if script.get("inline"):
-            head.append(f"<script{attrs}>{script['inline']}</script>")
-        else:
-            head.append(f'<script src="{html_lib.escape(script["src"])}"{attrs}></script>')
-    if spec.get("head"):
-        head.append(str(spec["head"]))
-    body = [f"<h1>{title}</h1>"]
-    for href in spec.get("links") or []:
-        body.append(f'<a href="{html_lib.escape(href)}">{html_lib.escape(href)}</a>')
-    for src in spec.get("images") or []:
-        body.append(f'<img src="{html_lib.escape(src)}" alt="">')
-    if spec.get("body"):
-        body.append(str(spec["body"]))
-    lang = html_lib.escape(str(spec.get("lang", "en")))
-    page = f'<!doctype html>\n<html lang="{lang}">\n<head>\n{chr(10).join(head)}\n</head>\n<body>\n'
-    page += "\n".join(body) + "\n</body>\n</html>\n"
-    return page.replace("{{host}}", host).replace("{{scheme}}", scheme).replace("{{path}}", path)
-
-
-def _match(route: Route, request: web.Request, scheme: str) -> bool:
-    if route.scheme and route.scheme != scheme:
+def _match(route: Route, exchange: Exchange) -> bool:
+    if route.scheme and route.scheme != exchange.scheme:
         return False
-    if (
-        route.methods
-        and request.method not in route.methods
-        and not (request.method == "HEAD" and "GET" in route.methods)
-    ):
+    method = exchange.method
+    if route.methods and method not in route.methods and not (method == "HEAD" and "GET" in route.methods):
         return False
-    return route.path == request.path or fnmatch.fnmatchcase(request.path, route.path)
-
-
-class SiteHandler:
-    def __init__(self, scenario: Scenario, table: HostTable, recorder: services.Recorder):
-        self.scenario = scenario
-        self.table = table
-        self.recorder = recorder
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        sockname = request.transport.get_extra_info("sockname") if request.transport else None
-        address = sockname[0] if sockname else ""
-        name = (request.host or "").rsplit(":", 1)[0] if not (request.host or "").startswith("[") else ""
-        host = self.table.lookup(address, name)
-        scheme = "https" if request.transport and request.transport.get_extra_info("sslcontext") else "http"
-        if host is None:
-            return web.Response(
-                status=404, text="No site is configured for this host name.\n", headers=_base()
-            )
-        if host.kind == "rdap":
-            return services.rdap_response(self.scenario, request)
-        if host.kind == "webhook":
-            return await services.webhook_response(self.scenario, self.recorder, request)
-        return await self.site(host, request, scheme)
-
-    async def site(self, host: Host, request: web.Request, scheme: str) -> web.StreamResponse:
-        if scheme == "http" and host.https_redirect:
-            await _delay(host, None)
-            return _redirect(host, None, host.https_redirect, f"https://{host.name}{request.path_qs}")
-        if host.redirect_to:
-            await _delay(host, None)
-            return _redirect(host, None, host.redirect_status, host.redirect_to.rstrip("/") + request.path_qs)
-        route = next((r for r in host.routes if _match(r, request, scheme)), None)
-        await _delay(host, route)
-        if route is None:
-            headers = _headers(host, None)
-            headers["Content-Type"] = "text/html; charset=utf-8"
-            return web.Response(status=404, body=b"<h1>Not Found</h1>\n", headers=headers)
-        if route.redirect:
-            location = route.redirect + (request.path_qs if route.keep_path else "")
-            return _redirect(host, route, route.status, location)
-        body = self._body(host, route, request, scheme)
-        headers = _headers(host, route)
-        headers.setdefault("Content-Type", _content_type(route, request.path))
-        if route.endless:
-            return await _endless(request, route.status, headers)
-        if route.trickle_ms:
-            return await _trickle(request, route.status, headers, body, route.trickle_ms)
-        if (route.compress or host.compress) and "gzip" in request.headers.get("Accept-Encoding", ""):
-            body = gzip.compress(body, compresslevel=6, mtime=0)
-            headers["Content-Encoding"] = "gzip"
-            headers.add("Vary", "Accept-Encoding")
-        return web.Response(status=route.status, body=body, headers=headers)
-
-    def _body(self, host: Host, route: Route, request: web.Request, scheme: str) -> bytes:
-        if route.html is not None:
-            return render_html(route.html, host.name, scheme, request.path).encode()
-        if route.body is not None:
-            text = route.body.replace("{{host}}", host.name).replace("{{scheme}}", scheme)
-            return text.replace("{{path}}", request.path).encode()
-        if route.trickle_ms:
-            return b"<!doctype html><p>" + b"slow " * 200 + b"</p>\n"
-        return b""
+    return route.path == exchange.path or fnmatch.fnmatchcase(exchange.path, route.path)
 
 
 def _base() -> CIMultiDict:
@@ -239,12 +145,11 @@ def _headers(host: Host, route: Route | None) -> CIMultiDict:
     return headers
 
 
-def _redirect(host: Host, route: Route | None, status: int, location: str) -> web.Response:
+def _redirect(host: Host, route: Route | None, status: int, location: str) -> Reply:
     headers = _headers(host, route)
     headers["Location"] = location
     headers["Content-Type"] = "text/html; charset=utf-8"
-    body = f'<a href="{html_lib.escape(location)}">Moved</a>\n'.encode()
-    return web.Response(status=status, body=body, headers=headers)
+    return Reply(status, headers, f'<a href="{location}">Moved</a>\n'.encode())
 
 
 async def _delay(host: Host, route: Route | None) -> None:
@@ -255,33 +160,137 @@ async def _delay(host: Host, route: Route | None) -> None:
             await asyncio.sleep(ms / 1000)
 
 
-async def _endless(request: web.Request, status: int, headers: CIMultiDict) -> web.StreamResponse:
-    response = web.StreamResponse(status=status, headers=headers)
-    await response.prepare(request)
-    try:
-        while True:
-            await response.write(ENDLESS_CHUNK)
-            await asyncio.sleep(0.001)  # keep a greedy client from pinning a core
-    except (ConnectionError, RuntimeError):
-        pass
-    return response
+async def _endless() -> AsyncIterator[bytes]:
+    while True:
+        yield ENDLESS_CHUNK
+        await asyncio.sleep(0.001)  # keep a greedy client from pinning a core
 
 
-async def _trickle(request, status: int, headers: CIMultiDict, body: bytes, interval_ms: int):
-    response = web.StreamResponse(status=status, headers=headers)
-    response.content_length = len(body)  # plain bytes on the wire, not one chunk frame per byte
-    await response.prepare(request)
-    try:
-        for i in range(len(body)):
-            await response.write(body[i : i + 1])
+async def _trickle(body: bytes, interval_ms: int) -> AsyncIterator[bytes]:
+    for i in range(len(body)):
+        if i:
             await asyncio.sleep(interval_ms / 1000)
-        await response.write_eof()
-    except (ConnectionError, RuntimeError):
-        pass
-    return response
+        yield body[i : i + 1]
+
+
+def _encode(body: bytes, accept: str, headers: CIMultiDict) -> bytes:
+    accepted = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+    if brotli is not None and "br" in accepted:
+        body, coding = brotli.compress(body), "br"
+    elif "gzip" in accepted:
+        body, coding = gzip.compress(body, compresslevel=6, mtime=0), "gzip"
+    else:
+        return body
+    headers["Content-Encoding"] = coding
+    headers.add("Vary", "Accept-Encoding")
+    return body
+
+
+class SiteHandler:
+    """Answers an :class:`Exchange` for the scenario's hosts and services."""
+
+    def __init__(self, scenario: Scenario, table: HostTable, recorder: services.Recorder):
+        self.scenario = scenario
+        self.table = table
+        self.recorder = recorder
+
+    async def respond(self, exchange: Exchange) -> Reply:
+        host = self.table.lookup(exchange.local_address, exchange.host_name)
+        if host is None:
+            return Reply(404, _base(), b"No site is configured for this host name.\n")
+        if host.kind == "rdap":
+            return services.rdap_reply(self.scenario, exchange)
+        if host.kind == "webhook":
+            return services.webhook_reply(self.scenario, self.recorder, exchange)
+        return await self.site(host, exchange)
+
+    async def site(self, host: Host, exchange: Exchange) -> Reply:
+        if exchange.scheme == "http" and host.https_redirect:
+            await _delay(host, None)
+            return _redirect(host, None, host.https_redirect, f"https://{host.name}{exchange.path_qs}")
+        if host.redirect_to:
+            await _delay(host, None)
+            return _redirect(
+                host, None, host.redirect_status, host.redirect_to.rstrip("/") + exchange.path_qs
+            )
+        route = next((r for r in host.routes if _match(r, exchange)), None)
+        await _delay(host, route)
+        if route is None:
+            headers = _headers(host, None)
+            headers["Content-Type"] = "text/html; charset=utf-8"
+            return Reply(404, headers, b"<h1>Not Found</h1>\n")
+        if route.redirect:
+            location = route.redirect + (exchange.path_qs if route.keep_path else "")
+            return _redirect(host, route, route.status, location)
+        headers = _headers(host, route)
+        headers.setdefault("Content-Type", content_type(route, exchange.path))
+        if route.endless:
+            return Reply(route.status, headers, stream=_endless())
+        body = self._body(host, route, exchange)
+        if route.trickle_ms:
+            return Reply(route.status, headers, stream=_trickle(body, route.trickle_ms), length=len(body))
+        if route.compress or host.compress:
+            body = _encode(body, exchange.headers.get("Accept-Encoding", ""), headers)
+        return Reply(route.status, headers, body)
+
+    def _body(self, host: Host, route: Route, exchange: Exchange) -> bytes:
+        if route.html is not None:
+            return render_html(route.html, host.name, exchange.scheme, exchange.path).encode()
+        if route.body is not None:
+            return substitute(route.body, host.name, exchange.scheme, exchange.path).encode()
+        if route.trickle_ms:
+            return b"<!doctype html><p>" + b"slow " * 200 + b"</p>\n"
+        return b""
+
+    # -- HTTP/1.1 through aiohttp -----------------------------------------------------
+    async def aiohttp_handle(self, request: web.Request) -> web.StreamResponse:
+        transport = request.transport
+        sockname = transport.get_extra_info("sockname") if transport else None
+        exchange = Exchange(
+            method=request.method,
+            path=request.path,
+            query_string=request.query_string,
+            headers=CIMultiDict(request.headers),
+            host=request.host or "",
+            scheme="https" if transport and transport.get_extra_info("sslcontext") else "http",
+            local_address=sockname[0] if sockname else "",
+            body=await request.read(),
+        )
+        reply = await self.respond(exchange)
+        if reply.stream is None:
+            return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
+        response = web.StreamResponse(status=reply.status, headers=reply.headers)
+        if reply.length is not None:
+            response.content_length = reply.length  # plain bytes on the wire, not chunk frames
+        await response.prepare(request)
+        try:
+            async for chunk in reply.stream:
+                await response.write(chunk)
+            await response.write_eof()
+        except (ConnectionError, RuntimeError):
+            pass  # the client hung up
+        return response
 
 
 def make_app(handler: SiteHandler) -> web.Application:
     app = web.Application(client_max_size=4 * 1024 * 1024)
-    app.router.add_route("*", "/{tail:.*}", handler.handle)
+    app.router.add_route("*", "/{tail:.*}", handler.aiohttp_handle)
     return app
+
+
+class AlpnDispatch(asyncio.Protocol):
+    """Placeholder protocol of an HTTPS connection: after the handshake, hands over by ALPN."""
+
+    def __init__(self, http1_factory, http2_factory):
+        self.http1_factory = http1_factory
+        self.http2_factory = http2_factory
+
+    def connection_made(self, transport) -> None:
+        ssl_object = transport.get_extra_info("ssl_object")
+        alpn = ssl_object.selected_alpn_protocol() if ssl_object is not None else None
+        protocol = self.http2_factory() if alpn == "h2" else self.http1_factory()
+        transport.set_protocol(protocol)
+        protocol.connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:  # pragma: no cover - replaced before any data
+        raise RuntimeError("AlpnDispatch should have been replaced")

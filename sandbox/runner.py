@@ -11,6 +11,7 @@ import socket
 import tempfile
 import threading
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from aiohttp import web
 from aiosmtpd.smtp import SMTP
 
 from . import dns_server, http_server, services
+from .http2 import H2Protocol
 from .pki import CertificateAuthority
 from .scenario import RDAP_ADDRESS, SANDBOX_NETWORK, WEBHOOK_HOST, Scenario, load_scenario
 
@@ -90,6 +92,7 @@ class Sandbox:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._closers: list = []
+        self._connections: weakref.WeakSet = weakref.WeakSet()  # HTTP/2 and SMTP protocols
         self._runner: web.AppRunner | None = None
 
     # -- public API -----------------------------------------------------------------
@@ -259,22 +262,45 @@ class Sandbox:
         handler = http_server.SiteHandler(self.scenario, self._table, self.recorder)
         self._runner = web.AppRunner(http_server.make_app(handler), access_log=None, shutdown_timeout=0.2)
         await self._runner.setup()
+        http1 = self._runner.server
         for sock in self._plan["http"].sockets:
-            await web.SockSite(self._runner, sock).start()
+            self._closers.append(await loop.create_server(http1, sock=sock))
         for sock in self._plan["https"].sockets:
             ctx = self._ssl[sock.getsockname()[0]]
-            await web.SockSite(self._runner, sock, ssl_context=ctx).start()
+            server = await loop.create_server(
+                lambda: http_server.AlpnDispatch(http1, lambda: self._track(H2Protocol(handler.respond))),
+                sock=sock,
+                ssl=ctx,
+            )
+            self._closers.append(server)
         smtp_handler = services.SmtpHandler(self.recorder)
         for sock in self._plan["smtp"].sockets:
             server = await loop.create_server(
-                lambda: SMTP(smtp_handler, hostname="mx.sandbox.test", ident="Sandbox ESMTP"), sock=sock
+                lambda: self._track(SMTP(smtp_handler, hostname="mx.sandbox.test", ident="Sandbox ESMTP")),
+                sock=sock,
             )
             self._closers.append(server)
 
+    def _track(self, protocol):
+        self._connections.add(protocol)
+        return protocol
+
     async def _shutdown(self) -> None:
+        loop = asyncio.get_running_loop()
+        # Stop accepting first and let accepts under way finish: an accept completing after
+        # its server is closed leaves the client's connection open and orphaned.
+        for closer in self._closers:
+            for sock in getattr(closer, "sockets", None) or ():
+                loop.remove_reader(sock.fileno())
+        await asyncio.sleep(0.01)
         for closer in self._closers:
             closer.close()
         self._closers = []
+        for protocol in list(self._connections):
+            # Closing a server does not close its open connections (aiohttp closes its own).
+            transport = getattr(protocol, "transport", None)
+            if transport is not None:
+                transport.abort()  # close() would wait for a TLS close_notify exchange
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -283,4 +309,5 @@ class Sandbox:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+        await asyncio.sleep(0.01)  # transports close their sockets on the next loop iterations
         await asyncio.get_running_loop().shutdown_default_executor()

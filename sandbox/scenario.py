@@ -192,6 +192,7 @@ HOST_KEYS = {
     "kind",
     "smtp",
     "compress",
+    "http2",
 }
 
 
@@ -215,6 +216,7 @@ class Host:
     kind: str = "site"  # site | rdap | webhook
     smtp: bool = False  # also listen for SMTP on this address
     compress: bool = False
+    http2: bool = False  # offer h2 by ALPN on HTTPS
 
     @classmethod
     def parse(cls, data: dict, where: str) -> Host:
@@ -269,6 +271,7 @@ class Host:
             kind=kind,
             smtp=bool(data.get("smtp", False)),
             compress=bool(data.get("compress", False)),
+            http2=bool(data.get("http2", False)),
         )
 
 

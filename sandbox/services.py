@@ -9,8 +9,9 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-from aiohttp import web
+from multidict import CIMultiDict
 
+from .exchange import Exchange, Reply
 from .scenario import Registration, Scenario
 
 logger = logging.getLogger(__name__)
@@ -115,16 +116,14 @@ def rdap_domain(reg: Registration, base_url: str) -> dict:
     }
 
 
-def _rdap_json(payload: dict, status: int = 200) -> web.Response:
-    return web.Response(
-        status=status,
-        body=json.dumps(payload, indent=1).encode(),
-        headers={"Content-Type": "application/rdap+json", "Access-Control-Allow-Origin": "*"},
-    )
+def _rdap_json(payload: dict, status: int = 200) -> Reply:
+    headers = CIMultiDict({"Content-Type": "application/rdap+json", "Access-Control-Allow-Origin": "*"})
+    return Reply(status, headers, json.dumps(payload, indent=1).encode())
 
 
-def rdap_response(scenario: Scenario, request: web.Request) -> web.Response:
-    match = re.fullmatch(r"/rdap/domain/([^/]+)", request.path)
+def rdap_reply(scenario: Scenario, exchange: Exchange) -> Reply:
+    """``GET /rdap/domain/<name>`` for the scenario's registrations."""
+    match = re.fullmatch(r"/rdap/domain/([^/]+)", exchange.path)
     if not match:
         return _rdap_json({"errorCode": 400, "title": "Only /rdap/domain/<name> is served"}, 400)
     name = match.group(1).lower().rstrip(".")
@@ -133,30 +132,29 @@ def rdap_response(scenario: Scenario, request: web.Request) -> web.Response:
         return _rdap_json(
             {"errorCode": 404, "title": "Not Found", "description": [f"{name} is not registered"]}, 404
         )
-    base_url = f"{request.scheme}://{request.host}/rdap/"
+    base_url = f"{exchange.scheme}://{exchange.host}/rdap/"
     return _rdap_json(rdap_domain(reg, base_url))
 
 
-async def webhook_response(scenario: Scenario, recorder: Recorder, request: web.Request) -> web.Response:
-    body = await request.read()
+def webhook_reply(scenario: Scenario, recorder: Recorder, exchange: Exchange) -> Reply:
+    """Record the request; answer ``/status/<code>`` paths with that code."""
     record = WebhookRequest(
-        method=request.method,
-        path=request.path,
-        query=request.query_string,
-        headers=dict(request.headers),
-        body=body,
-        host=request.host,
+        method=exchange.method,
+        path=exchange.path,
+        query=exchange.query_string,
+        headers=dict(exchange.headers),
+        body=exchange.body,
+        host=exchange.host,
         received_at=_now(),
     )
     with recorder.lock:
         recorder.webhook_requests.append(record)
-    match = re.fullmatch(r"/status/(\d{3})(?:/.*)?", request.path)
+    match = re.fullmatch(r"/status/(\d{3})(?:/.*)?", exchange.path)
     status = int(match.group(1)) if match else scenario.webhook_status
-    headers = {"Content-Type": "application/json"}
+    headers = CIMultiDict({"Content-Type": "application/json", "Server": "nginx"})
     if status == 429:
         headers["Retry-After"] = "1"
-    payload = {"ok": 200 <= status < 300}
-    return web.Response(status=status, body=json.dumps(payload).encode(), headers=headers)
+    return Reply(status, headers, json.dumps({"ok": 200 <= status < 300}).encode())
 
 
 class SmtpHandler:

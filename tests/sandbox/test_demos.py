@@ -32,11 +32,12 @@ def broken(sandbox_scenario):
     return sandbox_scenario("demo_broken")
 
 
-def tls_version(sb, name):
+def tls_version(sb, name, with_alpn=False):
     ctx = ssl.create_default_context(cafile=sb.ca_pem_path)
+    ctx.set_alpn_protocols(["h2", "http/1.1"])
     with socket.create_connection((sb.address_of(name), sb.https_port), timeout=5) as sock:
         with ctx.wrap_socket(sock, server_hostname=name) as tls:
-            return tls.version()
+            return (tls.version(), tls.selected_alpn_protocol()) if with_alpn else tls.version()
 
 
 def txt(sb, name):
@@ -46,8 +47,8 @@ def txt(sb, name):
 
 # -- demo_good ---------------------------------------------------------------------------
 @pytest.mark.parametrize("name", GOOD_SITES)
-def test_good_every_host_has_a_valid_certificate_and_tls13(good, name):
-    assert tls_version(good, name) == "TLSv1.3"
+def test_good_every_host_has_a_valid_certificate_tls13_and_http2(good, name):
+    assert tls_version(good, name, with_alpn=True) == ("TLSv1.3", "h2")
 
 
 def test_good_canonical_redirects_are_single_301s(good):
@@ -169,3 +170,15 @@ def test_broken_homepage_has_no_monitoring_snippets(broken):
     html = fetch(broken, "broken-store.test", "/")[2].decode().lower()
     for marker in ("sentry", "bugsnag", "datadog", "plausible", "googletagmanager", "gtag(", "segment"):
         assert marker not in html
+
+
+def test_broken_offers_no_http2_and_no_tls13_on_www(broken):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["h2", "http/1.1"])
+    with socket.create_connection(
+        (broken.address_of("www.broken-store.test"), broken.https_port), timeout=5
+    ) as s:
+        with ctx.wrap_socket(s, server_hostname="www.broken-store.test") as tls:
+            assert (tls.version(), tls.selected_alpn_protocol()) == ("TLSv1.2", "http/1.1")

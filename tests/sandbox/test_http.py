@@ -5,6 +5,7 @@ import socket
 import statistics
 import time
 
+import brotli
 import pytest
 
 from tests.sandbox.helpers import fetch, header, header_all
@@ -79,9 +80,12 @@ def test_html_page_with_subresources(sb):
 
 
 def test_compression_and_cache_headers(sb):
-    _, headers, body = fetch(sb, "www.lab.test", "/gzip", headers={"Accept-Encoding": "gzip, br"})
+    _, headers, body = fetch(sb, "www.lab.test", "/gzip", headers={"Accept-Encoding": "gzip, deflate"})
     assert header(headers, "Content-Encoding") == "gzip"
     assert gzip.decompress(body).startswith(b"compress me")
+    _, headers, body = fetch(sb, "www.lab.test", "/gzip", headers={"Accept-Encoding": "gzip, br"})
+    assert header(headers, "Content-Encoding") == "br"
+    assert brotli.decompress(body).startswith(b"compress me")
     _, plain_headers, plain = fetch(sb, "www.lab.test", "/gzip")
     assert header(plain_headers, "Content-Encoding") is None and plain.startswith(b"compress me")
     _, static_headers, _ = fetch(sb, "www.lab.test", "/static/app.js")

@@ -125,3 +125,33 @@ def test_scenario_fills_in_addresses_records_and_service_hosts():
     zone = scenario.zones["tiny.test"]
     assert zone.implicit
     assert [(r.name, r.rtype, r.values) for r in zone.records] == [("www.tiny.test", "A", ["127.77.1.1"])]
+
+
+def test_stop_closes_open_client_connections_of_every_protocol():
+    import smtplib
+    import ssl
+
+    sandbox = Sandbox("netlab").start()
+    ctx = ssl.create_default_context(cafile=sandbox.ca_pem_path)
+    ctx.set_alpn_protocols(["h2"])
+    h2 = ctx.wrap_socket(
+        socket.create_connection((sandbox.address_of("h2.lab.test"), sandbox.https_port), timeout=5),
+        server_hostname="h2.lab.test",
+    )
+    assert h2.selected_alpn_protocol() == "h2"
+    smtp = smtplib.SMTP("127.0.0.1", sandbox.smtp_port, timeout=5)
+    dns_tcp = socket.create_connection(("127.0.0.1", sandbox.dns_port), timeout=5)
+    sandbox.stop()
+    try:
+        h2.settimeout(2)
+        while h2.recv(65536):  # the server's SETTINGS, then end of stream
+            pass
+        smtp.sock.settimeout(2)
+        while smtp.sock.recv(4096):
+            pass
+        dns_tcp.settimeout(2)
+        assert dns_tcp.recv(10) == b""
+    finally:
+        h2.close()
+        smtp.close()
+        dns_tcp.close()
