@@ -7,6 +7,7 @@ because the tests turn INBOUND_TRUST_XCLIENT on).
 
 from __future__ import annotations
 
+import email.policy
 import smtplib
 import socket
 from email.message import EmailMessage
@@ -20,8 +21,6 @@ from django.test import override_settings
 from audits.email_models import InboundAddress, TestMessage
 from audits.inbound.receiver import start_receiver
 from launchready.models import Site
-
-from .test_probe import dkim_public  # noqa: F401 - shared helper (keeps one key helper)
 
 INBOUND = "inbound.test"
 GOOD_IP = "192.0.2.10"
@@ -100,7 +99,7 @@ def order_email(sender: str = "orders@shop.test", to: str = "x@inbound.test", ht
 
 
 def signed(msg: EmailMessage, domain: bytes = b"shop.test") -> bytes:
-    raw = msg.as_bytes()
+    raw = msg.as_bytes(policy=email.policy.SMTP)
     signature = dkim.sign(raw, b"s1", domain, PRIVATE_PEM, include_headers=[b"from", b"to", b"subject"])
     return signature + raw
 
@@ -174,7 +173,7 @@ def test_unknown_recipient_refused_at_rcpt(receiver, check_address) -> None:
 def test_oversized_message_refused_and_receiver_keeps_working(receiver, check_address) -> None:
     big = order_email(to=check_address.address, html="<p>" + "x" * 300_000 + "</p>")
     with pytest.raises((smtplib.SMTPSenderRefused, smtplib.SMTPDataError)) as exc:
-        send(receiver, check_address.address, big.as_bytes())
+        send(receiver, check_address.address, big.as_bytes(policy=email.policy.SMTP))
     assert exc.value.smtp_code == 552
     assert not TestMessage.objects.exists()
     send(receiver, check_address.address, signed(order_email(to=check_address.address)))
