@@ -1,0 +1,104 @@
+"""One audit from start to finish: probes → facts → rules → findings → verdict.
+
+Used by the Celery task (with a saved Site), by the CLI (no database at all) and by
+the benchmark. The rules are pure; everything with I/O happens in ``audits.probes``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+
+from audits.facts import AuditFacts, RouteSpec, SiteDeclaration
+from audits.probes import ProbeOptions, Prober
+from audits.rules import evaluate
+from audits.rules.base import Evaluation
+from audits.verdict import Report, build_report
+from launchready import net
+
+
+@dataclass(frozen=True)
+class AuditOutcome:
+    facts: AuditFacts
+    evaluation: Evaluation
+    report: Report
+    started_at: datetime
+    duration_ms: int
+    requests: int  # HTTP requests the scanner sent
+    sum_probes_s: float  # the probes' own times added up (what a sequential audit would take)
+    longest_chain_s: float  # the slowest single chain of dependent probes
+
+    def to_json(self) -> dict[str, Any]:
+        """The audit CLI's JSON document (DESIGN.md): a public contract."""
+        return {
+            "domain": self.facts.site.domain,
+            "verdict": str(self.report.verdict),
+            "started_at": self.started_at.isoformat(),
+            "duration_ms": self.duration_ms,
+            "findings": [f.to_dict() for f in self.evaluation.findings],
+            "facts": self.facts.to_dict(),
+        }
+
+
+def default_options(**overrides: Any) -> ProbeOptions:
+    options = ProbeOptions(
+        ct_url=getattr(settings, "LAUNCHREADY_CT_URL", ""),
+        rdap_url=getattr(settings, "LAUNCHREADY_RDAP_URL", ""),
+    )
+    for key, value in overrides.items():
+        setattr(options, key, value)
+    return options
+
+
+async def audit_async(
+    site: SiteDeclaration,
+    *,
+    config: net.NetConfig | None = None,
+    options: ProbeOptions | None = None,
+    progress: Callable[[dict[str, str]], None] | None = None,
+    now: datetime | None = None,
+) -> AuditOutcome:
+    started_at = datetime.now(UTC)
+    started = time.monotonic()
+    prober = Prober(site, config=config, options=options or default_options(), progress=progress)
+    facts = await prober.collect()
+    evaluation = evaluate(facts, now or datetime.now(UTC))
+    return AuditOutcome(
+        facts=facts,
+        evaluation=evaluation,
+        report=build_report(evaluation),
+        started_at=started_at,
+        duration_ms=round((time.monotonic() - started) * 1000),
+        requests=prober.requests,
+        sum_probes_s=prober.probe_seconds,
+        longest_chain_s=prober.longest_chain_s,
+    )
+
+
+def run_audit(site: SiteDeclaration, **kwargs: Any) -> AuditOutcome:
+    """Synchronous entry point (a fresh event loop per audit)."""
+    return asyncio.run(audit_async(site, **kwargs))
+
+
+def declaration_for(site) -> SiteDeclaration:
+    """The SiteDeclaration of a saved ``launchready.models.Site``."""
+    verified = False
+    audit_settings = getattr(site, "audit_settings", None)
+    if audit_settings is not None:
+        verified = audit_settings.is_verified
+    return SiteDeclaration(
+        domain=site.domain,
+        canonical=site.canonical,
+        subdomains=[s.name for s in site.subdomains.all()],
+        campaign_urls=[c.url for c in site.campaign_urls.all()],
+        routes=[
+            RouteSpec(name=r.name, path=r.path, kind=r.kind, budget_ms=r.budget_ms) for r in site.routes.all()
+        ],
+        ownership_verified=verified,
+    )

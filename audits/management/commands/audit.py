@@ -1,0 +1,114 @@
+"""``python manage.py audit DOMAIN`` — a full launch audit with no account and no database.
+
+The arguments and the JSON document are a public contract (DESIGN.md, "The audit CLI").
+Exit codes: 0 done, 2 bad arguments, 3 a finding at or above ``--fail-on`` exists.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from audits.engine import default_options, run_audit
+from audits.facts import API_BUDGET_MS, PAGE_BUDGET_MS, STANDARD_ROUTES, RouteSpec, SiteDeclaration
+from audits.report_text import render_text
+from launchready import net
+from launchready.domains import normalize_domain
+
+FAIL_ON_RANK = {"blocker": 0, "high": 1}
+SEVERITY_RANK = {"blocker": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+
+
+class Command(BaseCommand):
+    help = "Audit a store's domain and print the launch verdict with the 48-hour fix plan."
+    requires_system_checks: list[str] = []
+    requires_migrations_checks = False
+
+    def add_arguments(self, parser):
+        parser.add_argument("domain", help="the store's domain, e.g. shop.example.com")
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+        parser.add_argument("--canonical", choices=["apex", "www"], default="www")
+        parser.add_argument("--subdomain", action="append", default=[], metavar="NAME")
+        parser.add_argument("--route", action="append", default=[], metavar="NAME=PATH")
+        parser.add_argument("--budget", action="append", default=[], metavar="NAME=MS")
+        parser.add_argument("--campaign-url", action="append", default=[], metavar="URL")
+        parser.add_argument("--dkim-selector", action="append", default=[], metavar="SEL")
+        parser.add_argument("--sender", default="", metavar="SERVICE")
+        parser.add_argument("--from-address", default="", metavar="ADDR")
+        parser.add_argument("--samples", type=int, default=20, metavar="N")
+        parser.add_argument("--fail-on", choices=["blocker", "high"])
+
+    def handle(self, *args, **options):
+        declaration = self.declaration(options)
+        if not 1 <= options["samples"] <= 200:
+            raise CommandError("--samples must be between 1 and 200.", returncode=2)
+        outcome = run_audit(
+            declaration,
+            config=net.NetConfig.from_settings(),
+            options=default_options(samples=options["samples"]),
+        )
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(outcome.to_json(), indent=2, default=str))
+        else:
+            self.stdout.write(render_text(outcome))
+        fail_on = options["fail_on"]
+        if fail_on:
+            limit = FAIL_ON_RANK[fail_on]
+            if any(
+                f.status == "fail" and SEVERITY_RANK[str(f.severity)] <= limit
+                for f in outcome.evaluation.findings
+            ):
+                sys.stdout.flush()
+                raise SystemExit(3)
+
+    def declaration(self, options) -> SiteDeclaration:
+        try:
+            domain = normalize_domain(options["domain"])
+        except ValidationError as exc:
+            raise CommandError(f"{options['domain']!r}: {' '.join(exc.messages)}", returncode=2) from None
+        subdomains = []
+        for raw in options["subdomain"]:
+            label = raw.strip().lower().rstrip(".")
+            if label.endswith("." + domain):
+                label = label[: -len(domain) - 1]
+            try:
+                normalize_domain(f"{label}.example.com")
+            except ValidationError:
+                raise CommandError(f"--subdomain {raw!r} is not a valid host label.", returncode=2) from None
+            subdomains.append(label)
+        budgets = {}
+        for raw in options["budget"]:
+            name, sep, ms = raw.partition("=")
+            if not sep or not ms.strip().isdigit() or int(ms) <= 0:
+                raise CommandError(f"--budget {raw!r}: use NAME=MS, e.g. --budget cart=600.", returncode=2)
+            budgets[name.strip()] = int(ms)
+        routes = []
+        given = options["route"] or [f"{name}={path}" for name, (path, _kind) in STANDARD_ROUTES.items()]
+        for raw in given:
+            name, sep, path = raw.partition("=")
+            name, path = name.strip(), path.strip()
+            if not sep or not name or not path.startswith("/"):
+                raise CommandError(
+                    f"--route {raw!r}: use NAME=PATH with a path starting with /.", returncode=2
+                )
+            kind = "api" if path.startswith("/api/") else STANDARD_ROUTES.get(name, ("", "page"))[1]
+            budget = budgets.get(name, API_BUDGET_MS if kind == "api" else PAGE_BUDGET_MS)
+            routes.append(RouteSpec(name=name, path=path, kind=kind, budget_ms=budget))
+        unknown = set(budgets) - {r.name for r in routes}
+        if unknown:
+            raise CommandError(
+                f"--budget names a route that is not audited: {', '.join(sorted(unknown))}.", returncode=2
+            )
+        for url in options["campaign_url"]:
+            if not url.startswith(("http://", "https://")):
+                raise CommandError(f"--campaign-url {url!r}: give a full http(s) URL.", returncode=2)
+        return SiteDeclaration(
+            domain=domain,
+            canonical=options["canonical"],
+            subdomains=subdomains,
+            campaign_urls=list(options["campaign_url"]),
+            routes=routes,
+        )

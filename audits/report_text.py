@@ -1,0 +1,115 @@
+"""The readable report: Markdown, used by the CLI's text output and the web export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from audits.checks import Stage
+from audits.findings import Finding
+from audits.verdict import Report, Verdict
+
+VERDICT_LINES = {
+    Verdict.NOT_READY: "NOT READY — fix the blockers below before you spend on traffic.",
+    Verdict.READY_WITH_RISKS: "READY WITH RISKS — you can launch; fix the high items within 48 hours.",
+    Verdict.READY: "READY — nothing blocks the launch.",
+}
+STAGE_NAMES = {
+    "audit": "Quick audit",
+    "dns": "Domain and DNS",
+    "edge": "Edge and TLS",
+    "deploy": "Deployment hygiene",
+    "performance": "Backend performance",
+    "email": "Email deliverability",
+    "monitoring": "Monitoring and handover",
+}
+
+
+def _finding_block(f: Finding, number: int | None = None) -> list[str]:
+    head = f"{number}. " if number is not None else "- "
+    lines = [f"{head}**[{f.severity}] {f.title}** — `{f.check}` on {f.subject}"]
+    if f.impact:
+        lines.append(f"   - Why it matters: {f.impact}")
+    if f.evidence:
+        evidence = f.evidence.strip().splitlines()
+        lines.append("   - What we saw: " + evidence[0])
+        lines += [f"     {line}" for line in evidence[1:12]]
+        if len(evidence) > 12:
+            lines.append(f"     … and {len(evidence) - 12} more lines")
+    if f.fix:
+        fix = f.fix.strip().splitlines()
+        lines.append("   - How to fix: " + fix[0])
+        lines += [f"     {line}" for line in fix[1:]]
+    return lines
+
+
+def render_markdown(
+    domain: str,
+    report: Report,
+    *,
+    started_at: datetime | None = None,
+    duration_ms: int | None = None,
+    accepted: Iterable[Finding] = (),
+) -> str:
+    lines = [f"# Launch audit of {domain}", ""]
+    when = f" on {started_at:%Y-%m-%d %H:%M} UTC" if started_at else ""
+    took = f" in {duration_ms / 1000:.1f} s" if duration_ms is not None else ""
+    lines += [f"Verdict: **{VERDICT_LINES[report.verdict]}**", "", f"Audited{when}{took}.", ""]
+    counts = ", ".join(f"{n} {sev}" for sev, n in report.counts.items() if n and sev != "info")
+    lines += [f"Failing checks: {counts or 'none'}.", ""]
+
+    lines += ["## The 48-hour plan", ""]
+    if report.plan:
+        for number, f in enumerate(report.plan, 1):
+            lines += _finding_block(f, number)
+    else:
+        lines.append("Nothing to fix before launch.")
+    lines.append("")
+
+    lines += ["## Deferred (fix after launch)", ""]
+    if report.deferred:
+        for f in report.deferred:
+            lines += _finding_block(f)
+    else:
+        lines.append("Nothing deferred.")
+    lines.append("")
+
+    accepted = list(accepted)
+    if accepted:
+        lines += ["## Accepted risks", ""]
+        for f in accepted:
+            lines += _finding_block(f)
+        lines.append("")
+
+    if report.inconclusive:
+        lines += ["## Could not be checked", ""]
+        for f in report.inconclusive:
+            reason = f.evidence.strip().splitlines()[0] if f.evidence else ""
+            lines.append(f"- `{f.check}` on {f.subject}: {reason}")
+        lines.append("")
+
+    lines += ["## Progress by stage", ""]
+    lines += ["| Stage | Passed | Failing | Could not check | Skipped |", "|---|---|---|---|---|"]
+    for s in report.stages:
+        name = STAGE_NAMES.get(str(s.stage), str(s.stage))
+        lines.append(f"| {name} | {s.passed} | {s.failing} | {s.inconclusive} | {s.skipped} |")
+    lines.append("")
+    if report.info:
+        lines += ["## Good to know", ""]
+        for f in report.info:
+            lines.append(f"- {f.title}: {f.evidence.strip().replace(chr(10), '; ')}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render_text(outcome) -> str:
+    """The CLI's text output: the Markdown report (readable as plain text too)."""
+    return render_markdown(
+        outcome.facts.site.domain,
+        outcome.report,
+        started_at=outcome.started_at,
+        duration_ms=outcome.duration_ms,
+    )
+
+
+__all__ = ["STAGE_NAMES", "Stage", "render_markdown", "render_text"]
