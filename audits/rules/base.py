@@ -135,6 +135,12 @@ class Evaluation:
     findings: list[Finding] = field(default_factory=list)
     results: list[CheckResult] = field(default_factory=list)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "findings": [f.to_dict() for f in self.findings],
+            "results": [r.to_dict() for r in self.results],
+        }
+
 
 def sort_key(f: Finding) -> tuple[int, int, int, str, str]:
     """Worst first; within a severity failures before inconclusives, then by roadmap stage."""

@@ -82,15 +82,27 @@ def _per_chain(
 
 @rule("http.no_https_redirect")
 def no_https_redirect(ctx: RuleContext) -> list[Finding]:
-    chains = [c for c in _entry_chains(ctx) if c.entry_url.startswith("http://")]
-    # A chain with no HTTP answer at all is reported by DNS or http.unreachable.
-    answered = [c for c in chains if any(h.status is not None for h in c.hops) or c.unavailable]
-    return _per_chain(
-        ctx,
-        "http.no_https_redirect",
-        answered,
-        lambda c: not c.loop and not c.final_url.startswith("https://"),
-    )
+    findings = []
+    for chain in _entry_chains(ctx):
+        if not chain.entry_url.startswith("http://"):
+            continue
+        if chain.unavailable:
+            findings.append(ctx.inconclusive("http.no_https_redirect", chain.entry_url, chain.unavailable))
+        elif any(h.status is not None for h in chain.hops):
+            if not chain.loop and not chain.final_url.startswith("https://"):
+                findings.append(ctx.fail("http.no_https_redirect", chain.entry_url, chain.describe()))
+        elif _port_80_closed(ctx, chain):
+            evidence = [chain.describe(), "https:// answers, but http:// (port 80) does not answer at all"]
+            findings.append(ctx.fail("http.no_https_redirect", chain.entry_url, evidence))
+        # Otherwise the host does not answer at all: DNS or http.unreachable report it.
+    return findings
+
+
+def _port_80_closed(ctx: RuleContext, chain: RedirectChain) -> bool:
+    if chain.error_kind.startswith("dns_"):
+        return False
+    secure = ctx.facts.chain("https://" + chain.entry_url.removeprefix("http://"))
+    return secure is not None and not secure.failed
 
 
 @rule("http.redirect_not_permanent")
@@ -107,8 +119,11 @@ def redirect_not_permanent(ctx: RuleContext) -> list[Finding]:
 def duplicate_site(ctx: RuleContext) -> list[Finding]:
     apex = ctx.facts.chain(f"https://{ctx.site.apex}/")
     www = ctx.facts.chain(f"https://{ctx.site.www}/")
-    if not apex or not www or apex.failed or www.failed or apex.unavailable or www.unavailable:
+    if not apex or not www or apex.failed or www.failed:
         return []
+    if apex.unavailable or www.unavailable:
+        reason = apex.unavailable or www.unavailable
+        return [ctx.inconclusive("http.duplicate_site", ctx.site.domain, reason)]
     served_apart = apex.final_host != www.final_host
     if served_apart and apex.final_status == 200 and www.final_status == 200:
         evidence = [
@@ -139,7 +154,10 @@ def canonical_mismatch(ctx: RuleContext) -> list[Finding]:
 def redirect_chain_long(ctx: RuleContext) -> list[Finding]:
     findings = []
     for chain in ctx.facts.redirects:
-        if chain.unavailable or chain.loop or chain.redirects <= 1:
+        if chain.unavailable:
+            findings.append(ctx.inconclusive("http.redirect_chain_long", chain.entry_url, chain.unavailable))
+            continue
+        if chain.loop or chain.redirects <= 1:
             continue
         severity = Severity.HIGH if chain.redirects >= 3 else Severity.MEDIUM
         evidence = [f"{chain.redirects} redirects before the page:", chain.describe()]

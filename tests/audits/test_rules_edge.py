@@ -407,3 +407,17 @@ def test_header_checks_are_inconclusive_when_no_storefront_page_was_read() -> No
     for check in ("http.csp_missing", "http.nosniff_missing", "http.referrer_policy_missing"):
         findings = evaluate(facts, NOW, [check]).findings
         assert [(f.status, f.subject) for f in findings] == [(Status.INCONCLUSIVE, WWW)]
+
+
+def test_closed_port_80_does_not_end_on_https() -> None:
+    closed = chain(
+        f"http://{WWW}/",
+        hop(f"http://{WWW}/", None),
+        error="Connection refused.",
+        error_kind="connection_refused",
+    )
+    assert failing(with_chain(G, closed), "http.no_https_redirect") == [
+        ("http.no_https_redirect", "high", f"http://{WWW}/")
+    ]
+    no_dns = replace(closed, error_kind="dns_nxdomain")
+    assert failing(with_chain(G, no_dns), "http.no_https_redirect") == []

@@ -128,3 +128,9 @@ def test_finding_json_has_exactly_the_cli_contract_keys() -> None:
     ]
     assert data["severity"] == "info" and data["status"] == "fail"
     assert Finding.from_dict(data) == finding
+
+
+def test_evaluation_to_dict_is_json() -> None:
+    data = json.loads(json.dumps(evaluate(good_facts(), NOW).to_dict()))
+    assert len(data["results"]) == len(RULES)
+    assert {r["outcome"] for r in data["results"]} == {"pass"}
