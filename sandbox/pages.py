@@ -7,8 +7,6 @@ import mimetypes
 
 from .scenario import Route
 
-HTML_KEYS = {"title", "lang", "meta", "stylesheets", "scripts", "head", "links", "images", "body"}
-
 
 def content_type(route: Route | None, path: str) -> str:
     if route is not None and route.content_type:

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .pki import CertSpec
+from .pki import KEY_TYPES, PROFILES, CertSpec
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
 RDAP_ADDRESS = "127.77.0.2"
@@ -24,6 +24,8 @@ RDAP_HOST = "rdap.sandbox.test"
 WEBHOOK_HOST = "hooks.sandbox.test"
 SANDBOX_NETWORK = ipaddress.ip_network("127.77.0.0/16")
 NS_BEHAVIOURS = ("ok", "lame", "refused", "timeout")
+TLS_VERSION_NAMES = ("1.0", "1.1", "1.2", "1.3")
+HTML_KEYS = {"title", "lang", "meta", "stylesheets", "scripts", "head", "links", "images", "body"}
 NAME_BEHAVIOURS = ("servfail", "timeout", "refused")
 GOLDEN = (math.sqrt(5) - 1) / 2
 
@@ -154,8 +156,12 @@ class Route:
         _check_keys(data, ROUTE_KEYS, where)
         where = f"{where} {data['path']}"
         status = int(data.get("status", 301 if data.get("redirect") else 200))
-        if data.get("html") is not None and not isinstance(data["html"], dict):
-            raise ScenarioError(f"{where}: html must be a mapping")
+        if data.get("html") is not None:
+            if not isinstance(data["html"], dict):
+                raise ScenarioError(f"{where}: html must be a mapping")
+            _check_keys(data["html"], HTML_KEYS, f"{where} html")
+        if data.get("scheme", "") not in ("", "http", "https"):
+            raise ScenarioError(f"{where}: scheme must be http or https")
         return cls(
             path=str(data["path"]),
             methods=[m.upper() for m in _as_list(data.get("methods"))],
@@ -238,8 +244,14 @@ class Host:
             )
         else:
             raise ScenarioError(f"{where}: cert must be a profile name or a mapping")
+        if cert_spec.profile not in PROFILES:
+            raise ScenarioError(f"{where}: certificate profile must be one of {PROFILES}")
+        if cert_spec.key and cert_spec.key not in KEY_TYPES:
+            raise ScenarioError(f"{where}: certificate key must be one of {KEY_TYPES}")
         tls = data.get("tls") or {}
         _check_keys(tls, {"min", "max"}, f"{where} tls")
+        if not {str(v) for v in tls.values()} <= set(TLS_VERSION_NAMES):
+            raise ScenarioError(f"{where}: tls versions must be among {TLS_VERSION_NAMES}")
         redirect = data.get("redirect_to")
         redirect_status = 301
         if isinstance(redirect, dict):

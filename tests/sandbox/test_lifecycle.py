@@ -106,6 +106,11 @@ def test_env_and_settings_point_at_the_sandbox():
         ({"zones": {"a.test": {"failures": {"x": "explode"}}}}, "must be one of"),
         ({"hosts": [{"name": "a.test"}, {"name": "A.test."}]}, "unique"),
         ({"hosts": [{"name": "a.test", "cert": 3}]}, "cert must be"),
+        ({"hosts": [{"name": "a.test", "cert": "expird"}]}, "profile must be one of"),
+        ({"hosts": [{"name": "a.test", "cert": {"key": "dsa"}}]}, "key must be one of"),
+        ({"hosts": [{"name": "a.test", "tls": {"max": "1.4"}}]}, "tls versions"),
+        ({"hosts": [{"name": "a.test", "routes": [{"path": "/", "html": {"titel": "x"}}]}]}, "unknown key"),
+        ({"hosts": [{"name": "a.test", "routes": [{"path": "/", "scheme": "ftp"}]}]}, "scheme must be"),
     ],
 )
 def test_scenario_errors_are_explicit(data, message):
