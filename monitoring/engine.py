@@ -121,7 +121,9 @@ def apply_outcomes(outcomes: list[Outcome], now: datetime | None = None) -> Appl
             m.last_checked_at = last.checked_at
             m.last_latency_ms = last.latency_ms
             m.last_message = last.message[:300]
-            if last.values is not None and (last.ok or not m.expected_values):
+            # A changed DNS answer becomes the new baseline only once the change is
+            # confirmed (the immediate recheck must still see it as a change).
+            if last.values is not None and (last.ok or m.state == Monitor.State.DOWN):
                 m.last_values = list(last.values)
         Monitor.objects.bulk_update(
             monitors.values(),
