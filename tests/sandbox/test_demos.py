@@ -182,3 +182,10 @@ def test_broken_offers_no_http2_and_no_tls13_on_www(broken):
     ) as s:
         with ctx.wrap_socket(s, server_hostname="www.broken-store.test") as tls:
             assert (tls.version(), tls.selected_alpn_protocol()) == ("TLSv1.2", "http/1.1")
+
+
+def test_good_exposes_no_listing_or_source_maps(good):
+    assert fetch(good, "www.good-store.test", "/static/")[0] == 404
+    assert fetch(good, "www.good-store.test", "/static/app.8b2e4d.js.map")[0] == 404
+    for path in ("/.env", "/.git/HEAD", "/debug"):
+        assert fetch(good, "www.good-store.test", path)[0] == 404
