@@ -70,6 +70,7 @@ urlpatterns = [
     path("invitations/<str:token>/decline/", views_invitations.invitation_decline, name="invitation_decline"),
     # Before the workspace patterns so it takes over the placeholder "monitoring/" page.
     path("w/<uuid:workspace>/monitoring/", include("monitoring.urls")),
+    path("w/<uuid:workspace>/sites/<uuid:site>/email/", include("audits.email.urls")),
     path("w/<uuid:workspace>/", include(workspace_patterns)),
     path("", include("monitoring.public_urls")),
 ]
