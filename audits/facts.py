@@ -139,6 +139,11 @@ class DnsAnswer(Serializable):
     cname_chain: list[str] = field(default_factory=list)
     error: str = ""
 
+    def __post_init__(self) -> None:
+        # The network layer's chain starts with the name asked; keep only the targets.
+        if self.cname_chain and self.cname_chain[0].lower().rstrip(".") == self.name.lower().rstrip("."):
+            object.__setattr__(self, "cname_chain", list(self.cname_chain[1:]))
+
     @property
     def values(self) -> list[str]:
         return [r.value for r in self.records if r.rtype == self.rtype]
@@ -344,11 +349,17 @@ class PageFacts(Serializable):
 
     @property
     def host(self) -> str:
+        """The host that was asked."""
         return host_of(self.url)
 
     @property
+    def served_by(self) -> str:
+        """The host whose answer this is (after redirects): headers and cookies are its."""
+        return host_of(self.final_url or self.url)
+
+    @property
     def is_https(self) -> bool:
-        return self.url.startswith("https://")
+        return (self.final_url or self.url).startswith("https://")
 
     @property
     def is_html(self) -> bool:

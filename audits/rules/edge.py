@@ -259,13 +259,21 @@ def mixed_content(ctx: RuleContext) -> list[Finding]:
 def _per_host_header(ctx: RuleContext, check_id: str, lacking: Callable[[PageFacts], str]) -> list[Finding]:
     """One finding per host listing its HTML pages for which ``lacking(page)`` gives a reason."""
     by_host: dict[str, list[str]] = defaultdict(list)
-    pages = [p for p in _https_pages(ctx) if p.is_html and _site_host(ctx, p.host)]
+    # Successful HTML answers only: an error page without the header is not the store.
+    pages = [
+        p
+        for p in _https_pages(ctx)
+        if p.is_html and 200 <= (p.status or 0) < 300 and _site_host(ctx, p.served_by)
+    ]
+    seen: set[str] = set()
     for page in pages:
-        if reason := lacking(page):
-            by_host[page.host].append(f"{page.url}: {reason}")
+        url = page.final_url or page.url
+        if url not in seen and (reason := lacking(page)):
+            seen.add(url)
+            by_host[page.served_by].append(f"{url}: {reason}")
     findings = [ctx.fail(check_id, host, lines) for host, lines in sorted(by_host.items())]
     canonical = ctx.site.canonical_host
-    if not any(p.host == canonical for p in pages):
+    if not any(p.served_by == canonical for p in pages):
         # Never a silent pass: the storefront's own headers could not be read.
         home = ctx.facts.home()
         reason = (home.unavailable or home.error) if home else ""
@@ -336,13 +344,13 @@ def cookie_insecure(ctx: RuleContext) -> list[Finding]:
                 )
                 if not ok
             ]
-            key = (page.host, cookie.name)
+            key = (page.served_by, cookie.name)
             if not missing or key in findings:
                 continue
             kind = "session cookie" if session else "cookie"
             evidence = f"{page.url} sets {kind} {cookie.name} without {', '.join(missing)}"
             severity = Severity.HIGH if session else Severity.MEDIUM
-            subject = f"{page.host} cookie {cookie.name}"
+            subject = f"{page.served_by} cookie {cookie.name}"
             findings[key] = ctx.fail("http.cookie_insecure", subject, evidence, severity=severity)
     return list(findings.values())
 
@@ -353,8 +361,8 @@ def version_leak(ctx: RuleContext) -> list[Finding]:
     for page in ctx.facts.pages:
         for header in ("server", "x-powered-by", "x-aspnet-version", "x-generator"):
             value = page.headers.get(header, "")
-            if value and _VERSION.search(value) and _site_host(ctx, page.host):
-                by_host[page.host].add(f"{header}: {value}")
+            if value and _VERSION.search(value) and _site_host(ctx, page.served_by):
+                by_host[page.served_by].add(f"{header}: {value}")
     return [ctx.fail("http.version_leak", h, sorted(lines)) for h, lines in sorted(by_host.items())]
 
 

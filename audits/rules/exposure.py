@@ -73,7 +73,7 @@ def _page_hits(ctx: RuleContext, test: Callable[[PageFacts], str]) -> dict[str, 
     hits: dict[str, list[str]] = defaultdict(list)
     for page in ctx.facts.pages:
         if page.html and (what := test(page)):
-            hits[page.host].append(f"{page.url} → HTTP {page.status}: {what}")
+            hits[page.served_by].append(f"{page.final_url or page.url} → HTTP {page.status}: {what}")
     return hits
 
 
@@ -139,6 +139,8 @@ def _open_hosts(
         seen.add(page.host)
         if page.unavailable:
             inconclusive.append(ctx.inconclusive(check_id, page.host, page.unavailable))
+        elif page.served_by != page.host and not pattern.match(_first_label(ctx, page.served_by)):
+            continue  # redirects away (to the store, or a sign-in service): nothing served here
         elif page.status is not None and 200 <= page.status < 300 and not _protected(page):
             open_pages.append(page)
     return open_pages, inconclusive

@@ -91,3 +91,16 @@ def test_site_declaration_hosts() -> None:
     assert (site.canonical_host, site.canonical_url) == ("www.example.com", HOME)
     assert site.declared_hosts() == ["app.example.com"]
     assert replace(site, canonical="apex").canonical_host == "example.com"
+
+
+def test_cname_chain_keeps_only_targets() -> None:
+    from audits.facts import DnsAnswer
+
+    as_from_net = DnsAnswer(
+        "shop.example.com", "A", DnsStatus.OK, cname_chain=["shop.example.com", "shops.myshopify.com"]
+    )
+    assert as_from_net.cname_chain == ["shops.myshopify.com"]
+    assert DnsAnswer.from_dict(as_from_net.to_dict()) == as_from_net
+    assert DnsAnswer("a.example.com", "A", DnsStatus.OK, cname_chain=["b.example.net"]).cname_chain == [
+        "b.example.net"
+    ]

@@ -271,3 +271,8 @@ def test_staging_on_the_same_origin_address_is_not_separated() -> None:
 
 def test_shared_cdn_address_is_not_the_same_origin() -> None:
     assert failing(with_host(G, host(STAGING, "104.16.1.1")), "deploy.staging_not_separated") == []
+
+
+def test_admin_host_redirecting_to_the_store_is_not_an_open_admin() -> None:
+    facts = with_page(G, page(f"https://{ADMIN}/", "", final_url=HOME, html=html(title="Example Store")))
+    assert failing(facts, "exposure.admin_public") == []

@@ -421,3 +421,11 @@ def test_closed_port_80_does_not_end_on_https() -> None:
     ]
     no_dns = replace(closed, error_kind="dns_nxdomain")
     assert failing(with_chain(G, no_dns), "http.no_https_redirect") == []
+
+
+def test_header_checks_judge_the_host_that_answered() -> None:
+    # https://example.com/ redirected to www: its headers are www's, and 404 pages do not count.
+    apex_page = page(f"https://{DOMAIN}/", "", final_url=HOME, headers=headers(content_security_policy=None))
+    error_page = page(f"https://{APP}/", "", status=404, headers=headers(content_security_policy=None))
+    facts = with_page(with_page(G, apex_page), error_page)
+    assert failing(facts, "http.csp_missing") == [("http.csp_missing", "medium", WWW)]
