@@ -105,6 +105,8 @@ class Finding(models.Model):
         NEW = "new", "New"
         PERSISTING = "persisting", "Persisting"
 
+    # Public id for links (accept risk); integer keys never appear in URLs.
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="findings")
     check_id = models.CharField(max_length=80, db_index=True)
     severity = models.CharField(max_length=10, choices=Severity.choices, db_index=True)
@@ -189,6 +191,8 @@ class ShareLink(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # sha256 of the random token in the link: the token itself is shown once and never stored.
+    token_hash = models.CharField(max_length=64, db_index=True, default="", editable=False)
 
     def __str__(self) -> str:
         return f"Share link for {self.site}"
