@@ -430,6 +430,7 @@ class Prober:
             hops=hops,
             loop=loop,
             error=result.error.message if result.error else "",
+            error_kind=str(result.error.kind) if result.error else "",
             unavailable=unavailable,
         )
 

@@ -201,6 +201,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "monitoring-outbox": {"task": "monitoring.tasks.deliver_due_notifications", "schedule": 30.0},
     "monitoring-escalate": {"task": "monitoring.tasks.escalate_unacknowledged", "schedule": 60.0},
     "monitoring-rollup": {"task": "monitoring.tasks.rollup_and_prune", "schedule": 3600.0},
+    "audits-daily": {"task": "audits.tasks.schedule_daily_audits", "schedule": 300.0},
 }
 CELERY_TIMEZONE = "UTC"
 
@@ -210,6 +211,8 @@ LAUNCHREADY_CA_BUNDLE = env("LAUNCHREADY_CA_BUNDLE", default="")
 LAUNCHREADY_ALLOWED_TARGET_NETWORKS = env.list("LAUNCHREADY_ALLOWED_TARGET_NETWORKS", default=[])
 LAUNCHREADY_PORT_MAP = env("LAUNCHREADY_PORT_MAP", default="")
 LAUNCHREADY_RDAP_URL = env("LAUNCHREADY_RDAP_URL", default="")
+# A crt.sh-style certificate-transparency source ("{domain}" is replaced); empty: not used.
+LAUNCHREADY_CT_URL = env("LAUNCHREADY_CT_URL", default="")
 LAUNCHREADY_MAX_BODY_BYTES = env.int("LAUNCHREADY_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 LAUNCHREADY_USER_AGENT = env(
     "LAUNCHREADY_USER_AGENT",

@@ -1,0 +1,218 @@
+"""Audit runs in the database: start one, save its outcome, read reports back.
+
+Views and tasks call these; they never assemble runs or findings themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from audits.checks import Severity, Stage
+from audits.engine import AuditOutcome
+from audits.findings import Finding as FindingData
+from audits.findings import Status
+from audits.models import AcceptedRisk, AuditRun, Finding, SiteAuditSettings
+from audits.rules.base import Evaluation
+from audits.verdict import Report, build_report, diff
+from launchready.models import Site
+
+logger = logging.getLogger(__name__)
+
+STAGES = ("dns", "edge", "deploy", "performance")
+# A run stuck in "running" longer than this (a worker died) no longer blocks a new one.
+STALE_AFTER = timedelta(minutes=10)
+
+
+def start_audit(site: Site, *, user=None, trigger: str = AuditRun.Trigger.MANUAL) -> AuditRun:
+    """Queue an audit of ``site``, or return the one already queued or running."""
+    from audits.tasks import run_audit_task
+
+    with transaction.atomic():
+        active = (
+            AuditRun.objects.select_for_update()
+            .filter(site=site, status__in=[AuditRun.Status.QUEUED, AuditRun.Status.RUNNING])
+            .order_by("-created_at")
+            .first()
+        )
+        if active and active.created_at > timezone.now() - STALE_AFTER:
+            return active
+        if active:
+            AuditRun.objects.filter(pk=active.pk).update(
+                status=AuditRun.Status.FAILED,
+                finished_at=timezone.now(),
+                error="The audit did not finish (the worker stopped); a new run replaced it.",
+            )
+        run = AuditRun.objects.create(
+            site=site,
+            trigger=trigger,
+            requested_by=user if user is not None and user.is_authenticated else None,
+            progress=dict.fromkeys(STAGES, "pending"),
+        )
+        run_audit_task.delay_on_commit(run.pk)
+    return run
+
+
+def to_data(row: Finding) -> FindingData:
+    return FindingData(
+        check=row.check_id,
+        severity=Severity(row.severity),
+        stage=Stage(row.stage),
+        subject=row.subject,
+        title=row.title,
+        impact=row.impact,
+        evidence=row.evidence if isinstance(row.evidence, str) else str(row.evidence),
+        fix=row.fix,
+        status=Status(row.status),
+    )
+
+
+def previous_done_run(run: AuditRun) -> AuditRun | None:
+    return (
+        AuditRun.objects.filter(
+            site_id=run.site_id, status=AuditRun.Status.DONE, created_at__lt=run.created_at
+        )
+        .order_by("-created_at")
+        .first()
+    )
+
+
+@transaction.atomic
+def save_outcome(run: AuditRun, outcome: AuditOutcome) -> AuditRun:
+    """Store findings (idempotent: a retried run replaces its own rows), counts and the diff."""
+    previous = previous_done_run(run)
+    before = [to_data(f) for f in previous.findings.all()] if previous else []
+    changes = diff(before, outcome.evaluation.findings)
+    new_keys = {f.key for f in changes.new}
+    Finding.objects.filter(run=run).delete()
+    Finding.objects.bulk_create(
+        [
+            Finding(
+                run=run,
+                check_id=f.check,
+                severity=str(f.severity),
+                stage=str(f.stage),
+                subject=f.subject[:500],
+                status=str(f.status),
+                title=f.title[:300],
+                impact=f.impact,
+                evidence=f.evidence,
+                fix=f.fix,
+                change=Finding.Change.NEW if f.key in new_keys else Finding.Change.PERSISTING,
+            )
+            for f in _unique(outcome.evaluation.findings)
+        ]
+    )
+    report = outcome.report
+    run.status = AuditRun.Status.DONE
+    run.finished_at = timezone.now()
+    run.duration_ms = outcome.duration_ms
+    run.verdict = str(report.verdict)
+    run.severity_counts = report.counts
+    run.stage_counts = {str(s.stage): s.to_dict() for s in report.stages}
+    run.progress = {stage: state if state != "running" else "done" for stage, state in run.progress.items()}
+    run.new_count = len(changes.new) if previous else 0
+    run.resolved_count = len(changes.resolved)
+    run.facts = outcome.facts.to_dict()
+    run.error = ""
+    run.save()
+    return run
+
+
+def _unique(findings: Iterable[FindingData]) -> list[FindingData]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for f in findings:
+        key = (f.check, f.subject[:500])
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def active_acceptances(site: Site) -> dict[tuple[str, str], AcceptedRisk]:
+    now = timezone.now()
+    return {(a.check_id, a.subject): a for a in site.accepted_risks.filter(expires_at__gt=now)}
+
+
+def report_for_run(
+    run: AuditRun, findings: Iterable[Finding] | None = None
+) -> tuple[Report, list[FindingData]]:
+    """The saved run as a Report, with actively accepted risks taken out and returned apart.
+
+    The verdict stays strict: an accepted blocker still makes the store not ready.
+    """
+    rows = list(findings if findings is not None else run.findings.all())
+    accepted_keys = set(active_acceptances(run.site))
+    data = [to_data(r) for r in rows]
+    kept = [f for f in data if f.key not in accepted_keys]
+    accepted = [f for f in data if f.key in accepted_keys]
+    report = build_report(Evaluation(findings=kept, results=[]))
+    strict = build_report(Evaluation(findings=data, results=[]))
+    from audits.verdict import StageProgress
+
+    stages = [
+        StageProgress(
+            stage=Stage(name),
+            passed=counts.get("passed", 0),
+            failing=counts.get("failing", 0),
+            inconclusive=counts.get("inconclusive", 0),
+            skipped=counts.get("skipped", 0),
+        )
+        for name, counts in sorted((run.stage_counts or {}).items(), key=lambda item: Stage(item[0]).rank)
+    ]
+    return (
+        Report(
+            verdict=strict.verdict,
+            plan=report.plan,
+            deferred=report.deferred,
+            info=report.info,
+            inconclusive=report.inconclusive,
+            stages=stages,
+            counts=strict.counts,
+        ),
+        accepted,
+    )
+
+
+def resolved_findings(run: AuditRun) -> list[FindingData]:
+    """Findings of the previous finished run that this run no longer reports."""
+    previous = previous_done_run(run)
+    if previous is None:
+        return []
+    return diff(
+        [to_data(f) for f in previous.findings.all()], [to_data(f) for f in run.findings.all()]
+    ).resolved
+
+
+def latest_runs_for_sites(site_ids: Iterable[int]) -> dict[int, AuditRun]:
+    """The latest finished run of each site, in two queries whatever the number of sites."""
+    latest = (
+        AuditRun.objects.filter(site_id__in=list(site_ids), status=AuditRun.Status.DONE)
+        .values("site_id")
+        .annotate(last=Max("created_at"))
+    )
+    pairs = {(row["site_id"], row["last"]) for row in latest}
+    if not pairs:
+        return {}
+    runs = AuditRun.objects.filter(
+        site_id__in=[p[0] for p in pairs], created_at__in=[p[1] for p in pairs], status=AuditRun.Status.DONE
+    ).defer("facts")
+    return {r.site_id: r for r in runs if (r.site_id, r.created_at) in pairs}
+
+
+def audit_settings(site: Site) -> SiteAuditSettings:
+    settings_row, _ = SiteAuditSettings.objects.get_or_create(site=site)
+    return settings_row
+
+
+def new_blockers(run: AuditRun) -> list[Finding]:
+    """Blockers that this run found and the previous finished run did not (none on a first run)."""
+    if previous_done_run(run) is None:
+        return []
+    return list(run.findings.filter(change=Finding.Change.NEW, severity=Severity.BLOCKER, status=Status.FAIL))

@@ -1,0 +1,129 @@
+"""Audit tasks: thin — load by id, run the probes, apply the rules, save in a transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from datetime import timedelta
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import transaction
+from django.utils import timezone
+
+from audits import services
+from audits.engine import audit_async, declaration_for, default_options
+from audits.models import AuditRun, SiteAuditSettings
+
+logger = logging.getLogger(__name__)
+
+# The probes get this much time; the task's soft limit leaves room to save the results.
+AUDIT_TIME_BUDGET_S = 120
+DAILY_BATCH = 200
+
+
+@shared_task(
+    soft_time_limit=AUDIT_TIME_BUDGET_S + 30, time_limit=AUDIT_TIME_BUDGET_S + 60, ignore_result=True
+)
+def run_audit_task(run_id: int) -> str:
+    claimed = AuditRun.objects.filter(
+        pk=run_id, status__in=[AuditRun.Status.QUEUED, AuditRun.Status.RUNNING]
+    ).update(status=AuditRun.Status.RUNNING, started_at=timezone.now())
+    if not claimed:
+        return "skipped: the run is already finished"
+    run = AuditRun.objects.select_related("site").get(pk=run_id)
+    site = run.site
+    declaration = declaration_for(site)
+    progress: dict[str, str] = {}
+    lock = threading.Lock()
+
+    def on_progress(state: dict[str, str]) -> None:
+        # Called inside the event loop: only record here, the task's thread writes it.
+        with lock:
+            progress.update(state)
+
+    result: dict = {}
+
+    def work() -> None:
+        try:
+            result["outcome"] = asyncio.run(
+                audit_async(
+                    declaration,
+                    options=default_options(time_budget_s=AUDIT_TIME_BUDGET_S),
+                    progress=on_progress,
+                )
+            )
+        except BaseException as exc:  # reported by the task's thread
+            result["error"] = exc
+
+    thread = threading.Thread(target=work, name=f"audit-{run_id}", daemon=True)
+    try:
+        thread.start()
+        written: dict[str, str] = {}
+        while thread.is_alive():
+            thread.join(0.5)
+            with lock:
+                snapshot = dict(progress)
+            if snapshot != written:
+                AuditRun.objects.filter(pk=run_id).update(progress={**run.progress, **snapshot})
+                written = snapshot
+        if "error" in result:
+            raise result["error"]
+        run.refresh_from_db()
+        run.progress = {**run.progress, **written}
+        services.save_outcome(run, result["outcome"])
+    except SoftTimeLimitExceeded:
+        _fail(run_id, "The audit took too long and was stopped; run it again.")
+        return "failed: time limit"
+    except Exception:
+        logger.exception("audit run %s failed", run_id)
+        _fail(run_id, "The audit stopped because of an error on our side; it has been logged.")
+        return "failed"
+    _alert_new_blockers(run)
+    return "done"
+
+
+def _fail(run_id: int, message: str) -> None:
+    AuditRun.objects.filter(pk=run_id).update(
+        status=AuditRun.Status.FAILED, finished_at=timezone.now(), error=message
+    )
+
+
+def _alert_new_blockers(run: AuditRun) -> None:
+    blockers = services.new_blockers(run)
+    if not blockers:
+        return
+    try:
+        from monitoring.audit_alerts import alert_new_audit_blockers
+    except ImportError:  # monitoring not wired for audit alerts
+        logger.info("run %s has %d new blockers; no alert hook", run.pk, len(blockers))
+        return
+    alert_new_audit_blockers(run, blockers)
+
+
+@shared_task(soft_time_limit=60, time_limit=90, ignore_result=True)
+def schedule_daily_audits() -> int:
+    """Beat tick: queue the daily audit of every site that has it on and is due."""
+    now = timezone.now()
+    # Sites without settings yet get them (daily audits are on by default).
+    from launchready.models import Site
+
+    missing = Site.objects.filter(audit_settings__isnull=True).values_list("pk", flat=True)[:DAILY_BATCH]
+    SiteAuditSettings.objects.bulk_create(
+        [SiteAuditSettings(site_id=pk, next_daily_at=now) for pk in missing], ignore_conflicts=True
+    )
+    queued = 0
+    due = SiteAuditSettings.objects.filter(daily_enabled=True, next_daily_at__lte=now).select_related("site")[
+        :DAILY_BATCH
+    ]
+    for row in due:
+        with transaction.atomic():
+            # Claim with a conditional UPDATE so two beats never queue the same site twice.
+            won = SiteAuditSettings.objects.filter(pk=row.pk, next_daily_at=row.next_daily_at).update(
+                next_daily_at=now + timedelta(days=1)
+            )
+            if won:
+                services.start_audit(row.site, trigger=AuditRun.Trigger.SCHEDULED)
+                queued += 1
+    return queued
