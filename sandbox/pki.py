@@ -9,6 +9,7 @@ their validity windows are relative to "now".
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import os
 import tempfile
@@ -80,8 +81,12 @@ def _generate_key(key_type: str):
     raise ValueError(f"unknown key type {key_type!r}; expected one of {KEY_TYPES}")
 
 
+@functools.cache
 def cached_key(key_type: str):
-    """A private key of that type, generated once and reused (RSA generation is slow)."""
+    """A private key of that type, generated once and reused (RSA generation is slow).
+
+    Kept in memory too: loading an RSA key checks it, which costs milliseconds per host.
+    """
     path = cache_dir() / f"leaf-{key_type}.key.pem"
     if path.exists():
         try:
