@@ -186,3 +186,8 @@ def test_mta_sts_policy_parser() -> None:
     )
     mode, errors = parse_mta_sts_policy("version: STSv1\nmode: strict\nmax_age: forever\n")
     assert mode == "strict" and len(errors) == 2
+
+
+def test_email_facts_round_trip_through_json(sb) -> None:
+    facts = probe("ok.test", sending_service="google", from_address="orders@ok.test")
+    assert EmailFacts.from_dict(facts.to_dict()) == facts

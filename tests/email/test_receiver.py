@@ -18,9 +18,16 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.test import override_settings
 
+import audits.email.rules  # noqa: F401 - registers the rules
+from audits.email.facts import EmailFacts
 from audits.email_models import InboundAddress, TestMessage
+from audits.facts import SiteDeclaration
+from audits.inbound import store
 from audits.inbound.receiver import start_receiver
+from audits.rules.base import RULES, RuleContext
 from launchready.models import Site
+
+from .test_rules import _Facts
 
 INBOUND = "inbound.test"
 GOOD_IP = "192.0.2.10"
@@ -144,6 +151,18 @@ def test_bad_signature(receiver, check_address) -> None:
     assert msg.dkim_result == "fail" and "does not match" in msg.dkim_reason
     assert msg.spf_result == "pass" and msg.dmarc_result == "pass"  # SPF alone still aligns
     assert not msg.passed
+    # The stored result becomes email.test_message_failed.
+    facts = store.latest_test_message(check_address.site)
+    finding = RULES["email.test_message_failed"](
+        RuleContext(
+            facts=_Facts(
+                site=SiteDeclaration(domain="shop.test"),
+                email=EmailFacts(domain="shop.test", test_message=facts),
+            ),
+            now=msg.received_at,
+        )
+    )
+    assert len(finding) == 1 and "DKIM: fail" in finding[0].evidence
 
 
 def test_wrong_spf_address(receiver, check_address) -> None:

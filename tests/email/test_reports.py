@@ -175,3 +175,25 @@ def report_mail(attachment: bytes, filename: str = "google.com!shop.test!1!2.xml
     maintype, subtype = ("application", "zip") if filename.endswith(".zip") else ("application", "gzip")
     msg.add_attachment(attachment, maintype=maintype, subtype=subtype, filename=filename)
     return msg.as_bytes(policy=email.policy.SMTP)
+
+
+@pytest.mark.django_db
+def test_enrich_facts_remembers_p_none_and_joins_reports(workspace) -> None:
+    import dataclasses
+
+    from audits.email.facts import DmarcFacts, EmailFacts
+
+    site = Site.objects.create(workspace=workspace, domain="shop.test")
+    store.save_report(workspace, parse_report(report_xml()))
+    none = EmailFacts(
+        domain="shop.test", dmarc=DmarcFacts(domain="shop.test", records=["v=DMARC1; p=none"], policy="none")
+    )
+    first = store.enrich_facts(site, none, now=NOW - timedelta(days=70))
+    assert first.dmarc_none_since == NOW - timedelta(days=70)
+    later = store.enrich_facts(site, none, now=NOW)
+    assert later.dmarc_none_since == NOW - timedelta(days=70)  # first seen, not last seen
+    assert later.reports.messages == 1540 and later.reports.sources[0].service == "Klaviyo"
+    assert later.test_message is None
+    tightened = dataclasses.replace(none, dmarc=dataclasses.replace(none.dmarc, policy="quarantine"))
+    assert store.enrich_facts(site, tightened, now=NOW).dmarc_none_since is None
+    assert store.enrich_facts(site, none, now=NOW).dmarc_none_since == NOW  # the clock restarts
