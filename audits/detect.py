@@ -253,15 +253,25 @@ EXPOSURE_PATHS: tuple[str, ...] = (
     "/phpinfo.php",
     "/info.php",
     "/_profiler/",
+    "/static/",
+    "/assets/",
+    "/uploads/",
 )
 
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=")
 
 
 def sniff_exposure(url: str, status: int | None, content_type: str, body: str) -> tuple[Sniff, str]:
-    """What a probed path holds. The detail never contains secret values, only names."""
-    if status is None or not 200 <= status < 300:
+    """What a probed path holds. The detail never contains secret values, only names.
+
+    Files count only when served with 2xx; a debug page counts whatever its status, since
+    frameworks show their stack traces on 500 and 404 answers.
+    """
+    if status is None:
         return Sniff.NOTHING, ""
+    if not 200 <= status < 300:
+        framework = detect_debug_page(body)
+        return (Sniff.DEBUG_PAGE, framework) if framework else (Sniff.NOTHING, "")
     path = url.split("?", 1)[0].lower()
     looks_html = "html" in content_type.lower() or body.lstrip()[:15].lower().startswith(
         ("<!doctype", "<html")

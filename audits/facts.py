@@ -560,6 +560,16 @@ class AuditFacts(Serializable):
             self.site.canonical_host
         )
 
+    def storefront_pages(self) -> list[PageFacts]:
+        """Readable HTML pages of the store itself: the critical routes and whatever the
+        apex and www answer (not admin, staging or API hosts)."""
+        store_hosts = {self.site.apex, self.site.www}
+        return [
+            p
+            for p in self.pages
+            if p.html and p.status == 200 and not p.unavailable and (p.route or p.served_by in store_hosts)
+        ]
+
     def tls_for(self, host: str) -> TlsFacts | None:
         return next((t for t in self.tls if t.host == host), None)
 

@@ -152,13 +152,16 @@ def nameservers_disagree(ctx: RuleContext) -> list[Finding]:
 
 @rule("dns.ttl_too_high")
 def ttl_too_high(ctx: RuleContext) -> list[Finding]:
-    findings = []
-    for host in _dns(ctx).hosts:
-        high = [r for r in host.a.records + host.aaaa.records if r.ttl > TTL_LIMIT]
-        if host.resolves and high:
-            evidence = [f"{host.name} {r.rtype} {r.value} TTL {r.ttl} s ({r.ttl / 3600:.0f} h)" for r in high]
-            findings.append(ctx.fail("dns.ttl_too_high", host.name, evidence))
-    return findings
+    # One finding for the zone: a long TTL is usually the zone's default, fixed in one place.
+    dns = _dns(ctx)
+    evidence = [
+        f"{host.name} {r.rtype} {r.value} TTL {r.ttl} s ({r.ttl / 3600:.0f} h)"
+        for host in dns.hosts
+        if host.resolves
+        for r in host.a.records + host.aaaa.records
+        if r.ttl > TTL_LIMIT
+    ]
+    return [ctx.fail("dns.ttl_too_high", dns.domain, evidence)] if evidence else []
 
 
 @rule("dns.subdomain_unresolved")

@@ -119,10 +119,12 @@ def redirect_not_permanent(ctx: RuleContext) -> list[Finding]:
 def duplicate_site(ctx: RuleContext) -> list[Finding]:
     apex = ctx.facts.chain(f"https://{ctx.site.apex}/")
     www = ctx.facts.chain(f"https://{ctx.site.www}/")
-    if not apex or not www or apex.failed or www.failed:
+    if not apex or not www or (apex.failed and www.failed):
         return []
-    if apex.unavailable or www.unavailable:
-        reason = apex.unavailable or www.unavailable
+    if apex.unavailable or www.unavailable or apex.failed or www.failed:
+        # One of the two could not be read: we cannot tell whether it serves a copy.
+        unread = next(c for c in (apex, www) if c.unavailable or c.failed)
+        reason = unread.unavailable or f"{unread.entry_url}: {unread.error or 'no answer'}"
         return [ctx.inconclusive("http.duplicate_site", ctx.site.domain, reason)]
     served_apart = apex.final_host != www.final_host
     if served_apart and apex.final_status == 200 and www.final_status == 200:

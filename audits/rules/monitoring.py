@@ -29,11 +29,7 @@ def _detection_rule(
     if declared:
         return []
     # The storefront only: a tracker on an admin or staging host does not watch customers.
-    pages = [
-        p
-        for p in ctx.facts.pages
-        if p.html and p.status == 200 and not p.unavailable and (p.route or p.host == host)
-    ]
+    pages = ctx.facts.storefront_pages()
     if any(found(p.html) for p in pages if p.html):
         return []
     if not pages:

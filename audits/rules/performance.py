@@ -96,8 +96,8 @@ def degrades_under_load(ctx: RuleContext) -> list[Finding]:
 
 
 def _html_pages(ctx: RuleContext) -> list[PageFacts]:
-    """The public pages of the store: the homepage and the critical route pages."""
-    pages = [p for p in ctx.facts.pages if p.route and p.html and p.status == 200 and not p.unavailable]
+    """The public pages of the store: the critical route pages and the apex/www roots."""
+    pages = ctx.facts.storefront_pages()
     if not pages:
         raise Skip("no HTML page of the store was fetched")
     return pages

@@ -276,3 +276,13 @@ def test_shared_cdn_address_is_not_the_same_origin() -> None:
 def test_admin_host_redirecting_to_the_store_is_not_an_open_admin() -> None:
     facts = with_page(G, page(f"https://{ADMIN}/", "", final_url=HOME, html=html(title="Example Store")))
     assert failing(facts, "exposure.admin_public") == []
+
+
+def test_apex_root_counts_as_storefront_when_www_is_unreadable() -> None:
+    # www's pages could not be read; the apex serves the store itself, without trackers.
+    unreadable = [replace(p, status=None, html=None, error="certificate expired") for p in G.pages if p.route]
+    apex = page(f"https://{DOMAIN}/", "", html=html(error_tracking=[], analytics=[]))
+    facts = replace(G, pages=[*unreadable, apex])
+    assert failing(facts, "monitoring.error_tracking_missing") == [
+        ("monitoring.error_tracking_missing", "medium", WWW)
+    ]

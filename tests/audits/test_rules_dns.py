@@ -113,7 +113,11 @@ FAIL_CASES = [
         "dns.nameservers_disagree", with_dns(G, nameservers=_disagree()), "medium", DOMAIN, id="disagree"
     ),
     pytest.param(
-        "dns.ttl_too_high", with_host(G, host(WWW, "104.16.1.2", ttl=172_800)), "medium", WWW, id="ttl-2-days"
+        "dns.ttl_too_high",
+        with_host(G, host(WWW, "104.16.1.2", ttl=172_800)),
+        "medium",
+        DOMAIN,
+        id="ttl-2-days",
     ),
     pytest.param(
         "dns.subdomain_unresolved",

@@ -429,3 +429,13 @@ def test_header_checks_judge_the_host_that_answered() -> None:
     error_page = page(f"https://{APP}/", "", status=404, headers=headers(content_security_policy=None))
     facts = with_page(with_page(G, apex_page), error_page)
     assert failing(facts, "http.csp_missing") == [("http.csp_missing", "medium", WWW)]
+
+
+def test_duplicate_site_is_inconclusive_when_www_cannot_be_read() -> None:
+    facts = with_chain(G, chain(f"https://{DOMAIN}/", ok_hop(f"https://{DOMAIN}/")))
+    facts = with_chain(
+        facts,
+        chain(HOME, hop(HOME, None), error="The certificate has expired.", error_kind="tls_certificate"),
+    )
+    findings = evaluate(facts, NOW, ["http.duplicate_site"]).findings
+    assert [(f.status, f.subject) for f in findings] == [(Status.INCONCLUSIVE, DOMAIN)]
