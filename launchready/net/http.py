@@ -322,28 +322,49 @@ def _request_bytes(
     return head.encode("latin-1", errors="replace") + (body or b"")
 
 
-async def _read(coro, config: NetConfig, host: str, what: str):  # type: ignore[no-untyped-def]
-    try:
-        async with asyncio.timeout(config.read_timeout):
-            return await coro
-    except TimeoutError:
-        raise _HopError(
-            NetError(ErrorKind.READ_TIMEOUT, f"{host} stopped {what} for {seconds(config.read_timeout)}.")
-        ) from None
-    except asyncio.IncompleteReadError:
-        raise _HopError(
-            NetError(
-                ErrorKind.CONNECTION_CLOSED, f"{host} closed the connection before the response was complete."
-            )
-        ) from None
-    except asyncio.LimitOverrunError:
-        raise _HopError(
+def _mapped(exc: BaseException, host: str, what: str) -> _HopError | None:
+    if isinstance(exc, asyncio.IncompleteReadError):
+        message = f"{host} closed the connection before the response was complete."
+        return _HopError(NetError(ErrorKind.CONNECTION_CLOSED, message))
+    if isinstance(exc, asyncio.LimitOverrunError):
+        return _HopError(
             NetError(ErrorKind.PROTOCOL_ERROR, f"{host} sent a response header that is too long.")
-        ) from None
-    except (ConnectionError, OSError) as exc:
-        raise _HopError(
-            NetError(ErrorKind.CONNECTION_CLOSED, f"The connection to {host} broke while {what}.", repr(exc))
-        ) from None
+        )
+    if isinstance(exc, (ConnectionError, OSError)):
+        message = f"The connection to {host} broke while {what}."
+        return _HopError(NetError(ErrorKind.CONNECTION_CLOSED, message, repr(exc)))
+    return None
+
+
+class _Reading:
+    """``async with _Reading(...)``: a read timeout plus the mapping of read failures to sentences.
+
+    One per phase (status line and headers together, then each body read) rather
+    than one per line: creating a timeout costs about as much as parsing a header.
+    """
+
+    def __init__(self, config: NetConfig, host: str, what: str):
+        self.timeout = asyncio.timeout(config.read_timeout)
+        self.seconds, self.host, self.what = config.read_timeout, host, what
+
+    async def __aenter__(self) -> None:
+        await self.timeout.__aenter__()
+
+    async def __aexit__(self, kind, exc, tb) -> bool:  # type: ignore[no-untyped-def]
+        try:
+            await self.timeout.__aexit__(kind, exc, tb)
+        except TimeoutError:
+            message = f"{self.host} stopped {self.what} for {seconds(self.seconds)}."
+            raise _HopError(NetError(ErrorKind.READ_TIMEOUT, message)) from None
+        mapped = _mapped(exc, self.host, self.what) if exc is not None else None
+        if mapped is not None:
+            raise mapped from None
+        return False
+
+
+async def _read(coro, config: NetConfig, host: str, what: str):  # type: ignore[no-untyped-def]
+    async with _Reading(config, host, what):
+        return await coro
 
 
 async def _exchange(
@@ -362,31 +383,32 @@ async def _exchange(
     await _read(conn.writer.drain(), config, host, "accepting the request")
     sent = time.perf_counter()
     reader = conn.reader
-    while True:  # skip interim 1xx responses (100 Continue, 103 Early Hints)
-        line = await _read(reader.readuntil(b"\n"), config, host, "answering")
-        if state.ttfb_ms is None:
-            state.ttfb_ms = (time.perf_counter() - sent) * 1000
-        parts = line.decode("latin-1").strip().split(" ", 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
-            raise _HopError(
-                NetError(
-                    ErrorKind.PROTOCOL_ERROR, f"{host} did not answer with HTTP.", line[:80].decode("latin-1")
+    async with _Reading(config, host, "answering"):
+        while True:  # skip interim 1xx responses (100 Continue, 103 Early Hints)
+            line = await reader.readuntil(b"\n")
+            if state.ttfb_ms is None:
+                state.ttfb_ms = (time.perf_counter() - sent) * 1000
+            parts = line.decode("latin-1").strip().split(" ", 2)
+            if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
+                detail = line[:80].decode("latin-1")
+                raise _HopError(
+                    NetError(ErrorKind.PROTOCOL_ERROR, f"{host} did not answer with HTTP.", detail)
                 )
-            )
-        state.http_version, state.status = parts[0][5:], int(parts[1])
-        state.headers = await _read_headers(reader, config, host)
-        if not (100 <= state.status < 200) or state.status == 101:
-            break
+            state.http_version, state.status = parts[0][5:], int(parts[1])
+            state.headers = await _read_headers(reader, host)
+            if not (100 <= state.status < 200) or state.status == 101:
+                break
     if cap <= 0 or method == "HEAD" or state.status in (204, 304) or state.status in REDIRECT_STATUSES:
         return
     await _read_body(reader, config, host, cap, state)
 
 
-async def _read_headers(reader: asyncio.StreamReader, config: NetConfig, host: str) -> list[tuple[str, str]]:
+async def _read_headers(reader: asyncio.StreamReader, host: str) -> list[tuple[str, str]]:
+    """Header lines up to the blank line; the caller's ``_Reading`` bounds the time."""
     headers: list[tuple[str, str]] = []
     size = 0
     while True:
-        line = await _read(reader.readuntil(b"\n"), config, host, "sending headers")
+        line = await reader.readuntil(b"\n")
         size += len(line)
         if size > MAX_HEADER_BYTES or len(headers) > MAX_HEADERS:
             raise _HopError(
