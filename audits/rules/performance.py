@@ -62,6 +62,10 @@ def route_errors(ctx: RuleContext) -> list[Finding]:
         if route.unavailable:
             findings.append(ctx.inconclusive("perf.route_errors", subject, route.unavailable))
             continue
+        if route.samples and not route.ttfb_ms and (refused := _tls_refused(ctx, route.url)):
+            # Every request died on the certificate: tls.* reports the cause, the route is unseen.
+            findings.append(ctx.inconclusive("perf.route_errors", subject, refused))
+            continue
         if route.samples and route.errors / route.samples > ERROR_RATE_LIMIT:
             evidence = [
                 f"{route.errors} of {route.samples} requests failed ({route.errors / route.samples:.0%})"
@@ -69,6 +73,21 @@ def route_errors(ctx: RuleContext) -> list[Finding]:
             evidence += route.error_examples[:5]
             findings.append(ctx.fail("perf.route_errors", subject, evidence))
     return findings
+
+
+def _tls_refused(ctx: RuleContext, url: str) -> str:
+    """Why browsers refuse the TLS of ``url``'s host, or "" when they accept it."""
+    if not url.startswith("https://"):
+        return ""
+    tls = ctx.facts.tls_for(host_of(url))
+    if tls is None or tls.unavailable:
+        return ""
+    if not tls.handshake_ok:
+        return f"every request failed: {tls.error or 'no TLS on port 443'}"
+    if tls.verify_errors:
+        problems = ", ".join(str(v).replace("_", " ") for v in tls.verify_errors)
+        return f"every request failed: the certificate of {tls.host} is refused ({problems})"
+    return ""
 
 
 @rule("perf.degrades_under_load")

@@ -286,3 +286,16 @@ def test_apex_root_counts_as_storefront_when_www_is_unreadable() -> None:
     assert failing(facts, "monitoring.error_tracking_missing") == [
         ("monitoring.error_tracking_missing", "medium", WWW)
     ]
+
+
+def test_route_errors_from_a_refused_certificate_are_inconclusive() -> None:
+    from audits.facts import VerifyError
+    from tests.audits.factories import tls, with_tls
+
+    facts = with_tls(G, tls(WWW, verify_errors=[VerifyError.EXPIRED]))
+    facts = with_route(
+        facts, timing("cart", "/cart", ttfb_ms=[], total_ms=[], errors=20, error_examples=["expired"])
+    )
+    findings = evaluate(facts, NOW, ["perf.route_errors"]).findings
+    assert [(f.status, f.subject) for f in findings] == [(Status.INCONCLUSIVE, f"cart https://{WWW}/cart")]
+    assert "certificate of www.example.com is refused (expired)" in findings[0].evidence
