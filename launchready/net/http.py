@@ -129,6 +129,7 @@ async def fetch(
     cookies: dict[str, dict[str, str]] = {}
     current, current_method, current_body = url, method, body
     state: _HopState | None = None
+    origin: tuple[str, str] | None = None
 
     def finish(error: NetError | None = None, last: _HopState | None = None) -> FetchResult:
         wire = bytes(last.body) if last else b""
@@ -162,11 +163,17 @@ async def fetch(
                 jar = cookies.setdefault(vetted.host, {})
                 cookie_header = "; ".join(f"{k}={v}" for k, v in jar.items())
                 seen.add((vetted.url, cookie_header))
+                if origin is None:
+                    origin = (vetted.scheme, vetted.host)
+                # Credentials the caller set for its own host never follow a redirect elsewhere.
+                sent_headers = (
+                    extra if origin == (vetted.scheme, vetted.host) else _without_credentials(extra)
+                )
                 try:
                     await _hop(
                         vetted,
                         current_method,
-                        extra,
+                        sent_headers,
                         current_body,
                         cookie_header,
                         cap,
@@ -226,6 +233,13 @@ def _redirect_error(previous: str, target: str, error: NetError) -> NetError:
             error.kind, f"{previous} redirects to {shown}, which was not followed: {reason}.", error.detail
         )
     return NetError(error.kind, f"{previous} redirects to an invalid address ({shown}).", error.message)
+
+
+SENSITIVE_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+def _without_credentials(headers: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k.lower() not in SENSITIVE_HEADERS}
 
 
 def _host_of(vetted: VettedURL | NetError) -> str:

@@ -188,3 +188,40 @@ def test_refused_redirect_targets_from_a_raw_server(location: str) -> None:
     assert result.error.kind in (ErrorKind.BLOCKED, ErrorKind.INVALID_URL)
     assert result.error.message.startswith(f"http://{ADDRESS}/ redirects to ")
     assert len(result.hops) == 1 and result.hops[0].status == 302
+
+
+def test_credentials_do_not_follow_a_redirect_to_another_host() -> None:
+    seen: list[bytes] = []
+    other = "127.77.250.2"
+
+    async def main() -> FetchResult:
+        port = _free_port()
+
+        async def first(reader, writer) -> None:
+            seen.append(await reader.readuntil(b"\r\n\r\n"))
+            writer.write(f"HTTP/1.1 302 Found\r\nLocation: http://{other}/next\r\n\r\n".encode())
+            await writer.drain()
+            writer.close()
+
+        async def second(reader, writer) -> None:
+            seen.append(await reader.readuntil(b"\r\n\r\n"))
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+            await writer.drain()
+            writer.close()
+
+        servers = [
+            await asyncio.start_server(first, ADDRESS, port),
+            await asyncio.start_server(second, other, port),
+        ]
+        config = NetConfig(allowed_networks=(ipaddress.ip_network("127.77.0.0/16"),), port_map={80: port})
+        try:
+            headers = {"Authorization": "Bearer secret", "X-Trace": "1"}
+            return await fetch(f"http://{ADDRESS}/", headers=headers, config=config)
+        finally:
+            for server in servers:
+                server.close()
+
+    result = asyncio.run(main())
+    assert result.status == 200 and len(result.hops) == 2
+    assert b"Authorization: Bearer secret" in seen[0]
+    assert b"Authorization" not in seen[1] and b"X-Trace: 1" in seen[1]
