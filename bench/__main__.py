@@ -13,6 +13,7 @@ import json
 import sys
 
 BENCHMARKS: dict[str, str] = {
+    "audit": "bench.audit",
     "monitoring": "bench.monitoring",
 }
 

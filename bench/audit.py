@@ -1,0 +1,198 @@
+"""``python -m bench audit``: is a full audit as fast as its slowest dependency allows?
+
+A sandbox store with 5 hosts and 6 critical routes, 50 ms of latency on every
+response, audited with 20 samples per route. The baseline, measured in the same run,
+is the longest single chain of dependent probes run alone: the slowest route's 20
+sequential samples, or DNS followed by the TLS probes of the hosts it names.
+``ratio`` = audit wall time / longest chain (goal ≤ 1.5).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import yaml
+
+LATENCY_MS = 50
+SAMPLES = 20
+ROUTES = ["/", "/collections/all", "/products/tee", "/cart", "/account/login", "/api/orders"]
+ROUTE_NAMES = ["home", "listing", "product", "cart", "login", "order"]
+
+
+def scenario() -> dict:
+    page = {
+        "title": "Bench Store",
+        "stylesheets": ["/static/app.css"],
+        "scripts": [{"src": "/static/app.js", "defer": True}],
+        "images": ["/static/hero.png"],
+    }
+    secure = {
+        "Strict-Transport-Security": "max-age=31536000",
+        "Content-Security-Policy": "default-src 'self'",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "strict-origin-when-cross-origin",
+    }
+    routes = [{"path": p, "html": page, "latency": LATENCY_MS} for p in ROUTES if p != "/api/orders"]
+    routes.append(
+        {"path": "/api/orders", "body": "[]", "content_type": "application/json", "latency": LATENCY_MS}
+    )
+    routes.append({"path": "/static/*", "body": "x" * 2048, "latency": LATENCY_MS, "compress": True})
+    return {
+        "name": "bench_store",
+        "zones": {
+            "bench-store.test": {
+                "records": [
+                    {"name": "@", "type": "CAA", "value": '0 issue "letsencrypt.org"'},
+                ]
+            }
+        },
+        "hosts": [
+            {
+                "name": "www.bench-store.test",
+                "headers": secure,
+                "https_redirect": 301,
+                "latency": LATENCY_MS,
+                "routes": routes,
+            },
+            {
+                "name": "bench-store.test",
+                "redirect_to": "https://www.bench-store.test",
+                "latency": LATENCY_MS,
+            },
+            {"name": "api.bench-store.test", "headers": secure, "latency": LATENCY_MS, "routes": routes},
+            {
+                "name": "shop.bench-store.test",
+                "redirect_to": "https://www.bench-store.test",
+                "latency": LATENCY_MS,
+            },
+            {"name": "status.bench-store.test", "headers": secure, "latency": LATENCY_MS, "routes": routes},
+        ],
+        "registrations": {"bench-store.test": {"expires": "+365d"}},
+    }
+
+
+@contextlib.contextmanager
+def sandbox_process(data: dict) -> Iterator[dict]:
+    """Run ``manage.py sandbox`` on ``data`` in a child process; yield its settings."""
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as tmp:
+        scenario_path = Path(tmp) / f"{data['name']}.yaml"
+        scenario_path.write_text(yaml.safe_dump(data))
+        env_path = Path(tmp) / "sandbox.env"
+        child = subprocess.Popen(
+            [sys.executable, "manage.py", "sandbox", str(scenario_path), "--env-file", str(env_path)],
+            cwd=root,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "DEBUG": "true"},
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while not env_path.exists() or not env_path.read_text().strip():
+                if child.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the sandbox did not start")
+                time.sleep(0.05)
+            time.sleep(0.1)
+            values = {}
+            for line in env_path.read_text().splitlines():
+                key, _, value = line.removeprefix("export ").partition("=")
+                values[key.strip()] = value.strip().strip("'\"")
+            yield {
+                "LAUNCHREADY_DNS_SERVERS": values["LAUNCHREADY_DNS_SERVERS"].split(","),
+                "LAUNCHREADY_CA_BUNDLE": values["LAUNCHREADY_CA_BUNDLE"],
+                "LAUNCHREADY_ALLOWED_TARGET_NETWORKS": values["LAUNCHREADY_ALLOWED_TARGET_NETWORKS"].split(
+                    ","
+                ),
+                "LAUNCHREADY_PORT_MAP": values["LAUNCHREADY_PORT_MAP"],
+                "LAUNCHREADY_RDAP_URL": values["LAUNCHREADY_RDAP_URL"],
+            }
+        finally:
+            child.send_signal(signal.SIGINT)
+            try:
+                child.wait(10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def run(args: list[str]) -> list[dict]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "launchready.settings")
+    os.environ.setdefault("DEBUG", "true")
+    import django
+
+    django.setup()
+    from django.test import override_settings
+
+    from audits.engine import audit_async, default_options
+    from audits.facts import RouteSpec, SiteDeclaration
+    from audits.probes import Prober
+
+    # The sandbox runs in its own process so that its servers do not compete with the
+    # audit for this process's interpreter lock.
+    with sandbox_process(scenario()) as sandbox_settings, override_settings(**sandbox_settings):
+        site = SiteDeclaration(
+            domain="bench-store.test",
+            canonical="www",
+            routes=[
+                RouteSpec(name=n, path=p, kind="api" if p.startswith("/api/") else "page")
+                for n, p in zip(ROUTE_NAMES, ROUTES, strict=True)
+            ],
+        )
+        options = default_options(samples=SAMPLES)
+        asyncio.run(audit_async(site, options=default_options(samples=2)))  # warm caches and imports
+
+        # Best of three for both sides: the machine is shared, noise only ever adds time.
+        walls = []
+        for _ in range(3):
+            started = time.perf_counter()
+            outcome = asyncio.run(audit_async(site, options=options))
+            walls.append(time.perf_counter() - started)
+        wall = min(walls)
+
+        # The baseline: each dependent chain alone, in the same run.
+        async def route_alone() -> float:
+            prober = Prober(site, options=default_options(samples=SAMPLES))
+            t0 = time.perf_counter()
+            await prober.route_timing("cart", f"https://www.bench-store.test{ROUTES[3]}", site.routes[3])
+            return time.perf_counter() - t0
+
+        async def dns_then_tls() -> float:
+            prober = Prober(site, options=default_options())
+            t0 = time.perf_counter()
+            dns = await prober.dns()
+            await prober.tls([h.name for h in dns.hosts if h.resolves])
+            return time.perf_counter() - t0
+
+        route_chain = min(asyncio.run(route_alone()) for _ in range(3))
+        dns_chain = min(asyncio.run(dns_then_tls()) for _ in range(3))
+        longest = max(route_chain, dns_chain)
+    return [
+        {
+            "name": "audit",
+            "value": round(wall, 3),
+            "unit": "s",
+            "baseline": round(longest, 3),
+            "ratio": round(wall / longest, 3),
+            "wall_s": round(wall, 3),
+            "longest_chain_s": round(longest, 3),
+            "sum_probes_s": round(outcome.sum_probes_s, 3),
+            "walls_s": [round(w, 3) for w in walls],
+            "route_chain_s": round(route_chain, 3),
+            "dns_tls_chain_s": round(dns_chain, 3),
+            "requests": outcome.requests,
+            "findings": len(outcome.evaluation.findings),
+            "hosts": 5,
+            "routes": len(ROUTES),
+            "samples": SAMPLES,
+            "latency_ms": LATENCY_MS,
+            "goal": "ratio <= 1.5",
+        }
+    ]
