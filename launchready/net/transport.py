@@ -36,7 +36,7 @@ class Target:
 # cached is the address already vetted and connected to, never re-resolved later.
 ADDRESS_CACHE_MAX_TTL = 300
 ADDRESS_CACHE_SIZE = 10_000
-_address_cache: dict[tuple[tuple[tuple[str, int], ...], str], tuple[float, Target]] = {}
+_address_cache: dict[tuple[object, ...], tuple[float, Target]] = {}
 
 
 def clear_address_cache() -> None:
@@ -49,7 +49,7 @@ async def resolve_target(
     """Resolve ``host`` (A and AAAA together) and vet every address it has."""
     if literal is not None:
         return Target(host, (literal,), None)
-    key = (config.dns_servers, host)
+    key = (config.dns_servers, config.allowed_networks, host)  # vetting depends on both
     cached = _address_cache.get(key) if use_cache else None
     if cached is not None and cached[0] > time.monotonic():
         return Target(host, cached[1].addresses, 0.0, cached[1].refused)

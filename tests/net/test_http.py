@@ -207,3 +207,13 @@ def test_vetted_addresses_are_reused_for_their_ttl(lab, config, run) -> None:
     second = run(fetch("https://valid.lab.test/", config=config))
     assert first.timings.dns_ms > 0 and second.timings.dns_ms == 0.0
     assert first.final.address == second.final.address == lab.address_of("valid.lab.test")
+
+
+def test_cached_addresses_are_vetted_again_under_another_config(lab, config, run) -> None:
+    from launchready.net.transport import clear_address_cache
+
+    clear_address_cache()
+    assert run(fetch("https://valid.lab.test/", config=config)).ok
+    production = NetConfig.from_settings(allowed_networks=())  # same resolvers, no exemption
+    result = run(fetch("https://valid.lab.test/", config=production))
+    assert result.error.kind == ErrorKind.BLOCKED
