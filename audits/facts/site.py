@@ -1,0 +1,56 @@
+"""The site as its owner declared it (or as given on the CLI)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from audits.facts.base import API_BUDGET_MS, PAGE_BUDGET_MS, STANDARD_ROUTES
+from audits.serialization import Serializable
+
+
+@dataclass(frozen=True)
+class RouteSpec(Serializable):
+    name: str
+    path: str
+    kind: str = "page"  # "page" or "api"
+    budget_ms: int = PAGE_BUDGET_MS
+
+    @classmethod
+    def standard(cls, name: str, path: str | None = None, budget_ms: int | None = None) -> RouteSpec:
+        """Build a route with the standard kind and budget for its name and path."""
+        std_path, std_kind = STANDARD_ROUTES.get(name, ("/", "page"))
+        path = path or std_path
+        kind = "api" if path.startswith("/api/") else std_kind
+        budget = budget_ms or (API_BUDGET_MS if kind == "api" else PAGE_BUDGET_MS)
+        return cls(name=name, path=path, kind=kind, budget_ms=budget)
+
+
+@dataclass(frozen=True)
+class SiteDeclaration(Serializable):
+    domain: str  # the registered domain, normalised (launchready.domains)
+    canonical: str = "www"  # "apex" or "www"
+    subdomains: list[str] = field(default_factory=list)  # declared labels: "app", "admin"…
+    campaign_urls: list[str] = field(default_factory=list)
+    routes: list[RouteSpec] = field(default_factory=list)
+    error_tracking_declared: str = ""  # e.g. "Sentry (server side)": satisfies the check
+    analytics_declared: str = ""
+    ownership_verified: bool = False
+
+    @property
+    def apex(self) -> str:
+        return self.domain
+
+    @property
+    def www(self) -> str:
+        return f"www.{self.domain}"
+
+    @property
+    def canonical_host(self) -> str:
+        return self.www if self.canonical == "www" else self.apex
+
+    @property
+    def canonical_url(self) -> str:
+        return f"https://{self.canonical_host}/"
+
+    def declared_hosts(self) -> list[str]:
+        return [f"{label}.{self.domain}" for label in self.subdomains]
