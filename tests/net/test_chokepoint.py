@@ -75,7 +75,7 @@ def violations(source: str, filename: str = "<string>") -> list[str]:
             found += [
                 f"from {node.module} import {a.name}"
                 for a in node.names
-                if _forbidden(f"{node.module}.{a.name}")
+                if _forbidden(f"{node.module}.{a.name}") or a.name in FORBIDDEN_ATTRIBUTES
             ]
         elif isinstance(node, ast.Attribute):
             if node.attr in FORBIDDEN_ATTRIBUTES:
@@ -136,6 +136,7 @@ def test_no_module_outside_the_network_layer_talks_to_the_network() -> None:
         "__import__('httpx')",
         "import asyncio\nasync def f():\n    await asyncio.open_connection('h', 80)",
         "async def f(loop):\n    await loop.getaddrinfo('h', 80)",
+        "from asyncio import open_connection",
         "import dkim\ndkim.verify(b'')",
         "import dns\ndns.resolver.resolve('x')",
     ],
