@@ -14,6 +14,7 @@ that did not finish are marked unavailable, so their checks report "inconclusive
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import re
@@ -75,7 +76,6 @@ COMMON_SUBDOMAINS = (
     "static",
     "status",
 )
-EXPOSURE_PATHS = ("/.env", "/.env.production", "/.git/HEAD", "/.git/config")
 RDAP_BOOTSTRAP = {
     "com": "https://rdap.verisign.com/com/v1/",
     "net": "https://rdap.verisign.com/net/v1/",
@@ -558,7 +558,7 @@ class Prober:
     async def exposure(self, hosts: list[str]) -> list[ExposureProbe]:
         jobs = []
         for host in hosts:
-            for path in EXPOSURE_PATHS:
+            for path in detect.EXPOSURE_PATHS:
                 jobs.append(self.exposure_probe(f"https://{host}{path}"))
             # A path that cannot exist shows a framework's debug 404 page when debug is on.
             jobs.append(self.exposure_probe(f"https://{host}/launchready-check-{uuid.uuid4().hex[:8]}"))
@@ -619,6 +619,16 @@ class Prober:
                 break
             attempted += 1
             status = result.status
+            if result.error and result.error.kind == net.ErrorKind.TLS_CERTIFICATE and not ttfb:
+                # The certificate problem is reported by the tls.* checks; timings would only repeat it.
+                return RouteTiming(
+                    name=name,
+                    url=url,
+                    kind=kind,
+                    budget_ms=budget,
+                    samples=attempted,
+                    unavailable=Unavailable(f"could not be measured: {result.error.message}"),
+                )
             if result.final and status is not None:
                 blocked = detect.detect_block(status, _headers(result.final), "")
                 if blocked and not ttfb:
@@ -749,7 +759,7 @@ def page_fact(url: str, route: str, result: net.FetchResult) -> PageFacts:
     if "html" in headers.get("content-type", "") or body.lstrip()[:15].lower().startswith(
         ("<!doctype", "<html")
     ):
-        html = detect.analyse_html(body, final.url, result.body_bytes_read)
+        html = detect.analyse_html(body, final.url, len(result.body))
     return PageFacts(
         url=url,
         route=route,
@@ -757,9 +767,10 @@ def page_fact(url: str, route: str, result: net.FetchResult) -> PageFacts:
         status=final.status,
         headers=headers,
         cookies=cookies,
-        body_bytes=result.body_bytes_read,
+        body_bytes=len(result.body),
         truncated=result.body_truncated,
         body_excerpt=body[:8000],
+        body_sha256=hashlib.sha256(result.body).hexdigest() if result.body else "",
         html=html,
         error=result.error.message if result.error else "",
         unavailable=detect.detect_block(final.status, headers, body[:4000]),
