@@ -26,6 +26,11 @@ Results: ``DnsAnswer``/``DnsStatus``, ``NameserverAnswer``, ``FetchResult``/``Ho
 ``ProtocolProbe``, and ``NetError``/``ErrorKind`` (``error.message`` is the sentence
 to show). ``config=None`` means ``NetConfig.from_settings()``; scripts without
 Django settings build a ``NetConfig`` and pass it.
+
+``resolve()`` and ``query_nameserver()`` always ask DNS afresh. ``fetch()`` and the TLS
+functions reuse a host's vetted addresses for their DNS TTL (at most 5 minutes; TTL 0
+is never reused), which keeps big monitor batches off the resolvers; the address
+connected to is always the one vetted, so DNS rebinding still fails.
 """
 
 from __future__ import annotations
