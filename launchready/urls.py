@@ -71,6 +71,8 @@ urlpatterns = [
     # Before the workspace patterns so it takes over the placeholder "monitoring/" page.
     path("w/<uuid:workspace>/monitoring/", include("monitoring.urls")),
     path("w/<uuid:workspace>/sites/<uuid:site>/email/", include("audits.email.urls")),
+    path("w/<uuid:workspace>/sites/<uuid:site>/audits/", include("audits.urls")),
     path("w/<uuid:workspace>/", include(workspace_patterns)),
     path("", include("monitoring.public_urls")),
+    path("", include("audits.public_urls")),
 ]

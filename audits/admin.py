@@ -1,0 +1,83 @@
+"""Django admin for audit runs, findings, accepted risks, audit settings and share links.
+
+Read-mostly: runs and findings are written by the audit task, so their fields are
+read-only here. Share link token hashes are never shown.
+"""
+
+from django.contrib import admin
+
+from .models import AcceptedRisk, AuditRun, Finding, ShareLink, SiteAuditSettings
+
+
+class FindingInline(admin.TabularInline):
+    model = Finding
+    extra = 0
+    can_delete = False
+    fields = ["check_id", "severity", "status", "subject", "title", "change"]
+    readonly_fields = fields
+    show_change_link = True
+
+
+@admin.register(AuditRun)
+class AuditRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "site",
+        "status",
+        "verdict",
+        "trigger",
+        "created_at",
+        "duration_ms",
+        "new_count",
+        "resolved_count",
+    ]
+    list_filter = ["status", "verdict", "trigger"]
+    search_fields = ["site__domain", "uuid"]
+    list_select_related = ["site"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "uuid", "site", "status", "trigger", "requested_by", "created_at", "started_at", "finished_at",
+        "duration_ms", "verdict", "severity_counts", "stage_counts", "progress", "new_count",
+        "resolved_count", "facts", "error",
+    ]  # fmt: skip
+    inlines = [FindingInline]
+
+
+@admin.register(Finding)
+class FindingAdmin(admin.ModelAdmin):
+    list_display = ["check_id", "severity", "status", "subject", "change", "run"]
+    list_filter = ["severity", "status", "stage", "change"]
+    search_fields = ["check_id", "subject", "title", "run__site__domain"]
+    list_select_related = ["run__site"]
+    readonly_fields = [
+        "uuid", "run", "check_id", "severity", "stage", "subject", "status", "title", "impact",
+        "evidence", "fix", "change",
+    ]  # fmt: skip
+
+
+@admin.register(AcceptedRisk)
+class AcceptedRiskAdmin(admin.ModelAdmin):
+    list_display = ["check_id", "subject", "site", "expires_at", "accepted_by"]
+    list_filter = ["expires_at"]
+    search_fields = ["check_id", "subject", "site__domain", "reason"]
+    list_select_related = ["site", "accepted_by"]
+    raw_id_fields = ["site", "accepted_by"]
+
+
+@admin.register(SiteAuditSettings)
+class SiteAuditSettingsAdmin(admin.ModelAdmin):
+    list_display = ["site", "daily_enabled", "next_daily_at", "verified_at", "verified_method"]
+    list_filter = ["daily_enabled", "verified_method"]
+    search_fields = ["site__domain"]
+    list_select_related = ["site"]
+    raw_id_fields = ["site"]
+    readonly_fields = ["verification_checked_at", "verification_error"]
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(admin.ModelAdmin):
+    list_display = ["site", "created_by", "created_at", "expires_at", "revoked_at"]
+    list_filter = ["revoked_at", "expires_at"]
+    search_fields = ["site__domain", "uuid"]
+    list_select_related = ["site", "created_by"]
+    fields = ["uuid", "site", "created_by", "created_at", "expires_at", "revoked_at"]
+    readonly_fields = ["uuid", "site", "created_by", "created_at"]
