@@ -64,6 +64,15 @@ class ZoneView:
         spec = self.nodes[self.name][dns.rdatatype.SOA]
         return _rrset(self.name, dns.rdatatype.SOA, spec.ttl, spec.rdatas)
 
+    def delegation_for(self, name: str) -> str | None:
+        """The closest name at or above ``name`` (below the apex) holding NS records."""
+        while name != self.name and name.endswith("." + self.name):
+            node = self.nodes.get(name)
+            if node is not None and dns.rdatatype.NS in node:
+                return name
+            name = name.split(".", 1)[1]
+        return None
+
     def name_exists(self, name: str) -> bool:
         if name in self.nodes:
             return True
@@ -182,6 +191,9 @@ class DnsData:
                 response.answer.clear()
                 response.set_rcode(dns.rcode.SERVFAIL if behaviour == "servfail" else dns.rcode.REFUSED)
                 return response
+            cut = zone.delegation_for(qname)
+            if cut is not None:
+                return self._referral(response, zone, cut, resolver)
             if authoritative:
                 response.flags |= dns.flags.AA
             node = zone.nodes.get(qname)
@@ -214,6 +226,23 @@ class DnsData:
                 response.authority.append(zone.soa_rrset())
             return response
         response.set_rcode(dns.rcode.SERVFAIL)  # CNAME loop
+        return response
+
+    @staticmethod
+    def _referral(response, zone: ZoneView, cut: str, resolver: bool):
+        """A name below a delegation the scenario did not declare as a zone of its own."""
+        if resolver:
+            # A resolver would ask the child's servers; the sandbox has none for it.
+            response.set_rcode(dns.rcode.SERVFAIL)
+            return response
+        response.flags &= ~dns.flags.AA
+        ns_spec = zone.nodes[cut][dns.rdatatype.NS]
+        response.authority.append(_rrset(cut, dns.rdatatype.NS, ns_spec.ttl, ns_spec.rdatas))
+        for rd in ns_spec.rdatas:
+            target = rd.target.to_text(omit_final_dot=True).lower()
+            glue = zone.nodes.get(target, {}).get(dns.rdatatype.A)
+            if glue is not None:
+                response.additional.append(_rrset(target, dns.rdatatype.A, glue.ttl, glue.rdatas))
         return response
 
 

@@ -37,3 +37,10 @@ def sandbox_scenario() -> Iterator[Callable[[Scenario | str | dict], Sandbox]]:
     for sandbox, overrides in reversed(started):
         overrides.disable()
         sandbox.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that use the sandbox get the ``sandbox`` marker (``-m "not sandbox"`` skips them)."""
+    for item in items:
+        if "sandbox_scenario" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.sandbox)

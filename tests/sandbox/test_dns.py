@@ -148,3 +148,32 @@ def test_large_udp_answer_is_truncated_and_complete_over_tcp(sandbox_scenario):
     assert udp.flags & dns.flags.TC and not udp.answer
     tcp = dns_query(big, "many.big.test", "TXT", tcp=True)
     assert len(tcp.answer[0]) == 10
+
+
+def test_undeclared_child_delegation_gives_a_referral(sandbox_scenario):
+    child = sandbox_scenario(
+        {
+            "name": "delegation",
+            "zones": {
+                "parent.test": {
+                    "nameservers": [{"name": "ns1.parent.test", "address": "127.77.70.1"}],
+                    "records": [
+                        {"name": "eu", "type": "NS", "values": ["ns.eu.parent.test."]},
+                        {"name": "ns.eu", "type": "A", "value": "127.77.70.2"},
+                    ],
+                }
+            },
+        }
+    )
+    referral = dns_query(child, "shop.eu.parent.test", server="127.77.70.1")
+    assert referral.rcode() == dns.rcode.NOERROR and not referral.answer
+    assert not referral.flags & dns.flags.AA
+    assert answer_values_of(referral.authority, "NS") == ["ns.eu.parent.test."]
+    assert answer_values_of(referral.additional, "A") == ["127.77.70.2"]
+    # The resolver has nobody to ask for the child zone.
+    assert dns_query(child, "shop.eu.parent.test").rcode() == dns.rcode.SERVFAIL
+
+
+def answer_values_of(section, rdtype: str) -> list[str]:
+    wanted = dns.rdatatype.from_text(rdtype)
+    return [rd.to_text() for rrset in section if rrset.rdtype == wanted for rd in rrset]

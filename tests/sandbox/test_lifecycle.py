@@ -9,6 +9,8 @@ import pytest
 from sandbox import Sandbox, Scenario, ScenarioError, load_scenario
 from tests.sandbox.helpers import fetch
 
+pytestmark = pytest.mark.sandbox
+
 TINY = {"name": "tiny", "hosts": [{"name": "www.tiny.test", "routes": [{"path": "/", "body": "tiny"}]}]}
 
 

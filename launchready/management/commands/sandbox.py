@@ -42,11 +42,12 @@ class Command(BaseCommand):
         previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
         sandbox = Sandbox(scenario).start()
         try:
-            self._print(sandbox)
             if options["env_file"]:
+                # Written before anything is printed: a reader who sees the banner can source it.
                 lines = [f"{key}={value}\n" for key, value in sandbox.env.items()]
                 Path(options["env_file"]).write_text("".join(lines))
-                self.stdout.write(f"# Variables also written to {options['env_file']}")
+                self.stdout.write(f"# Variables written to {options['env_file']}")
+            self._print(sandbox)
             self.stdout.flush()
             while not stop.wait(0.5):
                 pass
