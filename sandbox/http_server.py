@@ -62,8 +62,10 @@ class HostTable:
         name = name.lower().rstrip(".")
         if name in hosts:
             return hosts[name]
-        if name == address and len(hosts) == 1:
-            return next(iter(hosts.values()))  # a bare IP literal reaches the only host there
+        if (name == address and len(hosts) == 1) or (not name and hosts):
+            # A bare IP literal reaches the only host there; no Host at all (HTTP/1.0) gets
+            # the first one, like a web server's default virtual host.
+            return next(iter(hosts.values()))
         return None
 
     def addresses(self, scheme: str) -> list[str]:
@@ -197,7 +199,9 @@ class SiteHandler:
     async def respond(self, exchange: Exchange) -> Reply:
         host = self.table.lookup(exchange.local_address, exchange.host_name)
         if host is None:
-            return Reply(404, _base(), b"No site is configured for this host name.\n")
+            headers = _base()
+            headers["Content-Type"] = "text/plain; charset=utf-8"
+            return Reply(404, headers, b"No site is configured for this host name.\n")
         if host.kind == "rdap":
             return services.rdap_reply(self.scenario, exchange)
         if host.kind == "webhook":
@@ -251,7 +255,7 @@ class SiteHandler:
             path=request.path,
             query_string=request.query_string,
             headers=CIMultiDict(request.headers),
-            host=request.host or "",
+            host=request.headers.get("Host", ""),  # request.host would fall back to a reverse lookup
             scheme="https" if transport and transport.get_extra_info("sslcontext") else "http",
             local_address=sockname[0] if sockname else "",
             body=await request.read(),

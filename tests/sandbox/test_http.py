@@ -155,3 +155,11 @@ def test_latency_distribution_has_the_requested_p50_and_p95(sandbox_scenario):
     p95 = samples[int(len(samples) * 0.95) - 1]
     assert 12 <= p50 <= 45, samples
     assert 130 <= p95 <= 320, samples
+
+
+def test_requests_without_host_or_by_ip_literal(sb):
+    address = sb.address_of("http-only.lab.test")
+    for request in (b"GET / HTTP/1.0\r\n\r\n", b"GET / HTTP/1.1\r\nHost: " + address.encode() + b"\r\n\r\n"):
+        with socket.create_connection((address, sb.http_port), timeout=5) as sock:
+            sock.sendall(request)
+            assert sock.recv(4096).endswith(b"plain http")
