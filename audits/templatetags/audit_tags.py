@@ -36,3 +36,14 @@ def audit_site_status(context, site) -> presenters.SiteStatus | None:
 @register.filter
 def severity_class(severity) -> str:
     return f"sev sev-{severity}"
+
+
+@register.filter
+def audit_duration(ms: int | None) -> str:
+    """``9000`` → ``"9.0 s"``, ``95000`` → ``"1 min 35 s"``."""
+    if ms is None:
+        return ""
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    return f"{int(seconds // 60)} min {round(seconds % 60)} s"

@@ -32,7 +32,7 @@ def test_first_visit_invites_a_first_audit(client_as, member, workspace, site):
 def test_panel_shows_verdict_plan_stages_and_history(request, client_as, workspace, site, audit_run, role):
     user = request.getfixturevalue(role)
     body = text_of(client_as(user).get(site_url(workspace, site)))
-    assert 'class="verdict verdict-not_ready"' in body and ">Not ready<" in body
+    assert 'class="verdict verdict-not_ready"' in body and ">Not ready<" in body and "in 9.0 s" in body
     # The plan: the blocker before the high, each with why, what we saw and how to fix.
     plan = body[body.index("The 48-hour plan") : body.index("By roadmap stage")]
     assert plan.index("Title of exposure.env_file") < plan.index("Title of http.hsts_missing")
