@@ -267,6 +267,10 @@ class SiteHandler:
         if reply.length is not None:
             response.content_length = reply.length  # plain bytes on the wire, not chunk frames
         await response.prepare(request)
+        if request.method == "HEAD":
+            await reply.stream.aclose()
+            await response.write_eof()
+            return response
         try:
             async for chunk in reply.stream:
                 await response.write(chunk)

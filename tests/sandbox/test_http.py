@@ -163,3 +163,10 @@ def test_requests_without_host_or_by_ip_literal(sb):
         with socket.create_connection((address, sb.http_port), timeout=5) as sock:
             sock.sendall(request)
             assert sock.recv(4096).endswith(b"plain http")
+
+
+def test_head_on_streamed_routes_sends_headers_only(sb):
+    for path in ("/endless", "/trickle"):
+        status, headers, body = fetch(sb, "www.lab.test", path, scheme="http", method="HEAD")
+        assert status == 200 and body == b""
+    assert header(headers, "Content-Length") == "1023"  # the trickled body's length
