@@ -60,7 +60,7 @@ class AcceptRiskForm(forms.Form):
     def expires_at(self) -> dt.datetime:
         """The end of the chosen day in the workspace's time zone."""
         day = self.cleaned_data["expires_on"]
-        return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=self.tz)
+        return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=self.tz)
 
 
 class ShareLinkForm(forms.Form):

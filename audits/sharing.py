@@ -42,7 +42,7 @@ def link_for_token(token: str) -> ShareLink | None:
     """The link a token opens, active or not; None when no link has this token."""
     if not token or len(token) > 200:
         return None
-    return ShareLink.objects.select_related("site").filter(token_hash=hash_token(token)).first()
+    return ShareLink.objects.select_related("site__workspace").filter(token_hash=hash_token(token)).first()
 
 
 def revoke(link: ShareLink) -> None:

@@ -64,7 +64,9 @@ def test_member_accepts_a_risk_until_a_date(client_as, member, workspace, site, 
     assert (risk.check_id, risk.subject) == ("http.hsts_missing", "www.shop.example.com")
     assert risk.reason == "HSTS goes on after the CDN move." and risk.accepted_by == member
     # Until the end of that day in the workspace's time zone (Europe/Amsterdam, UTC+1 in January).
-    assert risk.expires_at == dt.datetime(2027, 1, 15, 23, 0, tzinfo=dt.UTC)
+    assert risk.expires_at == dt.datetime(2027, 1, 15, 22, 59, 59, tzinfo=dt.UTC)
+    page = client.get(reverse("site_detail", kwargs={"workspace": workspace.uuid, "site": site.uuid}))
+    assert "until 15 January 2027" in page.content.decode()
 
 
 @time_machine.travel(NOW, tick=False)
