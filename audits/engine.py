@@ -63,11 +63,16 @@ async def audit_async(
     options: ProbeOptions | None = None,
     progress: Callable[[dict[str, str]], None] | None = None,
     now: datetime | None = None,
+    enrich: Callable[[AuditFacts], AuditFacts] | None = None,
 ) -> AuditOutcome:
+    """Probe, then evaluate. ``enrich`` adds what the database knows (the task's hook;
+    it runs outside the event loop's thread-sensitive code, see audits.tasks)."""
     started_at = datetime.now(UTC)
     started = time.monotonic()
     prober = Prober(site, config=config, options=options or default_options(), progress=progress)
     facts = await prober.collect()
+    if enrich is not None:
+        facts = await asyncio.to_thread(enrich, facts)
     evaluation = evaluate(facts, now or datetime.now(UTC))
     return AuditOutcome(
         facts=facts,
@@ -101,4 +106,7 @@ def declaration_for(site) -> SiteDeclaration:
             RouteSpec(name=r.name, path=r.path, kind=r.kind, budget_ms=r.budget_ms) for r in site.routes.all()
         ],
         ownership_verified=verified,
+        sending_service=site.sending_service,
+        from_address=site.from_address,
+        dkim_selectors=list(site.dkim_selectors or []),
     )

@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 from audits import detect
+from audits.email.facts import EmailFacts
+from audits.email.probe import probe_email
 from audits.facts import (
     AssetFacts,
     AuditFacts,
@@ -180,6 +182,7 @@ class Prober:
             "edge": ("redirects", "pages", "tls", "host_pages", "assets", "origin"),
             "deploy": ("exposure", "source_maps"),
             "performance": ("routes", "load"),
+            "email": ("email",),
         }
         for stage in stages:
             self.tracker.set(stage, "running")
@@ -214,6 +217,7 @@ class Prober:
             routes=list(r.get("routes", [])),
             load=r.get("load"),
             lighthouse=None,
+            email=r.get("email"),
             stage_unavailable=stage_unavailable,
             allowed_networks=[str(n) for n in self.config.allowed_networks],
         )
@@ -229,6 +233,7 @@ class Prober:
         redirects = asyncio.create_task(self._timed("redirects", self.redirect_chains()))
         pages = asyncio.create_task(self._timed("pages", self.route_pages()))
         dns = asyncio.create_task(self._timed("dns", self.dns()))
+        email = asyncio.create_task(self._timed("email", self.email()))
 
         async def after_dns() -> None:
             dns_facts = await dns
@@ -267,9 +272,10 @@ class Prober:
             stage_done_when("edge", redirects, pages, *chained[:3]),
             stage_done_when("deploy", chained[0], chained[1]),
             stage_done_when("performance", routes, chained[3]),
+            stage_done_when("email", email),
         )
         # Surface programming errors (network failures never raise).
-        for task in [routes, rdap, redirects, pages, dns, *chained]:
+        for task in [routes, rdap, redirects, pages, dns, email, *chained]:
             if task.done() and not task.cancelled() and task.exception():
                 exc = task.exception()
                 if not isinstance(exc, BudgetExhausted):
@@ -367,6 +373,20 @@ class Prober:
                 if value.endswith("." + self.site.domain) and len(names) < 50:
                     names.add(value)
         return sorted(names), None
+
+    # --- Email -----------------------------------------------------------------------
+
+    async def email(self) -> EmailFacts:
+        started = time.monotonic()
+        facts = await probe_email(
+            self.site.domain,
+            sending_service=self.site.sending_service,
+            from_address=self.site.from_address,
+            selectors=self.site.dkim_selectors,
+            config=self.config,
+        )
+        self.probe_seconds += time.monotonic() - started
+        return facts
 
     # --- RDAP -------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from launchready.models import Site
 
 logger = logging.getLogger(__name__)
 
-STAGES = ("dns", "edge", "deploy", "performance")
+STAGES = ("dns", "edge", "deploy", "performance", "email")
 # A run stuck in "running" longer than this (a worker died) no longer blocks a new one.
 STALE_AFTER = timedelta(minutes=10)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
 from datetime import timedelta
@@ -44,6 +45,14 @@ def run_audit_task(run_id: int) -> str:
             progress.update(state)
 
     result: dict = {}
+
+    def enrich(facts):
+        # Runs in a worker thread of the audit's event loop: plain synchronous ORM is fine.
+        if facts.email is None:
+            return facts
+        from audits.inbound.store import enrich_facts
+
+        return dataclasses.replace(facts, email=enrich_facts(site, facts.email))
 
     def work() -> None:
         try:

@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from audits.facts import DnsStatus, Serializable, Unavailable
+from audits.facts.base import Unavailable
+from audits.facts.dns import DnsStatus
+from audits.serialization import Serializable
 
 
 @dataclass(frozen=True)

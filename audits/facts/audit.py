@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from audits.email.facts import EmailFacts
 from audits.facts.base import Unavailable
 from audits.facts.dns import DnsFacts, RdapFacts
 from audits.facts.performance import LighthouseFacts, LoadTiming, RouteTiming
@@ -29,6 +30,7 @@ class AuditFacts(Serializable):
     routes: list[RouteTiming] = field(default_factory=list)
     load: list[LoadTiming] | None = None  # None: the load probe did not run
     lighthouse: LighthouseFacts | None = None  # None: no Lighthouse source configured
+    email: EmailFacts | None = None  # None: email was not probed (the email.* checks are skipped)
     # A whole stage that could not run (time budget exhausted…): its checks are inconclusive.
     stage_unavailable: dict[str, Unavailable] = field(default_factory=dict)
     # LAUNCHREADY_ALLOWED_TARGET_NETWORKS, copied by the probes: addresses in these networks

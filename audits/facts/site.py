@@ -35,6 +35,11 @@ class SiteDeclaration(Serializable):
     error_tracking_declared: str = ""  # e.g. "Sentry (server side)": satisfies the check
     analytics_declared: str = ""
     ownership_verified: bool = False
+    # Email sending settings: the service (Site.sending_service key), the From address of
+    # order emails and the DKIM selectors the owner declared.
+    sending_service: str = ""
+    from_address: str = ""
+    dkim_selectors: list[str] = field(default_factory=list)
 
     @property
     def apex(self) -> str:

@@ -115,3 +115,34 @@ def test_task_saves_run_findings_and_diff(broken, site):
     assert report.plan and all(str(f.severity) in ("blocker", "high") for f in report.plan)
     assert accepted == []
     assert services.latest_runs_for_sites([site.pk])[site.pk] == second
+
+
+def test_broken_store_fails_email_checks_too(broken_audit):
+    failing = {f.check for f in broken_audit.evaluation.findings if f.status == "fail"}
+    assert any(check.startswith("email.") for check in failing)
+
+
+def test_cli_passes_email_settings_through(broken):
+    code, output = _cli(
+        "broken-store.test",
+        "--format",
+        "json",
+        "--samples",
+        "1",
+        "--sender",
+        "google",
+        "--from-address",
+        "orders@broken-store.test",
+        "--dkim-selector",
+        "s1",
+    )
+    assert code == 0
+    email = json.loads(output)["facts"]["email"]
+    assert email["sending_service"] == "google"
+    assert email["from_address"] == "orders@broken-store.test"
+    assert "s1" in email["declared_selectors"]
+
+
+def test_cli_rejects_unknown_sender():
+    with pytest.raises(CommandError, match="not a known sending service"):
+        call_command("audit", "shop.test", "--sender", "carrier-pigeon", stdout=StringIO())

@@ -133,4 +133,6 @@ def test_finding_json_has_exactly_the_cli_contract_keys() -> None:
 def test_evaluation_to_dict_is_json() -> None:
     data = json.loads(json.dumps(evaluate(good_facts(), NOW).to_dict()))
     assert len(data["results"]) == len(RULES)
-    assert {r["outcome"] for r in data["results"]} == {"pass"}
+    # good_facts() has no email section: the email.* checks say they were skipped, all else passes.
+    assert {r["outcome"] for r in data["results"] if r["stage"] != "email"} == {"pass"}
+    assert {r["outcome"] for r in data["results"] if r["stage"] == "email"} == {"skipped"}

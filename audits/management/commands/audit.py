@@ -12,6 +12,7 @@ import sys
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from audits.email.services import SERVICES, get_service
 from audits.engine import default_options, run_audit
 from audits.facts import API_BUDGET_MS, PAGE_BUDGET_MS, STANDARD_ROUTES, RouteSpec, SiteDeclaration
 from audits.report_text import render_text
@@ -102,6 +103,17 @@ class Command(BaseCommand):
             raise CommandError(
                 f"--budget names a route that is not audited: {', '.join(sorted(unknown))}.", returncode=2
             )
+        sender = options["sender"].strip().lower()
+        if sender and sender != "other" and get_service(sender) is None:
+            raise CommandError(
+                f"--sender {options['sender']!r} is not a known sending service; use one of: "
+                + ", ".join(sorted([*SERVICES, "other"])),
+                returncode=2,
+            )
+        if options["from_address"] and "@" not in options["from_address"]:
+            raise CommandError(
+                f"--from-address {options['from_address']!r} is not an email address.", returncode=2
+            )
         for url in options["campaign_url"]:
             if not url.startswith(("http://", "https://")):
                 raise CommandError(f"--campaign-url {url!r}: give a full http(s) URL.", returncode=2)
@@ -111,4 +123,7 @@ class Command(BaseCommand):
             subdomains=subdomains,
             campaign_urls=list(options["campaign_url"]),
             routes=routes,
+            sending_service=options["sender"].strip().lower(),
+            from_address=options["from_address"].strip(),
+            dkim_selectors=[s.strip().lower() for s in options["dkim_selector"] if s.strip()],
         )
