@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from django.http import HttpRequest
 from django.utils import timezone
 
-from audits import services
+from audits import ownership, services
 from audits.checks import Severity, Stage
 from audits.findings import Finding as FindingData
 from audits.models import AcceptedRisk, AuditRun, Finding, SiteAuditSettings
@@ -145,21 +145,15 @@ class SitePanel:
 
     @property
     def txt_name(self) -> str:
-        from audits.ownership import txt_name
-
-        return txt_name(self.site.domain)
+        return ownership.txt_name(self.site.domain)
 
     @property
     def txt_value(self) -> str:
-        from audits.ownership import txt_value
-
-        return txt_value(self.settings.verification_token)
+        return ownership.txt_value(self.settings.verification_token)
 
     @property
     def file_urls(self) -> list[str]:
-        from audits.ownership import file_urls
-
-        return file_urls(self.site)
+        return ownership.file_urls(self.site)
 
 
 @dataclass(frozen=True)
