@@ -18,3 +18,8 @@ Public API::
 
 All DNS goes through a ``Lookup`` (``audits.email.dns``) backed by ``launchready.net``.
 """
+
+# audits.facts holds EmailFacts on AuditFacts: load it first so that importing
+# audits.email.facts on its own never meets a half-initialised audits.facts.
+import audits.facts  # noqa: E402,F401
+
