@@ -8,6 +8,7 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs
 
 from multidict import CIMultiDict
 
@@ -149,12 +150,36 @@ def webhook_reply(scenario: Scenario, recorder: Recorder, exchange: Exchange) ->
     )
     with recorder.lock:
         recorder.webhook_requests.append(record)
-    match = re.fullmatch(r"/status/(\d{3})(?:/.*)?", exchange.path)
+    match = re.search(r"/status/(\d{3})(?:/|$)", exchange.path)
     status = int(match.group(1)) if match else scenario.webhook_status
     headers = CIMultiDict({"Content-Type": "application/json", "Server": "nginx"})
     if status == 429:
         headers["Retry-After"] = "1"
+    if 200 <= status < 300 and exchange.method == "POST":
+        # Answer like the real services do, so senders that read the body see familiar shapes.
+        if exchange.path.endswith("/Messages.json"):
+            return Reply(
+                201, headers, json.dumps(_twilio_message(exchange, len(recorder.webhook_requests))).encode()
+            )
+        if exchange.path.startswith("/services/"):
+            headers["Content-Type"] = "text/plain; charset=utf-8"
+            return Reply(200, headers, b"ok")
     return Reply(status, headers, json.dumps({"ok": 200 <= status < 300}).encode())
+
+
+def _twilio_message(exchange: Exchange, serial: int) -> dict:
+    form = {k: v[0] for k, v in parse_qs(exchange.body.decode(errors="replace")).items()}
+    account = re.search(r"/Accounts/([^/]+)/", exchange.path)
+    return {
+        "sid": f"SM{serial:032x}",
+        "account_sid": account.group(1) if account else "",
+        "status": "queued",
+        "to": form.get("To", ""),
+        "from": form.get("From", ""),
+        "body": form.get("Body", ""),
+        "num_segments": "1",
+        "error_code": None,
+    }
 
 
 class SmtpHandler:

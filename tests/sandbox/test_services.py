@@ -88,3 +88,28 @@ def test_smtp_receiver_records_messages(sb):
     assert message.mail_from == "alerts@launchready.test"
     assert message.rcpt_tos == ["founder@broken-store.test"]
     assert b"Hello from the sandbox." in message.data
+
+
+def test_webhook_receiver_answers_like_slack_and_twilio(sb):
+    status, headers, body = fetch(
+        sb, "hooks.sandbox.test", "/services/T1/B2/secret", method="POST", body=b'{"text": "x"}'
+    )
+    assert (status, body) == (200, b"ok")
+    form = b"From=%2B15005550006&To=%2B31612345678&Body=DOWN"
+    status, _, body = fetch(
+        sb,
+        "hooks.sandbox.test",
+        "/twilio/2010-04-01/Accounts/AC123/Messages.json",
+        method="POST",
+        body=form,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    message = json.loads(body)
+    assert status == 201
+    assert message["sid"].startswith("SM") and message["status"] == "queued"
+    assert (message["account_sid"], message["to"], message["body"]) == ("AC123", "+31612345678", "DOWN")
+    # A failing Twilio: the status path wins over the service shape.
+    assert (
+        fetch(sb, "hooks.sandbox.test", "/status/503/2010-04-01/Accounts/AC1/Messages.json", method="POST")[0]
+        == 503
+    )
