@@ -271,7 +271,7 @@ def accepted_risks(site: Site) -> dict[tuple[str, str], AcceptedRisk]:
 
 def site_panel(site: Site) -> SitePanel:
     """The audit panel of the site page: a fixed number of queries."""
-    settings_row = services.audit_settings(site)
+    settings_row = services.audit_settings_for_display(site)
     history = list(site.audit_runs.defer("facts").select_related("requested_by")[:HISTORY_LENGTH])
     active = next((r for r in history if r.status in ACTIVE_STATUSES), None)
     latest_run = site.audit_runs.defer("facts").filter(status=AuditRun.Status.DONE).first()

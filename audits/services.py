@@ -207,8 +207,14 @@ def latest_runs_for_sites(site_ids: Iterable[int]) -> dict[int, AuditRun]:
 
 
 def audit_settings(site: Site) -> SiteAuditSettings:
+    """The site's audit settings, for a write (created if a site predates them)."""
     settings_row, _ = SiteAuditSettings.objects.get_or_create(site=site)
     return settings_row
+
+
+def audit_settings_for_display(site: Site) -> SiteAuditSettings:
+    """The site's audit settings for a read path: never writes (defaults if missing)."""
+    return SiteAuditSettings.objects.filter(site=site).first() or SiteAuditSettings(site=site)
 
 
 def new_blockers(run: AuditRun) -> list[Finding]:

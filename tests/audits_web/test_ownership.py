@@ -46,7 +46,7 @@ def sb(sandbox_scenario):
 
 def make_site(workspace, domain: str) -> Site:
     site = Site.objects.create(workspace=workspace, domain=domain, canonical=Site.Canonical.WWW)
-    SiteAuditSettings.objects.create(site=site, verification_token=TOKEN)
+    SiteAuditSettings.objects.filter(site=site).update(verification_token=TOKEN)
     return site
 
 
