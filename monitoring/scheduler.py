@@ -101,7 +101,12 @@ def dispatch(
     max_batches: int = 200,
     enqueue=None,
 ) -> int:
-    """Claim batches until nothing is due; hand each to ``enqueue(claims)``. Returns monitors claimed."""
+    """Claim batches until nothing is due; hand each to ``enqueue(claims)``. Returns monitors claimed.
+
+    ``now`` is fixed for the whole tick: under steady load something new is always
+    coming due, and a tick that kept re-reading the clock would never return.
+    """
+    now = now or timezone.now()
     total = 0
     for _ in range(max_batches):
         claims, seen = claim_due(now, batch_size, horizon)
