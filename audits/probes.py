@@ -150,11 +150,31 @@ class Prober:
         self.requests = 0
         self.probe_seconds = 0.0  # the sum of every probe's own time (for the benchmark)
         self.longest_chain_s = 0.0
+        self.refused_certificates: set[str] = set()  # hosts read past a refused certificate
         self._results: dict[str, object] = {}
 
     # --- the budgeted fetch -----------------------------------------------------------
 
-    async def fetch(self, url: str, **kwargs) -> net.FetchResult:
+    async def fetch(self, url: str, *, read_past_certificate: bool = False, **kwargs) -> net.FetchResult:
+        """A budgeted fetch. ``read_past_certificate``: when the host's certificate is
+        refused (the tls.* checks report that), read the page anyway so its headers,
+        content and timings are still checked."""
+        host = host_of(url)
+        insecure = read_past_certificate and host in self.refused_certificates
+        result = await self._fetch_once(url, verify_certificate=not insecure, **kwargs)
+        if (
+            read_past_certificate
+            and not insecure
+            and result.error
+            and result.error.kind == net.ErrorKind.TLS_CERTIFICATE
+            and result.final
+            and host_of(result.final.url) == host
+        ):
+            self.refused_certificates.add(host)
+            result = await self._fetch_once(url, verify_certificate=False, **kwargs)
+        return result
+
+    async def _fetch_once(self, url: str, **kwargs) -> net.FetchResult:
         self.requests += 1
         if self.requests > self.options.request_budget:
             raise BudgetExhausted(
@@ -479,7 +499,7 @@ class Prober:
 
     async def page(self, url: str, *, route: str, follow: bool = True) -> PageFacts:
         try:
-            result = await self.fetch(url, follow_redirects=follow)
+            result = await self.fetch(url, follow_redirects=follow, read_past_certificate=True)
         except BudgetExhausted as exc:
             return PageFacts(url=url, route=route, unavailable=Unavailable(str(exc)))
         return page_fact(url, route, result)
@@ -586,7 +606,9 @@ class Prober:
 
     async def exposure_probe(self, url: str) -> ExposureProbe:
         try:
-            result = await self.fetch(url, follow_redirects=False, max_body_bytes=64 * 1024)
+            result = await self.fetch(
+                url, follow_redirects=False, max_body_bytes=64 * 1024, read_past_certificate=True
+            )
         except BudgetExhausted as exc:
             return ExposureProbe(url=url, unavailable=Unavailable(str(exc)))
         if not result.ok:
@@ -630,7 +652,7 @@ class Prober:
         attempted = 0
         for _ in range(self.options.samples):
             try:
-                result = await self.fetch(url, max_body_bytes=256 * 1024)
+                result = await self.fetch(url, max_body_bytes=256 * 1024, read_past_certificate=True)
             except BudgetExhausted as exc:
                 if not ttfb:
                     return RouteTiming(

@@ -26,7 +26,7 @@ import zlib
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-from .certs import client_context
+from .certs import client_context, inspecting_context
 from .config import NetConfig, resolve_config
 from .guard import VettedURL, vet_url
 from .results import ErrorKind, FetchResult, Headers, Hop, NetError, Timings, seconds
@@ -104,8 +104,13 @@ async def fetch(
     max_body_bytes: int | None = None,
     timeout: float | None = None,
     config: NetConfig | None = None,
+    verify_certificate: bool = True,
 ) -> FetchResult:
     """Fetch ``url`` through the guard; never raises for network failures.
+
+    ``verify_certificate=False`` reads a page whose certificate is refused (the audit
+    still checks its headers and content; the certificate is reported separately). The
+    SSRF guard, caps and timeouts apply all the same.
 
     ``timeout`` bounds the whole fetch including redirects (default
     ``config.total_timeout``); connect, TLS and each read are bounded by
@@ -180,6 +185,7 @@ async def fetch(
                         config,
                         targets,
                         state,
+                        verify_certificate,
                     )
                 except _HopError as exc:
                     error = exc.error
@@ -274,6 +280,7 @@ async def _hop(
     config: NetConfig,
     targets: dict[str, Target],
     state: _HopState,
+    verify_certificate: bool = True,
 ) -> None:
     target = targets.get(vetted.host)
     if target is None:
@@ -282,7 +289,9 @@ async def _hop(
             raise _HopError(resolved)
         target = targets[vetted.host] = resolved
         state.dns_ms = resolved.dns_ms
-    tls = client_context(config.ca_bundle) if vetted.scheme == "https" else None
+    tls = None
+    if vetted.scheme == "https":
+        tls = client_context(config.ca_bundle) if verify_certificate else inspecting_context(("http/1.1",))
     try:
         conn = await connect(target, vetted.port, config, tls=tls, server_hostname=vetted.host)
     except TlsFailure as failure:

@@ -108,6 +108,15 @@ def test_host_header_and_sni_pick_the_site_on_a_shared_address(lab, config, run)
     assert b.error.message.startswith("The certificate for shared-b.lab.test expired on ")
 
 
+def test_reading_past_a_refused_certificate(lab, config, run) -> None:
+    result = run(fetch("https://shared-b.lab.test/", config=config, verify_certificate=False))
+    assert result.ok and result.status == 200
+    assert result.hops[0].address == lab.address_of("shared-b.lab.test")
+    # The guard still applies: skipping verification never opens a refused address.
+    blocked = run(fetch("https://127.0.0.1/", config=config, verify_certificate=False))
+    assert blocked.error.kind == ErrorKind.BLOCKED
+
+
 def test_post_and_head(config, run) -> None:
     created = run(fetch("https://www.lab.test/post-only", method="POST", body=b"x=1", config=config))
     assert created.status == 201 and created.body == b"created"
