@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import errno
 import logging
+import os
 import random
 import shutil
 import socket
@@ -29,6 +31,31 @@ RESOLVER_ADDRESS = "127.0.0.1"
 PORT_RANGE = (20000, 32000)  # below Linux's ephemeral range, so outgoing sockets rarely collide
 PORT_ATTEMPTS = 200
 START_TIMEOUT = 15.0
+
+
+WORKDIR_PREFIX = "launchready-sandbox-run-"
+_RUNNING: weakref.WeakSet = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    """A script that forgets ``stop()`` still leaves no temporary files behind."""
+    for sandbox in list(_RUNNING):
+        sandbox.stop()
+
+
+def _remove_stale_workdirs() -> None:
+    """Delete work directories of sandboxes whose process was killed before cleaning up."""
+    for path in Path(tempfile.gettempdir()).glob(WORKDIR_PREFIX + "*"):
+        try:
+            if path.stat().st_uid != os.getuid():
+                continue
+            pid = int((path / "pid").read_text())
+            os.kill(pid, 0)  # still running: leave it alone
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except (OSError, ValueError):
+            continue  # unreadable, or someone else's process: not ours to judge
 
 
 @dataclass
@@ -217,6 +244,7 @@ class Sandbox:
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
+        _RUNNING.discard(self)
 
     def _run_loop(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -224,7 +252,10 @@ class Sandbox:
 
     def _prepare(self) -> None:
         """Everything synchronous: certificates on disk and every listening socket bound."""
-        self.workdir = Path(tempfile.mkdtemp(prefix="launchready-sandbox-"))
+        _remove_stale_workdirs()
+        self.workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX))
+        (self.workdir / "pid").write_text(str(os.getpid()))
+        _RUNNING.add(self)
         self._ca = CertificateAuthority.load_or_create()
         (self.workdir / "ca.pem").write_bytes(self._ca.root_pem)
         self._table = http_server.HostTable.build(self.scenario)

@@ -162,3 +162,43 @@ def test_stop_closes_open_client_connections_of_every_protocol():
         h2.close()
         smtp.close()
         dns_tcp.close()
+
+
+def test_work_directories_of_dead_processes_are_removed(tmp_path):
+    import tempfile
+
+    from sandbox import runner
+
+    stale = Path(tempfile.mkdtemp(prefix=runner.WORKDIR_PREFIX))
+    (stale / "pid").write_text("999999999")  # no such process
+    alive = Path(tempfile.mkdtemp(prefix=runner.WORKDIR_PREFIX))
+    (alive / "pid").write_text(str(__import__("os").getpid()))
+    try:
+        with Sandbox(TINY) as sb:
+            assert Path(sb.workdir).name.startswith(runner.WORKDIR_PREFIX)
+        assert not stale.exists()
+        assert alive.exists()
+    finally:
+        import shutil
+
+        shutil.rmtree(stale, ignore_errors=True)
+        shutil.rmtree(alive, ignore_errors=True)
+
+
+def test_a_forgotten_sandbox_is_stopped_at_exit():
+    import subprocess
+    import sys
+
+    code = (
+        "from sandbox import Sandbox; sb = Sandbox({'hosts': [{'name': 'x.tiny.test'}]}).start(); "
+        "print(sb.workdir)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert not Path(out.stdout.strip()).exists()
