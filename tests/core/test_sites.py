@@ -202,6 +202,7 @@ def test_site_detail_empty_states_and_audit_panel(client_as, viewer, workspace, 
     assert "Run your first audit" in page and 'id="audit"' in page
     assert "No subdomains declared" in page and "No campaign URLs" in page
     assert "Add a route" not in page  # viewers see no edit controls
+    assert reverse("email_overview", kwargs={"workspace": workspace.uuid, "site": site.uuid}) in page
 
 
 def test_other_workspaces_site_is_404_even_for_a_member(client_as, member, workspace, stranger):
