@@ -106,7 +106,8 @@ class InboundHandler:
                 else:
                     replies.append(await self._report(inbound, message))
             except Exception:
-                logger.exception("inbound processing failed for %s", inbound)
+                # The address itself is a secret (whoever knows it can post results): log its uuid.
+                logger.exception("inbound processing failed for address %s", inbound.uuid)
                 replies.append("451 4.3.0 Temporary failure while processing the message; try again later")
         return next(
             (r for r in replies if not r.startswith("250")),
