@@ -44,13 +44,23 @@ ALLOWED_ATTRIBUTES = {
     "table": {"cellpadding", "cellspacing"},
     "font": {"face", "size"},
 }
-_REMOTE_CSS = re.compile(r"url\s*\(|@import|expression\s*\(|behavior\s*:", re.IGNORECASE)
+# CSS that can fetch: url(), image-set() (which takes bare strings), image(), src(),
+# @import, IE's expression()/behavior. A backslash is refused outright because CSS
+# escapes spell any of these in disguise (``u\\72 l(`` is ``url(``).
+_REMOTE_CSS = re.compile(
+    r"\\|(?:url|image-set|image|src|cross-fade|element|expression)\s*\(|@import|behavior\s*:",
+    re.IGNORECASE,
+)
+LINK_SCHEMES = ("http:", "https:", "mailto:", "#")
 
 
 def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    lowered = value.strip().lower()
     if attribute == "src":
-        lowered = value.strip().lower()
         return value if lowered.startswith(("data:image/", "cid:")) else None
+    if attribute == "href":
+        # data: stays allowed for images only; a data: link would open a page we did not sanitise.
+        return value if lowered.startswith(LINK_SCHEMES) else None
     if attribute == "style" and _REMOTE_CSS.search(value):
         return None
     return value

@@ -190,3 +190,16 @@ def test_sanitiser_removes_everything_that_runs_or_loads() -> None:
         assert bad not in html, bad
     assert 'style="color:red"' in html and "data:image/png" in html
     assert 'href="https://shop.test/orders/1"' in html and "noopener" in html
+
+
+def test_sanitiser_refuses_disguised_css_loads_and_data_links() -> None:
+    html = sanitize_html(
+        r'<div style="background:u\72 l(https://tracker.test/a.gif)">escaped</div>'
+        "<div style=\"background-image:-webkit-image-set('https://tracker.test/b.gif' 1x)\">set</div>"
+        '<p style="color: rgb(1, 2, 3)">kept</p>'
+        '<a href="data:text/html,&lt;script&gt;alert(1)&lt;/script&gt;">data link</a>'
+        '<a href="mailto:help@shop.test">mail</a>'
+    )
+    assert "tracker.test" not in html
+    assert "data:text/html" not in html
+    assert 'style="color: rgb(1, 2, 3)"' in html and 'href="mailto:help@shop.test"' in html
