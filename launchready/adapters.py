@@ -16,11 +16,11 @@ class AccountAdapter(DefaultAccountAdapter):
         from . import selectors
         from .signals import INVITATION_SESSION_KEY
 
-        token = request.session.get(INVITATION_SESSION_KEY) if request is not None else None
-        if not token:
+        invitation_uuid = request.session.get(INVITATION_SESSION_KEY) if request is not None else None
+        if not invitation_uuid:
             return False
         try:
-            invitation = selectors.invitation_by_token(token)
-        except Exception:  # noqa: BLE001 - an unknown token simply proves nothing
+            invitation = selectors.invitation_by_uuid(invitation_uuid)
+        except Exception:  # noqa: BLE001 - an unknown invitation simply proves nothing
             return False
         return invitation.is_open and invitation.email.lower() == (email or "").strip().lower()

@@ -39,8 +39,8 @@ class InvitationAdmin(admin.ModelAdmin):
     search_fields = ["email", "workspace__name", "uuid"]
     list_select_related = ["workspace", "invited_by"]
     raw_id_fields = ["workspace", "invited_by"]
-    # The token is a secret: never shown, so a staff screen share cannot leak it.
-    exclude = ["token"]
+    # Only the token's hash is stored; it is not shown either (it is useless to staff).
+    exclude = ["token_hash"]
     readonly_fields = ["uuid", "created_at", "responded_at"]
 
 

@@ -7,6 +7,7 @@ belongs to, so a stranger gets 404 and a viewer 403 on writes.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 import zoneinfo
@@ -69,7 +70,12 @@ class Membership(models.Model):
 
 
 def _invitation_token() -> str:
+    # Kept for migration 0001, which names it as the old column's default.
     return secrets.token_urlsafe(32)
+
+
+def hash_invitation_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _invitation_expiry():
@@ -87,7 +93,8 @@ class Invitation(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField()
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
-    token = models.CharField(max_length=64, unique=True, default=_invitation_token, editable=False)
+    # Only the sha256 of the link's token is stored: a leaked database holds no usable links.
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -99,8 +106,22 @@ class Invitation(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    # The plain token lives only in memory after issue_token(), long enough to email it.
+    token: str | None = None
+
     def __str__(self) -> str:
         return f"Invitation for {self.email} to {self.workspace}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.token_hash:
+            self.issue_token()
+        super().save(*args, **kwargs)
+
+    def issue_token(self) -> str:
+        """A fresh link token (any earlier link stops working once saved)."""
+        self.token = secrets.token_urlsafe(32)
+        self.token_hash = hash_invitation_token(self.token)
+        return self.token
 
     @property
     def is_expired(self) -> bool:

@@ -14,7 +14,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
-from .models import CampaignURL, CriticalRoute, Invitation, Membership, Role, Site, Subdomain, Workspace
+from .models import (
+    CampaignURL,
+    CriticalRoute,
+    Invitation,
+    Membership,
+    Role,
+    Site,
+    Subdomain,
+    Workspace,
+    hash_invitation_token,
+)
 
 T = TypeVar("T")
 
@@ -117,7 +127,20 @@ def invitation_in(workspace: Workspace, invitation_uuid) -> Invitation:
 
 def invitation_by_token(token: str) -> Invitation:
     """Invitations are reached by their secret token from the email, not by workspace."""
-    return _get_or_404(Invitation.objects.select_related("workspace", "invited_by"), token=token)
+    if not token or len(token) > 200:
+        raise Http404
+    qs = Invitation.objects.select_related("workspace", "invited_by")
+    return _get_or_404(qs, token_hash=hash_invitation_token(token))
+
+
+def invitation_by_uuid(invitation_uuid) -> Invitation:
+    """The invitation whose link this browser opened (its uuid is kept in the session)."""
+    return _get_or_404(Invitation.objects.select_related("workspace", "invited_by"), uuid=invitation_uuid)
+
+
+def received_invitation(user, invitation_uuid) -> Invitation:
+    """One of the user's own open invitations (sent to a verified address of theirs), or 404."""
+    return _get_or_404(open_invitations_for(user), uuid=invitation_uuid)
 
 
 def route_in(site_: Site, route_uuid) -> CriticalRoute:

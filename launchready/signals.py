@@ -12,7 +12,7 @@ from .views_common import SESSION_WORKSPACE_KEY
 
 logger = logging.getLogger(__name__)
 
-# Set when someone opens an invitation link while logged out (views_invitations).
+# The uuid of the invitation whose link was opened while logged out (views_invitations).
 INVITATION_SESSION_KEY = "launchready_invitation"
 
 
@@ -23,10 +23,10 @@ def workspace_on_signup(sender, request, user, **kwargs) -> None:
     An invited sign-up does not also get a personal workspace: they came to work in
     the inviting one, and can create their own from the Workspaces page.
     """
-    token = request.session.pop(INVITATION_SESSION_KEY, None) if request is not None else None
-    if token:
+    invitation_uuid = request.session.pop(INVITATION_SESSION_KEY, None) if request is not None else None
+    if invitation_uuid:
         try:
-            invitation = selectors.invitation_by_token(token)
+            invitation = selectors.invitation_by_uuid(invitation_uuid)
             m = tenancy.accept_invitation(invitation, user)
         except Exception as exc:  # noqa: BLE001 - any failure falls back to a personal workspace
             logger.info("sign-up invitation not used: %s", exc)

@@ -162,12 +162,15 @@ def resend_invitation(invitation: Invitation) -> Invitation:
         raise TenancyError(f"This invitation was {invitation.get_status_display().lower()}; send a new one.")
     fresh = Invitation._meta.get_field("expires_at").get_default()
     invitation.expires_at = fresh
-    invitation.save(update_fields=["expires_at"])
+    invitation.issue_token()  # only the hash is stored, so a resend mails a new link
+    invitation.save(update_fields=["expires_at", "token_hash"])
     send_invitation_email(invitation)
     return invitation
 
 
 def invitation_url(invitation: Invitation) -> str:
+    if not invitation.token:
+        raise TenancyError("The invitation link can only be built right after its token is issued.")
     return settings.SITE_URL + reverse("invitation_detail", kwargs={"token": invitation.token})
 
 

@@ -65,6 +65,16 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("workspaces/", views_workspaces.workspace_list, name="workspace_list"),
     path("workspaces/new/", views_workspaces.workspace_create, name="workspace_create"),
+    path(
+        "invitations/received/<uuid:invitation>/accept/",
+        views_invitations.received_accept,
+        name="invitation_received_accept",
+    ),
+    path(
+        "invitations/received/<uuid:invitation>/decline/",
+        views_invitations.received_decline,
+        name="invitation_received_decline",
+    ),
     path("invitations/<str:token>/", views_invitations.invitation_detail, name="invitation_detail"),
     path("invitations/<str:token>/accept/", views_invitations.invitation_accept, name="invitation_accept"),
     path("invitations/<str:token>/decline/", views_invitations.invitation_decline, name="invitation_decline"),

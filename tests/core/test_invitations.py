@@ -1,5 +1,6 @@
 """Invitations: send, accept, decline, revoke, expiry, wrong user, sign-up from an invitation."""
 
+import hashlib
 import re
 from datetime import timedelta
 
@@ -46,10 +47,13 @@ def test_owner_invites_by_email_with_text_and_html(client_as, owner, workspace):
     (message,) = mail.outbox
     assert message.to == ["newbie@example.com"]
     assert "Acme Store" in message.subject
-    link = reverse("invitation_detail", kwargs={"token": inv.token})
-    assert link in message.body
+    link = _link(message)
+    token = link.split("/")[-2]
+    assert inv.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in str(Invitation.objects.filter(pk=inv.pk).values().get())  # only the hash is stored
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html" and link in html
+    assert client_as(owner).get(link).status_code in (200, 403)  # the link opens the invitation
 
 
 def test_admin_cannot_invite_an_owner_or_admin(client_as, admin, workspace):
@@ -198,7 +202,7 @@ def test_anonymous_accept_goes_to_login(client, invitation):
     assert not Membership.objects.filter(workspace=invitation.workspace, role=Role.ADMIN).exists()
 
 
-def test_resend_extends_expiry_and_sends_again(client_as, owner, workspace):
+def test_resend_extends_expiry_and_sends_again(client, client_as, owner, workspace):
     inv = Invitation.objects.create(
         workspace=workspace,
         email="late@example.com",
@@ -208,13 +212,52 @@ def test_resend_extends_expiry_and_sends_again(client_as, owner, workspace):
     client_as(owner).post(
         reverse("invitation_resend", kwargs={"workspace": workspace.uuid, "invitation": inv.uuid})
     )
+    old_link = reverse("invitation_detail", kwargs={"token": inv.token})
     inv.refresh_from_db()
     assert inv.is_open
-    assert len(mail.outbox) == 1 and _link(mail.outbox[0]) == reverse(
-        "invitation_detail", kwargs={"token": inv.token}
-    )
+    assert len(mail.outbox) == 1
+    new_link = _link(mail.outbox[0])
+    # Only a hash is stored, so the resend carries a new token and the old link is dead.
+    assert new_link != old_link
+    assert client.get(new_link).status_code == 200
+    assert client.get(old_link).status_code == 404
 
 
 def test_members_page_lists_pending_invitations(client_as, owner, invitation, workspace):
     page = client_as(owner).get(reverse("member_list", kwargs={"workspace": workspace.uuid}))
     assert b"newbie@example.com" in page.content and b"owner@example.com" in page.content
+
+
+def test_received_invitation_is_accepted_from_the_workspaces_page(client_as, owner, workspace, stranger):
+    inv = Invitation.objects.create(workspace=workspace, email="stranger@example.com", invited_by=owner)
+    response = client_as(stranger).post(
+        reverse("invitation_received_accept", kwargs={"invitation": inv.uuid})
+    )
+    assert response.status_code == 302
+    assert Membership.objects.filter(workspace=workspace, user=stranger, role=Role.MEMBER).exists()
+
+
+def test_received_invitation_is_declined_from_the_workspaces_page(client_as, owner, workspace, stranger):
+    inv = Invitation.objects.create(workspace=workspace, email="stranger@example.com", invited_by=owner)
+    client_as(stranger).post(reverse("invitation_received_decline", kwargs={"invitation": inv.uuid}))
+    inv.refresh_from_db()
+    assert inv.status == Invitation.Status.DECLINED
+
+
+def test_someone_elses_invitation_cannot_be_answered_by_uuid(client_as, client, owner, workspace, viewer):
+    inv = Invitation.objects.create(workspace=workspace, email="stranger@example.com", invited_by=owner)
+    for name in ("invitation_received_accept", "invitation_received_decline"):
+        url = reverse(name, kwargs={"invitation": inv.uuid})
+        assert client_as(viewer).post(url).status_code == 404
+        assert client.post(url).status_code == 302  # anonymous: to the login page
+        assert client_as(viewer).get(url).status_code == 405
+    inv.refresh_from_db()
+    assert inv.status == Invitation.Status.PENDING
+
+
+def test_only_the_token_hash_is_stored_and_a_session_holds_no_token(client, invitation):
+    token = invitation.token
+    stored = Invitation.objects.filter(pk=invitation.pk).values().get()
+    assert token not in str(stored)
+    client.get(reverse("invitation_detail", kwargs={"token": token}))
+    assert token not in str(dict(client.session))

@@ -129,9 +129,11 @@ def test_workspaces_page_shows_my_open_invitations(client_as, owner, workspace, 
     inv = Invitation.objects.create(workspace=workspace, email="STRANGER@example.com", invited_by=owner)
     Invitation.objects.create(workspace=workspace, email="someone.else@example.com", invited_by=owner)
     page = client_as(stranger).get(reverse("workspace_list")).content.decode()
-    assert reverse("invitation_detail", kwargs={"token": inv.token}) in page
+    assert reverse("invitation_received_accept", kwargs={"invitation": inv.uuid}) in page
+    assert reverse("invitation_received_decline", kwargs={"invitation": inv.uuid}) in page
     assert "Invitations for you" in page
-    assert page.count("/invitations/") == 1
+    assert page.count("/invitations/") == 2
+    assert inv.token not in page  # the secret link is not needed here
 
 
 def test_viewer_gets_403_on_write_only_pages(client_as, viewer, workspace, site):
