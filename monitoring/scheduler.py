@@ -56,6 +56,34 @@ class Claim:
     due_at: datetime  # the slot being checked
 
 
+Row = tuple[int, int, datetime]  # id, interval_s, next_check_at as read
+
+
+def candidates(until: datetime):
+    """Monitors due by ``until``, oldest slot first, as ``Row`` tuples."""
+    return (
+        Monitor.objects.filter(next_check_at__lte=until)
+        .exclude(state=Monitor.State.PAUSED)
+        .order_by("next_check_at")
+        .values_list("id", "interval_s", "next_check_at")
+    )
+
+
+def take(rows: list[Row], until: datetime) -> set[int]:
+    """Move ``rows`` to their next slot, only those still due: the ids this caller won.
+
+    The conditional UPDATE is the claim: rows another dispatcher moved since they were
+    read no longer match ``next_check_at <= until`` (their next slot lies beyond it).
+    """
+    token = uuid.uuid4()
+    slots = [When(pk=pk, then=Value(next_slot(pk, interval, max(d, until)))) for pk, interval, d in rows]
+    Monitor.objects.filter(pk__in=[pk for pk, _, _ in rows], next_check_at__lte=until).update(
+        next_check_at=Case(*slots, output_field=Monitor._meta.get_field("next_check_at")),
+        claim_token=token,
+    )
+    return set(Monitor.objects.filter(claim_token=token).values_list("id", flat=True))
+
+
 def claim_due(
     now: datetime | None = None, batch_size: int = 200, horizon: timedelta = DEFAULT_HORIZON
 ) -> tuple[list[Claim], int]:
@@ -66,26 +94,14 @@ def claim_due(
     """
     now = now or timezone.now()
     until = now + horizon
-    token = uuid.uuid4()
-    due = (
-        Monitor.objects.filter(next_check_at__lte=until)
-        .exclude(state=Monitor.State.PAUSED)
-        .order_by("next_check_at")
-        .values_list("id", "interval_s", "next_check_at")
-    )
     with transaction.atomic():
+        due = candidates(until)
         if connection.features.has_select_for_update_skip_locked:
             due = due.select_for_update(skip_locked=True, of=("self",))
         rows = list(due[:batch_size])
         if not rows:
             return [], 0
-        # The next slot lies beyond the horizon, so a parallel claimer's condition fails.
-        slots = [When(pk=pk, then=Value(next_slot(pk, interval, max(d, until)))) for pk, interval, d in rows]
-        Monitor.objects.filter(pk__in=[pk for pk, _, _ in rows], next_check_at__lte=until).update(
-            next_check_at=Case(*slots, output_field=Monitor._meta.get_field("next_check_at")),
-            claim_token=token,
-        )
-        won = set(Monitor.objects.filter(claim_token=token).values_list("id", flat=True))
+        won = take(rows, until)
     claims = [Claim(pk, d) for pk, _, d in rows if pk in won]
     if len(claims) < len(rows):
         logger.info(

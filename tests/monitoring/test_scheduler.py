@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -49,6 +50,19 @@ def test_claim_moves_due_monitors_past_the_horizon(workspace):
     assert again == []
 
 
+@pytest.mark.django_db
+def test_a_claim_read_before_another_dispatcher_moved_the_rows_wins_nothing(workspace):
+    """The interleaving that matters, made deterministic: A reads, B claims, A writes."""
+    now = timezone.now()
+    for i in range(4):
+        Monitor.objects.create(workspace=workspace, name=f"m{i}", url="https://a.test/", next_check_at=now)
+    until = now + scheduler.DEFAULT_HORIZON
+    stale = list(scheduler.candidates(until))  # dispatcher A reads
+    claims_b, _ = scheduler.claim_due(now)  # dispatcher B claims everything
+    assert len(claims_b) == 4
+    assert scheduler.take(stale, until) == set()  # A's conditional UPDATE matches nothing
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_dispatchers_in_parallel_claim_each_monitor_exactly_once(workspace):
     now = timezone.now()
@@ -68,18 +82,23 @@ def test_two_dispatchers_in_parallel_claim_each_monitor_exactly_once(workspace):
     barrier = threading.Barrier(2)
 
     def dispatcher(slot: int) -> None:
+        deadline = time.monotonic() + 20
         try:
             barrier.wait()
-            for _ in range(200):
+            while time.monotonic() < deadline:
                 try:
-                    claims, seen = scheduler.claim_due(now, batch_size=50)
-                except OperationalError as exc:  # SQLite's shared-cache test DB locks whole tables
+                    claims, seen = scheduler.claim_due(now, batch_size=20)
+                except OperationalError as exc:
+                    # SQLite's shared-cache test database answers "locked" at once instead
+                    # of waiting (PostgreSQL in CI waits or skips locked rows).
                     if "locked" not in str(exc):
                         raise
+                    time.sleep(0.001)
                     continue
                 if not seen:
                     break
                 claimed[slot].extend(c.monitor_id for c in claims)
+                time.sleep(0.002)  # hand the batch over, as the real tick enqueues a task
         except BaseException as exc:  # surfaced below
             errors.append(exc)
         finally:
