@@ -254,3 +254,47 @@ def test_dns_monitor_compares_expected_values(workspace, sb):
     run(good, bad)
     assert good.state == "up" and bad.state == "down"
     assert Incident.objects.get(monitor=bad).cause == "Records are 127.77.9.1; expected 127.77.9.2."
+
+
+@pytest.fixture
+def eager_celery():
+    from launchready.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def test_checkout_breaking_reaches_slack_once_through_the_whole_pipeline(
+    workspace, sb, eager_celery, django_capture_on_commit_callbacks
+):
+    """Beat tick → batch task → confirmed incident → outbox → Slack, and only once."""
+    from monitoring import tasks
+
+    channel(workspace, AlertChannel.Kind.SLACK, webhook_url="https://hooks.sandbox.test/services/T/B/x")
+    m = Monitor.objects.create(
+        workspace=workspace, name="Checkout", url="https://www.shop.test/broken", severity="critical"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.dispatch_due_monitors() == 1
+    (req,) = sb.webhook_requests
+    assert req.json()["text"].startswith("*DOWN: Checkout — Status 502")
+    # The next interval: still down, no second alert.
+    Monitor.objects.filter(pk=m.pk).update(next_check_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.dispatch_due_monitors()
+    assert len(sb.webhook_requests) == 1
+    Monitor.objects.filter(pk=m.pk).update(next_check_at=timezone.now(), url="https://www.shop.test/")
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.dispatch_due_monitors()
+    assert [r.json()["text"].split(":")[0] for r in sb.webhook_requests] == ["*DOWN", "*RESOLVED"]
+
+
+def test_send_test_marks_a_working_channel_verified(workspace, sb):
+    ch = channel(
+        workspace, AlertChannel.Kind.WEBHOOK, url="https://hooks.sandbox.test/test", signing_secret="k"
+    )
+    n = outbox.queue_test(ch)
+    assert outbox.send(n.pk)
+    ch.refresh_from_db()
+    assert ch.verified and sb.webhook_requests[0].json()["event"] == "test"
