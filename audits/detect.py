@@ -271,7 +271,7 @@ def sniff_exposure(url: str, status: int | None, content_type: str, body: str) -
         return Sniff.NOTHING, ""
     if not 200 <= status < 300:
         framework = detect_debug_page(body)
-        return (Sniff.DEBUG_PAGE, framework) if framework else (Sniff.NOTHING, "")
+        return (Sniff.DEBUG_PAGE, debug_page_detail(framework)) if framework else (Sniff.NOTHING, "")
     path = url.split("?", 1)[0].lower()
     looks_html = "html" in content_type.lower() or body.lstrip()[:15].lower().startswith(
         ("<!doctype", "<html")
@@ -289,10 +289,17 @@ def sniff_exposure(url: str, status: int | None, content_type: str, body: str) -
     if path.endswith(".map") and body.lstrip().startswith("{") and '"mappings"' in body:
         return Sniff.SOURCE_MAP, "a JavaScript source map"
     if framework := detect_debug_page(body):
-        return Sniff.DEBUG_PAGE, framework
+        return Sniff.DEBUG_PAGE, debug_page_detail(framework)
     if is_directory_listing(body):
         return Sniff.DIRECTORY_LISTING, "an auto-generated index of files"
     return Sniff.NOTHING, ""
+
+
+def debug_page_detail(framework: str) -> str:
+    """The evidence line for a debug page: what was seen, not just the framework's name."""
+    if framework == "phpinfo":
+        return "a phpinfo() page listing the server's configuration"
+    return f"a {framework} debug page / stack trace"
 
 
 def detect_block(status: int | None, headers: Mapping[str, str], body: str = "") -> Unavailable | None:

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from audits.detect import is_noindex
+from audits.detect import debug_page_detail, is_noindex
 from audits.facts import ExposureProbe, PageFacts, Sniff, host_of
 from audits.findings import Finding
 from audits.providers import detect_cdn
@@ -95,7 +95,7 @@ def debug_page(ctx: RuleContext) -> list[Finding]:
         ctx,
         "exposure.debug_page",
         Sniff.DEBUG_PAGE,
-        lambda p: f"{p.html.debug_page} debug page / stack trace" if p.html and p.html.debug_page else "",
+        lambda p: debug_page_detail(p.html.debug_page) if p.html and p.html.debug_page else "",
     )
 
 

@@ -241,7 +241,10 @@ def test_parse_set_cookie() -> None:
 
 def test_debug_pages_count_on_error_statuses_but_files_need_2xx() -> None:
     django_500 = "<p>You're seeing this error because you have <code>DEBUG = True</code></p>"
-    assert sniff_exposure("https://e.com/debug", 500, "text/html", django_500) == (Sniff.DEBUG_PAGE, "Django")
+    assert sniff_exposure("https://e.com/debug", 500, "text/html", django_500) == (
+        Sniff.DEBUG_PAGE,
+        "a Django debug page / stack trace",
+    )
     assert sniff_exposure("https://e.com/.git/HEAD", 403, "text/plain", "ref: refs/heads/main") == (
         Sniff.NOTHING,
         "",
