@@ -61,3 +61,10 @@ def test_severity_and_stage_order() -> None:
     assert [s.rank for s in Severity] == [0, 1, 2, 3, 4]
     assert Severity.HIGH.at_least("medium") and not Severity.LOW.at_least(Severity.MEDIUM)
     assert {c.stage for c in checks_for_stage(Stage.EMAIL)} == {Stage.EMAIL}
+
+
+def test_spf_invalid_speaks_of_every_permerror_not_only_syntax() -> None:
+    # The check also fires when an include: names a domain without an SPF record.
+    check = get_check("email.spf_invalid")
+    assert "syntax" not in check.title.lower()
+    assert "include:" in check.fix and "permerror" in check.impact
