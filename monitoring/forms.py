@@ -47,6 +47,31 @@ class MonitorForm(forms.ModelForm):
         self.fields["site"].queryset = workspace.sites.all()
         self.fields["site"].required = False
 
+    GROUPS = (
+        ("What to watch", ("kind", "name", "site", "severity")),
+        (
+            "HTTP(S) checks",
+            (
+                "url",
+                "method",
+                "expected_statuses",
+                "keyword",
+                "keyword_mode",
+                "max_response_ms",
+                "headers",
+                "follow_redirects",
+                "timeout_s",
+            ),
+        ),
+        ("Certificate, domain and DNS", ("hostname", "record_type", "expected_values")),
+        ("Heartbeats", ("schedule", "period_s", "grace_s", "cron", "tz")),
+        ("How often, and when to alert", ("interval_s", "confirm_failures", "recover_successes")),
+    )
+
+    def groups(self) -> list[tuple[str, list]]:
+        """Fields in sections, so the form reads by monitor kind without JavaScript."""
+        return [(title, [self[name] for name in names]) for title, names in self.GROUPS]
+
     def clean_headers(self):
         return self.cleaned_data.get("headers") or {}
 

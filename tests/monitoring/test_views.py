@@ -202,3 +202,11 @@ def test_viewer_cannot_add_a_monitor_but_member_can(client_as, viewer, member, w
     assert Monitor.objects.get(name="Cart").workspace == workspace
     data["interval_s"] = 5
     assert "from 30 seconds to 1 hour" in client_as(member).post(url, data).content.decode()
+
+
+def test_monitor_form_sections_show_every_field(workspace):
+    from monitoring.forms import MonitorForm
+
+    form = MonitorForm(workspace=workspace)
+    shown = [f.name for _, fields in form.groups() for f in fields]
+    assert sorted(shown) == sorted(form.fields) and len(shown) == len(set(shown))
