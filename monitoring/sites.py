@@ -7,6 +7,7 @@ the founder changed (interval, keyword, severity) alone.
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from django.db import IntegrityError, transaction
@@ -27,8 +28,21 @@ ROUTE_SEVERITY = {
 }
 
 
+@functools.cache
+def _psl():
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList()
+
+
+def registered_domain(domain: str) -> str:
+    """``shop.example.co.uk`` → ``example.co.uk``: what a registrar's RDAP knows about."""
+    return _psl().privatesuffix(domain) or domain
+
+
 def desired_monitors(site: Site) -> dict[str, dict]:
     host = site.canonical_host
+    registered = registered_domain(site.domain)
     wanted: dict[str, dict] = {
         "home": {
             "kind": Monitor.Kind.HTTP,
@@ -46,8 +60,8 @@ def desired_monitors(site: Site) -> dict[str, dict]:
         },
         "domain": {
             "kind": Monitor.Kind.DOMAIN_EXPIRY,
-            "name": f"Domain registration of {site.domain}",
-            "hostname": site.domain,
+            "name": f"Domain registration of {registered}",
+            "hostname": registered,
             "severity": Severity.WARNING,
             "interval_s": 86400,
         },

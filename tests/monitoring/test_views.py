@@ -110,6 +110,8 @@ def test_adding_a_site_creates_sensible_monitors(workspace, django_capture_on_co
     assert monitors["route:checkout"].severity == "critical"
     assert monitors["route:order"].expected_statuses == "200-499"  # an API route answering 405 to GET is up
     assert monitors["cert"].hostname == "www.store.example" and monitors["domain"].hostname == "store.example"
+    sub = Site.objects.create(workspace=workspace, domain="shop.brand.co.uk", canonical="apex")
+    assert Monitor.objects.get(site=sub, auto_key="domain").hostname == "brand.co.uk"
     site.canonical = "apex"
     site.save()
     assert Monitor.objects.get(site=site, auto_key="home").url == "https://store.example/"
