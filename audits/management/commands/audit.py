@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from audits.email.services import SERVICES, get_service
 from audits.engine import default_options, run_audit
-from audits.facts import API_BUDGET_MS, PAGE_BUDGET_MS, STANDARD_ROUTES, RouteSpec, SiteDeclaration
+from audits.facts import STANDARD_ROUTES, RouteSpec, SiteDeclaration
 from audits.report_text import render_text
 from launchready import net
 from launchready.domains import normalize_domain
@@ -95,9 +95,7 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"--route {raw!r}: use NAME=PATH with a path starting with /.", returncode=2
                 )
-            kind = "api" if path.startswith("/api/") else STANDARD_ROUTES.get(name, ("", "page"))[1]
-            budget = budgets.get(name, API_BUDGET_MS if kind == "api" else PAGE_BUDGET_MS)
-            routes.append(RouteSpec(name=name, path=path, kind=kind, budget_ms=budget))
+            routes.append(RouteSpec.standard(name, path, budgets.get(name)))
         unknown = set(budgets) - {r.name for r in routes}
         if unknown:
             raise CommandError(
