@@ -26,3 +26,11 @@ def test_without_routes_the_standard_ones_are_audited() -> None:
     routes = _routes("--budget", "cart=650")
     assert {"home", "listing", "product", "cart", "login", "checkout", "order"} <= set(routes)
     assert routes["cart"].budget_ms == 650
+
+
+def test_help_explains_every_contract_option() -> None:
+    text = Command().create_parser("manage.py", "audit").format_help()
+    for option in ("--route", "--budget", "--fail-on", "--samples", "--canonical", "--sender"):
+        line = next(ln for ln in text.splitlines() if ln.strip().startswith(option))
+        assert len(line.split(None, 2)) == 3 or option in ("--canonical", "--fail-on"), line
+    assert "status 3" in text and "/api/" in text

@@ -14,13 +14,17 @@ from django.core.management.base import BaseCommand, CommandError
 
 from audits.email.services import SERVICES, get_service
 from audits.engine import default_options, run_audit
-from audits.facts import STANDARD_ROUTES, RouteSpec, SiteDeclaration
+from audits.facts import API_BUDGET_MS, PAGE_BUDGET_MS, STANDARD_ROUTES, RouteSpec, SiteDeclaration
 from audits.report_text import render_text
 from launchready import net
 from launchready.domains import normalize_domain
 
 FAIL_ON_RANK = {"blocker": 0, "high": 1}
 SEVERITY_RANK = {"blocker": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+
+
+def _names(kind: str) -> str:
+    return ", ".join(name for name, (_path, k) in STANDARD_ROUTES.items() if k == kind)
 
 
 class Command(BaseCommand):
@@ -30,17 +34,76 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("domain", help="the store's domain, e.g. shop.example.com")
-        parser.add_argument("--format", choices=["text", "json"], default="text")
-        parser.add_argument("--canonical", choices=["apex", "www"], default="www")
-        parser.add_argument("--subdomain", action="append", default=[], metavar="NAME")
-        parser.add_argument("--route", action="append", default=[], metavar="NAME=PATH")
-        parser.add_argument("--budget", action="append", default=[], metavar="NAME=MS")
-        parser.add_argument("--campaign-url", action="append", default=[], metavar="URL")
-        parser.add_argument("--dkim-selector", action="append", default=[], metavar="SEL")
-        parser.add_argument("--sender", default="", metavar="SERVICE")
-        parser.add_argument("--from-address", default="", metavar="ADDR")
-        parser.add_argument("--samples", type=int, default=20, metavar="N")
-        parser.add_argument("--fail-on", choices=["blocker", "high"])
+        parser.add_argument(
+            "--format",
+            choices=["text", "json"],
+            default="text",
+            help="a readable report (default) or one JSON document",
+        )
+        parser.add_argument(
+            "--canonical",
+            choices=["apex", "www"],
+            default="www",
+            help="the host visitors should end on (default: www)",
+        )
+        parser.add_argument(
+            "--subdomain",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="a declared subdomain, e.g. app (repeatable)",
+        )
+        parser.add_argument(
+            "--route",
+            action="append",
+            default=[],
+            metavar="NAME=PATH",
+            help="a critical route, e.g. cart=/cart (repeatable; default: the standard routes). "
+            f"Pages ({PAGE_BUDGET_MS} ms p95): {_names('page')}; API calls ({API_BUDGET_MS} ms): "
+            f"{_names('api')} and any path under /api/",
+        )
+        parser.add_argument(
+            "--budget",
+            action="append",
+            default=[],
+            metavar="NAME=MS",
+            help="override a route's p95 budget, e.g. cart=600",
+        )
+        parser.add_argument(
+            "--campaign-url",
+            action="append",
+            default=[],
+            metavar="URL",
+            help="an old campaign URL that must still work",
+        )
+        parser.add_argument(
+            "--dkim-selector",
+            action="append",
+            default=[],
+            metavar="SEL",
+            help="a DKIM selector to check (repeatable)",
+        )
+        parser.add_argument(
+            "--sender",
+            default="",
+            metavar="SERVICE",
+            help="the sending service, e.g. google, shopify, klaviyo",
+        )
+        parser.add_argument(
+            "--from-address", default="", metavar="ADDR", help="the From address of order emails"
+        )
+        parser.add_argument(
+            "--samples",
+            type=int,
+            default=20,
+            metavar="N",
+            help="timing samples per route, 1-200 (default 20)",
+        )
+        parser.add_argument(
+            "--fail-on",
+            choices=["blocker", "high"],
+            help="exit with status 3 when a finding at or above this severity exists (for CI)",
+        )
 
     def handle(self, *args, **options):
         declaration = self.declaration(options)
