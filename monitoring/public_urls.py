@@ -9,5 +9,6 @@ urlpatterns = [
     path("ping/<uuid:uuid>/start", views_public.ping_start, name="monitoring_ping_start"),
     path("ping/<uuid:uuid>/fail", views_public.ping_fail, name="monitoring_ping_fail"),
     path("ack/<str:token>/", views_public.acknowledge, name="monitoring_ack"),
+    path("status/<uuid:uuid>/", views_public.status_page, name="monitoring_status_page"),
     path("api/v1/maintenance-windows", views_public.api_maintenance, name="monitoring_api_maintenance"),
 ]

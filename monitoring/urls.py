@@ -9,6 +9,7 @@ app_name = "monitoring"
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("sites/<uuid:site>/", views.site_overview, name="site_overview"),
+    path("sites/<uuid:site>/status-page/", views.status_page_toggle, name="status_page_toggle"),
     path("monitors/new/", views.monitor_create, name="monitor_create"),
     path("monitors/<uuid:monitor>/", views.monitor_detail, name="monitor_detail"),
     path("monitors/<uuid:monitor>/edit/", views.monitor_edit, name="monitor_edit"),

@@ -14,7 +14,7 @@ from launchready.views_common import workspace_view
 
 from . import outbox, selectors
 from .forms import MonitorForm
-from .models import CheckResult, Monitor
+from .models import CheckResult, Monitor, StatusPage
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +32,17 @@ def overview(request: HttpRequest, m: Membership) -> HttpResponse:
 @workspace_view()
 def site_overview(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
     data = selectors.overview(m.workspace, site=site)
-    return render(request, "monitoring/overview.html", _ctx(m, data=data, site=site))
+    page = StatusPage.objects.filter(site=site).first()
+    return render(request, "monitoring/overview.html", _ctx(m, data=data, site=site, status_page=page))
+
+
+@workspace_view(write=Role.MEMBER, methods=("POST",))
+def status_page_toggle(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
+    page, _ = StatusPage.objects.get_or_create(site=site)
+    page.enabled = not page.enabled
+    page.save(update_fields=["enabled"])
+    messages.success(request, "Public status page " + ("published." if page.enabled else "taken down."))
+    return redirect("monitoring:site_overview", workspace=m.workspace.uuid, site=site.uuid)
 
 
 @workspace_view(write=Role.MEMBER)

@@ -18,9 +18,9 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from . import outbox, runner
+from . import outbox, runner, selectors
 from .messages import read_ack_token
-from .models import ApiToken, HeartbeatPing, Incident, MaintenanceWindow, Monitor
+from .models import ApiToken, HeartbeatPing, Incident, MaintenanceWindow, Monitor, StatusPage
 
 logger = logging.getLogger(__name__)
 
@@ -131,4 +131,20 @@ def api_maintenance(request: HttpRequest) -> JsonResponse:
     )
     return JsonResponse(
         {"id": str(window.uuid), "starts_at": starts.isoformat(), "ends_at": ends.isoformat()}, status=201
+    )
+
+
+@require_http_methods(["GET", "HEAD"])
+def status_page(request: HttpRequest, uuid) -> HttpResponse:
+    """A site's public status: monitor names, current state, 90-day bars. No causes or snippets."""
+    page = StatusPage.objects.select_related("site__workspace").filter(uuid=uuid, enabled=True).first()
+    if page is None:
+        return render(request, "monitoring/status_page.html", {"missing": True}, status=404)
+    data = selectors.overview(page.site.workspace, site=page.site)
+    rows = [r for r in data.rows if r.monitor.kind == Monitor.Kind.HTTP and not r.monitor.is_paused]
+    degraded = any(r.monitor.state == Monitor.State.DOWN for r in rows)
+    return render(
+        request,
+        "monitoring/status_page.html",
+        {"site": page.site, "rows": rows, "data": data, "degraded": degraded},
     )

@@ -10,6 +10,7 @@ from .monitors import (
     MaintenanceWindow,
     Monitor,
     Severity,
+    StatusPage,
 )
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "Monitor",
     "Notification",
     "Severity",
+    "StatusPage",
 ]

@@ -316,3 +316,15 @@ class HeartbeatPing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} ping at {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+class StatusPage(models.Model):
+    """An optional public page per site: current status and 90-day uptime, no internals."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="status_page")
+    enabled = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Status page of {self.site}"

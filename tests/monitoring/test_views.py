@@ -212,3 +212,27 @@ def test_monitor_form_sections_show_every_field(workspace):
     form = MonitorForm(workspace=workspace)
     shown = [f.name for _, fields in form.groups() for f in fields]
     assert sorted(shown) == sorted(form.fields) and len(shown) == len(set(shown))
+
+
+def test_public_status_page_is_off_until_published_and_hides_internals(
+    client_as, client, member, workspace, site
+):
+    home = Monitor.objects.get(site=site, auto_key="home")
+    Monitor.objects.filter(pk=home.pk).update(state="down")
+    Incident.objects.create(
+        monitor=home,
+        workspace=workspace,
+        started_at=timezone.now(),
+        cause="Status 502.",
+        snippet="secret stack trace",
+    )
+    toggle = reverse("monitoring:status_page_toggle", kwargs={"workspace": workspace.uuid, "site": site.uuid})
+    assert client_as(member).post(toggle).status_code == 302
+    from monitoring.models import StatusPage
+
+    page = StatusPage.objects.get(site=site)
+    body = client.get(reverse("monitoring_status_page", kwargs={"uuid": page.uuid})).content.decode()
+    assert "Some services are having problems." in body and home.name in body
+    assert "secret stack trace" not in body and "Status 502" not in body
+    client_as(member).post(toggle)
+    assert client.get(reverse("monitoring_status_page", kwargs={"uuid": page.uuid})).status_code == 404
