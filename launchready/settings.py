@@ -259,7 +259,12 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # aiosmtpd logs every SMTP command line at INFO, RCPT TO included: the inbound
+        # check/report addresses are secrets, so only its warnings reach the log.
+        "mail.log": {"level": "WARNING"},
+    },
 }
 
 # Inbound mail (audits/inbound): the SMTP receiver for live test messages and DMARC

@@ -40,3 +40,9 @@ def test_processing_failure_logs_the_address_uuid_not_the_address(workspace, cap
     assert reply.startswith("451")
     assert str(inbound.uuid) in caplog.text
     assert inbound.token not in caplog.text
+
+
+def test_smtp_command_lines_are_not_logged() -> None:
+    # aiosmtpd logs "RCPT TO:<check-…@…>" at INFO on its "mail.log" logger.
+    assert not logging.getLogger("mail.log").isEnabledFor(logging.INFO)
+    assert logging.getLogger("mail.log").isEnabledFor(logging.WARNING)
