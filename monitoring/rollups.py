@@ -1,6 +1,6 @@
 """Hourly and daily rollups (uptime, p50/p95 latency) and pruning of raw results.
 
-Raw results live ``MONITORING_RESULT_RETENTION_DAYS`` (7), hourly rollups
+Raw results and heartbeat pings live ``MONITORING_RESULT_RETENTION_DAYS`` (7), hourly rollups
 ``MONITORING_HOURLY_RETENTION_DAYS`` (90), daily rollups forever. Rolling up is
 idempotent: an hour or a day is recomputed from raw rows and upserted.
 """
@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .models import CheckResult, DailyRollup, HourlyRollup
+from .models import CheckResult, DailyRollup, HeartbeatPing, HourlyRollup
 
 logger = logging.getLogger(__name__)
 
@@ -84,4 +84,11 @@ def rollup_and_prune(now: datetime | None = None) -> dict:
     hourly_cut = now - timedelta(days=settings.MONITORING_HOURLY_RETENTION_DAYS)
     pruned, _ = CheckResult.objects.filter(checked_at__lt=raw_cut).delete()
     pruned_hours, _ = HourlyRollup.objects.filter(hour__lt=hourly_cut).delete()
-    return {"hours": hours, "days": days, "pruned_results": pruned, "pruned_hours": pruned_hours}
+    pruned_pings, _ = HeartbeatPing.objects.filter(received_at__lt=raw_cut).delete()
+    return {
+        "hours": hours,
+        "days": days,
+        "pruned_results": pruned,
+        "pruned_hours": pruned_hours,
+        "pruned_pings": pruned_pings,
+    }
