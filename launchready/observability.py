@@ -51,12 +51,18 @@ _SECRET_PAIR = re.compile(
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@")
 _SLACK_HOOK = re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/]+")
+# Secrets that travel in the URL path (share links, invitation links, acknowledge links)
+# and the inbound check/report addresses: Django logs "Forbidden: /invitations/<token>/".
+_SECRET_PATH = re.compile(r"(/(?:share|invitations|ack)/)(?!received/)[^/\s?#\"']+")
+_INBOUND_ADDRESS = re.compile(r"(?i)\b((?:check|dmarc)-)[0-9a-f]{6,32}@")
 REDACTED = "[Filtered]"
 
 
 def redact_text(text: str) -> str:
     """Redact secrets that appear inside free text (messages, URLs, breadcrumbs)."""
     text = _SLACK_HOOK.sub("https://hooks.slack.com/services/" + REDACTED, text)
+    text = _SECRET_PATH.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _INBOUND_ADDRESS.sub(lambda m: m.group(1) + REDACTED + "@", text)
     text = _URL_USERINFO.sub(lambda m: m.group(1) + REDACTED + "@", text)
     text = _BEARER.sub(lambda m: m.group(1) + " " + REDACTED, text)
     return _SECRET_PAIR.sub(lambda m: m.group(1) + m.group(2) + REDACTED, text)
@@ -112,6 +118,15 @@ class RequestIdFilter(logging.Filter):
         record.request_id = request_id_var.get()
         if isinstance(record.msg, str) and not record.args:
             record.msg = redact_text(record.msg)
+        elif record.args:
+            # Django's own lines ("Forbidden: %s") put the secret in the arguments.
+            try:
+                message = record.getMessage()
+            except (TypeError, ValueError):
+                return True
+            redacted = redact_text(message)
+            if redacted != message:
+                record.msg, record.args = redacted, None
         return True
 
 

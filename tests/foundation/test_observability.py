@@ -70,6 +70,9 @@ def test_send_default_pii_is_off(captured):
         ("redis://user:pa55word@cache:6379/0", "pa55word"),
         ("posting to https://hooks.slack.com/services/T1/B2/ZZZZ", "ZZZZ"),
         ("api_key=AKIAEXAMPLE123", "AKIAEXAMPLE123"),
+        ("Forbidden: /invitations/Qm9vX2xpbmtfdG9rZW4/", "Qm9vX2xpbmtfdG9rZW4"),
+        ("GET https://app.test/share/c2hhcmVfdG9rZW4x/ 410", "c2hhcmVfdG9rZW4x"),
+        ("refused mail for check-0a1b2c3d4e5f@inbound.test", "0a1b2c3d4e5f"),
     ],
 )
 def test_redact_text(raw, secret):
@@ -88,3 +91,28 @@ def test_log_lines_carry_request_id_and_no_secret():
 def test_request_id_is_echoed_when_sane_and_replaced_when_not(client):
     assert client.get("/healthz", HTTP_X_REQUEST_ID="abc-12345678")["X-Request-ID"] == "abc-12345678"
     assert client.get("/healthz", HTTP_X_REQUEST_ID="bad id\n")["X-Request-ID"] != "bad id\n"
+
+
+def test_django_request_lines_with_arguments_are_redacted():
+    record = logging.LogRecord(
+        "django.request", logging.WARNING, __file__, 1, "Forbidden: %s", ("/invitations/liveToken123/",), None
+    )
+    assert RequestIdFilter().filter(record)
+    assert "liveToken123" not in record.getMessage() and "Forbidden: /invitations/" in record.getMessage()
+
+
+def test_a_forbidden_invitation_page_logs_no_token(client_as, owner, workspace, stranger, caplog):
+    from django.urls import reverse
+
+    from launchready.models import Invitation
+
+    invitation = Invitation.objects.create(workspace=workspace, email="someone@example.com", invited_by=owner)
+    url = reverse("invitation_detail", kwargs={"token": invitation.token})
+    # The stdout handler the LOGGING setting installs, with its filter.
+    handler = next(
+        h for h in logging.getLogger().handlers if any(isinstance(f, RequestIdFilter) for f in h.filters)
+    )
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        assert client_as(stranger).get(url).status_code == 403
+    lines = [handler.format(r) for r in caplog.records if handler.filter(r)]
+    assert lines and not any(invitation.token in line for line in lines)
