@@ -67,12 +67,14 @@ class Transport:
             net.fetch(url, method="POST", headers=headers, body=body, follow_redirects=False, timeout=timeout)
         )
         if result.error is not None:
+            # The URL itself is the secret for Slack and webhooks: never echo it.
+            message = result.error.message.replace(url, "the channel's URL")
             permanent = result.error.kind in (
                 net.ErrorKind.BLOCKED,
                 net.ErrorKind.INVALID_URL,
                 net.ErrorKind.DNS_NXDOMAIN,
             )
-            raise TransportError(result.error.message, permanent=permanent)
+            raise TransportError(message, permanent=permanent)
         return result
 
     @staticmethod

@@ -298,3 +298,18 @@ def test_send_test_marks_a_working_channel_verified(workspace, sb):
     assert outbox.send(n.pk)
     ch.refresh_from_db()
     assert ch.verified and sb.webhook_requests[0].json()["event"] == "test"
+
+
+def test_a_webhook_to_a_private_address_is_refused_for_good_without_echoing_the_url(
+    workspace, sb, http_monitor
+):
+    ch = channel(workspace, AlertChannel.Kind.SLACK, webhook_url="https://127.0.0.1/services/secret-token")
+    incident = Incident.objects.create(
+        monitor=http_monitor, workspace=workspace, started_at=timezone.now(), cause="x"
+    )
+    n = Notification.objects.create(workspace=workspace, incident=incident, channel=ch, event="opened")
+    assert outbox.send(n.pk) is False
+    ch.refresh_from_db()
+    assert ch.disabled_at is not None and ch.last_error
+    assert "secret-token" not in ch.last_error
+    assert sb.webhook_requests == []
