@@ -49,7 +49,7 @@ def unreachable(ctx: RuleContext) -> list[Finding]:
     if chain.unavailable:
         return [ctx.inconclusive("http.unreachable", subject, chain.unavailable)]
     if chain.failed and chain.error_kind == CERTIFICATE_REFUSED:
-        reason = f"the certificate is refused ({chain.error}); the tls.* checks report it"
+        reason = f"browsers refuse the certificate ({chain.error}); fix the certificate findings first"
         return [ctx.inconclusive("http.unreachable", subject, reason)]
     if chain.failed and not chain.loop:
         return [ctx.fail("http.unreachable", subject, chain.describe())]

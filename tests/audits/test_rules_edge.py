@@ -439,3 +439,9 @@ def test_duplicate_site_is_inconclusive_when_www_cannot_be_read() -> None:
     )
     findings = evaluate(facts, NOW, ["http.duplicate_site"]).findings
     assert [(f.status, f.subject) for f in findings] == [(Status.INCONCLUSIVE, DOMAIN)]
+
+
+def test_refused_certificate_reason_speaks_plainly() -> None:
+    refused = chain(HOME, hop(HOME, None), error="The certificate has expired.", error_kind="tls_certificate")
+    (finding,) = evaluate(with_chain(G, refused), NOW, ["http.unreachable"]).findings
+    assert "tls.*" not in finding.evidence and "certificate findings" in finding.evidence
