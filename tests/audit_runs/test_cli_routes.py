@@ -1,5 +1,10 @@
 """The audit CLI's route arguments (DESIGN.md, "The audit CLI"): kinds and budgets."""
 
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
 from audits.facts import RouteSpec
 from audits.management.commands.audit import Command
 
@@ -34,3 +39,10 @@ def test_help_explains_every_contract_option() -> None:
         line = next(ln for ln in text.splitlines() if ln.strip().startswith(option))
         assert len(line.split(None, 2)) == 3 or option in ("--canonical", "--fail-on"), line
     assert "status 3" in text and "/api/" in text
+
+
+def test_bad_network_settings_give_a_clear_error(settings) -> None:
+    settings.LAUNCHREADY_DNS_SERVERS = ["garbage"]
+    with pytest.raises(CommandError, match="LAUNCHREADY_DNS_SERVERS") as caught:
+        call_command("audit", "shop.example", "--samples", "1", stdout=StringIO())
+    assert caught.value.returncode == 2 and "garbage" in str(caught.value)

@@ -109,9 +109,18 @@ class Command(BaseCommand):
         declaration = self.declaration(options)
         if not 1 <= options["samples"] <= 200:
             raise CommandError("--samples must be between 1 and 200.", returncode=2)
+        try:
+            config = net.NetConfig.from_settings()
+        except ValueError as exc:
+            raise CommandError(
+                f"The network settings are invalid ({exc}). Check LAUNCHREADY_DNS_SERVERS "
+                "(ip[:port], comma-separated), LAUNCHREADY_ALLOWED_TARGET_NETWORKS (CIDRs) and "
+                "LAUNCHREADY_PORT_MAP (from:to, comma-separated).",
+                returncode=2,
+            ) from None
         outcome = run_audit(
             declaration,
-            config=net.NetConfig.from_settings(),
+            config=config,
             options=default_options(samples=options["samples"]),
         )
         if options["format"] == "json":
