@@ -201,4 +201,5 @@ class ShareLink(models.Model):
     def is_active(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
 
+
 from .email_models import *  # noqa: E402,F401,F403

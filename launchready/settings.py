@@ -279,8 +279,14 @@ INBOUND_RATE_LIMIT_PER_HOUR = env.int("INBOUND_RATE_LIMIT_PER_HOUR", default=20)
 # Tests only: take the SPF client address from an XCLIENT ADDR= command (the sandbox
 # sends from 127.0.0.1). Never enable in production: any client could claim any address.
 INBOUND_TRUST_XCLIENT = env.bool("INBOUND_TRUST_XCLIENT", default=False)
-CELERY_IMPORTS = [*globals().get("CELERY_IMPORTS", []), "audits.inbound.tasks"]  # not an app: import its tasks
-CELERY_BEAT_SCHEDULE["inbound-purge"] = {"task": "audits.inbound.tasks.purge_expired_inbound", "schedule": 3600.0}
+CELERY_IMPORTS = [
+    *globals().get("CELERY_IMPORTS", []),
+    "audits.inbound.tasks",
+]  # not an app: import its tasks
+CELERY_BEAT_SCHEDULE["inbound-purge"] = {
+    "task": "audits.inbound.tasks.purge_expired_inbound",
+    "schedule": 3600.0,
+}
 
 if SENTRY_DSN:
     from launchready.observability import init_sentry

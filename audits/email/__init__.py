@@ -22,4 +22,3 @@ All DNS goes through a ``Lookup`` (``audits.email.dns``) backed by ``launchready
 # audits.facts holds EmailFacts on AuditFacts: load it first so that importing
 # audits.email.facts on its own never meets a half-initialised audits.facts.
 import audits.facts  # noqa: E402,F401
-
