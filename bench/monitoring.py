@@ -8,9 +8,9 @@
    the best round of each counts. ``ratio`` = ours / bare.
 2. ``dispatch_lag_p95_s``: 10,000 HTTP monitors on one-minute intervals in a fresh
    SQLite database; a beat tick every 10 s runs the real dispatcher
-   (``scheduler.dispatch``), batches run the real ``runner.run_batch`` in a thread
-   pool standing in for one Celery worker, doing real HTTPS checks. Lag = when a
-   check started minus its slot.
+   (``scheduler.dispatch``), batches start at their first slot (the task's countdown)
+   and run the real ``runner.run_batch`` in a thread pool standing in for one Celery
+   worker, doing real HTTPS checks. Lag = when a check started minus its slot.
 
 The sandbox runs in a child process so its TLS work does not share our GIL.
 """
@@ -205,13 +205,25 @@ def measure_lag(info: dict, monitors: int, seconds: float, tick_s: float = 10.0)
     pool = ThreadPoolExecutor(max_workers=24)
     started = time.monotonic()
     tick_times = []
+    timers: list[threading.Timer] = []
     next_tick = started
     while time.monotonic() - started < seconds:
         t0 = time.perf_counter()
-        scheduler.dispatch(batch_size=200, enqueue=lambda claims: pool.submit(work, claims))
+        tick_now = timezone.now()
+
+        def enqueue(claims, tick_now=tick_now):
+            # As the Celery task does: start the batch at its first slot (countdown).
+            wait = max(0.0, (min(c.due_at for c in claims) - tick_now).total_seconds())
+            timer = threading.Timer(wait, pool.submit, args=(work, claims))
+            timers.append(timer)
+            timer.start()
+
+        scheduler.dispatch(tick_now, batch_size=200, enqueue=enqueue)
         tick_times.append(time.perf_counter() - t0)
         next_tick += tick_s
         time.sleep(max(0.0, next_tick - time.monotonic()))
+    for timer in timers:
+        timer.join()
     pool.shutdown(wait=True)
     connection.close()
     ordered = sorted(lags)

@@ -6,6 +6,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from . import outbox, rollups, runner, scheduler
@@ -17,10 +18,17 @@ logger = logging.getLogger(__name__)
 def dispatch_due_monitors() -> int:
     """Beat tick: claim due monitors in batches and enqueue one ``run_checks`` per batch."""
 
-    def enqueue(claims: list[scheduler.Claim]) -> None:
-        run_checks.delay([[c.monitor_id, c.due_at.isoformat()] for c in claims])
+    now = timezone.now()
 
-    return scheduler.dispatch(batch_size=settings.MONITORING_BATCH_SIZE, enqueue=enqueue)
+    def enqueue(claims: list[scheduler.Claim]) -> None:
+        # Batches are claimed in slot order, so one spans about a second of slots: start
+        # it at its first slot rather than holding a worker process until then.
+        wait = (min(c.due_at for c in claims) - now).total_seconds()
+        run_checks.apply_async(
+            args=[[[c.monitor_id, c.due_at.isoformat()] for c in claims]], countdown=max(0.0, round(wait, 3))
+        )
+
+    return scheduler.dispatch(now, batch_size=settings.MONITORING_BATCH_SIZE, enqueue=enqueue)
 
 
 @shared_task(soft_time_limit=75, time_limit=90, ignore_result=True)

@@ -23,11 +23,31 @@ def test_dispatch_enqueues_one_task_per_batch_with_json_arguments(workspace, set
             workspace=workspace, name=f"m{i}", url="https://a.test/", next_check_at=now - timedelta(seconds=1)
         )
     sent = []
-    monkeypatch.setattr(tasks.run_checks, "delay", lambda claims: sent.append(claims))
+    countdowns = []
+
+    def apply_async(args, countdown):
+        sent.append(args[0])
+        countdowns.append(countdown)
+
+    monkeypatch.setattr(tasks.run_checks, "apply_async", apply_async)
     assert tasks.dispatch_due_monitors() == 7
     assert [len(batch) for batch in sent] == [3, 3, 1]
     pk, due = sent[0][0]
     assert isinstance(pk, int) and isinstance(due, str)
+    assert countdowns == [0.0, 0.0, 0.0]  # already due: start now
+
+
+def test_a_batch_due_later_in_the_tick_starts_at_its_first_slot(workspace, monkeypatch):
+    Monitor.objects.create(
+        workspace=workspace,
+        name="soon",
+        url="https://a.test/",
+        next_check_at=timezone.now() + timedelta(seconds=6),
+    )
+    countdowns = []
+    monkeypatch.setattr(tasks.run_checks, "apply_async", lambda args, countdown: countdowns.append(countdown))
+    assert tasks.dispatch_due_monitors() == 1
+    assert 5 < countdowns[0] <= 6
 
 
 def test_run_checks_accepts_what_dispatch_sends(workspace):
