@@ -21,7 +21,10 @@ class AcceptRiskForm(forms.Form):
         label="Why you accept this risk",
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
-        help_text="For example: “The staging site is behind a VPN; we remove it after launch.”",
+        help_text=(
+            "For example: “The staging site is behind a VPN; we remove it after launch.” "
+            "Only your team sees this; shared reports say only that the risk was accepted."
+        ),
         error_messages={"required": "Say why you accept this risk, so your team knows later."},
     )
     expires_on = forms.DateField(

@@ -118,3 +118,23 @@ def test_public_page_before_any_audit(client, site, share_link):
 def test_public_page_refuses_post(client, share_link):
     _, token = share_link
     assert client.post(public_url(token)).status_code == 405
+
+
+def test_public_page_shows_accepted_risks_without_the_internal_reason(
+    client, owner, site, audit_run, share_link
+):
+    from audits.models import AcceptedRisk
+
+    finding = audit_run.findings.first()
+    AcceptedRisk.objects.create(
+        site=site,
+        check_id=finding.check_id,
+        subject=finding.subject,
+        reason="Client will not pay for this fix",
+        expires_at=timezone.now() + dt.timedelta(days=30),
+        accepted_by=owner,
+    )
+    _, token = share_link
+    body = client.get(public_url(token)).content.decode()
+    assert "Accepted by the team until" in body
+    assert "Client will not pay" not in body and owner.email not in body
