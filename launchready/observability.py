@@ -10,9 +10,11 @@ from __future__ import annotations
 import contextvars
 import logging
 import re
+import time
 import uuid
 from typing import Any
 
+access_logger = logging.getLogger("launchready.access")
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 SCRUB_KEYS = [
@@ -53,7 +55,7 @@ _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@")
 _SLACK_HOOK = re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/]+")
 # Secrets that travel in the URL path (share links, invitation links, acknowledge links)
 # and the inbound check/report addresses: Django logs "Forbidden: /invitations/<token>/".
-_SECRET_PATH = re.compile(r"(/(?:share|invitations|ack)/)(?!received/)[^/\s?#\"']+")
+_SECRET_PATH = re.compile(r"(/(?:share|invitations|ack|ping)/)(?!received/)[^/\s?#\"']+")
 _INBOUND_ADDRESS = re.compile(r"(?i)\b((?:check|dmarc)-)[0-9a-f]{6,32}@")
 REDACTED = "[Filtered]"
 
@@ -143,8 +145,18 @@ class RequestIdMiddleware:
         rid = incoming if self._valid.match(incoming) else uuid.uuid4().hex[:16]
         token = request_id_var.set(rid)
         request.request_id = rid
+        started = time.perf_counter()
         try:
             response = self.get_response(request)
+            # Our access log (gunicorn's is off: it would print tokens in URL paths).
+            # The message has arguments, so RequestIdFilter redacts tokens in the path.
+            access_logger.info(
+                "%s %s %s %.0fms",
+                request.method,
+                request.path,
+                response.status_code,
+                (time.perf_counter() - started) * 1000,
+            )
         finally:
             request_id_var.reset(token)
         response["X-Request-ID"] = rid

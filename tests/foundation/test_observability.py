@@ -116,3 +116,16 @@ def test_a_forbidden_invitation_page_logs_no_token(client_as, owner, workspace, 
         assert client_as(stranger).get(url).status_code == 403
     lines = [handler.format(r) for r in caplog.records if handler.filter(r)]
     assert lines and not any(invitation.token in line for line in lines)
+
+
+@pytest.mark.django_db
+def test_access_log_line_has_request_id_and_no_token(client, caplog):
+    with caplog.at_level(logging.INFO, logger="launchready.access"):
+        client.get("/share/SeCrEtToKeN123456/", HTTP_X_REQUEST_ID="req-12345678")
+    records = [r for r in caplog.records if r.name == "launchready.access"]
+    assert len(records) == 1
+    handler_filter = RequestIdFilter()
+    handler_filter.filter(records[0])
+    line = records[0].getMessage()
+    assert line.startswith("GET /share/") and "SeCrEtToKeN123456" not in line
+    assert " 404 " in line or " 410 " in line
