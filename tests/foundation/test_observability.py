@@ -124,6 +124,7 @@ def test_access_log_line_has_request_id_and_no_token(client, caplog):
         client.get("/share/SeCrEtToKeN123456/", HTTP_X_REQUEST_ID="req-12345678")
     records = [r for r in caplog.records if r.name == "launchready.access"]
     assert len(records) == 1
+    assert getattr(records[0], "request_id", None) == "req-12345678"  # set by the stdout handler's filter
     handler_filter = RequestIdFilter()
     handler_filter.filter(records[0])
     line = records[0].getMessage()
