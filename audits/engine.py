@@ -56,34 +56,48 @@ def default_options(**overrides: Any) -> ProbeOptions:
     return options
 
 
-async def audit_async(
+@dataclass
+class Collected:
+    """What the probes gathered, before the rules run."""
+
+    facts: AuditFacts
+    prober: Prober
+    started_at: datetime
+    started: float  # time.monotonic() at the start
+
+
+async def collect(
     site: SiteDeclaration,
     *,
     config: net.NetConfig | None = None,
     options: ProbeOptions | None = None,
     progress: Callable[[dict[str, str]], None] | None = None,
-    now: datetime | None = None,
-    enrich: Callable[[AuditFacts], AuditFacts] | None = None,
-) -> AuditOutcome:
-    """Probe, then evaluate. ``enrich`` adds what the database knows (the task's hook;
-    it runs outside the event loop's thread-sensitive code, see audits.tasks)."""
-    started_at = datetime.now(UTC)
-    started = time.monotonic()
+) -> Collected:
+    started_at, started = datetime.now(UTC), time.monotonic()
     prober = Prober(site, config=config, options=options or default_options(), progress=progress)
     facts = await prober.collect()
-    if enrich is not None:
-        facts = await asyncio.to_thread(enrich, facts)
-    evaluation = evaluate(facts, now or datetime.now(UTC))
+    return Collected(facts=facts, prober=prober, started_at=started_at, started=started)
+
+
+def conclude(collected: Collected, *, now: datetime | None = None) -> AuditOutcome:
+    """Apply the rules to (possibly enriched) facts. Pure apart from the clock."""
+    evaluation = evaluate(collected.facts, now or datetime.now(UTC))
+    prober = collected.prober
     return AuditOutcome(
-        facts=facts,
+        facts=collected.facts,
         evaluation=evaluation,
         report=build_report(evaluation),
-        started_at=started_at,
-        duration_ms=round((time.monotonic() - started) * 1000),
+        started_at=collected.started_at,
+        duration_ms=round((time.monotonic() - collected.started) * 1000),
         requests=prober.requests,
         sum_probes_s=prober.probe_seconds,
         longest_chain_s=prober.longest_chain_s,
     )
+
+
+async def audit_async(site: SiteDeclaration, *, now: datetime | None = None, **kwargs: Any) -> AuditOutcome:
+    """Probe, then evaluate (the CLI and the benchmark; the task enriches in between)."""
+    return conclude(await collect(site, **kwargs), now=now)
 
 
 def run_audit(site: SiteDeclaration, **kwargs: Any) -> AuditOutcome:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from audits.checks import Severity, Stage
 from audits.engine import AuditOutcome
+from audits.facts import MonitoringSetup
 from audits.findings import Finding as FindingData
 from audits.findings import Status
 from audits.models import AcceptedRisk, AuditRun, Finding, SiteAuditSettings
@@ -215,6 +216,25 @@ def audit_settings(site: Site) -> SiteAuditSettings:
 def audit_settings_for_display(site: Site) -> SiteAuditSettings:
     """The site's audit settings for a read path: never writes (defaults if missing)."""
     return SiteAuditSettings.objects.filter(site=site).first() or SiteAuditSettings(site=site)
+
+
+def monitoring_setup_for(site: Site) -> MonitoringSetup:
+    """What the site's workspace set up to watch it, for the monitoring.* inventory checks."""
+    from monitoring.models import AlertChannel, EscalationContact, Monitor
+
+    monitors = Monitor.objects.filter(workspace_id=site.workspace_id).exclude(state=Monitor.State.PAUSED)
+    channels = AlertChannel.objects.filter(workspace_id=site.workspace_id)
+    return MonitoringSetup(
+        monitored_urls=sorted(
+            monitors.filter(site=site, kind=Monitor.Kind.HTTP).values_list("url", flat=True)
+        ),
+        verified_channels=[str(c) for c in channels if c.verified and c.disabled_at is None],
+        unverified_channels=[str(c) for c in channels if not (c.verified and c.disabled_at is None)],
+        escalation_contacts=[
+            c.name for c in EscalationContact.objects.filter(workspace_id=site.workspace_id)
+        ],
+        heartbeats=sorted(monitors.filter(kind=Monitor.Kind.HEARTBEAT).values_list("name", flat=True)),
+    )
 
 
 def new_blockers(run: AuditRun) -> list[Finding]:

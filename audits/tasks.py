@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits import services
-from audits.engine import audit_async, declaration_for, default_options
+from audits.engine import collect, conclude, declaration_for, default_options
 from audits.models import AuditRun, SiteAuditSettings
 
 logger = logging.getLogger(__name__)
@@ -46,18 +46,10 @@ def run_audit_task(run_id: int) -> str:
 
     result: dict = {}
 
-    def enrich(facts):
-        # Runs in a worker thread of the audit's event loop: plain synchronous ORM is fine.
-        if facts.email is None:
-            return facts
-        from audits.inbound.store import enrich_facts
-
-        return dataclasses.replace(facts, email=enrich_facts(site, facts.email))
-
     def work() -> None:
         try:
-            result["outcome"] = asyncio.run(
-                audit_async(
+            result["collected"] = asyncio.run(
+                collect(
                     declaration,
                     options=default_options(time_budget_s=AUDIT_TIME_BUDGET_S),
                     progress=on_progress,
@@ -79,9 +71,14 @@ def run_audit_task(run_id: int) -> str:
                 written = snapshot
         if "error" in result:
             raise result["error"]
+        collected = result["collected"]
+        # What Launch Ready itself knows (DMARC history, test messages, monitoring set-up),
+        # read in this thread, on this thread's database connection.
+        collected.facts = _enrich(site, collected.facts)
+        outcome = conclude(collected)
         run.refresh_from_db()
         run.progress = {**run.progress, **written}
-        services.save_outcome(run, result["outcome"])
+        services.save_outcome(run, outcome)
     except SoftTimeLimitExceeded:
         _fail(run_id, "The audit took too long and was stopped; run it again.")
         return "failed: time limit"
@@ -91,6 +88,13 @@ def run_audit_task(run_id: int) -> str:
         return "failed"
     _alert_new_blockers(run)
     return "done"
+
+
+def _enrich(site, facts):
+    from audits.inbound.store import enrich_facts
+
+    email = enrich_facts(site, facts.email) if facts.email is not None else None
+    return dataclasses.replace(facts, email=email, monitoring_setup=services.monitoring_setup_for(site))
 
 
 def _fail(run_id: int, message: str) -> None:

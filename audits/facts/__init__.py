@@ -26,6 +26,7 @@ from audits.facts.base import (
 )
 from audits.facts.dns import DnsAnswer, DnsFacts, DnsRecord, DnsStatus, HostDns, NameServerFacts, RdapFacts
 from audits.facts.performance import LighthouseFacts, LoadTiming, RouteTiming
+from audits.facts.setup import MonitoringSetup
 from audits.facts.site import RouteSpec, SiteDeclaration
 from audits.facts.web import (
     AssetFacts,
@@ -61,6 +62,7 @@ __all__ = [
     "HttpHop",
     "LighthouseFacts",
     "LoadTiming",
+    "MonitoringSetup",
     "MixedRef",
     "NameServerFacts",
     "OriginProbe",

@@ -1,14 +1,16 @@
 """Rules of the ``monitoring`` stage that come from the storefront's HTML: is there error
-tracking and analytics? (The inventory-based monitoring checks come with monitoring/.)"""
+tracking and analytics? And the inventory checks: what the workspace set up to watch
+the store (monitored routes, alert channels, escalation contacts, heartbeats)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from audits.detect import ANALYTICS, ERROR_TRACKERS
 from audits.facts import HtmlFacts
 from audits.findings import Finding
-from audits.rules.base import RuleContext, rule
+from audits.rules.base import RuleContext, Skip, rule
 
 # Hosted shop builders whose own analytics is always on.
 PLATFORM_ANALYTICS = {
@@ -68,3 +70,78 @@ def analytics_missing(ctx: RuleContext) -> list[Finding]:
         lambda html: html.analytics,
         list(ANALYTICS),
     )
+
+
+# --- Inventory checks: what the workspace set up in Launch Ready (audit task only) -------
+
+# The three flows a store must watch, and the path words that say a monitor covers one.
+WATCHED_FLOWS: dict[str, tuple[str, ...]] = {
+    "homepage": (),
+    "login/account": ("login", "signin", "sign-in", "account"),
+    "order flow": ("cart", "checkout", "order", "basket"),
+}
+
+
+def _setup(ctx: RuleContext):  # noqa: ANN202 - MonitoringSetup
+    setup = ctx.facts.monitoring_setup
+    if setup is None:
+        raise Skip("checked only for sites in a workspace (the CLI has no monitoring set-up to read)")
+    return setup
+
+
+def _flow_of(url: str) -> str:
+    path = urlsplit(url).path.lower()
+    if path in ("", "/"):
+        return "homepage"
+    for flow, words in WATCHED_FLOWS.items():
+        if any(word in path for word in words):
+            return flow
+    return ""
+
+
+@rule("monitoring.uptime_routes_missing")
+def uptime_routes_missing(ctx: RuleContext) -> list[Finding]:
+    setup = _setup(ctx)
+    covered = {_flow_of(url) for url in setup.monitored_urls} - {""}
+    missing = [flow for flow in WATCHED_FLOWS if flow not in covered]
+    if not missing and len(setup.monitored_urls) >= 3:
+        return []
+    evidence = [f"monitored: {', '.join(setup.monitored_urls) or 'nothing'}"]
+    if missing:
+        evidence.append(f"not monitored: {', '.join(missing)}")
+    return [ctx.fail("monitoring.uptime_routes_missing", ctx.site.domain, evidence)]
+
+
+@rule("monitoring.alert_channel_missing")
+def alert_channel_missing(ctx: RuleContext) -> list[Finding]:
+    setup = _setup(ctx)
+    if setup.verified_channels:
+        return []
+    evidence = "no verified alert channel"
+    if setup.unverified_channels:
+        evidence += f"; added but not verified or disabled: {', '.join(setup.unverified_channels)}"
+    return [ctx.fail("monitoring.alert_channel_missing", ctx.site.domain, evidence)]
+
+
+@rule("monitoring.escalation_contact_missing")
+def escalation_contact_missing(ctx: RuleContext) -> list[Finding]:
+    if _setup(ctx).escalation_contacts:
+        return []
+    return [
+        ctx.fail(
+            "monitoring.escalation_contact_missing", ctx.site.domain, "no escalation contact in the workspace"
+        )
+    ]
+
+
+@rule("monitoring.heartbeat_missing")
+def heartbeat_missing(ctx: RuleContext) -> list[Finding]:
+    if _setup(ctx).heartbeats:
+        return []
+    return [
+        ctx.fail(
+            "monitoring.heartbeat_missing",
+            ctx.site.domain,
+            "no heartbeat monitor for background jobs or payment webhooks",
+        )
+    ]

@@ -103,6 +103,9 @@ def test_task_saves_run_findings_and_diff(broken, site):
     assert set(first.progress.values()) == {"done"}
     assert first.facts["site"]["domain"] == "broken-store.test"
     assert first.findings.filter(check_id="exposure.env_file", status="fail").exists()
+    # The task reads the workspace's own set-up: no alert channel has been added yet.
+    assert first.findings.filter(check_id="monitoring.alert_channel_missing", status="fail").exists()
+    assert first.facts["monitoring_setup"]["verified_channels"] == []
     assert run_audit_task(first.pk).startswith("skipped")  # a finished run is not run again
 
     second = services.start_audit(site)

@@ -21,6 +21,7 @@ from audits.facts import (
     HttpHop,
     LighthouseFacts,
     LoadTiming,
+    MonitoringSetup,
     NameServerFacts,
     PageFacts,
     RdapFacts,
@@ -273,6 +274,16 @@ def good_facts() -> AuditFacts:
             )
         ],
         lighthouse=LighthouseFacts(HOME, "PageSpeed Insights", 91),
+        monitoring_setup=MonitoringSetup(
+            monitored_urls=[
+                f"https://www.{DOMAIN}/",
+                f"https://www.{DOMAIN}/account/login",
+                f"https://www.{DOMAIN}/checkout",
+            ],
+            verified_channels=["Slack: #shop-alerts"],
+            escalation_contacts=["Dana (owner)"],
+            heartbeats=["Stripe webhook handler"],
+        ),
     )
 
 

@@ -156,6 +156,39 @@ FAIL_CASES = [
         "monitoring.error_tracking_missing", _all_pages(error_tracking=[]), "medium", WWW, id="no-tracker"
     ),
     pytest.param("monitoring.analytics_missing", _all_pages(analytics=[]), "low", WWW, id="no-analytics"),
+    pytest.param(
+        "monitoring.uptime_routes_missing",
+        replace(G, monitoring_setup=replace(G.monitoring_setup, monitored_urls=[f"https://{WWW}/"])),
+        "high",
+        G.site.domain,
+        id="homepage-only",
+    ),
+    pytest.param(
+        "monitoring.alert_channel_missing",
+        replace(
+            G,
+            monitoring_setup=replace(
+                G.monitoring_setup, verified_channels=[], unverified_channels=["Email: a@b"]
+            ),
+        ),
+        "high",
+        G.site.domain,
+        id="unverified-only",
+    ),
+    pytest.param(
+        "monitoring.escalation_contact_missing",
+        replace(G, monitoring_setup=replace(G.monitoring_setup, escalation_contacts=[])),
+        "medium",
+        G.site.domain,
+        id="no-contact",
+    ),
+    pytest.param(
+        "monitoring.heartbeat_missing",
+        replace(G, monitoring_setup=replace(G.monitoring_setup, heartbeats=[])),
+        "low",
+        G.site.domain,
+        id="no-heartbeat",
+    ),
 ]
 
 
@@ -168,6 +201,12 @@ def test_check_fails(check, facts, severity, subject) -> None:
 def test_good_store_passes(check) -> None:
     assert failing(G, check) == []
     assert outcome(G, check) == "pass"
+
+
+def test_inventory_checks_are_skipped_without_an_account() -> None:
+    facts = replace(G, monitoring_setup=None)  # the CLI: nothing to read
+    for check in ("monitoring.uptime_routes_missing", "monitoring.alert_channel_missing"):
+        assert outcome(facts, check) == "skipped"
 
 
 def test_protected_admin_host_passes() -> None:

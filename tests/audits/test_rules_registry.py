@@ -23,10 +23,6 @@ INVENTORY_CHECKS = {
     "deploy.smoke_failed",
     "deploy.smoke_missing",
     "deploy.rollback_unrehearsed",
-    "monitoring.uptime_routes_missing",
-    "monitoring.alert_channel_missing",
-    "monitoring.escalation_contact_missing",
-    "monitoring.heartbeat_missing",
 }
 EXPECTED = {
     c.id
