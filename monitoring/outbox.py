@@ -43,9 +43,9 @@ def claim(notification_id: int, now: datetime | None = None) -> Notification | N
     ).get(pk=notification_id)
 
 
-def send(notification_id: int) -> bool:
+def send(notification_id: int, now: datetime | None = None) -> bool:
     """Claim and deliver one notification. True if this call sent it."""
-    n = claim(notification_id)
+    n = claim(notification_id, now)
     if n is None:
         return False
     if n.channel_id and n.channel.disabled_at and n.event != Notification.Event.TEST:
@@ -65,9 +65,9 @@ def due_ids(limit: int = 100, now: datetime | None = None) -> list[int]:
     )
 
 
-def deliver_due(limit: int = 100) -> int:
+def deliver_due(limit: int = 100, now: datetime | None = None) -> int:
     """Send what is due (new rows, retries, abandoned claims). Returns how many were sent."""
-    return sum(1 for pk in due_ids(limit) if send(pk))
+    return sum(1 for pk in due_ids(limit, now) if send(pk, now))
 
 
 def queue_test(channel: AlertChannel) -> Notification:
@@ -81,7 +81,8 @@ def escalate(now: datetime | None = None) -> list[int]:
     """Tell the next escalation contact about each open, unacknowledged incident that waited too long.
 
     Contact k (0-based, in list order) is told ``(k + 1) × MONITORING_ESCALATE_AFTER_MINUTES``
-    after the incident opened. Advancing ``escalation_step`` is a conditional UPDATE,
+    after the incident opened: by email, and by text through the workspace's SMS channel
+    when they have a phone number. Advancing ``escalation_step`` is a conditional UPDATE,
     so a doubled beat escalates once.
     """
     now = now or timezone.now()
@@ -90,6 +91,14 @@ def escalate(now: datetime | None = None) -> list[int]:
     candidates = Incident.objects.filter(
         ended_at__isnull=True, acknowledged_at__isnull=True, notified=True, started_at__lte=now - step
     ).exclude(severity="info")
+    sms_channels = {
+        ch.workspace_id: ch
+        for ch in AlertChannel.objects.filter(
+            kind=AlertChannel.Kind.SMS,
+            disabled_at__isnull=True,
+            workspace_id__in=candidates.values("workspace_id"),
+        )
+    }
     for incident in candidates:
         if incident.started_at + step * (incident.escalation_step + 1) > now:
             continue
@@ -106,10 +115,21 @@ def escalate(now: datetime | None = None) -> list[int]:
             n, _ = Notification.objects.get_or_create(
                 incident=incident,
                 contact=contact,
+                channel=None,
                 event=Notification.Event.ESCALATED,
                 defaults={"workspace_id": incident.workspace_id},
             )
             created.append(n.pk)
+            sms = sms_channels.get(incident.workspace_id) if contact.phone else None
+            if sms is not None:  # a contact with a phone also gets a text, through the SMS channel
+                n, _ = Notification.objects.get_or_create(
+                    incident=incident,
+                    contact=contact,
+                    channel=sms,
+                    event=Notification.Event.ESCALATED,
+                    defaults={"workspace_id": incident.workspace_id},
+                )
+                created.append(n.pk)
     return created
 
 

@@ -115,15 +115,23 @@ class Notification(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due")]
         constraints = [
+            # Each incident event reaches each channel once…
             models.UniqueConstraint(
                 fields=["incident", "channel", "event"],
-                condition=models.Q(channel__isnull=False, incident__isnull=False),
+                condition=models.Q(channel__isnull=False, incident__isnull=False, contact__isnull=True),
                 name="one_notification_per_channel_event",
             ),
+            # …and each escalation contact once by email (no channel)…
             models.UniqueConstraint(
                 fields=["incident", "contact", "event"],
-                condition=models.Q(contact__isnull=False),
+                condition=models.Q(contact__isnull=False, channel__isnull=True),
                 name="one_notification_per_contact_event",
+            ),
+            # …and once by text message through the workspace's SMS channel.
+            models.UniqueConstraint(
+                fields=["incident", "contact", "channel", "event"],
+                condition=models.Q(contact__isnull=False, channel__isnull=False),
+                name="one_sms_per_contact_event",
             ),
         ]
 

@@ -111,7 +111,9 @@ def deliver(notification) -> bool:
         notification.last_error = exc.message
         if exc.permanent or notification.attempts >= MAX_ATTEMPTS:
             notification.status = Notification.Status.FAILED
-            if exc.permanent and notification.channel_id and notification.event != Notification.Event.TEST:
+            # A wrong contact phone number is the contact's problem, not the channel's.
+            channel_fault = notification.channel_id and not notification.contact_id
+            if exc.permanent and channel_fault and notification.event != Notification.Event.TEST:
                 AlertChannel.objects.filter(pk=notification.channel_id, disabled_at__isnull=True).update(
                     disabled_at=now, last_error=exc.message, last_error_at=now
                 )

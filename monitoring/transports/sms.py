@@ -24,6 +24,8 @@ class SmsTransport(Transport):
         creds = self.channel.credentials
         sid, token = creds.get("account_sid", ""), creds.get("auth_token", "")
         sender, to = creds.get("from_number", ""), creds.get("to_number", "")
+        if notification.contact_id:  # an escalation: text the contact, from the channel's number
+            to = notification.contact.phone
         if not (sid and token and sender and to):
             raise TransportError(
                 "The Twilio account SID, token or phone numbers are missing.", permanent=True

@@ -313,3 +313,29 @@ def test_a_webhook_to_a_private_address_is_refused_for_good_without_echoing_the_
     assert ch.disabled_at is not None and ch.last_error
     assert "secret-token" not in ch.last_error
     assert sb.webhook_requests == []
+
+
+def test_escalation_texts_a_contact_with_a_phone_through_the_sms_channel(
+    workspace, sb, http_monitor, settings
+):
+    from monitoring.models import EscalationContact
+
+    settings.MONITORING_ESCALATE_AFTER_MINUTES = 5
+    channel(workspace, "sms", account_sid="AC9", auth_token="t", from_number="+15005550006", to_number="+100")
+    EscalationContact.objects.create(
+        workspace=workspace, name="Sam", email="sam@example.com", phone="+31699999999"
+    )
+    Incident.objects.create(
+        monitor=http_monitor,
+        workspace=workspace,
+        started_at=timezone.now() - timedelta(minutes=6),
+        cause="Status 502.",
+    )
+    ids = outbox.escalate()
+    assert len(ids) == 2  # an email and a text
+    for pk in ids:
+        assert outbox.send(pk), Notification.objects.get(pk=pk).last_error
+    (req,) = sb.webhook_requests
+    form = parse_qs(req.body.decode())
+    assert form["To"] == ["+31699999999"] and form["Body"][0].startswith("UNACKNOWLEDGED: Checkout")
+    assert mail.outbox[-1].to == ["sam@example.com"]

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import OperationalError, connection
+from django.db import connection
 from django.utils import timezone
 
 from monitoring import engine, outbox
@@ -75,6 +75,15 @@ def test_maintenance_window_suppresses_alerts_then_alerts_if_still_down(http_mon
     assert Incident.objects.count() == 1 and events(email_channel) == ["opened"]
 
 
+def _in_memory_sqlite() -> bool:
+    return connection.vendor == "sqlite" and connection.is_in_memory_db()
+
+
+# SQLite's shared-cache in-memory test database answers "locked" at once instead of
+# waiting, which can strike between sending and recording "sent" and look like a
+# crashed worker (at-least-once). The claim logic itself is covered deterministically
+# by test_abandoned_claim_is_retried; this one runs on PostgreSQL (CI) and file SQLite.
+@pytest.mark.skipif("_in_memory_sqlite()", reason="needs a database that waits for locks")
 def test_two_workers_never_send_the_same_alert(transactional_db, http_monitor, email_channel):
     incident = Incident.objects.create(
         monitor=http_monitor, workspace=http_monitor.workspace, started_at=timezone.now(), cause="Status 502."
@@ -92,11 +101,8 @@ def test_two_workers_never_send_the_same_alert(transactional_db, http_monitor, e
         try:
             barrier.wait()
             for pk in ids * 3:
-                try:
-                    if outbox.send(pk):
-                        sent.append(pk)
-                except OperationalError as exc:  # SQLite shared-cache test DB: table lock, try the next
-                    assert "locked" in str(exc)
+                if outbox.send(pk):
+                    sent.append(pk)
         finally:
             connection.close()
 
@@ -106,7 +112,6 @@ def test_two_workers_never_send_the_same_alert(transactional_db, http_monitor, e
     for t in threads:
         t.join()
     assert len(sent) == len(set(sent))  # no notification sent by both workers
-    outbox.deliver_due()  # anything a table lock made both workers skip
     assert len(mail.outbox) == 3
     assert set(Notification.objects.values_list("status", flat=True)) == {"sent"}
 
