@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
@@ -91,4 +92,50 @@ def rollup_and_prune(now: datetime | None = None) -> dict:
         "pruned_results": pruned,
         "pruned_hours": pruned_hours,
         "pruned_pings": pruned_pings,
+    }
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Uptime and response time of one monitor over a period (a week, a month) from daily rollups."""
+
+    checks: int
+    failures: int
+    p50_ms: int | None
+    p95_ms: int | None
+
+    @property
+    def uptime_pct(self) -> float | None:
+        return 100.0 * (self.checks - self.failures) / self.checks if self.checks else None
+
+
+def _weighted(values: list[tuple[int, int]], pct: float) -> int | None:
+    """Percentile of (value, weight) pairs: the value where the cumulative weight passes pct."""
+    total = sum(w for _, w in values)
+    if not total:
+        return None
+    running = 0
+    for value, weight in sorted(values):
+        running += weight
+        if running * 100 >= pct * total:
+            return value
+    return sorted(values)[-1][0]
+
+
+def summarize(monitor_ids: list[int], first: date, last: date) -> dict[int, Summary]:
+    """Per monitor over [first, last]: exact uptime; p50/p95 are check-weighted percentiles
+    of the daily figures (raw results are gone after a week, so exact ones are not possible)."""
+    by_monitor: dict[int, list[tuple[int, int, int | None, int | None]]] = defaultdict(list)
+    for mid, c, f, p50, p95 in DailyRollup.objects.filter(
+        monitor_id__in=monitor_ids, day__gte=first, day__lte=last
+    ).values_list("monitor_id", "checks", "failures", "p50_ms", "p95_ms"):
+        by_monitor[mid].append((c, f, p50, p95))
+    return {
+        mid: Summary(
+            checks=sum(c for c, _, _, _ in rows),
+            failures=sum(f for _, f, _, _ in rows),
+            p50_ms=_weighted([(p50, c - f) for c, f, p50, _ in rows if p50 is not None], 50),
+            p95_ms=_weighted([(p95, c - f) for c, f, _, p95 in rows if p95 is not None], 95),
+        )
+        for mid, rows in by_monitor.items()
     }

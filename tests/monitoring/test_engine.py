@@ -77,3 +77,23 @@ def test_percentile_nearest_rank():
     assert rollups.percentile([], 95) is None
     assert rollups.percentile([5], 95) == 5
     assert rollups.percentile(list(range(1, 101)), 95) == 95
+
+
+def test_weekly_summary_from_daily_rollups(http_monitor):
+    from datetime import date
+
+    days = [
+        (date(2026, 3, d), 1440, f, 100 + d, 300 + d)
+        for d, f in zip(range(1, 8), [0, 0, 14, 0, 0, 0, 0], strict=True)
+    ]
+    DailyRollup.objects.bulk_create(
+        [
+            DailyRollup(monitor=http_monitor, day=d, checks=c, failures=f, p50_ms=p50, p95_ms=p95)
+            for d, c, f, p50, p95 in days
+        ]
+    )
+    s = rollups.summarize([http_monitor.pk], date(2026, 3, 1), date(2026, 3, 7))[http_monitor.pk]
+    assert s.checks == 7 * 1440 and s.failures == 14
+    assert round(s.uptime_pct, 3) == round(100 * (1 - 14 / 10080), 3)
+    assert s.p50_ms == 104 and s.p95_ms == 307
+    assert rollups.summarize([http_monitor.pk], date(2026, 4, 1), date(2026, 4, 7)) == {}
