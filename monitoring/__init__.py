@@ -11,7 +11,7 @@ For other apps:
   (also run by ``signals`` on Site / CriticalRoute saves);
 - ``monitoring.selectors.overview(workspace, site=None)`` — everything a dashboard or
   weekly report needs (uptime bars, latency, incidents) in a fixed number of queries;
-  ``rollups.percentile`` and ``DailyRollup`` / ``HourlyRollup`` for uptime and p50/p95;
+  ``rollups.summarize(monitor_ids, first, last)`` for uptime and p50/p95 per week or month;
 - ``monitoring.outbox.acknowledge(incident, user)``; ``outbox.queue_test(channel)``;
 - ``EscalationContact`` — the ordered list escalation walks (handover may extend it);
 - ``transports.base.Transport`` — subclass with a ``kind`` to add a channel type.
