@@ -236,3 +236,18 @@ def test_public_status_page_is_off_until_published_and_hides_internals(
     assert "secret stack trace" not in body and "Status 502" not in body
     client_as(member).post(toggle)
     assert client.get(reverse("monitoring_status_page", kwargs={"uuid": page.uuid})).status_code == 404
+
+
+def test_site_page_and_workspace_overview_show_the_monitoring_panel(client_as, owner, workspace, site):
+    home = Monitor.objects.get(site=site, auto_key="home")
+    Monitor.objects.filter(pk=home.pk).update(state="down")
+    Incident.objects.create(monitor=home, workspace=workspace, started_at=timezone.now(), cause="Status 502.")
+    client = client_as(owner)
+    page = client.get(
+        reverse("site_detail", kwargs={"workspace": workspace.uuid, "site": site.uuid})
+    ).content.decode()
+    assert 'id="monitoring-h"' in page and "0 up · 1 down" in page and "Status 502." in page
+    overview = client.get(
+        reverse("workspace_overview", kwargs={"workspace": workspace.uuid})
+    ).content.decode()
+    assert 'id="monitoring-h"' in overview and "Status 502." in overview
