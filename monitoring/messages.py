@@ -66,7 +66,39 @@ def human_duration(seconds: float) -> str:
     return f"{hours} h {minutes} min"
 
 
+def build_audit(notification) -> AlertMessage:
+    """New blockers found by an audit run (a critical alert)."""
+    run = notification.audit_run
+    site = run.site
+    blockers = list(run.findings.filter(change="new", severity="blocker", status="fail").order_by("id")[:5])
+    url = settings.SITE_URL + reverse(
+        "site_detail", kwargs={"workspace": site.workspace.uuid, "site": site.uuid}
+    )
+    first = blockers[0].title if blockers else "a new blocker"
+    more = f" (+{len(blockers) - 1} more)" if len(blockers) > 1 else ""
+    title = f"NEW BLOCKER on {site.domain}: {first}{more}"
+    lines = [
+        title,
+        "The latest audit found problems that stop customers from buying or put the store at risk:",
+    ]
+    lines += [f"- {b.title} ({b.subject})" for b in blockers]
+    lines.append(f"How to fix each one: {url}")
+    return AlertMessage(
+        event="audit",
+        severity="critical",
+        title=title,
+        text="\n".join(lines),
+        monitor_name=f"Launch audit of {site.domain}",
+        target=site.domain,
+        cause=first,
+        started_at=run.created_at.isoformat(),
+        url=url,
+    )
+
+
 def build(notification) -> AlertMessage:
+    if notification.audit_run_id:
+        return build_audit(notification)
     incident = notification.incident
     if incident is None:
         channel = notification.channel

@@ -83,6 +83,7 @@ class Notification(models.Model):
         OPENED = "opened", "Incident opened"
         RESOLVED = "resolved", "Incident resolved"
         ESCALATED = "escalated", "Incident escalated"
+        AUDIT_BLOCKER = "audit", "New audit blocker"
         TEST = "test", "Test"
 
     class Status(models.TextChoices):
@@ -101,6 +102,10 @@ class Notification(models.Model):
     )
     contact = models.ForeignKey(
         EscalationContact, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    # For "audit" events: the run that found new blockers (critical: every channel).
+    audit_run = models.ForeignKey(
+        "audits.AuditRun", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
     event = models.CharField(max_length=10, choices=Event.choices)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
@@ -132,6 +137,12 @@ class Notification(models.Model):
                 fields=["incident", "contact", "channel", "event"],
                 condition=models.Q(contact__isnull=False, channel__isnull=False),
                 name="one_sms_per_contact_event",
+            ),
+            # A run's new blockers reach each channel once.
+            models.UniqueConstraint(
+                fields=["audit_run", "channel", "event"],
+                condition=models.Q(audit_run__isnull=False, channel__isnull=False),
+                name="one_notification_per_audit_run_channel",
             ),
         ]
 

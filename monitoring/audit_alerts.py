@@ -1,0 +1,52 @@
+"""A new blocker found by an audit is a critical alert: every channel hears about it once.
+
+The audit task calls ``alert_new_audit_blockers(run, blockers)`` after saving the run.
+Outbox rows are written in one transaction (unique per run and channel, so a retried
+task never alerts twice) and sent after commit by ``send_notification``.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from .models import AlertChannel, Notification
+from .routing import CRITICAL, wants
+
+
+def alert_new_audit_blockers(run, blockers) -> list[int]:
+    """Queue one alert per routed channel for ``run``; returns the notification ids queued."""
+    if not blockers:
+        return []
+    workspace_id = run.site.workspace_id
+    with transaction.atomic():
+        channels = [
+            ch
+            for ch in AlertChannel.objects.filter(workspace_id=workspace_id, disabled_at__isnull=True)
+            if wants(ch.kind, CRITICAL)
+        ]
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    workspace_id=workspace_id,
+                    audit_run=run,
+                    channel=ch,
+                    event=Notification.Event.AUDIT_BLOCKER,
+                )
+                for ch in channels
+            ],
+            ignore_conflicts=True,
+        )
+        ids = list(
+            Notification.objects.filter(
+                audit_run=run, event=Notification.Event.AUDIT_BLOCKER, status=Notification.Status.PENDING
+            ).values_list("id", flat=True)
+        )
+
+        def enqueue() -> None:
+            from .tasks import send_notification
+
+            for pk in ids:
+                send_notification.delay(pk)
+
+        transaction.on_commit(enqueue)
+    return ids
