@@ -36,7 +36,6 @@ site_patterns = [
 workspace_patterns = [
     path("", views_workspaces.workspace_overview, name="workspace_overview"),
     path("settings/", views_workspaces.workspace_settings, name="workspace_settings"),
-    path("monitoring/", views_workspaces.workspace_monitoring, name="workspace_monitoring"),
     path("handover/", views_workspaces.workspace_handover, name="workspace_handover"),
     path("settings/leave/", views_members.workspace_leave, name="workspace_leave"),
     path("settings/members/", views_members.member_list, name="member_list"),
@@ -78,7 +77,6 @@ urlpatterns = [
     path("invitations/<str:token>/", views_invitations.invitation_detail, name="invitation_detail"),
     path("invitations/<str:token>/accept/", views_invitations.invitation_accept, name="invitation_accept"),
     path("invitations/<str:token>/decline/", views_invitations.invitation_decline, name="invitation_decline"),
-    # Before the workspace patterns so it takes over the placeholder "monitoring/" page.
     path("w/<uuid:workspace>/monitoring/", include("monitoring.urls")),
     path("w/<uuid:workspace>/sites/<uuid:site>/email/", include("audits.email.urls")),
     path("w/<uuid:workspace>/sites/<uuid:site>/audits/", include("audits.urls")),

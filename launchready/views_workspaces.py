@@ -65,12 +65,6 @@ def workspace_settings(request: HttpRequest, m: Membership) -> HttpResponse:
 
 
 @workspace_view()
-def workspace_monitoring(request: HttpRequest, m: Membership) -> HttpResponse:
-    # Placeholder until the monitoring app provides its pages (keeps the nav working).
-    return render(request, "workspace/monitoring.html")
-
-
-@workspace_view()
 def workspace_handover(request: HttpRequest, m: Membership) -> HttpResponse:
     # Placeholder until the handover app provides its pages.
     return render(request, "workspace/handover.html")

@@ -71,7 +71,7 @@ def test_header_switcher_lists_my_workspaces_and_nav(client_as, owner, workspace
 def test_monitoring_and_handover_nav_targets_render(client_as, viewer, workspace):
     # The monitoring and handover apps may take these paths over; the nav names must keep working.
     c = client_as(viewer)
-    assert c.get(reverse("workspace_monitoring", kwargs={"workspace": workspace.uuid})).status_code == 200
+    assert c.get(reverse("monitoring:overview", kwargs={"workspace": workspace.uuid})).status_code == 200
     assert c.get(reverse("workspace_handover", kwargs={"workspace": workspace.uuid})).status_code == 200
 
 
