@@ -14,40 +14,16 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from audits.checks import Severity, Stage
+from audits.report_text import STAGE_NAMES
+from audits.verdict import Verdict
 from launchready.models import Site
 
-
-class Severity(models.TextChoices):
-    BLOCKER = "blocker", "Blocker"
-    HIGH = "high", "High"
-    MEDIUM = "medium", "Medium"
-    LOW = "low", "Low"
-    INFO = "info", "Info"
-
-
-SEVERITY_ORDER = {
-    Severity.BLOCKER: 0,
-    Severity.HIGH: 1,
-    Severity.MEDIUM: 2,
-    Severity.LOW: 3,
-    Severity.INFO: 4,
-}
-
-
-class Stage(models.TextChoices):
-    AUDIT = "audit", "Quick audit"
-    DNS = "dns", "Domain and DNS"
-    EDGE = "edge", "Edge and TLS"
-    DEPLOY = "deploy", "Deployment hygiene"
-    PERFORMANCE = "performance", "Backend performance"
-    EMAIL = "email", "Email deliverability"
-    MONITORING = "monitoring", "Monitoring and handover"
-
-
-class Verdict(models.TextChoices):
-    NOT_READY = "not_ready", "Not ready"
-    READY_WITH_RISKS = "ready_with_risks", "Ready with risks"
-    READY = "ready", "Ready"
+# Choices come from the one catalogue of severities and stages (audits.checks) and the
+# verdicts of audits.verdict, so the columns and the rules can never disagree.
+SEVERITY_CHOICES = [(s.value, s.value.capitalize()) for s in Severity]
+STAGE_CHOICES = [(s.value, STAGE_NAMES[s.value]) for s in Stage]
+VERDICT_CHOICES = [(v.value, v.label) for v in Verdict]
 
 
 class AuditRun(models.Model):
@@ -73,7 +49,7 @@ class AuditRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
-    verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True)
+    verdict = models.CharField(max_length=20, choices=VERDICT_CHOICES, blank=True)
     # {"blocker": 1, "high": 3, ...} and {"dns": {"checked": 12, "failed": 2, "inconclusive": 0}, ...}
     severity_counts = models.JSONField(default=dict, blank=True)
     stage_counts = models.JSONField(default=dict, blank=True)
@@ -109,8 +85,8 @@ class Finding(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     run = models.ForeignKey(AuditRun, on_delete=models.CASCADE, related_name="findings")
     check_id = models.CharField(max_length=80, db_index=True)
-    severity = models.CharField(max_length=10, choices=Severity.choices, db_index=True)
-    stage = models.CharField(max_length=12, choices=Stage.choices)
+    severity = models.CharField(max_length=10, choices=SEVERITY_CHOICES, db_index=True)
+    stage = models.CharField(max_length=12, choices=STAGE_CHOICES)
     subject = models.CharField(max_length=500)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.FAIL)
     title = models.CharField(max_length=300)

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from . import routes
 from .domains import normalize_domain
 
 TIMEZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
@@ -220,18 +221,9 @@ class CriticalRoute(models.Model):
         PAGE = "page", "Page"
         API = "api", "API call"
 
-    PAGE_BUDGET_MS = 800
-    API_BUDGET_MS = 500
-    # Standard route names and whether each is a page or an API call (DESIGN.md).
-    STANDARD = {
-        "home": ("/", "page"),
-        "listing": ("/collections/all", "page"),
-        "product": ("/products/example", "page"),
-        "cart": ("/cart", "page"),
-        "login": ("/account/login", "page"),
-        "checkout": ("/checkout", "page"),
-        "order": ("/api/orders", "api"),
-    }
+    PAGE_BUDGET_MS = routes.PAGE_BUDGET_MS
+    API_BUDGET_MS = routes.API_BUDGET_MS
+    STANDARD = routes.STANDARD_ROUTES
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="routes")
     name = models.SlugField(max_length=40)
@@ -252,13 +244,11 @@ class CriticalRoute(models.Model):
 
     @classmethod
     def kind_for(cls, name: str, path: str) -> str:
-        if path.startswith("/api/"):
-            return cls.Kind.API
-        return cls.STANDARD.get(name, (None, cls.Kind.PAGE))[1]
+        return cls.Kind(routes.route_kind(name, path))
 
     @classmethod
     def default_budget(cls, kind: str) -> int:
-        return cls.API_BUDGET_MS if kind == cls.Kind.API else cls.PAGE_BUDGET_MS
+        return routes.default_budget(kind)
 
 
 class CampaignURL(models.Model):

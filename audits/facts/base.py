@@ -8,20 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from audits.serialization import Serializable
-
-# Standard route names: path and whether each is a page or an API call (DESIGN.md).
-# Mirrors CriticalRoute.STANDARD; a test keeps the two in step.
-STANDARD_ROUTES: dict[str, tuple[str, str]] = {
-    "home": ("/", "page"),
-    "listing": ("/collections/all", "page"),
-    "product": ("/products/example", "page"),
-    "cart": ("/cart", "page"),
-    "login": ("/account/login", "page"),
-    "checkout": ("/checkout", "page"),
-    "order": ("/api/orders", "api"),
-}
-PAGE_BUDGET_MS = 800
-API_BUDGET_MS = 500
+from launchready.routes import API_BUDGET_MS, PAGE_BUDGET_MS, STANDARD_ROUTES  # noqa: F401 - re-exported
 
 
 class UnavailableKind(enum.StrEnum):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from audits.facts.base import API_BUDGET_MS, PAGE_BUDGET_MS, STANDARD_ROUTES
+from audits.facts.base import PAGE_BUDGET_MS, STANDARD_ROUTES
 from audits.serialization import Serializable
+from launchready.routes import default_budget, route_kind
 
 
 @dataclass(frozen=True)
@@ -18,10 +19,9 @@ class RouteSpec(Serializable):
     @classmethod
     def standard(cls, name: str, path: str | None = None, budget_ms: int | None = None) -> RouteSpec:
         """Build a route with the standard kind and budget for its name and path."""
-        std_path, std_kind = STANDARD_ROUTES.get(name, ("/", "page"))
-        path = path or std_path
-        kind = "api" if path.startswith("/api/") else std_kind
-        budget = budget_ms or (API_BUDGET_MS if kind == "api" else PAGE_BUDGET_MS)
+        path = path or STANDARD_ROUTES.get(name, ("/", "page"))[0]
+        kind = route_kind(name, path)
+        budget = budget_ms or default_budget(kind)
         return cls(name=name, path=path, kind=kind, budget_ms=budget)
 
 

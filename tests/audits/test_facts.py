@@ -82,7 +82,7 @@ def test_route_spec_standard(name, path, kind, budget) -> None:
 def test_standard_routes_match_the_model() -> None:
     from launchready.models import CriticalRoute
 
-    assert STANDARD_ROUTES == CriticalRoute.STANDARD
+    assert STANDARD_ROUTES is CriticalRoute.STANDARD  # one table (launchready.routes)
     assert (CriticalRoute.PAGE_BUDGET_MS, CriticalRoute.API_BUDGET_MS) == (800, 500)
 
 
