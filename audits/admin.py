@@ -6,6 +6,7 @@ read-only here. Share link token hashes are never shown.
 
 from django.contrib import admin
 
+from .email_models import DmarcReport, DmarcReportRecord, InboundAddress, SiteEmailState, TestMessage
 from .models import AcceptedRisk, AuditRun, Finding, ShareLink, SiteAuditSettings
 
 
@@ -81,3 +82,46 @@ class ShareLinkAdmin(admin.ModelAdmin):
     list_select_related = ["site", "created_by"]
     fields = ["uuid", "site", "created_by", "created_at", "expires_at", "revoked_at"]
     readonly_fields = ["uuid", "site", "created_by", "created_at"]
+
+
+# --- email deliverability ---------------------------------------------------------------
+
+
+@admin.register(InboundAddress)
+class InboundAddressAdmin(admin.ModelAdmin):
+    list_display = ["kind", "workspace", "site", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["workspace__name", "site__domain"]
+    list_select_related = ["workspace", "site"]
+    exclude = ["token"]  # the address itself is a credential: it lets anyone post results
+
+
+@admin.register(SiteEmailState)
+class SiteEmailStateAdmin(admin.ModelAdmin):
+    list_display = ["site", "dmarc_policy", "dmarc_none_since", "updated_at"]
+    list_filter = ["dmarc_policy"]
+    search_fields = ["site__domain"]
+    list_select_related = ["site"]
+
+
+@admin.register(TestMessage)
+class TestMessageAdmin(admin.ModelAdmin):
+    list_display = ["site", "received_at", "header_from", "spf_result", "subject"]
+    list_filter = ["spf_result", "received_at"]
+    search_fields = ["site__domain", "header_from", "subject"]
+    list_select_related = ["site"]
+
+
+@admin.register(DmarcReport)
+class DmarcReportAdmin(admin.ModelAdmin):
+    list_display = ["policy_domain", "org_name", "date_begin", "date_end", "message_count", "source"]
+    list_filter = ["source", "policy_p"]
+    search_fields = ["policy_domain", "org_name", "report_id"]
+
+
+@admin.register(DmarcReportRecord)
+class DmarcReportRecordAdmin(admin.ModelAdmin):
+    list_display = ["report", "source_ip", "count", "service", "dkim_aligned", "spf_aligned"]
+    list_filter = ["dkim_aligned", "spf_aligned", "service"]
+    search_fields = ["source_ip", "service", "report__policy_domain"]
+    list_select_related = ["report"]

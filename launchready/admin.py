@@ -2,7 +2,16 @@
 
 from django.contrib import admin
 
-from .models import CampaignURL, CriticalRoute, Invitation, Membership, Site, Subdomain, Workspace
+from .models import (
+    CampaignURL,
+    CriticalRoute,
+    Invitation,
+    Membership,
+    Site,
+    Subdomain,
+    WorkerHeartbeat,
+    Workspace,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -98,3 +107,11 @@ class CampaignURLAdmin(admin.ModelAdmin):
     list_filter = ["site__workspace"]
     list_select_related = ["site"]
     raw_id_fields = ["site"]
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(admin.ModelAdmin):
+    list_display = ["name", "last_seen_at", "hostname"]
+    search_fields = ["name", "hostname"]
+    list_filter = ["name"]
+    readonly_fields = ["name", "last_seen_at", "hostname"]

@@ -5,11 +5,16 @@ from django.contrib import admin
 from .models import (
     AlertChannel,
     ApiToken,
+    CheckResult,
+    DailyRollup,
     EscalationContact,
+    HeartbeatPing,
+    HourlyRollup,
     Incident,
     MaintenanceWindow,
     Monitor,
     Notification,
+    StatusPage,
 )
 
 
@@ -59,3 +64,47 @@ admin.site.register(EscalationContact)
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("name", "workspace", "prefix", "created_at", "last_used_at")
     exclude = ("token_hash",)
+
+
+@admin.register(CheckResult)
+class CheckResultAdmin(admin.ModelAdmin):
+    list_display = ("monitor", "checked_at", "ok", "status_code", "latency_ms", "message")
+    list_filter = ("ok", "checked_at")
+    search_fields = ("monitor__name", "message")
+    list_select_related = ("monitor",)
+    raw_id_fields = ("monitor",)
+
+
+@admin.register(HourlyRollup)
+class HourlyRollupAdmin(admin.ModelAdmin):
+    list_display = ("monitor", "hour", "checks", "failures", "p50_ms", "p95_ms")
+    list_filter = ("hour",)
+    search_fields = ("monitor__name",)
+    list_select_related = ("monitor",)
+    raw_id_fields = ("monitor",)
+
+
+@admin.register(DailyRollup)
+class DailyRollupAdmin(admin.ModelAdmin):
+    list_display = ("monitor", "day", "checks", "failures", "p50_ms", "p95_ms")
+    list_filter = ("day",)
+    search_fields = ("monitor__name",)
+    list_select_related = ("monitor",)
+    raw_id_fields = ("monitor",)
+
+
+@admin.register(HeartbeatPing)
+class HeartbeatPingAdmin(admin.ModelAdmin):
+    list_display = ("monitor", "kind", "received_at", "remote_addr")
+    list_filter = ("kind", "received_at")
+    search_fields = ("monitor__name",)
+    list_select_related = ("monitor",)
+    raw_id_fields = ("monitor",)
+
+
+@admin.register(StatusPage)
+class StatusPageAdmin(admin.ModelAdmin):
+    list_display = ("site", "enabled", "created_at")
+    list_filter = ("enabled",)
+    search_fields = ("site__domain",)
+    list_select_related = ("site",)

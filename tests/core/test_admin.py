@@ -35,3 +35,22 @@ def test_invitation_token_is_not_shown_in_admin(client_as, owner, url_kwarg_invi
     owner.save()
     url = reverse("admin:launchready_invitation_change", args=[url_kwarg_invitation.pk])
     assert url_kwarg_invitation.token not in client_as(owner).get(url).content.decode()
+
+
+def test_every_model_of_the_project_is_in_the_admin():
+    from django.apps import apps
+
+    ours = ("launchready", "audits", "monitoring", "handover")
+    missing = [
+        m.__name__ for m in apps.get_models() if m._meta.app_label in ours and not admin.site.is_registered(m)
+    ]
+    assert missing == []
+
+
+@pytest.mark.django_db
+def test_every_changelist_of_the_project_renders(admin_client):
+    ours = ("launchready", "audits", "monitoring", "handover")
+    for model in admin.site._registry:
+        if model._meta.app_label in ours:
+            url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+            assert admin_client.get(url).status_code == 200, url
