@@ -50,6 +50,8 @@ def default_options(**overrides: Any) -> ProbeOptions:
     options = ProbeOptions(
         ct_url=getattr(settings, "LAUNCHREADY_CT_URL", ""),
         rdap_url=getattr(settings, "LAUNCHREADY_RDAP_URL", ""),
+        pagespeed_url=getattr(settings, "LAUNCHREADY_PAGESPEED_URL", ""),
+        pagespeed_key=getattr(settings, "LAUNCHREADY_PAGESPEED_API_KEY", ""),
     )
     for key, value in overrides.items():
         setattr(options, key, value)

@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 from audits import detect
 from audits.email.facts import EmailFacts
@@ -39,6 +39,7 @@ from audits.facts import (
     ExposureProbe,
     HostDns,
     HttpHop,
+    LighthouseFacts,
     LoadTiming,
     NameServerFacts,
     OriginProbe,
@@ -110,6 +111,8 @@ class ProbeOptions:
     load_max_s: float = 20.0
     load_max_requests: int = 300
     ct_url: str = ""  # a crt.sh-style JSON source of certificate-transparency names
+    pagespeed_url: str = ""  # PageSpeed Insights v5 runPagespeed endpoint (Lighthouse source)
+    pagespeed_key: str = ""  # its API key; empty: no Lighthouse source, perf.lighthouse_low is skipped
     rdap_url: str = ""
     common_subdomains: tuple[str, ...] = COMMON_SUBDOMAINS
 
@@ -201,7 +204,7 @@ class Prober:
             "dns": ("dns", "rdap"),
             "edge": ("redirects", "pages", "tls", "host_pages", "assets", "origin"),
             "deploy": ("exposure", "source_maps"),
-            "performance": ("routes", "load"),
+            "performance": ("routes", "load", "lighthouse"),
             "email": ("email",),
         }
         for stage in stages:
@@ -236,7 +239,7 @@ class Prober:
             exposure=list(r.get("exposure", [])) + list(r.get("source_maps", [])),
             routes=list(r.get("routes", [])),
             load=r.get("load"),
-            lighthouse=None,
+            lighthouse=r.get("lighthouse"),
             email=r.get("email"),
             stage_unavailable=stage_unavailable,
             allowed_networks=[str(n) for n in self.config.allowed_networks],
@@ -254,6 +257,7 @@ class Prober:
         pages = asyncio.create_task(self._timed("pages", self.route_pages()))
         dns = asyncio.create_task(self._timed("dns", self.dns()))
         email = asyncio.create_task(self._timed("email", self.email()))
+        lighthouse = asyncio.create_task(self._timed("lighthouse", self.lighthouse()))
 
         async def after_dns() -> None:
             dns_facts = await dns
@@ -291,11 +295,11 @@ class Prober:
             stage_done_when("dns", dns, rdap),
             stage_done_when("edge", redirects, pages, *chained[:3]),
             stage_done_when("deploy", chained[0], chained[1]),
-            stage_done_when("performance", routes, chained[3]),
+            stage_done_when("performance", routes, chained[3], lighthouse),
             stage_done_when("email", email),
         )
         # Surface programming errors (network failures never raise).
-        for task in [routes, rdap, redirects, pages, dns, email, *chained]:
+        for task in [routes, rdap, redirects, pages, dns, email, lighthouse, *chained]:
             if task.done() and not task.cancelled() and task.exception():
                 exc = task.exception()
                 if not isinstance(exc, BudgetExhausted):
@@ -702,6 +706,42 @@ class Prober:
             errors=errors,
             error_examples=examples,
         )
+
+    async def lighthouse(self) -> LighthouseFacts | None:
+        """Lighthouse mobile performance from PageSpeed Insights, when an API key is configured."""
+        if not (self.options.pagespeed_key and self.options.pagespeed_url):
+            return None
+        target = self.site.canonical_url
+        query = urlencode(
+            {
+                "url": target,
+                "strategy": "mobile",
+                "category": "performance",
+                "key": self.options.pagespeed_key,
+            }
+        )
+        source = "PageSpeed Insights"
+        try:
+            # Lighthouse runs a real browser on Google's side: it takes tens of seconds.
+            result = await self.fetch(
+                f"{self.options.pagespeed_url}?{query}", timeout=90, max_body_bytes=8 * 1024 * 1024
+            )
+        except BudgetExhausted as exc:
+            return LighthouseFacts(url=target, source=source, unavailable=Unavailable(str(exc)))
+        if not result.ok or result.status != 200:
+            reason = result.error.message if result.error else f"it answered HTTP {result.status}"
+            reason = reason.replace(self.options.pagespeed_key, "[key]")
+            return LighthouseFacts(
+                url=target, source=source, unavailable=Unavailable(f"{source} failed: {reason}")
+            )
+        try:
+            score = json.loads(result.text())["lighthouseResult"]["categories"]["performance"]["score"]
+            performance = round(float(score) * 100)
+        except (ValueError, KeyError, TypeError):
+            return LighthouseFacts(
+                url=target, source=source, unavailable=Unavailable(f"{source} sent no performance score.")
+            )
+        return LighthouseFacts(url=target, source=source, performance=performance)
 
     async def load(self, timings: list[RouteTiming]) -> list[LoadTiming] | None:
         """A bounded light-load probe, only for sites whose owner proved ownership."""

@@ -213,6 +213,11 @@ LAUNCHREADY_PORT_MAP = env("LAUNCHREADY_PORT_MAP", default="")
 LAUNCHREADY_RDAP_URL = env("LAUNCHREADY_RDAP_URL", default="")
 # A crt.sh-style certificate-transparency source ("{domain}" is replaced); empty: not used.
 LAUNCHREADY_CT_URL = env("LAUNCHREADY_CT_URL", default="")
+# Lighthouse scores come from PageSpeed Insights when a key is set; otherwise the check is skipped.
+LAUNCHREADY_PAGESPEED_API_KEY = env("LAUNCHREADY_PAGESPEED_API_KEY", default="")
+LAUNCHREADY_PAGESPEED_URL = env(
+    "LAUNCHREADY_PAGESPEED_URL", default="https://www.googleapis.com/pagespeedonline/v5/runPagespeed"
+)
 LAUNCHREADY_MAX_BODY_BYTES = env.int("LAUNCHREADY_MAX_BODY_BYTES", default=2 * 1024 * 1024)
 LAUNCHREADY_USER_AGENT = env(
     "LAUNCHREADY_USER_AGENT",
