@@ -219,7 +219,8 @@ def _apply_expiry(m, o: Outcome, incident, windows, to_notify, applied) -> None:
         if new.notified:
             to_notify.append((new, Notification.Event.OPENED))
         m.state = Monitor.State.DOWN
-    elif step.resolve and incident is not None:
+    elif incident is not None and days_left is not None and step.threshold is None:
+        # Renewed, or readable again after a failed read: far from every threshold.
         incident.ended_at = o.checked_at
         incident.save(update_fields=["ended_at"])
         applied.resolved.append(incident.pk)
@@ -233,9 +234,11 @@ def _apply_expiry(m, o: Outcome, incident, windows, to_notify, applied) -> None:
             severity=m.severity,
             started_at=o.checked_at,
             cause=o.message[:300],
+            notified=not in_maintenance(windows, m, o.checked_at),
         )
         applied.opened.append(new.pk)
-        to_notify.append((new, Notification.Event.OPENED))
+        if new.notified:
+            to_notify.append((new, Notification.Event.OPENED))
     m.alerted_threshold_days = step.threshold
 
 
