@@ -182,12 +182,19 @@ def _apply_state(m, results, incident, last_closed, windows, to_notify, applied)
             incident.save(update_fields=["ended_at"])
             applied.resolved.append(incident.pk)
             if incident.notified:
-                to_notify.append((incident, Notification.Event.RESOLVED))
+                to_notify.append((incident, _resolved_event(incident)))
             last_closed, incident = incident, None
     m.state = snap.state
     m.consecutive_failures = snap.failures
     m.consecutive_successes = snap.successes
     m.transitions = [t.isoformat() for t in snap.transitions]
+
+
+def _resolved_event(incident: Incident) -> str:
+    """RESOLVED, or SETTLED for a reopened (flapping) incident whose "resolved" already went out."""
+    if incident.flapping and incident.notifications.filter(event=Notification.Event.RESOLVED).exists():
+        return Notification.Event.SETTLED
+    return Notification.Event.RESOLVED
 
 
 def _apply_expiry(m, o: Outcome, incident, windows, to_notify, applied) -> None:

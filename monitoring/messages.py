@@ -114,7 +114,13 @@ def build(notification) -> AlertMessage:
     url = base + reverse("monitoring:incident", kwargs={"workspace": workspace, "incident": incident.uuid})
     ack_url = base + reverse("monitoring_ack", kwargs={"token": ack_token(incident.uuid)})
     event = notification.event
-    if event == "resolved":
+    resolved = event in ("resolved", "settled")
+    if event == "settled":
+        title = (
+            f"RESOLVED: {monitor.name} is stable again after going up and down for "
+            f"{human_duration(incident.duration.total_seconds())}"
+        )
+    elif resolved:
         title = (
             f"RESOLVED: {monitor.name} is back up after {human_duration(incident.duration.total_seconds())}"
         )
@@ -127,7 +133,7 @@ def build(notification) -> AlertMessage:
     lines = [title, f"What: {monitor.target}", f"Since: {incident.started_at:%Y-%m-%d %H:%M} UTC"]
     if incident.ended_at:
         lines.append(f"Resolved: {incident.ended_at:%Y-%m-%d %H:%M} UTC")
-    if event != "resolved":
+    if not resolved:
         lines.append(f"Acknowledge: {ack_url}")
     lines.append(f"Details: {url}")
     return AlertMessage(
@@ -143,5 +149,5 @@ def build(notification) -> AlertMessage:
         ended_at=incident.ended_at.isoformat() if incident.ended_at else "",
         duration=human_duration(incident.duration.total_seconds()),
         url=url,
-        ack_url=ack_url if event != "resolved" else "",
+        ack_url="" if resolved else ack_url,
     )

@@ -83,6 +83,9 @@ class Notification(models.Model):
         OPENED = "opened", "Incident opened"
         RESOLVED = "resolved", "Incident resolved"
         ESCALATED = "escalated", "Incident escalated"
+        # A flapping incident already sent its "resolved" before going down again:
+        # its final recovery needs its own event to reach the channels once more.
+        SETTLED = "settled", "Incident stable again"
         AUDIT_BLOCKER = "audit", "New audit blocker"
         TEST = "test", "Test"
 

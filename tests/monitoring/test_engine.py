@@ -97,3 +97,19 @@ def test_weekly_summary_from_daily_rollups(http_monitor):
     assert round(s.uptime_pct, 3) == round(100 * (1 - 14 / 10080), 3)
     assert s.p50_ms == 104 and s.p95_ms == 307
     assert rollups.summarize([http_monitor.pk], date(2026, 4, 1), date(2026, 4, 7)) == {}
+
+
+def test_flapping_incident_that_settles_tells_the_channels_once(http_monitor, email_channel):
+    from monitoring.messages import build
+
+    start = timezone.now() - timedelta(hours=3)
+    feed(http_monitor, [False, False, True] * 4 + [True] * 40, start)
+    incident = Incident.objects.get()
+    assert incident.ended_at is not None
+    events = sorted(Notification.objects.values_list("event", flat=True))
+    # The founder last heard "flapping": the final recovery must reach them too.
+    assert events == ["escalated", "opened", "resolved", "settled"]
+    settled = Notification.objects.get(event="settled")
+    msg = build(settled)
+    assert msg.title.startswith(f"RESOLVED: {http_monitor.name} is stable again")
+    assert msg.ack_url == ""
