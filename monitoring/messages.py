@@ -36,6 +36,8 @@ class AlertMessage:
     duration: str = ""
     url: str = ""  # the incident in the app
     ack_url: str = ""
+    impact: str = ""  # why it costs money, in a founder's words
+    action: str = ""  # what to do now
 
     def as_payload(self) -> dict:
         return {
@@ -52,6 +54,8 @@ class AlertMessage:
             "duration": self.duration,
             "url": self.url,
             "ack_url": self.ack_url,
+            "impact": self.impact,
+            "action": self.action,
         }
 
 
@@ -64,6 +68,68 @@ def human_duration(seconds: float) -> str:
         return f"{minutes} min {s} s" if s else f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min"
+
+
+# What a broken monitor costs and what to do first, by what it watches. A founder reads
+# these at 3 a.m.: plain words, no jargon, one concrete first step.
+_ROUTE_IMPACT = {
+    "checkout": (
+        "Customers cannot pay: every minute this lasts is lost orders, while ads keep spending.",
+        "Place a test order yourself, check your payment provider's status page and undo your latest change if it started after a deploy.",
+    ),
+    "order": (
+        "Customers cannot complete an order: every minute this lasts is lost sales.",
+        "Place a test order yourself and undo your latest change if it started after a deploy.",
+    ),
+    "cart": (
+        "Customers cannot add products to their cart, so they cannot buy.",
+        "Add a product to the cart yourself and undo your latest change if it started after a deploy.",
+    ),
+    "login": (
+        "Returning customers cannot log in to buy again or follow their orders.",
+        "Try logging in yourself and check your login provider or your latest change.",
+    ),
+}
+_KIND_IMPACT = {
+    "http": (
+        "Visitors cannot use this page: every minute it is down is lost visits and sales, and paid ads keep sending people to it.",
+        "Open the address yourself; if it fails, check your host's status page and undo your latest change if it started after a deploy.",
+    ),
+    "tls_expiry": (
+        "When the certificate expires, browsers show a full-page security warning and most visitors leave without buying.",
+        "Renew the certificate with your host (or find out why automatic renewal failed) before the date above.",
+    ),
+    "domain_expiry": (
+        "When the domain expires, the store, its email and its payment notifications stop working, and someone else can register the name.",
+        "Renew the domain at your registrar now and turn on automatic renewal.",
+    ),
+    "dns": (
+        "A DNS change you did not make can send customers, orders or email to the wrong place.",
+        "If nobody on your team made this change, log in to your DNS provider, undo it and change the password.",
+    ),
+    "heartbeat": (
+        "A background job stopped reporting in: orders, payments or emails it handles may be piling up unprocessed.",
+        "Check the job's logs and the server it runs on; it pings this monitor each time it succeeds.",
+    ),
+}
+_HOME_IMPACT = (
+    "Your store's homepage is unreachable: nobody can shop, and every ad click is paid for nothing.",
+    "Open the homepage yourself; if it fails, check your host's status page and undo your latest change if it started after a deploy.",
+)
+_RESOLVED = (
+    "Customers can use it again; the outage above is the time they could not.",
+    "Nothing urgent. Open the details to see what caused it and how to keep it from happening again.",
+)
+
+
+def impact_and_action(kind: str, auto_key: str, event: str) -> tuple[str, str]:
+    """Why this incident costs money and what to do, for a monitor of ``kind``."""
+    if event in ("resolved", "settled"):
+        return _RESOLVED
+    if auto_key == "home":
+        return _HOME_IMPACT
+    route = auto_key.removeprefix("route:") if auto_key.startswith("route:") else ""
+    return _ROUTE_IMPACT.get(route) or _KIND_IMPACT.get(kind, _KIND_IMPACT["http"])
 
 
 def build_audit(notification) -> AlertMessage:
@@ -130,7 +196,14 @@ def build(notification) -> AlertMessage:
         title = f"UNACKNOWLEDGED: {monitor.name} — {incident.cause}"
     else:
         title = f"DOWN: {monitor.name} — {incident.cause}"
-    lines = [title, f"What: {monitor.target}", f"Since: {incident.started_at:%Y-%m-%d %H:%M} UTC"]
+    impact, action = impact_and_action(monitor.kind, monitor.auto_key, event)
+    lines = [
+        title,
+        f"Why it matters: {impact}",
+        f"What to do: {action}",
+        f"What: {monitor.target}",
+        f"Since: {incident.started_at:%Y-%m-%d %H:%M} UTC",
+    ]
     if incident.ended_at:
         lines.append(f"Resolved: {incident.ended_at:%Y-%m-%d %H:%M} UTC")
     if not resolved:
@@ -150,4 +223,6 @@ def build(notification) -> AlertMessage:
         duration=human_duration(incident.duration.total_seconds()),
         url=url,
         ack_url="" if resolved else ack_url,
+        impact=impact,
+        action=action,
     )

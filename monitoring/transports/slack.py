@@ -16,8 +16,14 @@ class SlackTransport(Transport):
         if not url:
             raise TransportError("The Slack webhook URL is missing.", permanent=True)
         link = f"\n<{msg.ack_url}|Acknowledge>" if msg.ack_url else ""
+        explained = "".join(
+            f"\n{label}: {line}"
+            for label, line in (("Why it matters", msg.impact), ("What to do", msg.action))
+            if line
+        )
         payload = {
-            "text": f"*{msg.title}*\n{msg.target}{link}" + (f"\n<{msg.url}|Details>" if msg.url else "")
+            "text": f"*{msg.title}*{explained}\n{msg.target}{link}"
+            + (f"\n<{msg.url}|Details>" if msg.url else "")
         }
         result = self.post(url, json.dumps(payload).encode(), {"Content-Type": "application/json"})
         self.raise_for_status(result, "Slack")

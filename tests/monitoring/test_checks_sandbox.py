@@ -105,6 +105,8 @@ def test_broken_page_opens_one_incident_after_immediate_recheck_and_alerts_once(
     assert subjects[1].startswith("[Launch Ready] RESOLVED: Checkout is back up after ")
     assert len(subjects) == 2
     assert "Acknowledge: http" in mail.outbox[0].body
+    html = mail.outbox[0].alternatives[0][0]
+    assert "What to do:" in html and "Why it matters:" in html
 
 
 def test_slack_webhook_receives_the_alert(workspace, sb, http_monitor):
@@ -119,6 +121,8 @@ def test_slack_webhook_receives_the_alert(workspace, sb, http_monitor):
     (req,) = sb.webhook_requests
     assert req.method == "POST" and req.path == "/services/T1/B2/secret"
     assert req.json()["text"].startswith("*DOWN: Checkout — Status 502.*")
+    assert "\nWhy it matters: Visitors cannot use this page" in req.json()["text"]
+    assert "\nWhat to do: Open the address yourself" in req.json()["text"]
     n.refresh_from_db()
     assert n.status == "sent" and n.attempts == 1
 

@@ -113,3 +113,34 @@ def test_flapping_incident_that_settles_tells_the_channels_once(http_monitor, em
     msg = build(settled)
     assert msg.title.startswith(f"RESOLVED: {http_monitor.name} is stable again")
     assert msg.ack_url == ""
+
+
+@pytest.mark.parametrize(
+    ("kind", "auto_key", "words"),
+    [
+        ("http", "route:checkout", "cannot pay"),
+        ("http", "home", "homepage is unreachable"),
+        ("http", "", "lost visits and sales"),
+        ("tls_expiry", "cert", "security warning"),
+        ("domain_expiry", "domain", "someone else can register"),
+        ("dns", "", "wrong place"),
+        ("heartbeat", "", "unprocessed"),
+    ],
+)
+def test_every_alert_says_why_it_costs_money_and_what_to_do(workspace, email_channel, kind, auto_key, words):
+    from monitoring.messages import build
+
+    m = Monitor.objects.create(
+        workspace=workspace, kind=kind, auto_key=auto_key, name="Watched", url="https://shop.example.com/"
+    )
+    incident = Incident.objects.create(
+        monitor=m, workspace=workspace, started_at=timezone.now(), cause="Broken."
+    )
+    n = Notification.objects.create(
+        workspace=workspace, incident=incident, channel=email_channel, event="opened"
+    )
+    msg = build(n)
+    assert words in msg.impact
+    assert msg.action
+    assert f"Why it matters: {msg.impact}" in msg.text and f"What to do: {msg.action}" in msg.text
+    assert msg.as_payload()["action"] == msg.action
