@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core import signing
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -92,6 +92,38 @@ def _bearer(request: HttpRequest) -> ApiToken | None:
     return ApiToken.authenticate(header[7:].strip())
 
 
+def _when(value, name: str) -> datetime:
+    try:
+        when = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well formed but impossible, e.g. month 13
+        when = None
+    if when is None or when.tzinfo is None:
+        raise ValueError(f"“{name}” is ISO 8601 with a time zone, e.g. 2026-05-01T10:00:00Z.")
+    return when
+
+
+def _window_from(data, now: datetime) -> tuple[datetime, datetime, str]:
+    """Start, end and reason of a window from an API body; ValueError with a sentence otherwise."""
+    if not isinstance(data, dict):
+        raise ValueError('The body is a JSON object, e.g. {"minutes": 15, "reason": "deploy"}.')
+    starts = _when(data["starts_at"], "starts_at") if data.get("starts_at") else now
+    if data.get("ends_at"):
+        ends = _when(data["ends_at"], "ends_at")
+    else:
+        minutes = data.get("minutes", 15)
+        if isinstance(minutes, bool) or not isinstance(minutes, int):
+            raise ValueError("“minutes” must be a whole number.")
+        if not 0 < minutes <= MAX_WINDOW.total_seconds() // 60:
+            raise ValueError("A window ends after it starts and lasts at most 12 hours.")
+        ends = starts + timedelta(minutes=minutes)
+    if not (starts < ends <= starts + MAX_WINDOW):
+        raise ValueError("A window ends after it starts and lasts at most 12 hours.")
+    reason = data.get("reason", "")
+    if not isinstance(reason, str):
+        raise ValueError("“reason” must be text.")
+    return starts, ends, reason[:200]
+
+
 @csrf_exempt
 @require_http_methods(["POST"])
 def api_maintenance(request: HttpRequest) -> JsonResponse:
@@ -105,28 +137,15 @@ def api_maintenance(request: HttpRequest) -> JsonResponse:
         data = json.loads(request.body or b"{}")
     except ValueError:
         return JsonResponse({"error": "The body is not JSON."}, status=400)
-    now = timezone.now()
-    starts = parse_datetime(str(data.get("starts_at", ""))) if data.get("starts_at") else now
-    if data.get("ends_at"):
-        ends = parse_datetime(str(data["ends_at"]))
-    else:
-        try:
-            ends = starts + timedelta(minutes=int(data.get("minutes", 15)))
-        except (TypeError, ValueError):
-            return JsonResponse({"error": "“minutes” must be a whole number."}, status=400)
-    if starts is None or ends is None or starts.tzinfo is None or ends.tzinfo is None:
-        return JsonResponse(
-            {"error": "Dates are ISO 8601 with a time zone, e.g. 2026-05-01T10:00:00Z."}, status=400
-        )
-    if not (starts < ends <= starts + MAX_WINDOW):
-        return JsonResponse(
-            {"error": "A window ends after it starts and lasts at most 12 hours."}, status=400
-        )
+    try:
+        starts, ends, reason = _window_from(data, timezone.now())
+    except ValueError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
     window = MaintenanceWindow.objects.create(
         workspace=token.workspace,
         starts_at=starts,
         ends_at=ends,
-        reason=str(data.get("reason", ""))[:200],
+        reason=reason,
         created_by=f"API token {token.name}"[:200],
     )
     return JsonResponse(

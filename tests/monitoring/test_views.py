@@ -251,3 +251,28 @@ def test_site_page_and_workspace_overview_show_the_monitoring_panel(client_as, o
         reverse("workspace_overview", kwargs={"workspace": workspace.uuid})
     ).content.decode()
     assert 'id="monitoring-h"' in overview and "Status 502." in overview
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "[]",
+        '"deploy"',
+        '{"minutes": 99999999999}',
+        '{"minutes": 15.5}',
+        '{"starts_at": "2026-13-40T10:00:00Z", "minutes": 15}',
+        '{"starts_at": 5, "ends_at": 6}',
+        '{"minutes": 15, "reason": ["x"]}',
+    ],
+)
+def test_maintenance_api_answers_bad_input_with_a_sentence(client, workspace, body):
+    _, plain = ApiToken.issue(workspace, "Deploy")
+    response = client.post(
+        reverse("monitoring_api_maintenance"),
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {plain}",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]
+    assert not MaintenanceWindow.objects.exists()
