@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -27,7 +30,32 @@ logger = logging.getLogger(__name__)
 MAX_WINDOW = timedelta(hours=12)
 
 
+def ping_allowed(uuid, now: float | None = None) -> bool:
+    """At most ``MONITORING_PING_LIMIT_PER_MINUTE`` pings per heartbeat and minute.
+
+    A job pinging in a tight loop (or someone replaying its URL) would otherwise
+    write a row and take the monitor's row lock on every request. The count lives in
+    the cache; if the cache is unavailable, pings are let through: losing a ping is
+    worse than an unthrottled minute.
+    """
+    limit = getattr(settings, "MONITORING_PING_LIMIT_PER_MINUTE", 60)
+    minute = int((time.time() if now is None else now) // 60)
+    key = f"monitoring:ping:{uuid}:{minute}"
+    try:
+        cache.add(key, 0, timeout=120)
+        return cache.incr(key) <= limit
+    except Exception:  # noqa: BLE001 - any cache trouble: fail open
+        logger.warning("ping rate limit skipped: the cache is unavailable", exc_info=True)
+        return True
+
+
 def _ping(request: HttpRequest, uuid, kind: str) -> HttpResponse:
+    if not ping_allowed(uuid):
+        response = HttpResponse(
+            "rate limited: too many pings this minute\n", status=429, content_type="text/plain"
+        )
+        response["Retry-After"] = "60"
+        return response
     monitor = (
         Monitor.objects.select_related("workspace").filter(uuid=uuid, kind=Monitor.Kind.HEARTBEAT).first()
     )

@@ -100,3 +100,17 @@ def test_fail_ping_goes_down_at_once_and_start_is_recorded(workspace, client):
 def test_unknown_ping_is_404_and_http_monitors_cannot_be_pinged(client, http_monitor):
     assert client.get("/ping/00000000-0000-0000-0000-000000000000").status_code == 404
     assert client.get(f"/ping/{http_monitor.uuid}").status_code == 404
+
+
+def test_pings_are_rate_limited_per_heartbeat(workspace, client, settings):
+    settings.MONITORING_PING_LIMIT_PER_MINUTE = 3
+    hb = Monitor.objects.create(workspace=workspace, kind="heartbeat", name="Nightly export", period_s=600)
+    other = Monitor.objects.create(workspace=workspace, kind="heartbeat", name="Payments", period_s=600)
+    with time_machine.travel(datetime(2026, 3, 1, 12, 0, 5, tzinfo=UTC), tick=False):
+        codes = [client.get(f"/ping/{hb.uuid}").status_code for _ in range(3)]
+        codes.append(client.post(f"/ping/{hb.uuid}/fail").status_code)
+        assert client.get(f"/ping/{other.uuid}").status_code == 200  # another heartbeat has its own budget
+    assert codes == [200, 200, 200, 429]
+    assert HeartbeatPing.objects.filter(monitor=hb).count() == 3
+    with time_machine.travel(datetime(2026, 3, 1, 12, 1, 5, tzinfo=UTC), tick=False):
+        assert client.get(f"/ping/{hb.uuid}").status_code == 200  # the next minute starts afresh
