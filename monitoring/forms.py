@@ -82,6 +82,16 @@ class MonitorForm(forms.ModelForm):
         return value
 
 
+def phone_number(value: str) -> str:
+    """``+31 6 1234 5678`` → ``+31612345678`` (E.164, what Twilio takes); a sentence otherwise."""
+    digits = "".join(ch for ch in value if ch not in " -().")
+    if not (digits.startswith("+") and digits[1:].isdigit() and 8 <= len(digits) - 1 <= 15):
+        raise forms.ValidationError(
+            "Enter the number in international format, starting with + and the country code, e.g. +31 6 1234 5678."
+        )
+    return digits
+
+
 CREDENTIAL_FIELDS = {
     AlertChannel.Kind.EMAIL: ("address",),
     AlertChannel.Kind.SLACK: ("webhook_url",),
@@ -105,6 +115,14 @@ class ChannelForm(forms.Form):
     signing_secret = forms.CharField(
         required=False, max_length=128, label="Signing secret", widget=forms.PasswordInput
     )
+
+    def clean_from_number(self) -> str:
+        value = self.cleaned_data.get("from_number") or ""
+        return phone_number(value) if value else ""
+
+    def clean_to_number(self) -> str:
+        value = self.cleaned_data.get("to_number") or ""
+        return phone_number(value) if value else ""
 
     def clean(self):
         data = super().clean()
@@ -156,3 +174,8 @@ class ContactForm(forms.ModelForm):
     class Meta:
         model = EscalationContact
         fields = ["name", "email", "phone", "position"]
+        help_texts = {"phone": "Optional: they also get a text message, e.g. +31 6 1234 5678."}
+
+    def clean_phone(self) -> str:
+        value = self.cleaned_data.get("phone") or ""
+        return phone_number(value) if value else ""

@@ -24,6 +24,24 @@ def _ctx(m: Membership, **extra) -> dict:
     return {"workspace": m.workspace, "membership": m, "can_edit": m.can(Role.MEMBER), **extra}
 
 
+def _channels_page(
+    request: HttpRequest, m: Membership, form: ChannelForm, contact_form: ContactForm, status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "monitoring/channels.html",
+        _ctx(
+            m,
+            form=form,
+            channels=AlertChannel.objects.filter(workspace=m.workspace),
+            contacts=EscalationContact.objects.filter(workspace=m.workspace),
+            contact_form=contact_form,
+            can_admin=m.can(Role.ADMIN),
+        ),
+        status=status,
+    )
+
+
 @workspace_view(write=Role.ADMIN)
 def channels(request: HttpRequest, m: Membership) -> HttpResponse:
     form = ChannelForm(request.POST or None)
@@ -31,20 +49,7 @@ def channels(request: HttpRequest, m: Membership) -> HttpResponse:
         channel = form.save(m.workspace)
         messages.success(request, f"Channel “{channel.name}” added. Send a test to check it works.")
         return redirect("monitoring:channels", workspace=m.workspace.uuid)
-    rows = AlertChannel.objects.filter(workspace=m.workspace)
-    contacts = EscalationContact.objects.filter(workspace=m.workspace)
-    return render(
-        request,
-        "monitoring/channels.html",
-        _ctx(
-            m,
-            form=form,
-            channels=rows,
-            contacts=contacts,
-            contact_form=ContactForm(),
-            can_admin=m.can(Role.ADMIN),
-        ),
-    )
+    return _channels_page(request, m, form, ContactForm())
 
 
 @workspace_view(write=Role.MEMBER, methods=("POST",))
@@ -77,13 +82,13 @@ def channel_delete(request: HttpRequest, m: Membership, channel) -> HttpResponse
 @workspace_view(write=Role.ADMIN, methods=("POST",))
 def contact_add(request: HttpRequest, m: Membership) -> HttpResponse:
     form = ContactForm(request.POST)
-    if form.is_valid():
-        contact = form.save(commit=False)
-        contact.workspace = m.workspace
-        contact.save()
-        messages.success(request, f"{contact.name} added to the escalation list.")
-    else:
-        messages.error(request, "Enter a name and an email address for the contact.")
+    if not form.is_valid():
+        # Show the form again with what was typed and the error next to each field.
+        return _channels_page(request, m, ChannelForm(), form, status=400)
+    contact = form.save(commit=False)
+    contact.workspace = m.workspace
+    contact.save()
+    messages.success(request, f"{contact.name} added to the escalation list.")
     return redirect("monitoring:channels", workspace=m.workspace.uuid)
 
 

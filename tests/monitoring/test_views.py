@@ -276,3 +276,33 @@ def test_maintenance_api_answers_bad_input_with_a_sentence(client, workspace, bo
     assert response.status_code == 400
     assert response.json()["error"]
     assert not MaintenanceWindow.objects.exists()
+
+
+def test_contact_with_a_bad_phone_keeps_what_was_typed_and_says_why(client_as, owner, workspace):
+    from monitoring.models import EscalationContact
+
+    url = reverse("monitoring:contact_add", kwargs={"workspace": workspace.uuid})
+    data = {"name": "Dana Night-Shift", "email": "dana@example.com", "phone": "06 1234", "position": 0}
+    response = client_as(owner).post(url, data)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "international format" in body and "Dana Night-Shift" in body
+    assert not EscalationContact.objects.exists()
+    data["phone"] = "+31 6 1234 5678"
+    assert client_as(owner).post(url, data).status_code == 302
+    assert EscalationContact.objects.get().phone == "+31612345678"
+
+
+def test_sms_channel_numbers_must_be_international(client_as, owner, workspace):
+    url = reverse("monitoring:channels", kwargs={"workspace": workspace.uuid})
+    data = {
+        "kind": "sms",
+        "name": "On call",
+        "account_sid": "AC123",
+        "auth_token": "tok",
+        "from_number": "+1 555 0100 000",
+        "to_number": "0612345678",
+    }
+    response = client_as(owner).post(url, data)
+    assert response.status_code == 200 and "international format" in response.content.decode()
+    assert not AlertChannel.objects.exists()
