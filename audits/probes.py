@@ -902,6 +902,10 @@ def cert_fact(cert: net.CertificateInfo) -> CertInfo:
 
 
 def tls_fact(host: str, handshake: net.TlsResult, protocols: net.TlsProtocolSupport) -> TlsFacts:
+    if handshake.error and handshake.error.kind == net.ErrorKind.BLOCKED:
+        # The SSRF guard kept us from connecting (a private address…): nothing was tried,
+        # so nothing failed. dns.private_address reports such a host.
+        return TlsFacts(host=host, handshake_ok=False, unavailable=Unavailable(handshake.error.message))
     chain = [cert_fact(c) for c in handshake.chain]
     handshake_ok = bool(handshake.protocol or handshake.chain)
     verify = [_CERT_PROBLEM_TO_VERIFY[p] for p in handshake.problems if p in _CERT_PROBLEM_TO_VERIFY]
