@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from .models import AlertChannel, EscalationContact, Incident, Notification
+from .routing import wants
 from .transports import deliver
 
 logger = logging.getLogger(__name__)
@@ -81,8 +82,8 @@ def escalate(now: datetime | None = None) -> list[int]:
     """Tell the next escalation contact about each open, unacknowledged incident that waited too long.
 
     Contact k (0-based, in list order) is told ``(k + 1) × MONITORING_ESCALATE_AFTER_MINUTES``
-    after the incident opened: by email, and by text through the workspace's SMS channel
-    when they have a phone number. Advancing ``escalation_step`` is a conditional UPDATE,
+    after the incident opened: by email, and for a critical incident also by text through
+    the workspace's SMS channel when they have a phone number. Advancing ``escalation_step`` is a conditional UPDATE,
     so a doubled beat escalates once.
     """
     now = now or timezone.now()
@@ -120,8 +121,11 @@ def escalate(now: datetime | None = None) -> list[int]:
                 defaults={"workspace_id": incident.workspace_id},
             )
             created.append(n.pk)
-            sms = sms_channels.get(incident.workspace_id) if contact.phone else None
-            if sms is not None:  # a contact with a phone also gets a text, through the SMS channel
+            # A contact with a phone also gets a text through the SMS channel, when the
+            # severity is one that texts at all (critical): routing holds for escalation too.
+            texts = contact.phone and wants(AlertChannel.Kind.SMS, incident.severity)
+            sms = sms_channels.get(incident.workspace_id) if texts else None
+            if sms is not None:
                 n, _ = Notification.objects.get_or_create(
                     incident=incident,
                     contact=contact,

@@ -329,9 +329,20 @@ def test_escalation_texts_a_contact_with_a_phone_through_the_sms_channel(
     EscalationContact.objects.create(
         workspace=workspace, name="Sam", email="sam@example.com", phone="+31699999999"
     )
+    warning = Incident.objects.create(
+        monitor=http_monitor,
+        workspace=workspace,
+        severity="warning",
+        started_at=timezone.now() - timedelta(minutes=6),
+        cause="Status 502.",
+    )
+    assert Notification.objects.get(pk__in=outbox.escalate()).channel is None  # a warning: email only
+    Incident.objects.filter(pk=warning.pk).update(ended_at=timezone.now())
+    Notification.objects.all().delete()
     Incident.objects.create(
         monitor=http_monitor,
         workspace=workspace,
+        severity="critical",
         started_at=timezone.now() - timedelta(minutes=6),
         cause="Status 502.",
     )
