@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
@@ -19,6 +21,8 @@ from django.utils import timezone
 from .models import CheckResult, DailyRollup, HeartbeatPing, HourlyRollup
 
 logger = logging.getLogger(__name__)
+
+K = TypeVar("K", datetime, date)
 
 
 def percentile(values: list[int], pct: float) -> int | None:
@@ -35,13 +39,19 @@ def _stats(rows: list[tuple[bool, int | None]]) -> tuple[int, int, int | None, i
     return len(rows), sum(1 for ok, _ in rows if not ok), percentile(latencies, 50), percentile(latencies, 95)
 
 
-def rollup_hours(start: datetime, end: datetime) -> int:
-    """Recompute hourly rollups for whole hours in [start, end)."""
-    buckets: dict[tuple[int, datetime], list[tuple[bool, int | None]]] = defaultdict(list)
+def _buckets(start: datetime, end: datetime, period: Callable[[datetime], K]) -> dict[tuple[int, K], list]:
+    """Raw results in [start, end) grouped by monitor and ``period(checked_at)``."""
+    buckets: dict[tuple[int, K], list[tuple[bool, int | None]]] = defaultdict(list)
     for monitor_id, at, ok, lat in CheckResult.objects.filter(
         checked_at__gte=start, checked_at__lt=end
     ).values_list("monitor_id", "checked_at", "ok", "latency_ms"):
-        buckets[(monitor_id, at.replace(minute=0, second=0, microsecond=0))].append((ok, lat))
+        buckets[(monitor_id, period(at))].append((ok, lat))
+    return buckets
+
+
+def rollup_hours(start: datetime, end: datetime) -> int:
+    """Recompute hourly rollups for whole hours in [start, end)."""
+    buckets = _buckets(start, end, lambda at: at.replace(minute=0, second=0, microsecond=0))
     with transaction.atomic():
         HourlyRollup.objects.filter(hour__gte=start, hour__lt=end).delete()
         HourlyRollup.objects.bulk_create(
@@ -58,11 +68,7 @@ def rollup_days(first: date, last: date) -> int:
     """Recompute daily rollups for [first, last] from raw results (UTC days)."""
     start = datetime(first.year, first.month, first.day, tzinfo=UTC)
     end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
-    buckets: dict[tuple[int, date], list[tuple[bool, int | None]]] = defaultdict(list)
-    for monitor_id, at, ok, lat in CheckResult.objects.filter(
-        checked_at__gte=start, checked_at__lt=end
-    ).values_list("monitor_id", "checked_at", "ok", "latency_ms"):
-        buckets[(monitor_id, at.astimezone(UTC).date())].append((ok, lat))
+    buckets = _buckets(start, end, lambda at: at.astimezone(UTC).date())
     with transaction.atomic():
         DailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
         DailyRollup.objects.bulk_create(

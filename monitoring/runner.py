@@ -63,17 +63,21 @@ async def check_concurrently(
     return outcomes, lags
 
 
-def heartbeat_outcome(m: Monitor, now: datetime) -> Outcome | None:
-    """A late heartbeat is a failed check; one that pinged in time needs no result."""
-    due = heartbeats.deadline(
+def _deadline(m: Monitor, last_ping_at: datetime | None) -> datetime:
+    return heartbeats.deadline(
         schedule=m.schedule,
         period_s=m.period_s,
         grace_s=m.grace_s,
         cron=m.cron,
         tz=m.timezone_name,
-        last_ping_at=m.last_ping_at,
+        last_ping_at=last_ping_at,
         created_at=m.created_at,
     )
+
+
+def heartbeat_outcome(m: Monitor, now: datetime) -> Outcome | None:
+    """A late heartbeat is a failed check; one that pinged in time needs no result."""
+    due = _deadline(m, m.last_ping_at)
     if now < due:
         Monitor.objects.filter(pk=m.pk).update(next_check_at=due)
         return None
@@ -131,15 +135,7 @@ def record_ping(m: Monitor, kind: str, now: datetime | None = None) -> None:
         return
     if kind == HeartbeatPing.Kind.SUCCESS:
         m.last_ping_at = now
-        due = heartbeats.deadline(
-            schedule=m.schedule,
-            period_s=m.period_s,
-            grace_s=m.grace_s,
-            cron=m.cron,
-            tz=m.timezone_name,
-            last_ping_at=now,
-            created_at=m.created_at,
-        )
+        due = _deadline(m, now)
         Monitor.objects.filter(pk=m.pk).update(last_ping_at=now, next_check_at=due)
         if m.state == Monitor.State.UP:
             return  # the common case: nothing changes, no result row needed
