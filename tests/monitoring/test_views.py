@@ -306,3 +306,18 @@ def test_sms_channel_numbers_must_be_international(client_as, owner, workspace):
     response = client_as(owner).post(url, data)
     assert response.status_code == 200 and "international format" in response.content.decode()
     assert not AlertChannel.objects.exists()
+
+
+def test_an_incident_open_for_weeks_still_shows_on_its_monitor(client_as, owner, workspace, http_monitor):
+    Incident.objects.create(
+        monitor=http_monitor,
+        workspace=workspace,
+        started_at=timezone.now() - timedelta(days=40),
+        cause="Status 502.",
+    )
+    body = (
+        client_as(owner)
+        .get(reverse("monitoring:overview", kwargs={"workspace": workspace.uuid}))
+        .content.decode()
+    )
+    assert "Open incident since" in body
