@@ -74,7 +74,13 @@ def monitor_edit(request: HttpRequest, m: Membership, monitor) -> HttpResponse:
     form = MonitorForm(request.POST or None, instance=mon, workspace=m.workspace)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, "Monitor saved.")
+        if form.has_changed():
+            # Check with the new settings now, not at the slot the old interval chose
+            # (up to an hour away): the founder sees at once whether the fix worked.
+            Monitor.objects.filter(pk=mon.pk).exclude(state=Monitor.State.PAUSED).update(
+                next_check_at=timezone.now()
+            )
+        messages.success(request, "Monitor saved; it is checked again within a minute.")
         return redirect("monitoring:monitor_detail", workspace=m.workspace.uuid, monitor=mon.uuid)
     return render(request, "monitoring/monitor_form.html", _ctx(m, form=form, monitor=mon))
 

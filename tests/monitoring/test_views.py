@@ -176,9 +176,9 @@ def test_maintenance_api_needs_a_token_and_opens_a_window(client, workspace):
     assert bad.status_code == 400
 
 
-def test_viewer_cannot_add_a_monitor_but_member_can(client_as, viewer, member, workspace):
-    url = reverse("monitoring:monitor_create", kwargs={"workspace": workspace.uuid})
-    data = {
+def monitor_data(**changes) -> dict:
+    """What the monitor form posts for an HTTP monitor."""
+    return {
         "kind": "http",
         "name": "Cart",
         "url": "https://shop.example.com/cart",
@@ -197,7 +197,13 @@ def test_viewer_cannot_add_a_monitor_but_member_can(client_as, viewer, member, w
         "confirm_failures": 2,
         "recover_successes": 1,
         "severity": "warning",
+        **changes,
     }
+
+
+def test_viewer_cannot_add_a_monitor_but_member_can(client_as, viewer, member, workspace):
+    url = reverse("monitoring:monitor_create", kwargs={"workspace": workspace.uuid})
+    data = monitor_data()
     assert client_as(viewer).post(url, data).status_code == 403
     response = client_as(member).post(url, data)
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -321,3 +327,20 @@ def test_an_incident_open_for_weeks_still_shows_on_its_monitor(client_as, owner,
         .content.decode()
     )
     assert "Open incident since" in body
+
+
+def test_editing_a_monitor_checks_it_again_at_once(client_as, member, workspace):
+    later = timezone.now() + timedelta(minutes=50)
+    m = Monitor.objects.create(
+        workspace=workspace,
+        name="Cart",
+        url="https://shop.example.com/crat",
+        interval_s=3600,
+        next_check_at=later,
+    )
+    url = reverse("monitoring:monitor_edit", kwargs={"workspace": workspace.uuid, "monitor": m.uuid})
+    response = client_as(member).post(url, monitor_data(url="https://shop.example.com/cart"))
+    assert response.status_code == 302
+    m.refresh_from_db()
+    assert m.url == "https://shop.example.com/cart" and m.interval_s == 60
+    assert m.next_check_at <= timezone.now()
