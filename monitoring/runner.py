@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from django.db import transaction
@@ -103,10 +102,9 @@ def run_batch(claims: list[Claim], config: net.NetConfig | None = None) -> dict:
                 outcomes.append(o)
             continue
         specs.append((CheckSpec.from_monitor(m), due_by_id[m.pk]))
-        policy = engine.policy_for(m)
-        if m.kind in engine.EXPIRY_KINDS:
-            policy = replace(policy, confirm_failures=1)  # daily checks: no recheck needed
-        snapshots[m.pk] = (engine.snapshot_of(m, None), policy)
+        # Expiry checks are rechecked too: a daily check that fails once (a dropped
+        # handshake) would otherwise alert on a blip; the engine judges the last result.
+        snapshots[m.pk] = (engine.snapshot_of(m, None), engine.policy_for(m))
     lags: list[float] = []
     if specs:
         found, lags = asyncio.run(check_concurrently(specs, snapshots, config))

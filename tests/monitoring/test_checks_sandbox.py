@@ -354,3 +354,17 @@ def test_escalation_texts_a_contact_with_a_phone_through_the_sms_channel(
     form = parse_qs(req.body.decode())
     assert form["To"] == ["+31699999999"] and form["Body"][0].startswith("UNACKNOWLEDGED: Checkout")
     assert mail.outbox[-1].to == ["sam@example.com"]
+
+
+def test_an_unreadable_certificate_is_rechecked_before_it_opens_an_incident(workspace, sb, monkeypatch):
+    monkeypatch.setattr(runner, "RECHECK_DELAY_S", 0.0)
+    m = Monitor.objects.create(
+        workspace=workspace,
+        name="Cert",
+        kind=Monitor.Kind.TLS_EXPIRY,
+        hostname="missing.shop.test",
+        interval_s=86400,
+    )
+    run(m)
+    assert CheckResult.objects.filter(monitor=m).count() == 2  # the daily check and its recheck
+    assert Incident.objects.filter(monitor=m).count() == 1
