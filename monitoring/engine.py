@@ -233,6 +233,10 @@ def _apply_expiry(m, o: Outcome, incident, windows, to_notify, applied) -> None:
         applied.resolved.append(incident.pk)
         if incident.notified:
             to_notify.append((incident, Notification.Event.RESOLVED))
+    elif not o.ok and o.expires_at is None and m.kind == Monitor.Kind.DOMAIN_EXPIRY:
+        # No date from RDAP (many country registries publish none, or the service is
+        # down): the store itself is fine, so this is shown on the monitor, never alerted.
+        m.state = Monitor.State.UNKNOWN
     elif not o.ok and o.expires_at is None and incident is None:
         # The certificate could not be read at all (handshake failed): a plain incident.
         new = Incident.objects.create(

@@ -52,3 +52,15 @@ def test_unreadable_certificate_inside_maintenance_alerts_nobody(cert_monitor, e
     engine.apply_outcomes([unreadable(cert_monitor, t0)], now=t0)
     assert Incident.objects.get().notified is False
     assert not Notification.objects.exists()
+
+
+def test_a_domain_whose_registry_gives_no_date_is_shown_not_alerted(workspace, email_channel):
+    m = Monitor.objects.create(
+        workspace=workspace, kind=Monitor.Kind.DOMAIN_EXPIRY, name="Domain", hostname="shop.example.de"
+    )
+    t0 = timezone.now()
+    engine.apply_outcomes([Outcome(m.pk, False, t0, "The registry's RDAP service answered 404.")], now=t0)
+    m.refresh_from_db()
+    assert m.state == Monitor.State.UNKNOWN
+    assert m.last_message == "The registry's RDAP service answered 404."
+    assert not Incident.objects.exists() and not Notification.objects.exists()
