@@ -261,7 +261,7 @@ class Prober:
 
         async def after_dns() -> None:
             dns_facts = await dns
-            hosts = [h.name for h in dns_facts.hosts if h.resolves]
+            hosts = self.contactable(dns_facts.hosts)
             extra = [h for h in hosts if h != self.site.canonical_host]
             await asyncio.gather(
                 self._timed("tls", self.tls(hosts)),
@@ -341,6 +341,18 @@ class Prober:
             hosts=hosts,
             ct_unavailable=ct_unavailable,
         )
+
+    def contactable(self, hosts: list[HostDns]) -> list[str]:
+        """The resolving names with at least one address the SSRF guard lets us contact.
+
+        A public name on a private address is what dns.private_address reports; probing
+        it further would only turn every TLS and exposure check into "could not be checked".
+        """
+        return [
+            h.name
+            for h in hosts
+            if h.resolves and any(net.address_problem(a, self.config) is None for a in h.addresses)
+        ]
 
     async def nameserver(self, ns_name: str) -> NameServerFacts:
         ns_name = ns_name.rstrip(".").lower()
@@ -557,10 +569,11 @@ class Prober:
         )
         if canonical_cdn is None:
             return []
+        contactable = set(self.contactable(dns.hosts))
         candidates = [
             h
             for h in dns.hosts
-            if h.resolves
+            if h.name in contactable
             and h.name not in (self.site.canonical_host, self.site.apex, self.site.www)
             and detect_cdn(addresses=h.addresses, headers={}, cname_chain=h.cname_chain) is None
         ]

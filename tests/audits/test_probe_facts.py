@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from audits.facts import DnsStatus, SiteDeclaration
 from audits.findings import Status
-from audits.probes import tls_fact
+from audits.probes import Prober, tls_fact
 from audits.rules import evaluate
 from launchready import net
-from tests.audits.factories import NOW, good_facts, replace
+from tests.audits.factories import NOW, good_facts, host, replace
 
 HOST = "internal.example.com"
 BLOCKED = net.NetError(
@@ -45,3 +46,15 @@ def test_a_refused_connection_on_443_is_a_failed_handshake() -> None:
     assert fact.unavailable is None and not fact.handshake_ok
     (finding,) = _handshake_findings(fact)
     assert finding.status == Status.FAIL and "refused the connection" in finding.evidence
+
+
+def test_only_names_with_a_contactable_address_are_probed_beyond_dns() -> None:
+    prober = Prober(SiteDeclaration(domain="example.com"), config=net.NetConfig())
+    hosts = [
+        host("www.example.com", "93.184.216.34"),
+        host("internal.example.com", "10.0.0.5"),
+        host("local.example.com", "127.0.0.1", "::1"),
+        host("mixed.example.com", "10.0.0.6", "93.184.216.35"),
+        host("app.example.com", status=DnsStatus.NXDOMAIN),
+    ]
+    assert prober.contactable(hosts) == ["www.example.com", "mixed.example.com"]
