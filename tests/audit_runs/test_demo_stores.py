@@ -76,6 +76,58 @@ def test_cli_rejects_bad_input_clearly(args, message):
         call_command("audit", *args, stdout=StringIO())
 
 
+# The checks of the dns, edge and performance stages, the exposure checks, the staging
+# separation and the storefront monitoring detections that the broken store fails as
+# audited above. test_checks_e2e.py stages the others and keeps the two lists complete.
+BROKEN_STORE_FAILS = frozenset(
+    {
+        "dns.caa_missing",
+        "dns.provider_inventory",
+        "dns.single_nameserver",
+        "dns.ttl_too_high",
+        "domain.expiring",
+        "domain.transfer_unlocked",
+        "http.canonical_mismatch",
+        "http.cookie_insecure",
+        "http.csp_missing",
+        "http.no_https_redirect",
+        "http.nosniff_missing",
+        "http.redirect_not_permanent",
+        "http.referrer_policy_missing",
+        "http.version_leak",
+        "tls.cert_expired",
+        "tls.cert_expiring",
+        "tls.chain_incomplete",
+        "tls.hostname_mismatch",
+        "tls.legacy_protocol",
+        "tls.no_tls13",
+        "tls.weak_key",
+        "edge.no_cdn",
+        "edge.no_compression",
+        "edge.no_http2",
+        "exposure.admin_public",
+        "exposure.debug_page",
+        "exposure.directory_listing",
+        "exposure.env_file",
+        "exposure.git",
+        "exposure.source_maps",
+        "exposure.staging_indexable",
+        "deploy.staging_not_separated",
+        "perf.render_blocking_third_party",
+        "monitoring.analytics_missing",
+        "monitoring.error_tracking_missing",
+    }
+)
+
+
+@pytest.mark.parametrize("check", sorted(BROKEN_STORE_FAILS))
+def test_broken_store_fails_check(broken_audit, check):
+    failing = [f for f in broken_audit.evaluation.findings if f.check == check and f.status == "fail"]
+    assert failing, [
+        (f.status, f.subject, f.evidence) for f in broken_audit.evaluation.findings if f.check == check
+    ]
+
+
 def test_broken_store_fails_in_every_stage(broken_audit):
     failing_stages = {str(f.stage) for f in broken_audit.evaluation.findings if f.status == "fail"}
     assert {"dns", "edge", "deploy", "performance", "monitoring"} <= failing_stages
