@@ -45,7 +45,7 @@ def status_page_toggle(request: HttpRequest, m: Membership, site: Site) -> HttpR
     return redirect("monitoring:site_overview", workspace=m.workspace.uuid, site=site.uuid)
 
 
-@workspace_view(write=Role.MEMBER)
+@workspace_view(write=Role.MEMBER, read=Role.MEMBER)  # the form shows custom headers (tokens)
 def monitor_create(request: HttpRequest, m: Membership) -> HttpResponse:
     form = MonitorForm(request.POST or None, workspace=m.workspace)
     if request.method == "POST" and form.is_valid():
@@ -68,7 +68,7 @@ def monitor_detail(request: HttpRequest, m: Membership, monitor) -> HttpResponse
     )
 
 
-@workspace_view(write=Role.MEMBER)
+@workspace_view(write=Role.MEMBER, read=Role.MEMBER)  # the form shows custom headers (tokens)
 def monitor_edit(request: HttpRequest, m: Membership, monitor) -> HttpResponse:
     mon = selectors.monitor_in(m.workspace, monitor)
     form = MonitorForm(request.POST or None, instance=mon, workspace=m.workspace)

@@ -344,3 +344,22 @@ def test_editing_a_monitor_checks_it_again_at_once(client_as, member, workspace)
     m.refresh_from_db()
     assert m.url == "https://shop.example.com/cart" and m.interval_s == 60
     assert m.next_check_at <= timezone.now()
+
+
+def test_a_viewer_cannot_open_the_monitor_form_that_shows_its_headers(client_as, viewer, member, workspace):
+    m = Monitor.objects.create(
+        workspace=workspace,
+        name="Admin API",
+        url="https://shop.example.com/api/health",
+        headers={"Authorization": "Bearer sk_live_secret"},
+    )
+    edit = reverse("monitoring:monitor_edit", kwargs={"workspace": workspace.uuid, "monitor": m.uuid})
+    response = client_as(viewer).get(edit)
+    assert response.status_code == 403 and "sk_live_secret" not in response.content.decode()
+    assert (
+        client_as(viewer)
+        .get(reverse("monitoring:monitor_create", kwargs={"workspace": workspace.uuid}))
+        .status_code
+        == 403
+    )
+    assert client_as(member).get(edit).status_code == 200
