@@ -17,6 +17,7 @@ from launchready.models import Site, Workspace
 MIN_INTERVAL_S = 30
 MAX_INTERVAL_S = 3600
 EXPIRY_INTERVAL_S = 86400  # certificate and domain expiry are checked daily
+DNS_RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT", "CAA")
 
 
 class Severity(models.TextChoices):
@@ -147,6 +148,10 @@ class Monitor(models.Model):
             self.kind in (self.Kind.TLS_EXPIRY, self.Kind.DOMAIN_EXPIRY, self.Kind.DNS) and not self.hostname
         ):
             raise ValidationError({"hostname": "Enter the host name to watch."})
+        if self.kind == self.Kind.DNS:
+            self.record_type = (self.record_type or "A").strip().upper()
+            if self.record_type not in DNS_RECORD_TYPES:
+                raise ValidationError({"record_type": f"Choose one of {', '.join(DNS_RECORD_TYPES)}."})
         if self.kind == self.Kind.HEARTBEAT:
             if self.schedule == self.Schedule.CRON:
                 from ..heartbeats import validate_cron

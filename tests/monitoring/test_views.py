@@ -363,3 +363,15 @@ def test_a_viewer_cannot_open_the_monitor_form_that_shows_its_headers(client_as,
         == 403
     )
     assert client_as(member).get(edit).status_code == 200
+
+
+def test_dns_monitor_needs_a_record_type_it_can_ask_for(workspace):
+    from monitoring.forms import MonitorForm
+
+    data = monitor_data(kind="dns", name="MX", url="", hostname="shop.example.com", record_type="XYZ")
+    form = MonitorForm(data, workspace=workspace)
+    assert not form.is_valid()
+    assert "Choose one of A, AAAA" in form.errors["record_type"][0]
+    form = MonitorForm({**data, "record_type": "mx"}, workspace=workspace)
+    assert form.is_valid(), form.errors
+    assert form.save().record_type == "MX"
