@@ -145,7 +145,7 @@ def _lab() -> dict:
     data["hosts"].append(
         {
             "name": "www.busy-store.test",
-            "http": False,  # http:// does not redirect to the page: fewer requests beside the samples
+            "http": False,  # no http:// redirect: the entry URLs fetch the heavy page once, not twice
             "routes": [
                 {"path": "/", "compress": True, "html": {"title": "Busy Store", "body": f"<p>{text}</p>"}}
             ],
