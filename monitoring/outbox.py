@@ -9,6 +9,7 @@ behind by a crashed worker expires after ``CLAIM_TTL`` and the row is retried.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -100,10 +101,13 @@ def escalate(now: datetime | None = None) -> list[int]:
             workspace_id__in=candidates.values("workspace_id"),
         )
     }
+    contacts_of: dict[int, list[EscalationContact]] = defaultdict(list)
+    for contact in EscalationContact.objects.filter(workspace_id__in=candidates.values("workspace_id")):
+        contacts_of[contact.workspace_id].append(contact)  # in list order (Meta.ordering)
     for incident in candidates:
         if incident.started_at + step * (incident.escalation_step + 1) > now:
             continue
-        contacts = list(EscalationContact.objects.filter(workspace_id=incident.workspace_id))
+        contacts = contacts_of[incident.workspace_id]
         if incident.escalation_step >= len(contacts):
             continue
         contact = contacts[incident.escalation_step]

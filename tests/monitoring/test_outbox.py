@@ -155,3 +155,19 @@ def test_escalation_reaches_contacts_in_order_until_acknowledged(http_monitor, s
     Incident.objects.filter(pk=incident.pk).update(escalation_step=0)
     assert outbox.acknowledge(incident) is True
     assert outbox.escalate(now=start + timedelta(minutes=30)) == []
+
+
+def test_escalation_reads_the_contacts_once_for_all_incidents(http_monitor, settings):
+    from django.test.utils import CaptureQueriesContext
+
+    settings.MONITORING_ESCALATE_AFTER_MINUTES = 10
+    ws = http_monitor.workspace
+    EscalationContact.objects.create(workspace=ws, position=1, name="First", email="first@example.com")
+    start = timezone.now() - timedelta(hours=1)
+    for i in range(5):
+        m = Monitor.objects.create(workspace=ws, name=f"Page {i}", url=f"https://shop.example.com/{i}")
+        Incident.objects.create(monitor=m, workspace=ws, started_at=start, cause="Status 502.")
+    with CaptureQueriesContext(connection) as ctx:
+        assert len(outbox.escalate()) == 5
+    reads = [q["sql"] for q in ctx.captured_queries if 'FROM "monitoring_escalationcontact"' in q["sql"]]
+    assert len(reads) == 1
