@@ -40,7 +40,7 @@ SITES: dict[str, SiteDeclaration] = {
         SiteDeclaration(domain="gone-store.test"),
         SiteDeclaration(domain="noapex-store.test", subdomains=["app", "internal"]),
         SiteDeclaration(domain="nowww-store.test", canonical="apex"),
-        SiteDeclaration(domain="cname-store.test", subdomains=["old", "promo"]),
+        SiteDeclaration(domain="cname-store.test", subdomains=["old", "blog", "promo"]),
         SiteDeclaration(domain="lame-store.test"),
         SiteDeclaration(domain="dark-store.test"),
         SiteDeclaration(domain="down-store.test"),
@@ -96,7 +96,8 @@ CASES = [
     ("dns.nameserver_lame", "lame-store.test", "ns2.lamedns.test", "high"),
     ("dns.nameservers_disagree", "lame-store.test", "lame-store.test", "medium"),
     ("dns.subdomain_unresolved", "noapex-store.test", "app.noapex-store.test", "medium"),
-    ("dns.dangling_cname", "cname-store.test", "old.cname-store.test", "blocker"),
+    ("dns.dangling_cname", "cname-store.test", "old.cname-store.test", "blocker"),  # NXDOMAIN
+    ("dns.dangling_cname", "cname-store.test", "blog.cname-store.test", "blocker"),  # "no site here"
     ("dns.private_address", "noapex-store.test", "internal.noapex-store.test", "medium"),
     ("http.unreachable", "dark-store.test", "https://www.dark-store.test/", "blocker"),
     ("http.server_error", "down-store.test", "https://www.down-store.test/", "blocker"),
@@ -126,9 +127,9 @@ def _case_values(case) -> tuple[str, str, str, str]:
 
 
 def _case_id(case) -> str:
-    check, _store, _subject, severity = _case_values(case)
+    check, _store, subject, _severity = _case_values(case)
     twice = sum(_case_values(c)[0] == check for c in CASES) > 1
-    return f"{check}-{severity}" if twice else check
+    return f"{check}:{subject}" if twice else check
 
 
 def _lab() -> dict:
