@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 
 from django.db import transaction
@@ -28,6 +29,12 @@ from .scheduler import Claim
 logger = logging.getLogger(__name__)
 
 RECHECK_DELAY_S = 1.0
+# Checking a batch must end well inside ``tasks.run_checks``'s soft time limit (75 s):
+# a batch killed by the limit writes nothing, so the very monitor that hangs (and
+# needs its incident) would take its 199 neighbours' results with it. A recheck round
+# that might not finish in time is left to the next scheduled check instead; the
+# state machine counts consecutive failures across batches all the same.
+CHECK_BUDGET_S = 60.0
 
 
 async def _at_slot(spec: CheckSpec, due: datetime, config, lags: list[float]) -> Outcome:
@@ -38,10 +45,22 @@ async def _at_slot(spec: CheckSpec, due: datetime, config, lags: list[float]) ->
     return await probes.run_one(spec, config)
 
 
+def _round_s(specs: list[CheckSpec]) -> float:
+    """The longest a recheck round can take: the delay, then the slowest probe's timeout."""
+    return RECHECK_DELAY_S + max(s.timeout_s + probes.TIMEOUT_MARGIN_S for s in specs)
+
+
 async def check_concurrently(
-    specs: list[tuple[CheckSpec, datetime]], snapshots: dict[int, tuple[sm.Snapshot, sm.Policy]], config=None
+    specs: list[tuple[CheckSpec, datetime]],
+    snapshots: dict[int, tuple[sm.Snapshot, sm.Policy]],
+    config=None,
+    budget_s: float | None = None,
 ) -> tuple[list[Outcome], list[float]]:
-    """Run every check at its slot, then recheck unconfirmed failures. Returns outcomes and lags."""
+    """Run every check at its slot, then recheck unconfirmed failures while the budget allows.
+
+    Returns outcomes and lags.
+    """
+    deadline = time.monotonic() + (CHECK_BUDGET_S if budget_s is None else budget_s)
     lags: list[float] = []
     outcomes = list(await asyncio.gather(*(_at_slot(s, due, config, lags) for s, due in specs)))
     by_id = {s.monitor_id: s for s, _ in specs}
@@ -55,6 +74,9 @@ async def check_concurrently(
             if decision.needs_recheck:
                 recheck.append(by_id[o.monitor_id])
         if not recheck:
+            break
+        if time.monotonic() + _round_s(recheck) > deadline:
+            logger.warning("%d rechecks left to the next check: the batch is out of time", len(recheck))
             break
         await asyncio.sleep(RECHECK_DELAY_S)
         pending = list(await asyncio.gather(*(probes.run_one(s, config) for s in recheck)))

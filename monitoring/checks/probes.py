@@ -22,6 +22,7 @@ from .specs import CheckSpec, Outcome
 logger = logging.getLogger(__name__)
 
 DEFAULT_RDAP_URL = "https://rdap.org/"  # bootstrap redirector to the registry's RDAP server
+TIMEOUT_MARGIN_S = 5  # past the check's own timeout, ``run_one`` gives up on a probe
 
 
 def _now() -> datetime:
@@ -149,7 +150,7 @@ PROBES = {"http": check_http, "tls_expiry": check_tls, "domain_expiry": check_do
 async def run_one(spec: CheckSpec, config: net.NetConfig | None = None) -> Outcome:
     try:
         # asyncio.timeout, not wait_for: no extra task per check on the hot path.
-        async with asyncio.timeout(spec.timeout_s + 5):
+        async with asyncio.timeout(spec.timeout_s + TIMEOUT_MARGIN_S):
             return await PROBES[spec.kind](spec, config)
     except TimeoutError:
         return Outcome(spec.monitor_id, False, _now(), f"Timed out after {spec.timeout_s:g} s.")

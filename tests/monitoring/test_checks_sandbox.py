@@ -368,3 +368,14 @@ def test_an_unreadable_certificate_is_rechecked_before_it_opens_an_incident(work
     run(m)
     assert CheckResult.objects.filter(monitor=m).count() == 2  # the daily check and its recheck
     assert Incident.objects.filter(monitor=m).count() == 1
+
+
+def test_a_recheck_that_might_outlast_the_batch_is_left_to_the_next_check(workspace, sb, monkeypatch):
+    monkeypatch.setattr(runner, "CHECK_BUDGET_S", 2.0, raising=False)  # under one 10 s recheck round
+    m = Monitor.objects.create(workspace=workspace, name="Checkout", url="https://www.shop.test/broken")
+    run(m)
+    # Only the first check ran, and its result was written; the failure counts toward N.
+    assert CheckResult.objects.filter(monitor=m, ok=False).count() == 1
+    assert m.consecutive_failures == 1 and m.state != Monitor.State.DOWN
+    run(m)  # the next scheduled check confirms it
+    assert m.state == Monitor.State.DOWN and Incident.objects.filter(monitor=m).count() == 1
