@@ -61,6 +61,22 @@ def in_maintenance(windows: Iterable[MaintenanceWindow], m: Monitor, at: datetim
     return any(w.workspace_id == m.workspace_id and w.covers(m, at) for w in windows)
 
 
+def _stale_heartbeat(m: Monitor | None, o: Outcome) -> bool:
+    """A "late" verdict from before a ping that has since arrived (read under the row lock).
+
+    The batch judged the heartbeat late, then a ping came in before its result was
+    written: applying it would leave the job down (and nothing would bring it up
+    before the next ping) although it just reported in.
+    """
+    return (
+        m is not None
+        and m.kind == Monitor.Kind.HEARTBEAT
+        and not o.ok
+        and m.last_ping_at is not None
+        and o.checked_at < m.last_ping_at
+    )
+
+
 def apply_outcomes(outcomes: list[Outcome], now: datetime | None = None) -> Applied:
     """Write ``outcomes`` (several per monitor allowed, in order) and act on state changes."""
     now = now or timezone.now()
@@ -77,6 +93,11 @@ def apply_outcomes(outcomes: list[Outcome], now: datetime | None = None) -> Appl
             .select_related("workspace")
             .filter(pk__in=by_monitor)
         }
+        for pk, m in list(monitors.items()):
+            by_monitor[pk] = [o for o in by_monitor[pk] if not _stale_heartbeat(m, o)]
+            if not by_monitor[pk]:
+                del monitors[pk]
+        outcomes = [o for pk in monitors for o in by_monitor[pk]]
         CheckResult.objects.bulk_create(
             [
                 CheckResult(
