@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import smtplib
+
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -30,6 +32,15 @@ class EmailTransport(Transport):
         email.attach_alternative(render_to_string("monitoring/email/alert.html", context), "text/html")
         try:
             email.send()
+        except smtplib.SMTPRecipientsRefused as exc:
+            # A 5xx refusal is about the address itself: retrying cannot help. A 4xx
+            # (greylisting, mailbox full for now) is worth another try.
+            permanent = all(code >= 500 for code, _ in exc.recipients.values())
+            raise TransportError(
+                "The mail server refused the recipient address"
+                + ("." if permanent else " for now; it will be tried again."),
+                permanent=permanent,
+            ) from None
         except (OSError, TimeoutError) as exc:  # SMTP down: try again later
             raise TransportError(
                 f"The mail server did not accept the message ({type(exc).__name__}).", permanent=False

@@ -171,3 +171,42 @@ def test_escalation_reads_the_contacts_once_for_all_incidents(http_monitor, sett
         assert len(outbox.escalate()) == 5
     reads = [q["sql"] for q in ctx.captured_queries if 'FROM "monitoring_escalationcontact"' in q["sql"]]
     assert len(reads) == 1
+
+
+class RefusingBackend:
+    """A mail server that refuses every recipient (smtplib's own error)."""
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        import smtplib
+
+        raise smtplib.SMTPRecipientsRefused({m.to[0]: (550, b"No such user") for m in messages})
+
+
+class DownBackend(RefusingBackend):
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("connection refused")
+
+
+def test_refused_address_disables_the_channel_but_a_mail_server_outage_is_retried(
+    http_monitor, email_channel, settings
+):
+    incident = Incident.objects.create(
+        monitor=http_monitor, workspace=http_monitor.workspace, started_at=timezone.now(), cause="Status 502."
+    )
+    n = Notification.objects.create(
+        workspace=http_monitor.workspace, incident=incident, channel=email_channel, event="opened"
+    )
+    settings.EMAIL_BACKEND = f"{__name__}.DownBackend"
+    assert outbox.send(n.pk) is False
+    n.refresh_from_db()
+    email_channel.refresh_from_db()
+    assert n.status == "pending" and email_channel.disabled_at is None
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+    assert outbox.send(n.pk, now=n.next_attempt_at) is False
+    n.refresh_from_db()
+    email_channel.refresh_from_db()
+    assert n.status == "failed" and email_channel.disabled_at is not None
+    assert email_channel.last_error == "The mail server refused the recipient address."
