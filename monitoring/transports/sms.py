@@ -30,8 +30,11 @@ class SmsTransport(Transport):
             raise TransportError(
                 "The Twilio account SID, token or phone numbers are missing.", permanent=True
             )
-        text = msg.title + (f" Ack: {msg.ack_url}" if msg.ack_url else "")
-        body = urlencode({"From": sender, "To": to, "Body": text[:SMS_CHARS]}).encode()
+        ack = f" Ack: {msg.ack_url}" if msg.ack_url else ""
+        # Shorten the title, never the link: a cut link acknowledges nothing.
+        room = SMS_CHARS - len(ack)
+        title = msg.title if len(msg.title) <= room else msg.title[: room - 1] + "…"
+        body = urlencode({"From": sender, "To": to, "Body": title + ack}).encode()
         auth = base64.b64encode(f"{sid}:{token}".encode()).decode()
         url = (
             f"{settings.LAUNCHREADY_TWILIO_BASE_URL}/2010-04-01/Accounts/{quote(sid, safe='')}/Messages.json"

@@ -379,3 +379,20 @@ def test_a_recheck_that_might_outlast_the_batch_is_left_to_the_next_check(worksp
     assert m.consecutive_failures == 1 and m.state != Monitor.State.DOWN
     run(m)  # the next scheduled check confirms it
     assert m.state == Monitor.State.DOWN and Incident.objects.filter(monitor=m).count() == 1
+
+
+def test_a_long_cause_shortens_the_text_message_but_keeps_the_whole_ack_link(workspace, sb, http_monitor):
+    from monitoring.messages import read_ack_token
+    from monitoring.transports.sms import SMS_CHARS
+
+    ch = channel(workspace, "sms", account_sid="AC1", auth_token="t", from_number="+1555", to_number="+3161")
+    incident = Incident.objects.create(
+        monitor=http_monitor, workspace=workspace, started_at=timezone.now(), cause="Keyword missing. " * 18
+    )
+    n = Notification.objects.create(workspace=workspace, incident=incident, channel=ch, event="opened")
+    assert outbox.send(n.pk)
+    (req,) = sb.webhook_requests
+    body = parse_qs(req.body.decode())["Body"][0]
+    assert len(body) <= SMS_CHARS
+    link = body.split(" Ack: ")[1]
+    assert read_ack_token(link.rstrip("/").rsplit("/", 1)[1]) == str(incident.uuid)  # the link is whole
