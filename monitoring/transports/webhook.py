@@ -3,6 +3,11 @@
 Receivers verify ``X-LaunchReady-Signature: sha256=<hex>`` computed over
 ``<X-LaunchReady-Timestamp>.<raw body>`` with the channel's signing secret, and
 reject old timestamps to stop replays.
+
+``X-LaunchReady-Event`` is ``opened``, ``resolved``, ``escalated`` (flapping),
+``settled`` (a flapping incident's final recovery), ``audit`` or ``test``; the JSON
+body is ``messages.AlertMessage.as_payload()``, including ``impact`` (why it costs
+money) and ``action`` (what to do) in plain words.
 """
 
 from __future__ import annotations
