@@ -14,6 +14,7 @@ that did not finish are marked unavailable, so their checks report "inconclusive
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import logging
@@ -333,6 +334,7 @@ class Prober:
         hosts = [h for h in hosts if h.source != "common" or h.resolves or h.cname_chain]
         ns = await ns_task
         nameservers = await asyncio.gather(*(self.nameserver(n) for n in ns.values))
+        hosts = await self.cname_conflicts(hosts, nameservers)
         return DnsFacts(
             domain=domain,
             ns=ns,
@@ -353,6 +355,26 @@ class Prober:
             for h in hosts
             if h.resolves and any(net.address_problem(a, self.config) is None for a in h.addresses)
         ]
+
+    async def cname_conflicts(
+        self, hosts: list[HostDns], nameservers: list[NameServerFacts]
+    ) -> list[HostDns]:
+        """Ask an authoritative nameserver (ANY) what else sits beside each CNAME."""
+        ranked = sorted(nameservers, key=lambda ns: (not ns.authoritative, not ns.responded))
+        server = next((a for ns in ranked if ns.responded for a in ns.addresses), None)
+        if server is None:
+            return hosts
+
+        async def check(host: HostDns) -> HostDns:
+            if not host.cname_chain:
+                return host
+            reply = await net.query_nameserver(server, host.name, "ANY", config=self.config)
+            others = sorted(
+                {t for owner, t in reply.answer_types if owner == host.name and t not in ("CNAME", "RRSIG")}
+            )
+            return dataclasses.replace(host, other_types=others) if others else host
+
+        return list(await asyncio.gather(*(check(h) for h in hosts)))
 
     async def nameserver(self, ns_name: str) -> NameServerFacts:
         ns_name = ns_name.rstrip(".").lower()

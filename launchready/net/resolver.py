@@ -291,9 +291,21 @@ async def query_nameserver(
         if soa is not None:
             serial = soa[0].serial
             break
-    common = {"rcode": rcode, "authoritative": authoritative, "records": records, "soa_serial": serial}
-    if rcode == "NOERROR" and rrset is not None:
-        return answer(DnsStatus.OK, ttl=rrset.ttl, **common)
+    # Every record set of the answer as (owner, type): an ANY question shows what else
+    # sits at a name beside a CNAME (dns.cname_conflict).
+    answer_types = tuple(
+        (r.name.to_text(omit_final_dot=True).lower(), dns.rdatatype.to_text(r.rdtype))
+        for r in response.answer
+    )
+    common = {
+        "rcode": rcode,
+        "authoritative": authoritative,
+        "records": records,
+        "soa_serial": serial,
+        "answer_types": answer_types,
+    }
+    if rcode == "NOERROR" and (rrset is not None or (wanted == dns.rdatatype.ANY and answer_types)):
+        return answer(DnsStatus.OK, ttl=rrset.ttl if rrset is not None else None, **common)
     if rcode == "NOERROR":
         return answer(
             DnsStatus.NODATA,

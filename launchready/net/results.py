@@ -103,6 +103,7 @@ class NameserverAnswer:
     records: tuple[str, ...] = ()
     ttl: int | None = None
     soa_serial: int | None = None  # from an SOA answer, or the SOA in the authority section
+    answer_types: tuple[tuple[str, str], ...] = ()  # (owner, type) of every answer record set
     elapsed_ms: float = 0.0
     error: NetError | None = None
 

@@ -44,7 +44,7 @@ SITES: dict[str, SiteDeclaration] = {
         SiteDeclaration(domain="lame-store.test"),
         SiteDeclaration(domain="dark-store.test"),
         SiteDeclaration(domain="down-store.test"),
-        SiteDeclaration(domain="twin-store.test"),
+        SiteDeclaration(domain="twin-store.test", subdomains=["promo"]),
         SiteDeclaration(
             domain="hops-store.test",
             campaign_urls=[
@@ -74,25 +74,13 @@ SITES: dict[str, SiteDeclaration] = {
     ]
 }
 
-CNAME_CONFLICT_REASON = (
-    "cannot be staged: the probe never fills HostDns.other_types, and it cannot, because "
-    "launchready.net.query_nameserver() keeps only answer records of the asked type (an ANY "
-    "query comes back empty) and a CNAME'd name answers every other type with the CNAME"
-)
-
 # (check, store, subject, severity)
 CASES = [
     ("dns.domain_unresolvable", "gone-store.test", "gone-store.test", "blocker"),
     ("dns.apex_unresolved", "noapex-store.test", "noapex-store.test", "blocker"),
     ("dns.www_unresolved", "nowww-store.test", "www.nowww-store.test", "high"),
     ("dns.apex_cname", "cname-store.test", "cname-store.test", "high"),
-    pytest.param(
-        "dns.cname_conflict",
-        "cname-store.test",
-        "promo.cname-store.test",
-        "high",
-        marks=pytest.mark.xfail(strict=True, reason=CNAME_CONFLICT_REASON),
-    ),
+    ("dns.cname_conflict", "twin-store.test", "promo.twin-store.test", "high"),
     ("dns.nameserver_lame", "lame-store.test", "ns2.lamedns.test", "high"),
     ("dns.nameservers_disagree", "lame-store.test", "lame-store.test", "medium"),
     ("dns.subdomain_unresolved", "noapex-store.test", "app.noapex-store.test", "medium"),

@@ -165,3 +165,15 @@ def test_private_nameserver_addresses_are_not_queried(config, run, address: str)
     assert answer.status == DnsStatus.BLOCKED
     assert answer.error.kind == ErrorKind.BLOCKED
     assert answer.elapsed_ms < 100
+
+
+def test_any_query_lists_every_record_set_at_a_name(lab, config, run) -> None:
+    from launchready.net import query_nameserver, resolve
+
+    replies = []
+    for ns_name in run(resolve("lab.test", "NS", config=config)).records:
+        ns = run(resolve(ns_name.rstrip("."), "A", config=config))
+        replies.append(run(query_nameserver(ns.records[0], "www.lab.test", "ANY", config=config)))
+    reply = next(r for r in replies if r.ok)  # some of the lab's nameservers are lame on purpose
+    assert ("www.lab.test", "A") in reply.answer_types
+    assert all(owner == "www.lab.test" for owner, _ in reply.answer_types)
