@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import smtplib
-
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
@@ -32,16 +30,20 @@ class EmailTransport(Transport):
         email.attach_alternative(render_to_string("monitoring/email/alert.html", context), "text/html")
         try:
             email.send()
-        except smtplib.SMTPRecipientsRefused as exc:
-            # A 5xx refusal is about the address itself: retrying cannot help. A 4xx
+        except (OSError, TimeoutError) as exc:
+            # smtplib's SMTPRecipientsRefused (an OSError; smtplib stays out of this
+            # module, only Django's mail backend talks SMTP) carries the codes: a 5xx
+            # refusal is about the address itself, so retrying cannot help; a 4xx
             # (greylisting, mailbox full for now) is worth another try.
-            permanent = all(code >= 500 for code, _ in exc.recipients.values())
-            raise TransportError(
-                "The mail server refused the recipient address"
-                + ("." if permanent else " for now; it will be tried again."),
-                permanent=permanent,
-            ) from None
-        except (OSError, TimeoutError) as exc:  # SMTP down: try again later
+            refused = getattr(exc, "recipients", None)
+            if isinstance(refused, dict) and refused:
+                permanent = all(code >= 500 for code, _ in refused.values())
+                raise TransportError(
+                    "The mail server refused the recipient address"
+                    + ("." if permanent else " for now; it will be tried again."),
+                    permanent=permanent,
+                ) from None
+            # Otherwise the mail server is down or unreachable: try again later.
             raise TransportError(
                 f"The mail server did not accept the message ({type(exc).__name__}).", permanent=False
             ) from None
