@@ -66,6 +66,10 @@ def route_errors(ctx: RuleContext) -> list[Finding]:
             # Every request died on the certificate: tls.* reports the cause, the route is unseen.
             findings.append(ctx.inconclusive("perf.route_errors", subject, refused))
             continue
+        if route.samples and not route.ttfb_ms and (down := _store_down(ctx)):
+            # Nothing answered at all: dns.* / http.unreachable report the outage once.
+            findings.append(ctx.inconclusive("perf.route_errors", subject, down))
+            continue
         if route.samples and route.errors / route.samples > ERROR_RATE_LIMIT:
             evidence = [
                 f"{route.errors} of {route.samples} requests failed ({route.errors / route.samples:.0%})"
@@ -73,6 +77,14 @@ def route_errors(ctx: RuleContext) -> list[Finding]:
             evidence += route.error_examples[:5]
             findings.append(ctx.fail("perf.route_errors", subject, evidence))
     return findings
+
+
+def _store_down(ctx: RuleContext) -> str:
+    """Why the canonical URL gave no HTTP answer at all, or "" when it answered."""
+    chain = ctx.facts.chain(ctx.site.canonical_url)
+    if chain is None or not chain.failed or chain.loop:
+        return ""
+    return f"every request failed because the store does not answer: {chain.error or 'no answer'}"
 
 
 def _tls_refused(ctx: RuleContext, url: str) -> str:

@@ -338,3 +338,16 @@ def test_route_errors_from_a_refused_certificate_are_inconclusive() -> None:
     findings = evaluate(facts, NOW, ["perf.route_errors"]).findings
     assert [(f.status, f.subject) for f in findings] == [(Status.INCONCLUSIVE, f"cart https://{WWW}/cart")]
     assert "certificate of www.example.com is refused (expired)" in findings[0].evidence
+
+
+def test_route_errors_when_the_store_does_not_answer_at_all_are_inconclusive() -> None:
+    from tests.audits.factories import chain, with_chain
+
+    down = chain(HOME, error="Connection to www.example.com timed out after 10 s.")
+    facts = with_chain(G, down)
+    facts = with_route(
+        facts, timing("cart", "/cart", ttfb_ms=[], total_ms=[], errors=20, error_examples=["timed out"])
+    )
+    findings = evaluate(facts, NOW, ["perf.route_errors"]).findings
+    assert [(f.status, f.subject) for f in findings] == [(Status.INCONCLUSIVE, f"cart https://{WWW}/cart")]
+    assert "store does not answer" in findings[0].evidence
