@@ -126,6 +126,9 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Launch Ready] "
 ACCOUNT_ADAPTER = "launchready.adapters.AccountAdapter"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "http"
 LOGIN_REDIRECT_URL = "home"
+# Flash messages live in the session, not in a readable cookie: some carry a secret
+# shown once (a new API token).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 LOGIN_URL = "account_login"
 
 LANGUAGE_CODE = "en-us"
@@ -240,6 +243,7 @@ MONITORING_HOURLY_RETENTION_DAYS = env.int("MONITORING_HOURLY_RETENTION_DAYS", d
 MONITORING_BATCH_SIZE = env.int("MONITORING_BATCH_SIZE", default=200)
 MONITORING_ESCALATE_AFTER_MINUTES = env.int("MONITORING_ESCALATE_AFTER_MINUTES", default=15)
 MONITORING_ACK_LINK_MAX_AGE_HOURS = env.int("MONITORING_ACK_LINK_MAX_AGE_HOURS", default=72)
+MONITORING_PING_LIMIT_PER_MINUTE = env.int("MONITORING_PING_LIMIT_PER_MINUTE", default=60)
 
 # Our own observability: Sentry only when SENTRY_DSN is set, logs to stdout.
 SENTRY_DSN = env("SENTRY_DSN", default="")

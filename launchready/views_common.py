@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import functools
 import logging
+import zoneinfo
 from collections.abc import Callable, Iterable
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.utils import timezone
 
 from . import selectors, tenancy
 from .models import Membership, Role
@@ -70,7 +72,10 @@ def workspace_view(
                 kwargs["site"] = selectors.site_in(m.workspace, kwargs["site"])
             request.membership = m
             remember_workspace(request, m)
-            return view(request, m, **kwargs)
+            # Dates on workspace pages are read and shown in the workspace's time zone
+            # (a maintenance window typed as 22:00 means 22:00 where the team is).
+            with timezone.override(zoneinfo.ZoneInfo(m.workspace.timezone)):
+                return view(request, m, **kwargs)
 
         # Read by the URLconf walk test: which role a POST needs (None = read-only view).
         wrapper.workspace_write_role = write

@@ -375,3 +375,32 @@ def test_dns_monitor_needs_a_record_type_it_can_ask_for(workspace):
     form = MonitorForm({**data, "record_type": "mx"}, workspace=workspace)
     assert form.is_valid(), form.errors
     assert form.save().record_type == "MX"
+
+
+def test_maintenance_window_times_are_in_the_workspace_time_zone(client_as, owner, workspace):
+    import datetime as dt
+    import zoneinfo
+
+    from monitoring.models import MaintenanceWindow
+
+    workspace.timezone = "Europe/Amsterdam"
+    workspace.save()
+    url = reverse("monitoring:maintenance", kwargs={"workspace": workspace.uuid})
+    response = client_as(owner).post(
+        url, {"starts_at": "2026-12-01T22:00", "ends_at": "2026-12-01T23:30", "reason": "Deploy"}
+    )
+    assert response.status_code in (302, 303), response.content.decode()[:500]
+    window = MaintenanceWindow.objects.get(workspace=workspace)
+    amsterdam = zoneinfo.ZoneInfo("Europe/Amsterdam")
+    assert window.starts_at == dt.datetime(2026, 12, 1, 22, 0, tzinfo=amsterdam)
+    assert window.starts_at.astimezone(dt.UTC).hour == 21  # CET is UTC+1 in December
+
+
+def test_a_new_api_token_is_shown_once_and_never_travels_in_a_cookie(client_as, admin, workspace):
+    c = client_as(admin)
+    url = reverse("monitoring:token_create", kwargs={"workspace": workspace.uuid})
+    response = c.post(url, {"name": "Deploy"})
+    assert "messages" not in response.cookies  # flash messages stay in the server-side session
+    page = c.get(response["Location"]).content.decode()
+    assert "Copy it now" in page and "lr_" in page
+    assert "Copy it now" not in c.get(response["Location"]).content.decode()  # shown once
