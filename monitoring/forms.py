@@ -19,6 +19,7 @@ MONITOR_FIELD_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "keyword_mode",
             "max_response_ms",
             "headers",
+            "clear_headers",
             "follow_redirects",
             "timeout_s",
         ),
@@ -31,7 +32,12 @@ MONITOR_FIELD_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 class MonitorForm(forms.ModelForm):
     url = forms.URLField(required=False, max_length=1000, assume_scheme="https", label="URL")
-    headers = forms.JSONField(required=False, initial=dict, help_text='e.g. {"Authorization": "Bearer …"}')
+    # Write-only, like channel credentials: the stored headers are never rendered back.
+    headers = forms.JSONField(
+        required=False,
+        help_text='e.g. {"Authorization": "Bearer …"}. Stored encrypted and never shown again.',
+    )
+    clear_headers = forms.BooleanField(required=False, label="Remove the stored headers")
     expected_values = forms.JSONField(required=False, initial=list, help_text='DNS only, e.g. ["192.0.2.10"]')
 
     class Meta:
@@ -43,15 +49,44 @@ class MonitorForm(forms.ModelForm):
         self.instance.workspace = workspace
         self.fields["site"].queryset = workspace.sites.all()
         self.fields["site"].required = False
+        stored = self.instance.headers if self.instance.pk else {}
+        if stored:
+            names = ", ".join(sorted(stored))
+            self.fields[
+                "headers"
+            ].help_text = (
+                f"Stored (encrypted): {names}. Leave empty to keep them, or enter new ones to replace them."
+            )
+        else:
+            del self.fields["clear_headers"]
+
+    def save(self, commit: bool = True):
+        headers = self.cleaned_data.get("headers") or {}
+        if headers:
+            self.instance.headers = headers
+        elif self.cleaned_data.get("clear_headers"):
+            self.instance.headers = {}
+        return super().save(commit=commit)
 
     GROUPS = MONITOR_FIELD_GROUPS
 
     def groups(self) -> list[tuple[str, list]]:
         """Fields in sections, so the form reads by monitor kind without JavaScript."""
-        return [(title, [self[name] for name in names]) for title, names in self.GROUPS]
+        return [
+            (title, [self[name] for name in names if name in self.fields]) for title, names in self.GROUPS
+        ]
 
     def clean_headers(self):
-        return self.cleaned_data.get("headers") or {}
+        value = self.cleaned_data.get("headers") or {}
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            raise forms.ValidationError(
+                'Headers are names and text values, e.g. {"Authorization": "Bearer …"}.'
+            )
+        if any(ch in k + v for k, v in value.items() for ch in "\r\n"):
+            raise forms.ValidationError("A header name or value cannot contain a line break.")
+        return value
 
     def clean_expected_values(self):
         value = self.cleaned_data.get("expected_values") or []

@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from launchready.models import Site, Workspace
 
+from ..crypto import decrypt_json, encrypt_json
+
 MIN_INTERVAL_S = 30
 MAX_INTERVAL_S = 3600
 EXPIRY_INTERVAL_S = 86400  # certificate and domain expiry are checked daily
@@ -72,7 +74,9 @@ class Monitor(models.Model):
     keyword = models.CharField(max_length=200, blank=True)
     keyword_mode = models.CharField(max_length=8, choices=KeywordMode.choices, default=KeywordMode.PRESENT)
     max_response_ms = models.PositiveIntegerField(null=True, blank=True)
-    headers = models.JSONField(default=dict, blank=True)
+    # Custom request headers often carry a token: MultiFernet ciphertext, like channel
+    # credentials (read and write through the ``headers`` property).
+    headers_secret = models.TextField(blank=True, editable=False)
     follow_redirects = models.BooleanField(default=True)
     timeout_s = models.PositiveSmallIntegerField(
         default=10, validators=[MinValueValidator(1), MaxValueValidator(30)]
@@ -125,6 +129,14 @@ class Monitor(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return decrypt_json(self.headers_secret) if self.headers_secret else {}
+
+    @headers.setter
+    def headers(self, value: dict[str, str] | None) -> None:
+        self.headers_secret = encrypt_json(value) if value else ""
 
     def clean(self) -> None:
         from ..checks.rules import parse_statuses

@@ -11,7 +11,7 @@ from cryptography.fernet import Fernet
 from django.core.management import CommandError, call_command
 
 from monitoring import crypto
-from monitoring.models import AlertChannel
+from monitoring.models import AlertChannel, Monitor
 
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
@@ -38,13 +38,18 @@ def test_reencrypt_secrets_rotates_to_the_first_key(keys, workspace, capsys):
     ch = AlertChannel(workspace=workspace, kind="sms", name="Phone")
     ch.credentials = {"auth_token": "twilio-token"}
     ch.save()
+    monitor = Monitor.objects.create(
+        workspace=workspace, name="API", url="https://shop.example.com/api", headers={"X-Api-Key": "k-123"}
+    )
     keys.LAUNCHREADY_ENCRYPTION_KEYS = [NEW, OLD]
     call_command("reencrypt_secrets")
-    assert "1 channel" in capsys.readouterr().out
+    assert "2 stored secret(s)" in capsys.readouterr().out
     keys.LAUNCHREADY_ENCRYPTION_KEYS = [NEW]  # the old key can now be dropped
     ch.refresh_from_db()
     assert ch.credentials == {"auth_token": "twilio-token"}
     assert "twilio-token" not in repr(ch) and "twilio-token" not in ch.secret
+    monitor.refresh_from_db()
+    assert monitor.headers == {"X-Api-Key": "k-123"} and "k-123" not in monitor.headers_secret
 
 
 @pytest.mark.django_db

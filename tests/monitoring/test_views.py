@@ -362,7 +362,30 @@ def test_a_viewer_cannot_open_the_monitor_form_that_shows_its_headers(client_as,
         .status_code
         == 403
     )
-    assert client_as(member).get(edit).status_code == 200
+    page = client_as(member).get(edit)
+    assert page.status_code == 200
+    # Write-only: a member sees which headers are stored, never their values.
+    assert "Authorization" in page.content.decode() and "sk_live_secret" not in page.content.decode()
+    assert "sk_live_secret" not in m.headers_secret
+
+
+def test_monitor_headers_are_kept_replaced_or_cleared_from_the_form(client_as, member, workspace):
+    m = Monitor.objects.create(
+        workspace=workspace, name="API", url="https://shop.example.com/api", headers={"X-Api-Key": "old"}
+    )
+    edit = reverse("monitoring:monitor_edit", kwargs={"workspace": workspace.uuid, "monitor": m.uuid})
+    c = client_as(member)
+    assert c.post(edit, monitor_data(url="https://shop.example.com/api")).status_code == 302
+    m.refresh_from_db()
+    assert m.headers == {"X-Api-Key": "old"}  # left empty: kept
+    c.post(edit, monitor_data(url="https://shop.example.com/api", headers='{"X-Api-Key": "new"}'))
+    m.refresh_from_db()
+    assert m.headers == {"X-Api-Key": "new"}
+    c.post(edit, monitor_data(url="https://shop.example.com/api", clear_headers="on"))
+    m.refresh_from_db()
+    assert m.headers == {} and m.headers_secret == ""
+    bad = c.post(edit, monitor_data(url="https://shop.example.com/api", headers='{"X": "a\\nb"}'))
+    assert bad.status_code == 200 and "line break" in bad.content.decode()
 
 
 def test_dns_monitor_needs_a_record_type_it_can_ask_for(workspace):

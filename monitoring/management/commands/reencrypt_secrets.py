@@ -1,4 +1,5 @@
-"""Re-encrypt every channel credential with the first key of LAUNCHREADY_ENCRYPTION_KEYS.
+"""Re-encrypt every stored secret (channel credentials, custom monitor headers) with the
+first key of LAUNCHREADY_ENCRYPTION_KEYS.
 
 Rotation: put the new key first in the list (keep the old one after it), deploy, run
 this command, then remove the old key. Values are never printed.
@@ -10,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from monitoring.crypto import SecretUnreadable, rotate
-from monitoring.models import AlertChannel
+from monitoring.models import AlertChannel, Monitor
 
 
 class Command(BaseCommand):
@@ -18,18 +19,20 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         done, unreadable = 0, []
+        stores = [(AlertChannel, "secret"), (Monitor, "headers_secret")]
         with transaction.atomic():
-            for channel in AlertChannel.objects.select_for_update().exclude(secret=""):
-                try:
-                    channel.secret = rotate(channel.secret)
-                except SecretUnreadable:
-                    unreadable.append(str(channel.uuid))
-                    continue
-                channel.save(update_fields=["secret"])
-                done += 1
+            for model, field in stores:
+                for row in model.objects.select_for_update().exclude(**{field: ""}):
+                    try:
+                        setattr(row, field, rotate(getattr(row, field)))
+                    except SecretUnreadable:
+                        unreadable.append(str(row.uuid))
+                        continue
+                    row.save(update_fields=[field])
+                    done += 1
             if unreadable:
                 raise CommandError(
-                    f"{len(unreadable)} channel(s) could not be decrypted with any configured key "
+                    f"{len(unreadable)} secret(s) could not be decrypted with any configured key "
                     f"({', '.join(unreadable)}); nothing was changed. Add back the key they were written with."
                 )
-        self.stdout.write(f"Re-encrypted the credentials of {done} channel(s).")
+        self.stdout.write(f"Re-encrypted {done} stored secret(s).")
