@@ -387,7 +387,10 @@ def test_a_long_cause_shortens_the_text_message_but_keeps_the_whole_ack_link(wor
 
     ch = channel(workspace, "sms", account_sid="AC1", auth_token="t", from_number="+1555", to_number="+3161")
     incident = Incident.objects.create(
-        monitor=http_monitor, workspace=workspace, started_at=timezone.now(), cause="Keyword missing. " * 18
+        monitor=http_monitor,
+        workspace=workspace,
+        started_at=timezone.now(),
+        cause="Keyword missing. " * 17,  # 289 characters: the column holds 300
     )
     n = Notification.objects.create(workspace=workspace, incident=incident, channel=ch, event="opened")
     assert outbox.send(n.pk)
