@@ -55,7 +55,10 @@ _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s:@]+:[^/\s@]+@")
 _SLACK_HOOK = re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9/]+")
 # Secrets that travel in the URL path (share links, invitation links, acknowledge links)
 # and the inbound check/report addresses: Django logs "Forbidden: /invitations/<token>/".
-_SECRET_PATH = re.compile(r"(/(?:share|invitations|ack|ping)/)(?!received/)[^/\s?#\"']+")
+_SECRET_PATH = re.compile(
+    r"(/(?:share|invitations|ack|ping|accounts/confirm-email|accounts/password/reset/key)/)"
+    r"(?!received/)[^/\s?#\"']+"
+)
 _INBOUND_ADDRESS = re.compile(r"(?i)\b((?:check|dmarc)-)[0-9a-f]{6,32}@")
 REDACTED = "[Filtered]"
 

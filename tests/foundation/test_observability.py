@@ -70,6 +70,8 @@ def test_send_default_pii_is_off(captured):
         ("redis://user:pa55word@cache:6379/0", "pa55word"),
         ("posting to https://hooks.slack.com/services/T1/B2/ZZZZ", "ZZZZ"),
         ("api_key=AKIAEXAMPLE123", "AKIAEXAMPLE123"),
+        ("GET /accounts/confirm-email/MQ:1xXJOP:DHJrGUiOEQtZ/ 200", "MQ:1xXJOP:DHJrGUiOEQtZ"),
+        ("GET /accounts/password/reset/key/3-ab12cd-34ef/ 200", "3-ab12cd-34ef"),
         ("Forbidden: /invitations/Qm9vX2xpbmtfdG9rZW4/", "Qm9vX2xpbmtfdG9rZW4"),
         ("GET https://app.test/share/c2hhcmVfdG9rZW4x/ 410", "c2hhcmVfdG9rZW4x"),
         ("refused mail for check-0a1b2c3d4e5f@inbound.test", "0a1b2c3d4e5f"),
