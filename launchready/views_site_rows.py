@@ -36,13 +36,20 @@ def _respond(request: HttpRequest, site: Site, section: str, *, ok: bool, **over
     return render(request, "sites/detail.html", site_context(site, **overrides))
 
 
-@workspace_view(write=Role.MEMBER, methods=["POST"])
-def route_add(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
-    form = RouteForm(request.POST, site=site, auto_id="route-new-%s")
+def _add(
+    request: HttpRequest, site: Site, form_class, section: str, prefix: str, context_key: str
+) -> HttpResponse:
+    """Add one row from a posted form; on bad input the section shows the form with its errors."""
+    form = form_class(request.POST, site=site, auto_id=f"{prefix}-new-%s")
     if form.is_valid():
         form.save()
-        return _respond(request, site, "routes", ok=True)
-    return _respond(request, site, "routes", ok=False, route_form=form)
+        return _respond(request, site, section, ok=True)
+    return _respond(request, site, section, ok=False, **{context_key: form})
+
+
+@workspace_view(write=Role.MEMBER, methods=["POST"])
+def route_add(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
+    return _add(request, site, RouteForm, "routes", "route", "route_form")
 
 
 @workspace_view(write=Role.MEMBER, methods=["POST"])
@@ -63,11 +70,7 @@ def route_delete(request: HttpRequest, m: Membership, site: Site, route) -> Http
 
 @workspace_view(write=Role.MEMBER, methods=["POST"])
 def subdomain_add(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
-    form = SubdomainForm(request.POST, site=site, auto_id="subdomain-new-%s")
-    if form.is_valid():
-        form.save()
-        return _respond(request, site, "subdomains", ok=True)
-    return _respond(request, site, "subdomains", ok=False, subdomain_form=form)
+    return _add(request, site, SubdomainForm, "subdomains", "subdomain", "subdomain_form")
 
 
 @workspace_view(write=Role.MEMBER, methods=["POST"])
@@ -78,11 +81,7 @@ def subdomain_delete(request: HttpRequest, m: Membership, site: Site, subdomain)
 
 @workspace_view(write=Role.MEMBER, methods=["POST"])
 def campaign_url_add(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
-    form = CampaignURLForm(request.POST, site=site, auto_id="campaign-new-%s")
-    if form.is_valid():
-        form.save()
-        return _respond(request, site, "campaign-urls", ok=True)
-    return _respond(request, site, "campaign-urls", ok=False, campaign_url_form=form)
+    return _add(request, site, CampaignURLForm, "campaign-urls", "campaign", "campaign_url_form")
 
 
 @workspace_view(write=Role.MEMBER, methods=["POST"])
