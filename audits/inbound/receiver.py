@@ -2,6 +2,7 @@
 
 * RCPT: only known ``check-<token>`` / ``dmarc-<token>`` addresses at INBOUND_DOMAIN
   are accepted (550 otherwise); an address over its hourly limit gets a 452 (try later).
+  A repeated recipient is processed once; more than MAX_RECIPIENTS get a 452.
 * DATA: aiosmtpd refuses anything over INBOUND_MAX_MESSAGE_BYTES (552). A test
   message is authenticated (SPF for the connecting address, DKIM, DMARC alignment) and
   stored; a report message has its xml/gzip/zip attachments parsed and stored. Hostile
@@ -36,6 +37,10 @@ from .auth import authenticate
 from .reports import ReportError, parse_report, unpack
 
 logger = logging.getLogger(__name__)
+
+# Real senders name one test or report address; more distinct recipients than this in
+# one transaction is abuse (each one costs an authentication run and a database write).
+MAX_RECIPIENTS = 5
 
 REPORT_TYPES = {"application/gzip", "application/x-gzip", "application/zip", "application/x-zip-compressed",
                 "text/xml", "application/xml", "application/octet-stream"}  # fmt: skip
@@ -75,10 +80,16 @@ class InboundHandler:
         inbound = await _db(InboundAddress.lookup, address)
         if inbound is None:
             return "550 5.1.1 No such mailbox here"
+        targets = getattr(envelope, "inbound", [])
+        if any(t.pk == inbound.pk for t in targets):
+            # Accepted but processed once: the rate limit is checked here, before anything
+            # is stored, so a repeated RCPT would otherwise multiply the message past it.
+            return "250 2.1.5 OK (duplicate recipient)"
+        if len(targets) >= MAX_RECIPIENTS:
+            return "452 4.5.3 Too many recipients"
         if await _db(store.rate_limited, inbound):
             return "452 4.2.2 Too many messages for this address in the last hour; try again later"
         envelope.rcpt_tos.append(address)
-        targets = getattr(envelope, "inbound", [])
         targets.append(inbound)
         envelope.inbound = targets  # type: ignore[attr-defined]
         return "250 2.1.5 OK"

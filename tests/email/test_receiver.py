@@ -222,3 +222,33 @@ def test_xclient_refused_unless_enabled(receiver, check_address) -> None:
     ):
         client.ehlo("mail.shop.test")
         assert client.docmd("XCLIENT", f"ADDR={GOOD_IP}")[0] == 550
+
+
+def test_repeated_recipient_is_processed_once_and_cannot_bypass_the_rate_limit(
+    receiver, check_address
+) -> None:
+    # The hourly limit is checked at RCPT, before anything is stored: naming the same
+    # address many times in one transaction must not store the message many times.
+    with override_settings(INBOUND_RATE_LIMIT_PER_HOUR=1):
+        with smtplib.SMTP("127.0.0.1", receiver, timeout=10) as client:
+            client.ehlo("mail.shop.test")
+            client.docmd("XCLIENT", f"ADDR={GOOD_IP}")
+            client.ehlo("mail.shop.test")
+            refused = client.sendmail(
+                "bounce@shop.test",
+                [check_address.address] * 10,
+                signed(order_email(to=check_address.address)),
+            )
+        assert refused == {}
+        assert TestMessage.objects.count() == 1
+
+
+def test_too_many_recipients_in_one_transaction(receiver, workspace) -> None:
+    sites = [Site.objects.create(workspace=workspace, domain=f"shop{i}.test") for i in range(7)]
+    addresses = [InboundAddress.for_site(site).address for site in sites]
+    with smtplib.SMTP("127.0.0.1", receiver, timeout=10) as client:
+        client.ehlo("mail.shop.test")
+        client.mail("bounce@shop.test")
+        codes = [client.rcpt(address)[0] for address in addresses]
+    assert codes[:5] == [250] * 5
+    assert codes[5:] == [452, 452]
