@@ -138,11 +138,12 @@ class ReportSource(Serializable):
     messages: int = 0
     dkim_aligned: int = 0
     spf_aligned: int = 0
+    dmarc_aligned: int = 0  # aligned DKIM or aligned SPF (DMARC pass); 0 in facts saved before it existed
 
     @property
     def failing(self) -> int:
         """Messages that passed neither aligned DKIM nor aligned SPF (DMARC fail)."""
-        return max(0, self.messages - max(self.dkim_aligned, self.spf_aligned))
+        return max(0, self.messages - max(self.dmarc_aligned, self.dkim_aligned, self.spf_aligned))
 
 
 @dataclass(frozen=True)

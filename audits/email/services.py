@@ -9,6 +9,7 @@ the founder is asked to declare them.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 logger = logging.getLogger(__name__)
@@ -212,3 +213,15 @@ def service_for_domain(domain: str) -> str:
             return REPORTING_DOMAINS[name]
         _, _, name = name.partition(".")
     return ""
+
+
+def service_named(name: str) -> SendingService | None:
+    """The table entry for a sender name from ``service_for_domain`` ("Shopify" is
+    "Shopify Email", "Mandrill" is "Mailchimp / Mandrill"); None when unknown."""
+    words = (name or "").lower().split()
+    if not words:
+        return None
+    for service in SERVICES.values():
+        if words[0] in re.split(r"[\s/()]+", service.name.lower()):
+            return service
+    return None

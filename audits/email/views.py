@@ -23,7 +23,7 @@ from audits.inbound.reports import ReportError, parse_report, unpack
 from launchready.models import Membership, Role, Site
 from launchready.views_common import workspace_view
 
-from .services import SERVICES
+from .services import service_named
 
 logger = logging.getLogger(__name__)
 
@@ -58,14 +58,13 @@ def panel_context(site: Site) -> dict:
 
 def report_advice(summary) -> list[str]:  # noqa: ANN001 - ReportSummary
     """Join report senders to what to publish: "Klaviyo sent 1,240 messages … publish its DKIM CNAMEs"."""
-    by_name = {s.name.split(" (")[0].split(" /")[0]: s for s in SERVICES.values()}
     lines = []
     for source in sorted(summary.sources, key=lambda s: -s.failing):
         if source.failing <= 0:
             continue
         who = source.service or source.source_ip
         line = f"{who} sent {source.failing:,} messages in the last {summary.days} days that fail DMARC alignment"
-        service = by_name.get(source.service)
+        service = service_named(source.service)
         if service is not None:
             line += f": {service.dkim_setup} Do this before moving to p=quarantine."
         lines.append(line)

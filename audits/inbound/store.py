@@ -153,11 +153,13 @@ def report_summary(site: Site, days: int = 7, now: datetime | None = None) -> Re
     sources: dict[str, dict] = {}
     for row in rows.values("source_ip", "service", "count", "dkim_aligned", "spf_aligned"):
         entry = sources.setdefault(
-            row["source_ip"], {"service": row["service"], "messages": 0, "dkim": 0, "spf": 0}
+            row["source_ip"], {"service": row["service"], "messages": 0, "dkim": 0, "spf": 0, "dmarc": 0}
         )
         entry["messages"] += row["count"]
         entry["dkim"] += row["count"] if row["dkim_aligned"] else 0
         entry["spf"] += row["count"] if row["spf_aligned"] else 0
+        # Per row, not max(dkim, spf) per source: one row may pass by DKIM and another by SPF.
+        entry["dmarc"] += row["count"] if row["dkim_aligned"] or row["spf_aligned"] else 0
         entry["service"] = entry["service"] or row["service"]
     total = rows.aggregate(n=Sum("count"))["n"] or 0
     passing = sum(r["count"] for r in rows.filter(dkim_aligned=True).values("count")) + sum(
@@ -176,6 +178,7 @@ def report_summary(site: Site, days: int = 7, now: datetime | None = None) -> Re
                     messages=e["messages"],
                     dkim_aligned=e["dkim"],
                     spf_aligned=e["spf"],
+                    dmarc_aligned=e["dmarc"],
                 )
                 for ip, e in sources.items()
             ),
