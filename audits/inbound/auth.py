@@ -208,7 +208,7 @@ async def evaluate_dmarc(
     address, from_domain = header_from_domain(message)
     if not from_domain:
         return DmarcEvaluation("fail", "The message must have exactly one From address.")
-    record_text, record_domain = await _dmarc_record(from_domain, lookup)
+    record_text, record_domain, discovery_problem = await _dmarc_record(from_domain, lookup)
     adkim = aspf = "r"
     policy = ""
     if record_text:
@@ -233,7 +233,9 @@ async def evaluate_dmarc(
     result = "pass" if spf_aligned or dkim_aligned else "fail"
     if result == "fail" and not reasons:
         reasons.append(f"neither SPF nor DKIM passed for a domain aligned with {from_domain}")
-    if not record_text:
+    if discovery_problem:
+        reasons.append(discovery_problem)
+    elif not record_text:
         reasons.append(f"no DMARC record is published at _dmarc.{from_domain}")
     return DmarcEvaluation(
         result=result,
@@ -248,13 +250,21 @@ async def evaluate_dmarc(
     )
 
 
-async def _dmarc_record(from_domain: str, lookup: Lookup) -> tuple[str, str]:
-    """The DMARC record for the From domain, falling back to its organisational domain (§6.6.3)."""
+async def _dmarc_record(from_domain: str, lookup: Lookup) -> tuple[str, str, str]:
+    """(record, its domain, problem) for the From domain, falling back to its organisational
+    domain only when the From domain has no record (§6.6.3 steps 2-4): several records at
+    one name end policy discovery there, and receivers then apply no DMARC policy at all."""
     for domain in dict.fromkeys([from_domain, organizational_domain(from_domain)]):
         answer = await lookup(f"_dmarc.{domain}", "TXT")
         if answer.status in TEMPORARY or answer.status in EMPTY:
             continue
         records = [t for t in txt_records(answer) if is_dmarc_candidate(t)]
         if len(records) == 1:
-            return records[0], domain
-    return "", ""
+            return records[0], domain, ""
+        if len(records) > 1:
+            return (
+                "",
+                domain,
+                (f"_dmarc.{domain} holds {len(records)} DMARC records, so receivers apply none of them"),
+            )
+    return "", "", ""
