@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from audits.email_models import DmarcReport, InboundAddress, TestMessage
@@ -49,11 +50,16 @@ def panel_context(site: Site) -> dict:
         "site": site,
         "check_address": check,
         "report_address": dmarc,
-        "test_message": TestMessage.objects.filter(site=site).first(),
+        "test_message": current_test_message(site),
         "report_summary": summary,
         "report_advice": report_advice(summary),
         "inbound_domain": settings.INBOUND_DOMAIN,
     }
+
+
+def current_test_message(site: Site) -> TestMessage | None:
+    """The latest test message still within retention (the purge task runs only daily)."""
+    return TestMessage.objects.filter(site=site, expires_at__gt=timezone.now()).first()
 
 
 def report_advice(summary) -> list[str]:  # noqa: ANN001 - ReportSummary
@@ -94,7 +100,7 @@ def report_address_create(request: HttpRequest, m: Membership, site: Site) -> Ht
 
 @workspace_view(read=Role.VIEWER)
 def test_message_detail(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
-    message = TestMessage.objects.filter(site=site).first()
+    message = current_test_message(site)
     context = panel_context(site) if message is None else {"site": site, "test_message": message}
     context["can_edit"] = m.can(Role.MEMBER)
     return render(request, "audits/email/test_message.html", context)
@@ -103,7 +109,7 @@ def test_message_detail(request: HttpRequest, m: Membership, site: Site) -> Http
 @xframe_options_sameorigin
 @workspace_view(read=Role.VIEWER)
 def test_message_html(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
-    message = TestMessage.objects.filter(site=site).first()
+    message = current_test_message(site)
     body = message.html if message is not None and message.html else "<p>No HTML part to show.</p>"
     document = (
         '<!doctype html><html><head><meta charset="utf-8">'

@@ -111,3 +111,21 @@ def test_retention_purge(site, message) -> None:
     )
     assert purge_expired_inbound() == {"messages": 1, "reports": 0}
     assert not TestMessage.objects.exists()
+
+
+def test_expired_test_message_is_not_shown_before_the_purge_runs(client_as, member, site, message) -> None:
+    TestMessage.objects.filter(pk=message.pk).update(
+        expires_at=timezone.now() - timezone.timedelta(minutes=1)
+    )
+    overview = client_as(member).get(url("email_overview", site))
+    assert b"fails authentication" not in overview.content
+    assert b"Authentication-Results" not in client_as(member).get(url("email_test_message", site)).content
+    assert b"Thanks!" not in client_as(member).get(url("email_test_message_html", site)).content
+
+
+def test_fresh_test_message_says_when_in_words(client_as, member, site, message) -> None:
+    overview = client_as(member).get(url("email_overview", site))
+    assert (
+        b"0\xc2\xa0minutes ago" not in overview.content
+        and b"Last test message received now" in overview.content
+    )
