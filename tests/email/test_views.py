@@ -129,3 +129,8 @@ def test_fresh_test_message_says_when_in_words(client_as, member, site, message)
         b"0\xc2\xa0minutes ago" not in overview.content
         and b"Last test message received now" in overview.content
     )
+
+
+def test_test_message_results_are_explained_in_plain_words(client_as, member, site, message) -> None:
+    page = client_as(member).get(url("email_overview", site)).content.decode()
+    assert "DKIM is a signature" in page and "likely to put your order emails in spam" in page
