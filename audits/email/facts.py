@@ -96,6 +96,10 @@ class DmarcFacts(Serializable):
     rua: list[str] = field(default_factory=list)
     external_rua: list[ExternalRua] = field(default_factory=list)
     unavailable: Unavailable | None = None
+    # The site's own domain when it has no record and the one found is its organisational
+    # domain's (RFC 7489 §6.6.3); ``domain`` is then the organisational domain and
+    # ``policy`` the one that applies to the site (sp=, else p=).
+    inherited_from: str = ""
 
 
 @dataclass(frozen=True)

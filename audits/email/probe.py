@@ -9,12 +9,19 @@ the facts by the caller (``audits.email.service.email_facts_for_site``).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 
 from launchready import net
 
 from .dkim import parse_dkim_key
-from .dmarc import external_report_name, is_dmarc_candidate, is_external, parse_dmarc
+from .dmarc import (
+    external_report_name,
+    is_dmarc_candidate,
+    is_external,
+    organizational_domain,
+    parse_dmarc,
+)
 from .dns import EMPTY, TEMPORARY, Lookup, cached, fact_status, mx_hosts, net_lookup, txt_records, unavailable
 from .facts import DkimFacts, DkimSelectorFacts, DmarcFacts, EmailFacts, ExternalRua, MtaStsFacts, MxFacts
 from .services import get_service, selectors_for
@@ -107,6 +114,19 @@ async def _selector(domain: str, selector: str, is_declared: bool, lookup: Looku
 
 
 async def probe_dmarc(domain: str, lookup: Lookup) -> DmarcFacts:
+    """The DMARC record that applies to ``domain``: its own, or else its organisational
+    domain's (RFC 7489 §6.6.3), so a store on shop.example.com is judged by example.com's."""
+    facts = await _probe_dmarc_at(domain, lookup)
+    org = organizational_domain(domain)
+    if facts.records or facts.unavailable or facts.other_txt or org == domain:
+        return facts
+    parent = await _probe_dmarc_at(org, lookup)
+    if not parent.records:
+        return facts
+    return dataclasses.replace(parent, inherited_from=domain, policy=parent.subdomain_policy)
+
+
+async def _probe_dmarc_at(domain: str, lookup: Lookup) -> DmarcFacts:
     name = f"_dmarc.{domain}"
     answer = await lookup(name, "TXT")
     if answer.status in TEMPORARY:

@@ -247,6 +247,16 @@ def dmarc_invalid(ctx: RuleContext) -> list[Finding]:
     return [ctx.fail("email.dmarc_invalid", name, [f"{name} TXT: {r}" for r in dmarc.records] + dmarc.errors)]
 
 
+def _record_evidence(dmarc) -> list[str]:  # noqa: ANN001 - DmarcFacts
+    lines = [f"_dmarc.{dmarc.domain} TXT: {dmarc.records[0]}"]
+    if dmarc.inherited_from:
+        lines.append(
+            f"{dmarc.inherited_from} has no DMARC record of its own, so this one applies to it"
+            f" (policy for subdomains: p={dmarc.policy})."
+        )
+    return lines
+
+
 def _valid_dmarc(ctx: RuleContext):  # noqa: ANN202 - DmarcFacts
     dmarc = _dmarc(ctx)
     if len(dmarc.records) != 1 or dmarc.errors:
@@ -263,7 +273,7 @@ def dmarc_no_reporting(ctx: RuleContext) -> list[Finding]:
         ctx.fail(
             "email.dmarc_no_reporting",
             f"_dmarc.{dmarc.domain}",
-            f"_dmarc.{dmarc.domain} TXT: {dmarc.records[0]}",
+            _record_evidence(dmarc),
         )
     ]
 
@@ -275,7 +285,7 @@ def dmarc_monitoring_only(ctx: RuleContext) -> list[Finding]:
     if dmarc.policy != "none":
         return []
     since = email.dmarc_none_since
-    evidence = [f"_dmarc.{dmarc.domain} TXT: {dmarc.records[0]}"]
+    evidence = _record_evidence(dmarc)
     if since is not None:
         evidence.append(f"p=none since {since:%d %B %Y} ({(ctx.now - since).days} days).")
     evidence += report_evidence(email.reports)
