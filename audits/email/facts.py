@@ -35,10 +35,13 @@ class SpfFacts(Serializable):
     problems: list[str] = field(default_factory=list)  # nested includes with no record, DNS errors
     macro_terms: list[str] = field(default_factory=list)  # terms that depend on the sender
     unavailable: Unavailable | None = None
+    # "example.com: include:lax.example" whose record ends in +all: the include then
+    # matches every sender, so the whole record passes anyone.
+    permissive_includes: list[str] = field(default_factory=list)
 
     @property
     def permissive(self) -> bool:
-        return self.all_qualifier in ("+", "?")
+        return self.all_qualifier in ("+", "?") or bool(self.permissive_includes)
 
 
 @dataclass(frozen=True)

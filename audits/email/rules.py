@@ -134,13 +134,13 @@ def spf_permissive(ctx: RuleContext) -> list[Finding]:
     spf = _spf(ctx)
     if not spf.records or not spf.permissive:
         return []
-    return [
-        ctx.fail(
-            "email.spf_permissive",
-            spf.domain,
-            f"{spf.domain} TXT: {spf.records[0]} (ends in {spf.all_qualifier}all)",
-        )
+    evidence = [f"{spf.domain} TXT: {spf.records[0]}"]
+    if spf.all_qualifier in ("+", "?"):
+        evidence[0] += f" (ends in {spf.all_qualifier}all)"
+    evidence += [
+        f"{inc} names a record ending in +all, so it matches every sender" for inc in spf.permissive_includes
     ]
+    return [ctx.fail("email.spf_permissive", spf.domain, evidence)]
 
 
 @rule("email.spf_sender_unauthorized")

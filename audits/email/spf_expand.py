@@ -30,6 +30,7 @@ class _Walk:
     loops: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     macro_terms: list[str] = field(default_factory=list)
+    permissive_includes: list[str] = field(default_factory=list)
     error: tuple[str, str, str] | None = None  # (sentence, term, domain)
 
     async def record_of(self, domain: str, via: str) -> str | None:
@@ -65,7 +66,9 @@ class _Walk:
                 continue
             target = (term.value or domain).lower().rstrip(".")
             if term.name == "include":
-                await self._follow(domain, term.raw, target, path)
+                # An included +all matches every sender, so the include (usually "+") passes anyone.
+                if await self._follow(domain, term.raw, target, path) == "+" and term.qualifier == "+":
+                    self.permissive_includes.append(f"{domain}: {term.raw}")
             elif term.name == "a":
                 answers = [await self.lookup(target, "A"), await self.lookup(target, "AAAA")]
                 self._void_if_empty(answers, f"{domain}: {term.raw}")
@@ -145,4 +148,5 @@ async def expand_spf(domain: str, lookup: Lookup) -> SpfFacts:
         loops=walk.loops,
         problems=walk.problems,
         macro_terms=walk.macro_terms,
+        permissive_includes=walk.permissive_includes,
     )
