@@ -200,3 +200,10 @@ def test_site_page_queries_do_not_grow_with_findings_and_runs(
     body = response.content.decode()
     assert body.count('class="finding finding-high"') == 2 * 25  # plan and stage list; 5 accepted apart
     assert "host29.shop.example.com" in body and "Audit in progress" in body
+
+
+def test_history_names_who_pressed_run_audit_now(client_as, owner, workspace, site, make_run):
+    make_run(site, requested_by=owner)
+    body = text_of(client_as(owner).get(site_url(workspace, site)))
+    history = body[body.index("Run history") :]
+    assert f"Run by {owner.email}" in history and "Run by a member" not in history
