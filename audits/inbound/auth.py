@@ -52,6 +52,7 @@ class AuthResult:
     spf: SpfResult
     dkim: list[DkimSignatureResult] = field(default_factory=list)
     dmarc: DmarcEvaluation | None = None
+    spf_identity: str = "mailfrom"  # "helo" when the envelope sender was empty (a bounce)
 
     @property
     def dkim_result(self) -> str:
@@ -79,7 +80,7 @@ class AuthResult:
 
     def header(self, authserv_id: str) -> str:
         """An Authentication-Results header (RFC 8601) describing the results."""
-        parts = [f"spf={self.spf.result} smtp.mailfrom={self.spf.domain}"]
+        parts = [f"spf={self.spf.result} smtp.{self.spf_identity}={self.spf.domain}"]
         if self.dkim:
             parts += [f"dkim={d.result} header.d={d.domain} header.s={d.selector}" for d in self.dkim]
         else:
@@ -112,7 +113,7 @@ async def authenticate(
         verify_dkim(raw, lookup),
     )
     dmarc = await evaluate_dmarc(message, spf, signatures, lookup)
-    return AuthResult(spf=spf, dkim=signatures, dmarc=dmarc)
+    return AuthResult(spf=spf, dkim=signatures, dmarc=dmarc, spf_identity="mailfrom" if mail_from else "helo")
 
 
 def _signature_tags(raw: bytes) -> list[dict[bytes, bytes]]:

@@ -6,7 +6,7 @@ import asyncio
 from email.message import EmailMessage
 
 from audits.email.spf_eval import SpfResult
-from audits.inbound.auth import DkimSignatureResult, evaluate_dmarc
+from audits.inbound.auth import DkimSignatureResult, authenticate, evaluate_dmarc
 from launchready.net import DnsAnswer, DnsStatus
 
 
@@ -48,3 +48,19 @@ def test_no_record_at_the_from_domain_falls_back_to_the_organisational_domain() 
     result = asyncio.run(evaluate_dmarc(message("orders@mail.shop.test"), SPF_FAIL, DKIM_PASS, lookup))
     assert result.record_domain == "shop.test" and result.policy == "reject"
     assert result.result == "pass" and result.dkim_aligned
+
+
+def test_authentication_results_names_helo_for_a_null_sender() -> None:
+    lookup = zone({"mail.shop.test": ["v=spf1 ip4:192.0.2.10 -all"]})
+    raw = message("orders@shop.test").as_bytes()
+    bounce = asyncio.run(
+        authenticate(raw, message("orders@shop.test"), "192.0.2.10", "mail.shop.test", "", lookup)
+    )
+    assert bounce.spf.result == "pass"
+    assert "spf=pass smtp.helo=mail.shop.test" in bounce.header("inbound.test")
+    normal = asyncio.run(
+        authenticate(
+            raw, message("orders@shop.test"), "192.0.2.10", "mail.shop.test", "b@mail.shop.test", lookup
+        )
+    )
+    assert "spf=pass smtp.mailfrom=mail.shop.test" in normal.header("inbound.test")
