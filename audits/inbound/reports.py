@@ -9,7 +9,9 @@ parse it, with hard limits that refuse hostile input cleanly:
   ``INBOUND_MAX_REPORT_BYTES`` (zip bombs, gzip bombs), whatever sizes a zip header claims;
 * defusedxml refuses DTDs, entity declarations and external references (billion laughs,
   XXE) before anything is expanded;
-* the number of records is capped.
+* the document is streamed, records are dropped as soon as they are read, and the
+  number of records, of elements, of elements inside one record and the nesting depth
+  are capped (20 MB of empty elements would otherwise take ~500 MB as a tree).
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
 MAX_RECORDS = 50_000
+MAX_ELEMENTS = MAX_RECORDS * 40  # a record is ~20 elements; CPU stays at a few seconds at most
+MAX_CHILD_ELEMENTS = 1_000  # elements inside one record (or the metadata): real ones hold < 50
+MAX_DEPTH = 12  # feedback/record/auth_results/dkim/domain is 5 deep
 MAX_ZIP_MEMBERS = 10
 
 
@@ -141,30 +146,66 @@ def _text(el: Element | None, *path: str) -> str:
 
 
 def parse_report(xml: bytes) -> AggregateReport:
-    """Parse the XML of an aggregate report; ``ReportError`` for anything unusable."""
+    """Parse the XML of an aggregate report; ``ReportError`` for anything unusable.
+
+    Streamed: each <record> becomes a row and is dropped from the tree as soon as it is
+    read, and anything else at the top level is dropped unread, so memory follows the
+    size of one record, not of the document (20 MB of ``<r/>`` would be ~500 MB as a tree).
+    """
+    events = defusedxml.ElementTree.iterparse(
+        io.BytesIO(xml), events=("start", "end"), forbid_dtd=True, forbid_entities=True, forbid_external=True
+    )
+    root: Element | None = None
+    depth = elements = in_child = 0
+    kept: dict[str, Element] = {}
+    rows: list[ReportRow] = []
     try:
-        root = defusedxml.ElementTree.fromstring(
-            xml, forbid_dtd=True, forbid_entities=True, forbid_external=True
-        )
+        for event, el in events:
+            if event == "start":
+                elements += 1
+                depth += 1
+                if root is None:
+                    root = el
+                    if _local(root.tag) != "feedback":
+                        raise ReportError("The XML is not a DMARC aggregate report (no <feedback> root).")
+                if depth > 2:
+                    in_child += 1
+                    if in_child > MAX_CHILD_ELEMENTS or depth > MAX_DEPTH:
+                        raise ReportError(
+                            "A part of the report is nested or repeated far beyond any real report."
+                        )
+                if elements > MAX_ELEMENTS:
+                    raise ReportError(f"The report has more than {MAX_ELEMENTS:,} XML elements.")
+                continue
+            depth -= 1
+            if depth != 1 or root is None:
+                continue
+            in_child = 0  # a direct child of <feedback> ends here
+            name = _local(el.tag)
+            if name == "record":
+                if len(rows) >= MAX_RECORDS:
+                    raise ReportError(f"The report has more than {MAX_RECORDS:,} records.")
+                rows.append(_row(el))
+            elif name in ("report_metadata", "policy_published") and name not in kept:
+                kept[name] = el
+                continue
+            root.remove(el)
     except (defusedxml.DTDForbidden, defusedxml.EntitiesForbidden, defusedxml.ExternalReferenceForbidden):
         raise ReportError(
             "The report declares a DTD or XML entities, which reports never need; refused."
         ) from None
     except ParseError as exc:
         raise ReportError(f"The report is not well-formed XML ({exc}).") from None
-    if _local(root.tag) != "feedback":
-        raise ReportError("The XML is not a DMARC aggregate report (no <feedback> root).")
-    metadata = _child(root, "report_metadata")
-    policy = _child(root, "policy_published")
+    if root is None:
+        raise ReportError("The report is empty.")
+    metadata = kept.get("report_metadata")
+    policy = kept.get("policy_published")
     org_name = _text(metadata, "org_name")
     report_id = _text(metadata, "report_id")
     domain = _text(policy, "domain").lower().rstrip(".")
     if not org_name or not report_id or not domain:
         raise ReportError("The report lacks its org_name, report_id or policy domain.")
     begin, end = _date(_text(metadata, "date_range", "begin")), _date(_text(metadata, "date_range", "end"))
-    records = _children(root, "record")
-    if len(records) > MAX_RECORDS:
-        raise ReportError(f"The report has more than {MAX_RECORDS:,} records.")
     return AggregateReport(
         org_name=org_name[:255],
         report_id=report_id[:255],
@@ -172,7 +213,7 @@ def parse_report(xml: bytes) -> AggregateReport:
         end=end,
         policy_domain=domain,
         policy_p=_text(policy, "p").lower()[:12],
-        rows=[_row(r) for r in records],
+        rows=rows,
     )
 
 

@@ -197,3 +197,36 @@ def test_enrich_facts_remembers_p_none_and_joins_reports(workspace) -> None:
     tightened = dataclasses.replace(none, dmarc=dataclasses.replace(none.dmarc, policy="quarantine"))
     assert store.enrich_facts(site, tightened, now=NOW).dmarc_none_since is None
     assert store.enrich_facts(site, none, now=NOW).dmarc_none_since == NOW  # the clock restarts
+
+
+def test_junk_elements_are_streamed_not_kept_in_memory() -> None:
+    import tracemalloc
+
+    # As a tree, 200,000 empty elements take ~17 MB; streamed, almost nothing.
+    xml = report_xml().replace(b"</feedback>", b"<junk/>" * 200_000 + b"</feedback>")
+    tracemalloc.start()
+    try:
+        report = parse_report(xml)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.message_count == 1540
+    assert peak < 4_000_000
+
+
+@pytest.mark.parametrize(
+    ("junk", "message"),
+    [
+        (b"<record>" + b"<x/>" * 2_000 + b"</record>", "far beyond any real report"),
+        (b"<record>" + b"<x>" * 50 + b"</x>" * 50 + b"</record>", "far beyond any real report"),
+    ],
+)
+def test_oversized_or_deep_records_refused(junk: bytes, message: str) -> None:
+    with pytest.raises(ReportError, match=message):
+        parse_report(report_xml().replace(b"</feedback>", junk + b"</feedback>"))
+
+
+def test_too_many_elements_refused(monkeypatch) -> None:
+    monkeypatch.setattr("audits.inbound.reports.MAX_ELEMENTS", 1_000)
+    with pytest.raises(ReportError, match="more than 1,000 XML elements"):
+        parse_report(report_xml().replace(b"</feedback>", b"<junk/>" * 2_000 + b"</feedback>"))
