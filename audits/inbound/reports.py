@@ -21,6 +21,7 @@ import io
 import ipaddress
 import logging
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from xml.etree.ElementTree import Element, ParseError
@@ -97,7 +98,7 @@ def _gunzip(data: bytes, max_bytes: int) -> bytes:
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
             return _read_capped(stream, max_bytes)  # type: ignore[arg-type]
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:  # zlib.error is not an OSError
         raise ReportError(f"The gzip file is damaged ({exc}).") from None
 
 
@@ -121,7 +122,7 @@ def _unzip(data: bytes, max_bytes: int) -> bytes:
         try:
             with archive.open(member) as stream:
                 return _read_capped(stream, max_bytes)  # type: ignore[arg-type]
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, zlib.error) as exc:
             raise ReportError(f"The zip file is damaged ({exc}).") from None
 
 
@@ -232,7 +233,7 @@ def _row(record: Element) -> ReportRow:
     except ValueError:
         raise ReportError(f"A record has an invalid source_ip “{ip[:45]}”.") from None
     count_text = _text(row, "count")
-    if not count_text.isdigit():
+    if not (count_text.isascii() and count_text.isdigit()):  # "²".isdigit() is True
         raise ReportError(f"A record has an invalid count “{count_text[:20]}”.")
     evaluated = _child(row, "policy_evaluated")
     auth = _child(record, "auth_results")

@@ -230,3 +230,21 @@ def test_too_many_elements_refused(monkeypatch) -> None:
     monkeypatch.setattr("audits.inbound.reports.MAX_ELEMENTS", 1_000)
     with pytest.raises(ReportError, match="more than 1,000 XML elements"):
         parse_report(report_xml().replace(b"</feedback>", b"<junk/>" * 2_000 + b"</feedback>"))
+
+
+def _damaged(data: bytes, at: int) -> bytes:
+    broken = bytearray(data)
+    broken[at : at + 10] = b"\xff" * 10
+    return bytes(broken)
+
+
+@pytest.mark.parametrize("kind", ["gzip", "zip"])
+def test_damaged_compressed_data_is_a_report_error(kind: str) -> None:
+    body = report_xml() + b"<!--" + b"x" * 10_000 + b"-->"
+    if kind == "gzip":
+        data = _damaged(gzip.compress(body), 20)
+    else:
+        archive = zipped(body)
+        data = _damaged(archive, archive.index(b"report.xml") + 15)
+    with pytest.raises(ReportError, match="damaged"):
+        unpack(data, LIMIT)

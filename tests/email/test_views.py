@@ -134,3 +134,11 @@ def test_fresh_test_message_says_when_in_words(client_as, member, site, message)
 def test_test_message_results_are_explained_in_plain_words(client_as, member, site, message) -> None:
     page = client_as(member).get(url("email_overview", site)).content.decode()
     assert "DKIM is a signature" in page and "likely to put your order emails in spam" in page
+
+
+def test_upload_with_a_non_ascii_digit_count_is_refused_not_a_server_error(client_as, member, site) -> None:
+    xml = report_xml().replace(b"<count>1240", "<count>\u00b2".encode())
+    upload = SimpleUploadedFile("report.xml", xml, content_type="text/xml")
+    response = client_as(member).post(url("email_report_upload", site), {"report": upload})
+    assert response.status_code == 200 and b"invalid count" in response.content
+    assert not DmarcReport.objects.exists()
