@@ -142,3 +142,11 @@ def test_upload_with_a_non_ascii_digit_count_is_refused_not_a_server_error(clien
     response = client_as(member).post(url("email_report_upload", site), {"report": upload})
     assert response.status_code == 200 and b"invalid count" in response.content
     assert not DmarcReport.objects.exists()
+
+
+def test_report_address_comes_with_the_record_to_publish(client_as, member, site) -> None:
+    client_as(member).post(url("email_report_address_create", site))
+    address = InboundAddress.objects.get(kind="dmarc").address
+    page = client_as(member).get(url("email_overview", site)).content.decode()
+    assert f"_dmarc.{site.domain}" in page
+    assert f"v=DMARC1; p=none; rua=mailto:{address}" in page
