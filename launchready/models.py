@@ -147,6 +147,7 @@ SENDING_SERVICES = [
     ("klaviyo", "Klaviyo"),
     ("brevo", "Brevo (Sendinblue)"),
     ("zoho", "Zoho Mail"),
+    ("resend", "Resend"),
     ("other", "Other"),
 ]
 
