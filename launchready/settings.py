@@ -287,6 +287,8 @@ INBOUND_MAX_MESSAGE_BYTES = env.int("INBOUND_MAX_MESSAGE_BYTES", default=5 * 102
 INBOUND_MAX_REPORT_BYTES = env.int("INBOUND_MAX_REPORT_BYTES", default=20 * 1024 * 1024)  # decompressed
 INBOUND_RETENTION_DAYS = env.int("INBOUND_RETENTION_DAYS", default=3)
 INBOUND_RATE_LIMIT_PER_HOUR = env.int("INBOUND_RATE_LIMIT_PER_HOUR", default=20)
+# Unknown recipients one client may ask for per hour before it is turned away (guessing).
+INBOUND_UNKNOWN_RECIPIENTS_PER_HOUR = env.int("INBOUND_UNKNOWN_RECIPIENTS_PER_HOUR", default=30)
 # Tests only: take the SPF client address from an XCLIENT ADDR= command (the sandbox
 # sends from 127.0.0.1). Never enable in production: any client could claim any address.
 INBOUND_TRUST_XCLIENT = env.bool("INBOUND_TRUST_XCLIENT", default=False)

@@ -27,6 +27,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.cache import cache
 from django.db import close_old_connections
 
 from audits.email.dns import Lookup, net_lookup
@@ -44,6 +45,18 @@ MAX_RECIPIENTS = 5
 
 REPORT_TYPES = {"application/gzip", "application/x-gzip", "application/zip", "application/x-zip-compressed",
                 "text/xml", "application/xml", "application/octet-stream"}  # fmt: skip
+
+
+def _unknown_strikes(peer: str, add: int = 0) -> int:
+    """Unknown recipients asked for by one client address in the last hour (shared cache)."""
+    key = f"inbound:unknown-rcpt:{peer}"
+    if add:
+        try:
+            return cache.incr(key, add)
+        except ValueError:  # not there yet (or expired)
+            cache.set(key, add, timeout=3600)
+            return add
+    return cache.get(key, 0)
 
 
 class InboundSMTP(SMTP):
@@ -77,8 +90,13 @@ class InboundHandler:
     async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
+        peer = session.peer[0] if session.peer else "unknown"
+        if await _db(_unknown_strikes, peer) >= settings.INBOUND_UNKNOWN_RECIPIENTS_PER_HOUR:
+            # Someone guessing addresses: stop answering their questions for a while.
+            return "450 4.7.1 Too many unknown recipients from your address; try again later"
         inbound = await _db(InboundAddress.lookup, address)
         if inbound is None:
+            await _db(_unknown_strikes, peer, 1)
             return "550 5.1.1 No such mailbox here"
         targets = getattr(envelope, "inbound", [])
         if any(t.pk == inbound.pk for t in targets):

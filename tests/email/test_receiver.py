@@ -252,3 +252,20 @@ def test_too_many_recipients_in_one_transaction(receiver, workspace) -> None:
         codes = [client.rcpt(address)[0] for address in addresses]
     assert codes[:5] == [250] * 5
     assert codes[5:] == [452, 452]
+
+
+def test_a_client_guessing_addresses_is_turned_away(receiver, check_address) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    with override_settings(INBOUND_UNKNOWN_RECIPIENTS_PER_HOUR=2):
+        for guess in ("check-aaaa", "check-bbbb"):
+            with pytest.raises(smtplib.SMTPRecipientsRefused) as exc:
+                send(receiver, f"{guess}@{INBOUND}", signed(order_email()))
+            assert exc.value.recipients[f"{guess}@{INBOUND}"][0] == 550
+        # Even a real address is refused for now, and nothing is stored.
+        with pytest.raises(smtplib.SMTPRecipientsRefused) as exc:
+            send(receiver, check_address.address, signed(order_email(to=check_address.address)))
+        assert exc.value.recipients[check_address.address][0] == 450
+    assert not TestMessage.objects.exists()
+    cache.clear()
