@@ -131,6 +131,18 @@ class Monitor(models.Model):
         return self.name
 
     @property
+    def state_label(self) -> str:
+        """The state in words a founder reads right: an expiry monitor is not "down"."""
+        if self.state == self.State.DOWN:
+            labels = {
+                self.Kind.DOMAIN_EXPIRY: "Expires soon",
+                self.Kind.TLS_EXPIRY: "Certificate problem",
+                self.Kind.HEARTBEAT: "Late",
+            }
+            return labels.get(self.kind, self.get_state_display())
+        return self.get_state_display()
+
+    @property
     def headers(self) -> dict[str, str]:
         return decrypt_json(self.headers_secret) if self.headers_secret else {}
 

@@ -427,3 +427,26 @@ def test_a_new_api_token_is_shown_once_and_never_travels_in_a_cookie(client_as, 
     page = c.get(response["Location"]).content.decode()
     assert "Copy it now" in page and "lr_" in page
     assert "Copy it now" not in c.get(response["Location"]).content.decode()  # shown once
+
+
+@pytest.mark.parametrize(
+    "kind, label",
+    [
+        ("domain_expiry", "Expires soon"),
+        ("tls_expiry", "Certificate problem"),
+        ("heartbeat", "Late"),
+        ("http", "Down"),
+    ],
+)
+def test_a_down_monitor_is_labelled_in_plain_words(client_as, owner, workspace, kind, label):
+    m = Monitor.objects.create(
+        workspace=workspace,
+        kind=kind,
+        name=f"{kind} monitor",
+        url="https://shop.example.com/",
+        hostname="shop.example.com",
+        state=Monitor.State.DOWN,
+    )
+    assert m.state_label == label
+    page = client_as(owner).get(reverse("monitoring:overview", kwargs={"workspace": workspace.uuid}))
+    assert label in page.content.decode()
