@@ -107,3 +107,26 @@ def test_access_rules(url, resolve_url, client_as, client, owner, member, viewer
 
     owner_get = client_as(owner).get(path)
     assert owner_get.status_code in (200, 405), f"owner GET {path}: {owner_get.status_code}"
+
+
+OBJECT_URLS = [u for u in WORKSPACE_URLS if set(u.kwargs) - {"workspace"}]
+
+
+@pytest.mark.parametrize("url", OBJECT_URLS, ids=lambda u: u.name or "unnamed")
+def test_objects_of_another_workspace_are_404_under_your_own(url, request, client_as, stranger):
+    """The leak a forgotten filter causes: your own workspace in the URL, someone else's
+    object after it. The stranger owns their workspace (every role check passes), so only
+    the view's scoping of each object stands between them and the owner's data."""
+    own = stranger.memberships.get().workspace
+    values = {"workspace": own.uuid}
+    for kwarg in url.kwargs:
+        if kwarg != "workspace":
+            value = request.getfixturevalue(f"url_kwarg_{kwarg}")  # objects of the owner's workspace
+            values[kwarg] = getattr(value, "uuid", value)
+    path = reverse(url.name, kwargs=values)
+    as_owner_of_own = client_as(stranger)
+    assert as_owner_of_own.get(path).status_code in (404, 405), (
+        f"GET {path} reached another workspace's object"
+    )
+    if url.write_role is not None:
+        assert as_owner_of_own.post(path, {"name": "x"}).status_code == 404, f"POST {path}"
