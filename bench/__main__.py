@@ -16,6 +16,7 @@ import sys
 BENCHMARKS: dict[str, str] = {
     "audit": "bench.audit",
     "monitoring": "bench.monitoring",
+    "dashboard": "bench.dashboard",
 }
 
 
