@@ -152,7 +152,7 @@ def seed_workspace(user, name: str, sites: int, runs: int, findings: int, rng: r
                     verdict=verdict,
                     severity_counts=severity_counts,
                     stage_counts=stage_counts,
-                    progress={s: "done" for s in ("dns", "edge", "deploy", "performance", "email")},
+                    progress=dict.fromkeys(("dns", "edge", "deploy", "performance", "email"), "done"),
                     new_count=rng.randint(0, 3),
                     resolved_count=rng.randint(0, 3),
                 )
@@ -203,7 +203,7 @@ def seed_workspace(user, name: str, sites: int, runs: int, findings: int, rng: r
                         p95_ms=rng.randint(200, 900),
                     )
                 )
-        for j in range(rng.randint(0, 3)):
+        for _ in range(rng.randint(0, 3)):
             started = now - dt.timedelta(days=rng.randint(0, 29), minutes=rng.randint(0, 1400))
             incidents.append(
                 Incident(
