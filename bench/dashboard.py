@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import http.client
+import logging
 import os
 import platform
 import random
@@ -425,6 +426,39 @@ def service_time(port: int, path: str, cookie: str, n: int = 20) -> float:
     return round(statistics.median(times), 1)
 
 
+def profile_route(user, url: str, n: int = 5, top: int = 25) -> list[dict]:
+    """cProfile of ``n`` in-process requests of ``url``: the functions with most own time."""
+    import cProfile
+    import io
+    import pstats
+
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    client.get(url)  # warm: templates, session workspace
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(n):
+        client.get(url)
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(40)
+    print(out.getvalue(), file=sys.stderr)
+    rows = []
+    for (file, line, func), (_, calls, own, cum, _) in stats.stats.items():
+        rows.append(
+            {
+                "function": f"{Path(file).name}:{line}({func})",
+                "calls_per_request": calls // n,
+                "own_ms": round(own * 1000 / n, 1),
+                "cumulative_ms": round(cum * 1000 / n, 1),
+            }
+        )
+    return sorted(rows, key=lambda r: -r["own_ms"])[:top]
+
+
 # ----------------------------------------------------------------------------- run
 
 
@@ -436,11 +470,16 @@ def run(argv: list[str]) -> list[dict]:
     parser.add_argument("--requests", type=int, default=200, help="per route")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--profile", nargs="?", const="worst", help="cProfile a route (default: the worst) in-process"
+    )
     args = parser.parse_args(argv)
 
     workdir = tempfile.mkdtemp(prefix="bench-dashboard-")
     try:
         env = _setup_django(workdir)
+        # One access-log line per in-process request would bury the results.
+        logging.getLogger("launchready.access").setLevel(logging.WARNING)
         t0 = time.perf_counter()
         data = seed(args.sites, args.runs, args.findings)
         seed_s = time.perf_counter() - t0
@@ -464,10 +503,12 @@ def run(argv: list[str]) -> list[dict]:
             healthz_after = load(server.port, "/healthz", "", args.requests, args.clients)
             service = {name: service_time(server.port, path, cookie) for name, path in routes.items()}
             service["healthz"] = service_time(server.port, "/healthz", "")
+        worst = max(per_route, key=lambda name: per_route[name]["p95_ms"])
+        profiled = worst if args.profile == "worst" else args.profile
+        profile = profile_route(data["user"], routes[profiled]) if args.profile else None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    worst = max(per_route, key=lambda name: per_route[name]["p95_ms"])
     p95 = per_route[worst]["p95_ms"]
     baseline = min(healthz_before["p95_ms"], healthz_after["p95_ms"])
     q_max = max(max(c.values()) for c in queries.values())
@@ -497,6 +538,7 @@ def run(argv: list[str]) -> list[dict]:
             "data_small": small,
             "workspaces": WORKSPACES,
             "seed_s": round(seed_s, 1),
+            **({"profile_route": profiled, "profile_top_own_time": profile} if profile else {}),
             "goals": {"p95_ms": f"< {GOAL_P95_MS:g}", "queries": "constant in data size"},
             "goal_met": p95 < GOAL_P95_MS and constant,
             "machine": f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}",
