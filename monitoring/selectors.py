@@ -76,6 +76,10 @@ class MonitorRow:
     latency: charts.LatencyChart
     open_incident: Incident | None = None
 
+    @property
+    def bar_svg(self):  # noqa: ANN201 - SafeString
+        return charts.uptime_bar_svg(self.bars, self.uptime_90d)
+
 
 @dataclass
 class Overview:

@@ -51,3 +51,19 @@ def test_evaluate_dns_expected_and_change():
     assert not changed.ok and "changed from a.example to b.example" in changed.message
     first = rules.evaluate_dns(error_message=None, seen=("a.example",), expected=(), previous=())
     assert first.ok
+
+
+def test_uptime_bar_svg_draws_one_rect_per_day_with_its_title():
+    from datetime import date
+
+    from monitoring import charts
+
+    today = date(2026, 11, 28)
+    bars = charts.uptime_bars({today: (100, 10), date(2026, 11, 27): (100, 0)}, today)
+    svg = str(charts.uptime_bar_svg(bars, 95.0))
+    assert svg.count("<rect ") == 90
+    assert svg.count('class="bar-down"') == 1 and svg.count('class="bar-up"') == 1
+    assert svg.count('class="bar-none"') == 88
+    assert "<title>28 Nov: 90.00% up</title>" in svg
+    assert 'aria-label="Uptime over the last 90 days: 95.00%"' in svg
+    assert "style=" not in svg  # the CSP forbids inline styles
