@@ -6,10 +6,10 @@ and the classes come from ``monitoring/static/monitoring/monitoring.css``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 BAR_DAYS = 90
@@ -32,18 +32,23 @@ def bar_class(checks: int, failures: int) -> str:
     return "bar-partial" if uptime >= 0.95 else "bar-down"
 
 
+@functools.lru_cache(maxsize=8)
+def _day_slots(today: date, n: int) -> tuple[tuple[date, int, str], ...]:
+    """(day, x, "28 Nov") for the n days up to today: the same for every monitor of a page."""
+    days = [today - timedelta(days=n - 1 - i) for i in range(n)]
+    return tuple((day, i * (BAR_W + BAR_GAP), f"{day:%d %b}") for i, day in enumerate(days))
+
+
 def uptime_bars(days: dict[date, tuple[int, int]], today: date, n: int = BAR_DAYS) -> list[Bar]:
     """One bar per day, oldest first; ``days`` maps a day to (checks, failures)."""
     bars = []
-    for i in range(n):
-        day = today - timedelta(days=n - 1 - i)
+    for day, x, label in _day_slots(today, n):
         checks, failures = days.get(day, (0, 0))
-        title = (
-            f"{day:%d %b}: no data"
-            if not checks
-            else f"{day:%d %b}: {100 * (checks - failures) / checks:.2f}% up"
-        )
-        bars.append(Bar(x=i * (BAR_W + BAR_GAP), css=bar_class(checks, failures), title=title))
+        if not checks:
+            bars.append(Bar(x=x, css="bar-none", title=f"{label}: no data"))
+        else:
+            uptime = 100 * (checks - failures) / checks
+            bars.append(Bar(x=x, css=bar_class(checks, failures), title=f"{label}: {uptime:.2f}% up"))
     return bars
 
 
@@ -53,13 +58,15 @@ def uptime_bar_svg(bars: list[Bar], uptime: float | None) -> SafeString:
     most of the page's time on them (see BENCHMARKS.md, dashboard)."""
     width = len(bars) * (BAR_W + BAR_GAP)
     label = f"Uptime over the last {len(bars)} days" + (f": {uptime:.2f}%" if uptime is not None else "")
+    # Titles and the label are made here from dates and numbers only (no user input),
+    # so they need no escaping: escaping 16,000 titles per page was a third of its time.
     rects = "".join(
-        f'<rect class="{b.css}" x="{b.x}" y="0" width="{BAR_W}" height="{BAR_H}"><title>{escape(b.title)}</title></rect>'
+        f'<rect class="{b.css}" x="{b.x}" y="0" width="{BAR_W}" height="{BAR_H}"><title>{b.title}</title></rect>'
         for b in bars
     )
-    return mark_safe(  # noqa: S308 - every value above is escaped or a number we made
+    return mark_safe(  # noqa: S308 - dates and numbers we formatted, see above
         f'<svg class="uptime-bar" viewBox="0 0 {width} {BAR_H}" width="{width}" height="{BAR_H}" '
-        f'role="img" aria-label="{escape(label)}">{rects}</svg>'
+        f'role="img" aria-label="{label}">{rects}</svg>'
     )
 
 
