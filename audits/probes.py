@@ -47,6 +47,7 @@ from audits.facts import (
     PageFacts,
     RdapFacts,
     RedirectChain,
+    RouteSpec,
     RouteTiming,
     SiteDeclaration,
     Sniff,
@@ -681,46 +682,40 @@ class Prober:
             )
         )
 
-    async def route_timing(self, name: str, url: str, spec) -> RouteTiming:
-        kind = spec.kind if spec else "page"
-        budget = spec.budget_ms if spec else 800
+    async def route_timing(self, name: str, url: str, spec: RouteSpec | None) -> RouteTiming:
+        spec = spec or RouteSpec.standard(name)
         ttfb: list[float] = []
         total: list[float] = []
         errors = 0
         examples: list[str] = []
         attempted = 0
+
+        def unavailable(reason: Unavailable) -> RouteTiming:
+            return RouteTiming(
+                name=name,
+                url=url,
+                kind=spec.kind,
+                budget_ms=spec.budget_ms,
+                samples=attempted,
+                unavailable=reason,
+            )
+
         for _ in range(self.options.samples):
             try:
                 result = await self.fetch(url, max_body_bytes=256 * 1024, read_past_certificate=True)
             except BudgetExhausted as exc:
                 if not ttfb:
-                    return RouteTiming(
-                        name=name, url=url, kind=kind, budget_ms=budget, unavailable=Unavailable(str(exc))
-                    )
+                    return unavailable(Unavailable(str(exc)))
                 break
             attempted += 1
             status = result.status
             if result.error and result.error.kind == net.ErrorKind.TLS_CERTIFICATE and not ttfb:
                 # The certificate problem is reported by the tls.* checks; timings would only repeat it.
-                return RouteTiming(
-                    name=name,
-                    url=url,
-                    kind=kind,
-                    budget_ms=budget,
-                    samples=attempted,
-                    unavailable=Unavailable(f"could not be measured: {result.error.message}"),
-                )
-            if result.final and status is not None:
+                return unavailable(Unavailable(f"could not be measured: {result.error.message}"))
+            if result.final and status is not None and not ttfb:
                 blocked = detect.detect_block(status, _headers(result.final), "")
-                if blocked and not ttfb:
-                    return RouteTiming(
-                        name=name,
-                        url=url,
-                        kind=kind,
-                        budget_ms=budget,
-                        samples=attempted,
-                        unavailable=blocked,
-                    )
+                if blocked:
+                    return unavailable(blocked)
             if not result.ok or status is None or status >= 500:
                 errors += 1
                 if len(examples) < 3:
@@ -733,8 +728,8 @@ class Prober:
         return RouteTiming(
             name=name,
             url=url,
-            kind=kind,
-            budget_ms=budget,
+            kind=spec.kind,
+            budget_ms=spec.budget_ms,
             ttfb_ms=ttfb,
             total_ms=total,
             samples=attempted,
