@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -36,6 +37,17 @@ def _members_page(request: HttpRequest, m: Membership, invite_form: InviteForm |
     return render(request, "members/list.html", context)
 
 
+def _act(request: HttpRequest, m: Membership, action: Callable[[], object], success: str) -> HttpResponse:
+    """Run a tenancy action; its refusal (a sentence) or ``success`` is flashed on the members page."""
+    try:
+        action()
+    except tenancy.TenancyError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, success)
+    return redirect("member_list", workspace=m.workspace.uuid)
+
+
 @workspace_view()
 def member_list(request: HttpRequest, m: Membership) -> HttpResponse:
     return _members_page(request, m)
@@ -61,26 +73,17 @@ def member_role(request: HttpRequest, m: Membership, member) -> HttpResponse:
     form = RoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose one of the listed roles.")
-    else:
-        try:
-            tenancy.change_role(m, target, form.cleaned_data["role"])
-        except tenancy.TenancyError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, f"{target.user.email} is now {target.get_role_display().lower()}.")
-    return redirect("member_list", workspace=m.workspace.uuid)
+        return redirect("member_list", workspace=m.workspace.uuid)
+    role = Role(form.cleaned_data["role"])
+    success = f"{target.user.email} is now {role.label.lower()}."
+    return _act(request, m, lambda: tenancy.change_role(m, target, role), success)
 
 
 @workspace_view(write=Role.ADMIN, methods=["POST"])
 def member_remove(request: HttpRequest, m: Membership, member) -> HttpResponse:
     target = selectors.member_in(m.workspace, member)
-    try:
-        tenancy.remove_member(m, target)
-    except tenancy.TenancyError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"{target.user.email} was removed from {m.workspace.name}.")
-    return redirect("member_list", workspace=m.workspace.uuid)
+    success = f"{target.user.email} was removed from {m.workspace.name}."
+    return _act(request, m, lambda: tenancy.remove_member(m, target), success)
 
 
 # Any member may leave, viewers included: the one write a viewer can make.
@@ -101,22 +104,12 @@ def workspace_leave(request: HttpRequest, m: Membership) -> HttpResponse:
 @workspace_view(write=Role.ADMIN, methods=["POST"])
 def invitation_revoke(request: HttpRequest, m: Membership, invitation) -> HttpResponse:
     inv = selectors.invitation_in(m.workspace, invitation)
-    try:
-        tenancy.revoke_invitation(inv)
-    except tenancy.TenancyError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"The invitation for {inv.email} was revoked; its link no longer works.")
-    return redirect("member_list", workspace=m.workspace.uuid)
+    success = f"The invitation for {inv.email} was revoked; its link no longer works."
+    return _act(request, m, lambda: tenancy.revoke_invitation(inv), success)
 
 
 @workspace_view(write=Role.ADMIN, methods=["POST"])
 def invitation_resend(request: HttpRequest, m: Membership, invitation) -> HttpResponse:
     inv = selectors.invitation_in(m.workspace, invitation)
-    try:
-        tenancy.resend_invitation(inv)
-    except tenancy.TenancyError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, f"Invitation sent again to {inv.email}; it is valid for another 7 days.")
-    return redirect("member_list", workspace=m.workspace.uuid)
+    success = f"Invitation sent again to {inv.email}; it is valid for another 7 days."
+    return _act(request, m, lambda: tenancy.resend_invitation(inv), success)
