@@ -82,29 +82,30 @@ def site_detail(request: HttpRequest, m: Membership, site: Site) -> HttpResponse
     return render(request, "sites/detail.html", site_context(site))
 
 
-@workspace_view(write=Role.MEMBER, read=Role.MEMBER)
-def site_edit(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
-    form = SiteForm(request.POST or None, instance=site, workspace=m.workspace)
+def _site_form(
+    request: HttpRequest, m: Membership, site: Site, form, template: str, saved: str
+) -> HttpResponse:
+    """Show or save a form on the site; bad input is shown again and nothing saved is lost."""
     if request.method == "POST":
         if form.is_valid():
             form.save()
-            messages.success(request, "Site saved.")
+            messages.success(request, saved)
             return redirect("site_detail", workspace=m.workspace.uuid, site=site.uuid)
         # A failed ModelForm has already written the bad values onto the instance.
         site.refresh_from_db()
-    return render(request, "sites/edit.html", {"form": form, "site": site})
+    return render(request, template, {"form": form, "site": site})
+
+
+@workspace_view(write=Role.MEMBER, read=Role.MEMBER)
+def site_edit(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
+    form = SiteForm(request.POST or None, instance=site, workspace=m.workspace)
+    return _site_form(request, m, site, form, "sites/edit.html", "Site saved.")
 
 
 @workspace_view(write=Role.MEMBER, read=Role.MEMBER)
 def site_email(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
     form = SiteEmailForm(request.POST or None, instance=site)
-    if request.method == "POST":
-        if form.is_valid():
-            form.save()
-            messages.success(request, "Email sending settings saved.")
-            return redirect("site_detail", workspace=m.workspace.uuid, site=site.uuid)
-        site.refresh_from_db()
-    return render(request, "sites/email.html", {"form": form, "site": site})
+    return _site_form(request, m, site, form, "sites/email.html", "Email sending settings saved.")
 
 
 @workspace_view(write=Role.MEMBER, read=Role.MEMBER)
