@@ -117,23 +117,15 @@ def escalate(now: datetime | None = None) -> list[int]:
             )
             if not moved:
                 continue
-            n, _ = Notification.objects.get_or_create(
-                incident=incident,
-                contact=contact,
-                channel=None,
-                event=Notification.Event.ESCALATED,
-                defaults={"workspace_id": incident.workspace_id},
-            )
-            created.append(n.pk)
-            # A contact with a phone also gets a text through the SMS channel, when the
-            # severity is one that texts at all (critical): routing holds for escalation too.
+            # By email always; a contact with a phone also gets a text through the SMS channel
+            # when the severity is one that texts at all (critical): routing holds here too.
             texts = contact.phone and wants(AlertChannel.Kind.SMS, incident.severity)
             sms = sms_channels.get(incident.workspace_id) if texts else None
-            if sms is not None:
+            for channel in [None] if sms is None else [None, sms]:
                 n, _ = Notification.objects.get_or_create(
                     incident=incident,
                     contact=contact,
-                    channel=sms,
+                    channel=channel,
                     event=Notification.Event.ESCALATED,
                     defaults={"workspace_id": incident.workspace_id},
                 )
