@@ -88,6 +88,16 @@ RDAP_BOOTSTRAP = {
 }
 RDAP_FALLBACK = "https://rdap.org/"
 
+# The roadmap stages an audit collects, and the probes each one waits for (live progress,
+# and the stages marked unavailable when the time budget runs out).
+STAGE_PROBES: dict[str, tuple[str, ...]] = {
+    "dns": ("dns", "rdap"),
+    "edge": ("redirects", "pages", "tls", "host_pages", "assets", "origin"),
+    "deploy": ("exposure", "source_maps"),
+    "performance": ("routes", "load", "lighthouse"),
+    "email": ("email",),
+}
+
 _CERT_PROBLEM_TO_VERIFY = {
     net.CertProblem.EXPIRED: VerifyError.EXPIRED,
     net.CertProblem.NOT_YET_VALID: VerifyError.NOT_YET_VALID,
@@ -202,13 +212,7 @@ class Prober:
     # --- orchestration ----------------------------------------------------------------
 
     async def collect(self) -> AuditFacts:
-        stages = {
-            "dns": ("dns", "rdap"),
-            "edge": ("redirects", "pages", "tls", "host_pages", "assets", "origin"),
-            "deploy": ("exposure", "source_maps"),
-            "performance": ("routes", "load", "lighthouse"),
-            "email": ("email",),
-        }
+        stages = STAGE_PROBES
         for stage in stages:
             self.tracker.set(stage, "running")
         try:

@@ -19,13 +19,13 @@ from audits.facts import MonitoringSetup
 from audits.findings import Finding as FindingData
 from audits.findings import Status
 from audits.models import AcceptedRisk, AuditRun, Finding, SiteAuditSettings
+from audits.probes import STAGE_PROBES
 from audits.rules.base import Evaluation
-from audits.verdict import Report, build_report, diff
+from audits.verdict import Report, StageProgress, build_report, diff
 from launchready.models import Site
 
 logger = logging.getLogger(__name__)
 
-STAGES = ("dns", "edge", "deploy", "performance", "email")
 # A run stuck in "running" longer than this (a worker died) no longer blocks a new one.
 STALE_AFTER = timedelta(minutes=10)
 
@@ -53,7 +53,7 @@ def start_audit(site: Site, *, user=None, trigger: str = AuditRun.Trigger.MANUAL
             site=site,
             trigger=trigger,
             requested_by=user if user is not None and user.is_authenticated else None,
-            progress=dict.fromkeys(STAGES, "pending"),
+            progress=dict.fromkeys(STAGE_PROBES, "pending"),
         )
         run_audit_task.delay_on_commit(run.pk)
     return run
@@ -155,8 +155,6 @@ def report_for_run(
     accepted = [f for f in data if f.key in accepted_keys]
     report = build_report(Evaluation(findings=kept, results=[]))
     strict = build_report(Evaluation(findings=data, results=[]))
-    from audits.verdict import StageProgress
-
     stages = [
         StageProgress(
             stage=Stage(name),

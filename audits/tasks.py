@@ -16,6 +16,7 @@ from django.utils import timezone
 from audits import services
 from audits.engine import collect, conclude, declaration_for, default_options
 from audits.models import AuditRun, SiteAuditSettings
+from monitoring.audit_alerts import alert_new_audit_blockers
 
 logger = logging.getLogger(__name__)
 
@@ -106,11 +107,6 @@ def _fail(run_id: int, message: str) -> None:
 def _alert_new_blockers(run: AuditRun) -> None:
     blockers = services.new_blockers(run)
     if not blockers:
-        return
-    try:
-        from monitoring.audit_alerts import alert_new_audit_blockers
-    except ImportError:  # monitoring not wired for audit alerts
-        logger.info("run %s has %d new blockers; no alert hook", run.pk, len(blockers))
         return
     alert_new_audit_blockers(run, blockers)
 
