@@ -90,3 +90,27 @@ def _is_ip(text: str) -> bool:
 
 def hostname_under(host: str, domain: str) -> bool:
     return host == domain or host.endswith("." + domain)
+
+
+def split_host_port(text: str, default_port: int = 443) -> tuple[str, int]:
+    """``"shop.example.com:8443"`` → ``("shop.example.com", 8443)``; ``"[::1]:443"`` → ``("::1", 443)``.
+
+    A bare IPv6 address (``"2001:db8::1"``) is a host without a port. ``ValueError``
+    with a sentence for anything else.
+    """
+    text = (text or "").strip()
+    host, port = text, ""
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            raise ValueError(f"“{text}” is not a host name or [IPv6 address] with an optional :port.")
+        port = rest[1:]
+    elif text.count(":") == 1:
+        host, port = text.split(":")
+    if not host:
+        raise ValueError("Enter a host name, e.g. shop.example.com.")
+    if not port:
+        return host, default_port
+    if not port.isascii() or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"“{port}” is not a port number (1–65535).")
+    return host, int(port)

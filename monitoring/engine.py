@@ -22,6 +22,7 @@ from . import state as sm
 from .checks.rules import evaluate_expiry
 from .checks.specs import Outcome
 from .models import AlertChannel, CheckResult, Incident, MaintenanceWindow, Monitor, Notification
+from .models.monitors import MAX_CONFIRMATIONS
 from .routing import wants
 
 logger = logging.getLogger(__name__)
@@ -29,16 +30,33 @@ logger = logging.getLogger(__name__)
 EXPIRY_KINDS = (Monitor.Kind.TLS_EXPIRY, Monitor.Kind.DOMAIN_EXPIRY)
 
 
+def _bounded(value: int) -> int:
+    return min(max(value or 1, 1), MAX_CONFIRMATIONS)
+
+
 def policy_for(m: Monitor) -> sm.Policy:
     # A heartbeat's grace period already is its confirmation.
-    confirm = 1 if m.kind == Monitor.Kind.HEARTBEAT else m.confirm_failures
-    return sm.Policy(confirm_failures=confirm, recover_successes=m.recover_successes)
+    confirm = 1 if m.kind == Monitor.Kind.HEARTBEAT else _bounded(m.confirm_failures)
+    return sm.Policy(confirm_failures=confirm, recover_successes=_bounded(m.recover_successes))
+
+
+def _parsed_transitions(values) -> tuple[datetime, ...]:
+    """Recent state-change times; anything unreadable is dropped (they only detect flapping)."""
+    times = []
+    for value in values if isinstance(values, list) else ():
+        try:
+            when = parse_datetime(value) if isinstance(value, str) else None
+        except ValueError:
+            when = None
+        if when is not None and when.tzinfo is not None:
+            times.append(when)
+    return tuple(times)
 
 
 def snapshot_of(
     m: Monitor, open_incident: Incident | None, last_closed: Incident | None = None
 ) -> sm.Snapshot:
-    transitions = tuple(t for t in (parse_datetime(x) for x in m.transitions or ()) if t)
+    transitions = _parsed_transitions(m.transitions)
     return sm.Snapshot(
         state=m.state,
         failures=m.consecutive_failures,
@@ -55,6 +73,41 @@ class Applied:
     notification_ids: list[int] = field(default_factory=list)
     opened: list[int] = field(default_factory=list)  # incident ids
     resolved: list[int] = field(default_factory=list)
+    could_not_run: list[int] = field(default_factory=list)  # monitor ids whose results could not be recorded
+
+    def add(self, other: Applied) -> None:
+        self.notification_ids += other.notification_ids
+        self.opened += other.opened
+        self.resolved += other.resolved
+        self.could_not_run += other.could_not_run
+
+
+INTERNAL_PROBLEM = (
+    "This check could not run because of a problem on our side; we have been notified. "
+    "Editing and saving the monitor often fixes it."
+)
+
+
+def could_not_run_message(exc: BaseException) -> str:
+    """What the monitor's page says: a ``ValueError``'s own sentence (a schedule), else a plain apology."""
+    if isinstance(exc, ValueError) and type(exc).__module__.startswith("monitoring"):
+        return f"This check could not run: {exc}"[:300]
+    return INTERNAL_PROBLEM
+
+
+def mark_could_not_run(monitor_id: int, exc: BaseException, now: datetime) -> None:
+    """Say on the monitor that its check could not run, and why; never a pass.
+
+    An "up" monitor becomes "unknown" (we did not see it up); a "down" one keeps its
+    open incident, which nothing new contradicts.
+    """
+    try:
+        Monitor.objects.filter(pk=monitor_id).exclude(state=Monitor.State.PAUSED).update(
+            last_checked_at=now, last_message=could_not_run_message(exc)
+        )
+        Monitor.objects.filter(pk=monitor_id, state=Monitor.State.UP).update(state=Monitor.State.UNKNOWN)
+    except Exception:  # noqa: BLE001 - the row itself is unusable; the log is all we can do
+        logger.exception("monitor %s: could not record that its check could not run", monitor_id)
 
 
 def in_maintenance(windows: Iterable[MaintenanceWindow], m: Monitor, at: datetime) -> bool:
@@ -78,90 +131,120 @@ def _stale_heartbeat(m: Monitor | None, o: Outcome) -> bool:
 
 
 def apply_outcomes(outcomes: list[Outcome], now: datetime | None = None) -> Applied:
-    """Write ``outcomes`` (several per monitor allowed, in order) and act on state changes."""
+    """Write ``outcomes`` (several per monitor allowed, in order) and act on state changes.
+
+    The whole batch is written in one transaction; if that fails, each monitor is
+    written in a transaction of its own, so one monitor's unwritable data costs
+    only that monitor's result (marked "could not run"), not the batch's.
+    """
     now = now or timezone.now()
-    applied = Applied()
     if not outcomes:
-        return applied
+        return Applied()
+    try:
+        with transaction.atomic():
+            return _apply(outcomes, now)
+    except Exception:  # noqa: BLE001 - retried one monitor at a time below
+        logger.warning(
+            "writing a batch of %d outcomes failed; writing them monitor by monitor", len(outcomes)
+        )
     by_monitor: dict[int, list[Outcome]] = defaultdict(list)
     for o in outcomes:
         by_monitor[o.monitor_id].append(o)
-    with transaction.atomic():
-        monitors = {
-            m.pk: m
-            for m in Monitor.objects.select_for_update(of=("self",))
-            .select_related("workspace")
-            .filter(pk__in=by_monitor)
-        }
-        for pk, m in list(monitors.items()):
-            by_monitor[pk] = [o for o in by_monitor[pk] if not _stale_heartbeat(m, o)]
-            if not by_monitor[pk]:
-                del monitors[pk]
-        outcomes = [o for pk in monitors for o in by_monitor[pk]]
-        CheckResult.objects.bulk_create(
-            [
-                CheckResult(
-                    monitor_id=o.monitor_id,
-                    checked_at=o.checked_at,
-                    ok=o.ok,
-                    latency_ms=o.latency_ms,
-                    status_code=o.status_code,
-                    message=o.message[:300],
-                    snippet=o.snippet[:500],
-                )
-                for o in outcomes
-                if o.monitor_id in monitors
-            ]
-        )
-        open_incidents = {
-            i.monitor_id: i for i in Incident.objects.filter(monitor_id__in=monitors, ended_at__isnull=True)
-        }
-        # Recently closed incidents: a monitor back down within the flap window reopens its own.
-        recently_closed = {
-            i.monitor_id: i
-            for i in Incident.objects.filter(
-                monitor_id__in=monitors, ended_at__gte=now - sm.Policy().flap_window
-            ).order_by("ended_at")
-        }
-        workspace_ids = {m.workspace_id for m in monitors.values()}
-        windows = list(
-            MaintenanceWindow.objects.filter(
-                workspace_id__in=workspace_ids, starts_at__lte=now, ends_at__gt=now
+    applied = Applied()
+    for pk, group in by_monitor.items():
+        try:
+            with transaction.atomic():
+                applied.add(_apply(group, now))
+        except Exception as exc:  # noqa: BLE001 - this monitor only
+            logger.exception("the results of monitor %s could not be recorded", pk)
+            mark_could_not_run(pk, exc, now)
+            applied.could_not_run.append(pk)
+    return applied
+
+
+def _apply(outcomes: list[Outcome], now: datetime) -> Applied:
+    applied = Applied()
+    by_monitor: dict[int, list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        if not o.internal_error:
+            by_monitor[o.monitor_id].append(o)
+    for o in outcomes:
+        if o.internal_error and o.monitor_id not in by_monitor:
+            mark_could_not_run(o.monitor_id, RuntimeError(o.message), now)
+            applied.could_not_run.append(o.monitor_id)
+    monitors = {
+        m.pk: m
+        for m in Monitor.objects.select_for_update(of=("self",))
+        .select_related("workspace")
+        .filter(pk__in=by_monitor)
+    }
+    for pk, m in list(monitors.items()):
+        by_monitor[pk] = [o for o in by_monitor[pk] if not _stale_heartbeat(m, o)]
+        if not by_monitor[pk]:
+            del monitors[pk]
+    outcomes = [o for pk in monitors for o in by_monitor[pk]]
+    CheckResult.objects.bulk_create(
+        [
+            CheckResult(
+                monitor_id=o.monitor_id,
+                checked_at=o.checked_at,
+                ok=o.ok,
+                latency_ms=o.latency_ms,
+                status_code=o.status_code,
+                message=o.message[:300],
+                snippet=o.snippet[:500],
             )
-        )
-        to_notify: list[tuple[Incident, str]] = []
-        for pk, m in monitors.items():
-            results = by_monitor[pk]
-            if m.kind in EXPIRY_KINDS:
-                _apply_expiry(m, results[-1], open_incidents.get(pk), windows, to_notify, applied)
-            else:
-                _apply_state(
-                    m, results, open_incidents.get(pk), recently_closed.get(pk), windows, to_notify, applied
-                )
-            last = results[-1]
-            m.last_checked_at = last.checked_at
-            m.last_latency_ms = last.latency_ms
-            m.last_message = last.message[:300]
-            # A changed DNS answer becomes the new baseline only once the change is
-            # confirmed (the immediate recheck must still see it as a change).
-            if last.values is not None and (last.ok or m.state == Monitor.State.DOWN):
-                m.last_values = list(last.values)
-        Monitor.objects.bulk_update(
-            monitors.values(),
-            [
-                "state",
-                "consecutive_failures",
-                "consecutive_successes",
-                "transitions",
-                "last_checked_at",
-                "last_latency_ms",
-                "last_message",
-                "last_values",
-                "expires_at",
-                "alerted_threshold_days",
-            ],
-        )
-        applied.notification_ids = queue_notifications(to_notify)
+            for o in outcomes
+            if o.monitor_id in monitors
+        ]
+    )
+    open_incidents = {
+        i.monitor_id: i for i in Incident.objects.filter(monitor_id__in=monitors, ended_at__isnull=True)
+    }
+    # Recently closed incidents: a monitor back down within the flap window reopens its own.
+    recently_closed = {
+        i.monitor_id: i
+        for i in Incident.objects.filter(
+            monitor_id__in=monitors, ended_at__gte=now - sm.Policy().flap_window
+        ).order_by("ended_at")
+    }
+    workspace_ids = {m.workspace_id for m in monitors.values()}
+    windows = list(
+        MaintenanceWindow.objects.filter(workspace_id__in=workspace_ids, starts_at__lte=now, ends_at__gt=now)
+    )
+    to_notify: list[tuple[Incident, str]] = []
+    for pk, m in monitors.items():
+        results = by_monitor[pk]
+        if m.kind in EXPIRY_KINDS:
+            _apply_expiry(m, results[-1], open_incidents.get(pk), windows, to_notify, applied)
+        else:
+            _apply_state(
+                m, results, open_incidents.get(pk), recently_closed.get(pk), windows, to_notify, applied
+            )
+        last = results[-1]
+        m.last_checked_at = last.checked_at
+        m.last_latency_ms = last.latency_ms
+        m.last_message = last.message[:300]
+        # A changed DNS answer becomes the new baseline only once the change is
+        # confirmed (the immediate recheck must still see it as a change).
+        if last.values is not None and (last.ok or m.state == Monitor.State.DOWN):
+            m.last_values = list(last.values)
+    Monitor.objects.bulk_update(
+        monitors.values(),
+        [
+            "state",
+            "consecutive_failures",
+            "consecutive_successes",
+            "transitions",
+            "last_checked_at",
+            "last_latency_ms",
+            "last_message",
+            "last_values",
+            "expires_at",
+            "alerted_threshold_days",
+        ],
+    )
+    applied.notification_ids = queue_notifications(to_notify)
     return applied
 
 

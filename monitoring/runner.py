@@ -68,6 +68,8 @@ async def check_concurrently(
     for _ in range(max((p.confirm_failures for _, p in snapshots.values()), default=1)):
         recheck = []
         for o in pending:
+            if o.internal_error:
+                continue
             snap, policy = snapshots[o.monitor_id]
             decision = sm.advance(snap, o.ok, o.checked_at, policy)
             snapshots[o.monitor_id] = (decision.snapshot, policy)
@@ -105,8 +107,28 @@ def heartbeat_outcome(m: Monitor, now: datetime) -> Outcome | None:
     return Outcome(m.pk, False, now, heartbeats.describe_late(m.last_ping_at, due))
 
 
+def _prepare(m: Monitor, due: datetime, now: datetime, outcomes, specs, snapshots) -> None:
+    """Turn one claimed monitor into a heartbeat outcome or a network check to run."""
+    if m.kind == Monitor.Kind.HEARTBEAT:
+        o = heartbeat_outcome(m, now)
+        if o is not None:
+            outcomes.append(o)
+        return
+    spec = CheckSpec.from_monitor(m)
+    # Expiry checks are rechecked too: a daily check that fails once (a dropped
+    # handshake) would otherwise alert on a blip; the engine judges the last result.
+    snapshots[m.pk] = (engine.snapshot_of(m, None), engine.policy_for(m))
+    specs.append((spec, due))
+
+
 def run_batch(claims: list[Claim], config: net.NetConfig | None = None) -> dict:
-    """Check one claimed batch and apply the results. Returns counts and the lags seen."""
+    """Check one claimed batch and apply the results. Returns counts and the lags seen.
+
+    The batch holds monitors of many workspaces: a monitor that cannot even be
+    prepared (a schedule that cannot be computed, unreadable stored data) becomes that
+    monitor's "could not run", logged for us and shown on its page, and the others
+    are checked as usual.
+    """
     due_by_id = {c.monitor_id: c.due_at for c in claims}
     monitors = list(
         Monitor.objects.select_related("workspace")
@@ -117,16 +139,14 @@ def run_batch(claims: list[Claim], config: net.NetConfig | None = None) -> dict:
     outcomes: list[Outcome] = []
     specs: list[tuple[CheckSpec, datetime]] = []
     snapshots: dict[int, tuple[sm.Snapshot, sm.Policy]] = {}
+    could_not_run = 0
     for m in monitors:
-        if m.kind == Monitor.Kind.HEARTBEAT:
-            o = heartbeat_outcome(m, now)
-            if o is not None:
-                outcomes.append(o)
-            continue
-        specs.append((CheckSpec.from_monitor(m), due_by_id[m.pk]))
-        # Expiry checks are rechecked too: a daily check that fails once (a dropped
-        # handshake) would otherwise alert on a blip; the engine judges the last result.
-        snapshots[m.pk] = (engine.snapshot_of(m, None), engine.policy_for(m))
+        try:
+            _prepare(m, due_by_id[m.pk], now, outcomes, specs, snapshots)
+        except Exception as exc:  # noqa: BLE001 - one monitor's bad data never stops the batch
+            logger.exception("monitor %s could not be prepared for its check", m.pk)
+            engine.mark_could_not_run(m.pk, exc, now)
+            could_not_run += 1
     lags: list[float] = []
     if specs:
         found, lags = asyncio.run(check_concurrently(specs, snapshots, config))
@@ -135,7 +155,13 @@ def run_batch(claims: list[Claim], config: net.NetConfig | None = None) -> dict:
     if applied.notification_ids:
         ids = list(applied.notification_ids)
         transaction.on_commit(lambda: _enqueue_sends(ids))
-    return {"checked": len(specs), "outcomes": len(outcomes), "opened": len(applied.opened), "lags": lags}
+    return {
+        "checked": len(specs),
+        "outcomes": len(outcomes),
+        "opened": len(applied.opened),
+        "could_not_run": could_not_run + len(applied.could_not_run),
+        "lags": lags,
+    }
 
 
 def _enqueue_sends(ids: list[int]) -> None:
@@ -155,7 +181,13 @@ def record_ping(m: Monitor, kind: str, now: datetime | None = None) -> None:
         return
     if kind == HeartbeatPing.Kind.SUCCESS:
         m.last_ping_at = now
-        due = _deadline(m, now)
+        try:
+            due = _deadline(m, now)
+        except heartbeats.ScheduleError as exc:
+            # The ping is real and is kept; the schedule's problem is shown on the monitor.
+            Monitor.objects.filter(pk=m.pk).update(last_ping_at=now)
+            engine.mark_could_not_run(m.pk, exc, now)
+            return
         Monitor.objects.filter(pk=m.pk).update(last_ping_at=now, next_check_at=due)
         if m.state == Monitor.State.UP:
             return  # the common case: nothing changes, no result row needed

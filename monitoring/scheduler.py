@@ -28,6 +28,7 @@ from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from .models import Monitor
+from .models.monitors import EXPIRY_INTERVAL_S, MIN_INTERVAL_S
 
 logger = logging.getLogger(__name__)
 
@@ -37,13 +38,21 @@ EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 DEFAULT_HORIZON = timedelta(seconds=10)
 
 
+def _bounded(interval_s: int) -> int:
+    # Saved intervals are validated; this keeps a row that is not (the admin's bulk
+    # edit, an old row) from dividing by zero inside every tenant's dispatch.
+    return min(max(interval_s or 0, MIN_INTERVAL_S), EXPIRY_INTERVAL_S)
+
+
 def phase_s(monitor_id: int, interval_s: int) -> float:
     """A stable offset in [0, interval) for this monitor: the jitter that spreads the load."""
+    interval_s = _bounded(interval_s)
     return (zlib.crc32(str(monitor_id).encode()) % (interval_s * 1000)) / 1000.0
 
 
 def next_slot(monitor_id: int, interval_s: int, after: datetime) -> datetime:
     """The first slot of this monitor strictly after ``after``."""
+    interval_s = _bounded(interval_s)
     offset = phase_s(monitor_id, interval_s)
     elapsed = (after - EPOCH).total_seconds() - offset
     periods = int(elapsed // interval_s) + 1

@@ -19,6 +19,8 @@ Public API (import only from ``launchready.net``)::
     await tls_protocol_support(host, port=443, *, config=None, timeout=None) -> TlsProtocolSupport
     vet_url(url, config=None) -> VettedURL | NetError      # no I/O
     address_problem(address, config=None) -> str | None   # "a loopback address…" or None
+    name_problem(host) -> str | None                      # "a local or internal name" or None
+    storable(text) -> str                                 # NUL and lone surrogates → U+FFFD
     hostname_matches(host, sans) -> bool
 
 Results: ``DnsAnswer``/``DnsStatus``, ``NameserverAnswer``, ``FetchResult``/``Hop``/
@@ -26,6 +28,9 @@ Results: ``DnsAnswer``/``DnsStatus``, ``NameserverAnswer``, ``FetchResult``/``Ho
 ``ProtocolProbe``, and ``NetError``/``ErrorKind`` (``error.message`` is the sentence
 to show). ``config=None`` means ``NetConfig.from_settings()``; scripts without
 Django settings build a ``NetConfig`` and pass it.
+
+Every string in a returned result is storable (no NUL, no lone surrogate), whatever
+the remote side sent, so one hostile answer cannot fail a database write.
 
 ``resolve()`` and ``query_nameserver()`` always ask DNS afresh. ``fetch()`` and the TLS
 functions reuse a host's vetted addresses for their DNS TTL (at most 5 minutes; TTL 0
@@ -35,13 +40,12 @@ connected to is always the one vetted, so DNS rebinding still fails.
 
 from __future__ import annotations
 
+from . import http, resolver, tls
 from .certs import hostname_matches
 from .config import ALLOWED_PORTS, NetConfig, resolve_config
-from .guard import VettedURL
+from .guard import VettedURL, name_problem
 from .guard import address_problem as _address_problem
 from .guard import vet_url as _vet_url
-from .http import fetch
-from .resolver import query_nameserver, resolve
 from .results import (
     CertificateInfo,
     CertProblem,
@@ -56,8 +60,16 @@ from .results import (
     Timings,
     TlsProtocolSupport,
     TlsResult,
+    returns_storable,
+    storable,
 )
-from .tls import tls_handshake, tls_protocol_support
+
+# Every result that leaves the layer holds only text a database can store.
+fetch = returns_storable(http.fetch)
+resolve = returns_storable(resolver.resolve)
+query_nameserver = returns_storable(resolver.query_nameserver)
+tls_handshake = returns_storable(tls.tls_handshake)
+tls_protocol_support = returns_storable(tls.tls_protocol_support)
 
 
 def vet_url(url: str, config: NetConfig | None = None) -> VettedURL | NetError:
@@ -90,8 +102,10 @@ __all__ = [
     "address_problem",
     "fetch",
     "hostname_matches",
+    "name_problem",
     "query_nameserver",
     "resolve",
+    "storable",
     "tls_handshake",
     "tls_protocol_support",
     "vet_url",

@@ -26,12 +26,27 @@ import dns.resolver
 import idna
 
 from .config import NetConfig, resolve_config
-from .guard import address_problem
+from .guard import BLOCKED_NAMES, BLOCKED_SUFFIXES, address_problem
 from .results import DnsAnswer, DnsStatus, ErrorKind, NameserverAnswer, NetError, seconds
 
 logger = logging.getLogger(__name__)
 
 _NAME_TARGET_TYPES = {"CNAME", "NS", "PTR", "DNAME"}
+_REVERSE_ZONES = (".in-addr.arpa", ".ip6.arpa")
+
+
+def lookup_problem(name: str, rdtype: str) -> str | None:
+    """Why ``name`` must not be looked up (the guard's name policy), or None.
+
+    Local and internal names (``localhost``, ``.internal``, ``.local``…) are never
+    asked about: their answers describe our own network. Reverse zones are fine for
+    PTR questions (SPF's ``ptr`` mechanism asks them).
+    """
+    if rdtype == "PTR" and name.endswith(_REVERSE_ZONES):
+        return None
+    if name in BLOCKED_NAMES or name.endswith(BLOCKED_SUFFIXES):
+        return "a local or internal name"
+    return None
 
 
 @functools.lru_cache(maxsize=16)
@@ -123,6 +138,9 @@ async def resolve(
         elapsed = (time.perf_counter() - started) * 1000
         return DnsAnswer(name=shown, rdtype=rdtype, status=status, elapsed_ms=elapsed, error=error, **kw)  # type: ignore[arg-type]
 
+    problem = lookup_problem(shown, rdtype)
+    if problem:
+        return answer(DnsStatus.BLOCKED, ErrorKind.BLOCKED, f"{shown} was not looked up: it is {problem}.")
     try:
         qname = _to_name(shown)
         resolver = _resolver(config.dns_servers)

@@ -6,9 +6,62 @@ Network failures never raise out of the layer: they come back as a ``NetError``
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
+import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import ParamSpec, TypeVar
+
+# --- Storable text ---------------------------------------------------------------
+# Text from the network ends up in the database (results, evidence, snippets). NUL is
+# refused by PostgreSQL in text and JSON, and a lone surrogate (a UTF-7 body, say)
+# cannot be encoded at all: either would fail a whole batch's write. Everything the
+# public functions of this package return passes through ``storable_result``.
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def storable(text: str) -> str:
+    """``text`` with NUL and lone surrogates replaced by U+FFFD, so any database can store it."""
+    if text.isascii():
+        return text.replace("\x00", REPLACEMENT) if "\x00" in text else text
+    return _UNSTORABLE.sub(REPLACEMENT, text)
+
+
+def storable_result(value):
+    """``value`` (a result dataclass, tuple or string, nested) with every string made storable."""
+    if isinstance(value, str):
+        return storable(value)
+    if isinstance(value, tuple):
+        cleaned = tuple(storable_result(v) for v in value)
+        return value if all(a is b for a, b in zip(cleaned, value, strict=True)) else cleaned
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for f in dataclasses.fields(value):
+            current = getattr(value, f.name)
+            cleaned = storable_result(current)
+            if cleaned is not current:
+                changes[f.name] = cleaned
+        return dataclasses.replace(value, **changes) if changes else value
+    return value
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def returns_storable(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Wrap a public coroutine of the layer so that its result holds only storable text."""
+
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        return storable_result(await fn(*args, **kwargs))
+
+    return wrapper
 
 
 class ErrorKind(StrEnum):
@@ -210,9 +263,10 @@ class FetchResult:
             if key.lower() == "charset" and value:
                 charset = value.strip("\"' ")
         try:
-            return self.body.decode(charset, errors="replace")
+            text = self.body.decode(charset, errors="replace")
         except LookupError:
-            return self.body.decode("utf-8", errors="replace")
+            text = self.body.decode("utf-8", errors="replace")
+        return storable(text)
 
 
 # --- TLS ---------------------------------------------------------------------------

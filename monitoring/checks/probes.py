@@ -156,7 +156,9 @@ async def run_one(spec: CheckSpec, config: net.NetConfig | None = None) -> Outco
         return Outcome(spec.monitor_id, False, _now(), f"Timed out after {spec.timeout_s:g} s.")
     except Exception:  # a bug in one probe must not sink the batch
         logger.exception("probe for monitor %s crashed", spec.monitor_id)
-        return Outcome(spec.monitor_id, False, _now(), "The check could not run (internal error).")
+        return Outcome(
+            spec.monitor_id, False, _now(), "The check could not run (internal error).", internal_error=True
+        )
 
 
 async def run_all(specs: list[CheckSpec], config: net.NetConfig | None = None) -> list[Outcome]:

@@ -10,6 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+MAX_TIMEOUT_S = 30  # the form's bound (``Monitor.timeout_s``); a batch must not wait longer
+
+
+def _texts(values) -> tuple[str, ...]:
+    return tuple(v for v in values if isinstance(v, str)) if isinstance(values, list) else ()
+
 
 @dataclass(frozen=True)
 class CheckSpec:
@@ -31,6 +37,7 @@ class CheckSpec:
 
     @classmethod
     def from_monitor(cls, m) -> CheckSpec:
+        """The check of a saved monitor; values are bounded again, whatever the row holds."""
         return cls(
             monitor_id=m.pk,
             kind=m.kind,
@@ -42,11 +49,11 @@ class CheckSpec:
             max_response_ms=m.max_response_ms,
             headers=tuple(sorted((m.headers or {}).items())),
             follow_redirects=m.follow_redirects,
-            timeout_s=float(m.timeout_s),
+            timeout_s=float(min(max(m.timeout_s or 0, 1), MAX_TIMEOUT_S)),
             hostname=m.hostname,
             record_type=m.record_type or "A",
-            expected_values=tuple(m.expected_values or ()),
-            last_values=tuple(m.last_values or ()),
+            expected_values=_texts(m.expected_values),
+            last_values=_texts(m.last_values),
         )
 
 
@@ -64,3 +71,6 @@ class Outcome:
     expires_at: datetime | None = None  # TLS and domain expiry
     values: tuple[str, ...] | None = None  # DNS: the records seen
     extra: dict = field(default_factory=dict)
+    # The check itself failed on our side (a bug, unusable stored data): not a result
+    # about the store, so it is shown on the monitor but never counted as down or up.
+    internal_error: bool = False

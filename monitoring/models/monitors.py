@@ -2,24 +2,71 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import uuid
 import zoneinfo
 from datetime import timedelta
 
+import idna
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from launchready import net
+from launchready.domains import split_host_port
 from launchready.models import Site, Workspace
 
+from ..checks.specs import MAX_TIMEOUT_S
 from ..crypto import decrypt_json, encrypt_json
+from ..heartbeats import MAX_GRACE_S, MAX_PERIOD_S, MIN_PERIOD_S, ScheduleError, validate_cron
 
 MIN_INTERVAL_S = 30
 MAX_INTERVAL_S = 3600
 EXPIRY_INTERVAL_S = 86400  # certificate and domain expiry are checked daily
 DNS_RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT", "CAA")
+MAX_RESPONSE_MS = 60_000
+MAX_CONFIRMATIONS = 10
+_DNS_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+
+
+def host_problem(hostname: str, *, with_port: bool) -> str | None:
+    """Why ``hostname`` cannot be watched (a sentence), or None.
+
+    The network layer's policy applies before anything is saved: no local or
+    internal names (``localhost``, ``.internal``, ``.local``…), no private addresses.
+    ``with_port`` allows ``host:port`` and ``[IPv6]:port`` (certificate checks).
+    """
+    text = hostname.strip()
+    if with_port:
+        try:
+            text, _ = split_host_port(text)
+        except ValueError as exc:
+            return str(exc)
+    elif text.startswith("[") or text.count(":") == 1:
+        return "Enter a host name without a port, e.g. shop.example.com."
+    host = text.rstrip(".").lower()
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        if not with_port:
+            return "Enter a host name, not an IP address."
+        problem = net.address_problem(host)
+        return f"{host} is {problem}; only public addresses are checked." if problem else None
+    if not host.isascii():
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except (idna.IDNAError, UnicodeError):
+            return f"“{hostname}” is not a valid host name."
+    labels = host.split(".")
+    if len(host) > 253 or not all(_DNS_LABEL.match(label) for label in labels):
+        return f"“{hostname}” is not a valid host name: letters, digits, hyphens and dots only."
+    problem = net.name_problem(host)
+    return f"{host} is {problem}; only public names are checked." if problem else None
 
 
 class Severity(models.TextChoices):
@@ -73,13 +120,15 @@ class Monitor(models.Model):
     )
     keyword = models.CharField(max_length=200, blank=True)
     keyword_mode = models.CharField(max_length=8, choices=KeywordMode.choices, default=KeywordMode.PRESENT)
-    max_response_ms = models.PositiveIntegerField(null=True, blank=True)
+    max_response_ms = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_RESPONSE_MS)]
+    )
     # Custom request headers often carry a token: MultiFernet ciphertext, like channel
     # credentials (read and write through the ``headers`` property).
     headers_secret = models.TextField(blank=True, editable=False)
     follow_redirects = models.BooleanField(default=True)
     timeout_s = models.PositiveSmallIntegerField(
-        default=10, validators=[MinValueValidator(1), MaxValueValidator(30)]
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(MAX_TIMEOUT_S)]
     )
 
     # TLS expiry, domain expiry, DNS
@@ -92,8 +141,10 @@ class Monitor(models.Model):
 
     # Heartbeat
     schedule = models.CharField(max_length=6, choices=Schedule.choices, default=Schedule.PERIOD)
-    period_s = models.PositiveIntegerField(default=3600)
-    grace_s = models.PositiveIntegerField(default=300)
+    period_s = models.PositiveIntegerField(
+        default=3600, validators=[MinValueValidator(MIN_PERIOD_S), MaxValueValidator(MAX_PERIOD_S)]
+    )
+    grace_s = models.PositiveIntegerField(default=300, validators=[MaxValueValidator(MAX_GRACE_S)])
     cron = models.CharField(max_length=100, blank=True)
     tz = models.CharField(max_length=64, blank=True, help_text="Empty: the workspace's time zone.")
     last_ping_at = models.DateTimeField(null=True, blank=True)
@@ -108,8 +159,12 @@ class Monitor(models.Model):
     state = models.CharField(max_length=8, choices=State.choices, default=State.UNKNOWN)
     consecutive_failures = models.PositiveIntegerField(default=0)
     consecutive_successes = models.PositiveIntegerField(default=0)
-    confirm_failures = models.PositiveSmallIntegerField(default=2, validators=[MinValueValidator(1)])
-    recover_successes = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    confirm_failures = models.PositiveSmallIntegerField(
+        default=2, validators=[MinValueValidator(1), MaxValueValidator(MAX_CONFIRMATIONS)]
+    )
+    recover_successes = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_CONFIRMATIONS)]
+    )
     transitions = models.JSONField(default=list, blank=True)  # recent state-change times (ISO), for flapping
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_latency_ms = models.PositiveIntegerField(null=True, blank=True)
@@ -168,24 +223,24 @@ class Monitor(models.Model):
                 isinstance(k, str) and isinstance(v, str) for k, v in self.headers.items()
             ):
                 raise ValidationError({"headers": "Headers are a mapping of names to text values."})
-        elif (
-            self.kind in (self.Kind.TLS_EXPIRY, self.Kind.DOMAIN_EXPIRY, self.Kind.DNS) and not self.hostname
-        ):
-            raise ValidationError({"hostname": "Enter the host name to watch."})
+        elif self.kind in (self.Kind.TLS_EXPIRY, self.Kind.DOMAIN_EXPIRY, self.Kind.DNS):
+            if not self.hostname:
+                raise ValidationError({"hostname": "Enter the host name to watch."})
+            problem = host_problem(self.hostname, with_port=self.kind == self.Kind.TLS_EXPIRY)
+            if problem:
+                raise ValidationError({"hostname": problem})
         if self.kind == self.Kind.DNS:
             self.record_type = (self.record_type or "A").strip().upper()
             if self.record_type not in DNS_RECORD_TYPES:
                 raise ValidationError({"record_type": f"Choose one of {', '.join(DNS_RECORD_TYPES)}."})
         if self.kind == self.Kind.HEARTBEAT:
             if self.schedule == self.Schedule.CRON:
-                from ..heartbeats import validate_cron
-
                 try:
                     validate_cron(self.cron)
-                except ValueError as exc:
+                except ScheduleError as exc:
                     raise ValidationError({"cron": str(exc)}) from None
-            elif self.period_s < 60:
-                raise ValidationError({"period_s": "A heartbeat period is at least one minute."})
+            elif not MIN_PERIOD_S <= self.period_s <= MAX_PERIOD_S:
+                raise ValidationError({"period_s": "A heartbeat period is from one minute to one year."})
             if self.tz and self.tz not in zoneinfo.available_timezones():
                 raise ValidationError({"tz": "Unknown time zone."})
 
