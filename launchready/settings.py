@@ -105,6 +105,23 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # processes; the default is per-process memory.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
+# Who the client is behind our reverse proxy (launchready/clientip.py): without this,
+# every request comes from the proxy and one visitor's failed logins lock out everyone.
+# Count the proxies that append to X-Forwarded-For, or name the one header the proxy
+# overwrites with the client address; never both.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER", default="").strip()
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 (no proxy) or the number of proxies in front.")
+if TRUSTED_PROXY_COUNT and TRUSTED_CLIENT_IP_HEADER:
+    raise ImproperlyConfigured(
+        "Set either TRUSTED_PROXY_COUNT (proxies appending to X-Forwarded-For) or "
+        "TRUSTED_CLIENT_IP_HEADER (one header the proxy overwrites with the client address), not both."
+    )
+# The same values for allauth; its rate limits ask AccountAdapter.get_client_ip, which uses ours.
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER or None
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
