@@ -2,9 +2,43 @@
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 
 from .models import AlertChannel, EscalationContact, MaintenanceWindow, Monitor
+
+MAX_EXPECTED_VALUES = 50
+MAX_VALUE_CHARS = 500
+
+
+def plain_text(value: str) -> bool:
+    """One line of text a database can store: no control characters, no lone surrogates."""
+    return not any(ch < " " or ch == "\x7f" or "\ud800" <= ch <= "\udfff" for ch in value)
+
+
+class SafeJSONField(forms.JSONField):
+    """JSON input that answers absurd nesting with a sentence instead of a crash."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except RecursionError:
+            raise forms.ValidationError("This JSON is nested too deeply.") from None
+
+    def bound_data(self, data, initial):
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:
+            return forms.fields.InvalidJSONInput(data)
+
+    def prepare_value(self, value):
+        shown = super().prepare_value(value)
+        # A lone surrogate ("\ud800" typed as JSON) cannot be sent back in the page: escape it.
+        if isinstance(value, forms.fields.InvalidJSONInput) or plain_text(shown.replace("\n", " ")):
+            return shown
+        return json.dumps(value, ensure_ascii=True, cls=self.encoder)
+
 
 # The monitor form's fields in sections, so it reads by monitor kind without JavaScript.
 MONITOR_FIELD_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -33,12 +67,12 @@ MONITOR_FIELD_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 class MonitorForm(forms.ModelForm):
     url = forms.URLField(required=False, max_length=1000, assume_scheme="https", label="URL")
     # Write-only, like channel credentials: the stored headers are never rendered back.
-    headers = forms.JSONField(
+    headers = SafeJSONField(
         required=False,
         help_text='e.g. {"Authorization": "Bearer …"}. Stored encrypted and never shown again.',
     )
     clear_headers = forms.BooleanField(required=False, label="Remove the stored headers")
-    expected_values = forms.JSONField(required=False, initial=list, help_text='DNS only, e.g. ["192.0.2.10"]')
+    expected_values = SafeJSONField(required=False, initial=list, help_text='DNS only, e.g. ["192.0.2.10"]')
 
     class Meta:
         model = Monitor
@@ -84,14 +118,22 @@ class MonitorForm(forms.ModelForm):
             raise forms.ValidationError(
                 'Headers are names and text values, e.g. {"Authorization": "Bearer …"}.'
             )
-        if any(ch in k + v for k, v in value.items() for ch in "\r\n"):
-            raise forms.ValidationError("A header name or value cannot contain a line break.")
+        if not all(plain_text(k + v) for k, v in value.items()):
+            raise forms.ValidationError(
+                "A header name or value cannot contain a line break or control characters."
+            )
         return value
 
     def clean_expected_values(self):
         value = self.cleaned_data.get("expected_values") or []
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise forms.ValidationError('A list of record values, e.g. ["192.0.2.10"].')
+        if len(value) > MAX_EXPECTED_VALUES or any(len(v) > MAX_VALUE_CHARS for v in value):
+            raise forms.ValidationError(
+                f"At most {MAX_EXPECTED_VALUES} values of at most {MAX_VALUE_CHARS} characters each."
+            )
+        if not all(plain_text(v) for v in value):
+            raise forms.ValidationError("A record value cannot contain control characters.")
         return value
 
 

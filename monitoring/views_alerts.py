@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from launchready import ratelimit
 from launchready.models import Membership, Role
 from launchready.views_common import workspace_view
 
@@ -55,6 +57,15 @@ def channels(request: HttpRequest, m: Membership) -> HttpResponse:
 @workspace_view(write=Role.MEMBER, methods=("POST",))
 def channel_test(request: HttpRequest, m: Membership, channel) -> HttpResponse:
     ch = selectors.channel_in(m.workspace, channel)
+    limit = settings.MONITORING_TEST_ALERTS_PER_HOUR
+    verdict = ratelimit.hit(f"test-alerts:{m.workspace.uuid}", limit, 3600)
+    if not verdict.allowed:
+        messages.error(
+            request,
+            f"No test alert sent: this workspace has sent its {limit} test alerts for this hour "
+            f"(each one can be a paid text message). Try again in {verdict.retry_after_minutes} minutes.",
+        )
+        return redirect("monitoring:channels", workspace=m.workspace.uuid)
     n = outbox.queue_test(ch)
     from .tasks import send_notification
 

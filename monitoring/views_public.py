@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
-import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -21,32 +19,28 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from launchready import ratelimit
+
 from . import outbox, runner, selectors
+from .forms import plain_text
 from .messages import read_ack_token
 from .models import ApiToken, HeartbeatPing, Incident, MaintenanceWindow, Monitor, StatusPage
 
 logger = logging.getLogger(__name__)
 
 MAX_WINDOW = timedelta(hours=12)
+MAX_AHEAD = timedelta(days=365)
 
 
 def ping_allowed(uuid, now: float | None = None) -> bool:
     """At most ``MONITORING_PING_LIMIT_PER_MINUTE`` pings per heartbeat and minute.
 
     A job pinging in a tight loop (or someone replaying its URL) would otherwise
-    write a row and take the monitor's row lock on every request. The count lives in
-    the cache; if the cache is unavailable, pings are let through: losing a ping is
-    worse than an unthrottled minute.
+    write a row and take the monitor's row lock on every request. If the cache is
+    unavailable, pings are let through: losing a ping is worse than an unthrottled minute.
     """
     limit = getattr(settings, "MONITORING_PING_LIMIT_PER_MINUTE", 60)
-    minute = int((time.time() if now is None else now) // 60)
-    key = f"monitoring:ping:{uuid}:{minute}"
-    try:
-        cache.add(key, 0, timeout=120)
-        return cache.incr(key) <= limit
-    except Exception:  # noqa: BLE001 - any cache trouble: fail open
-        logger.warning("ping rate limit skipped: the cache is unavailable", exc_info=True)
-        return True
+    return ratelimit.hit(f"ping:{uuid}", limit, 60, now=now).allowed
 
 
 def _ping(request: HttpRequest, uuid, kind: str) -> HttpResponse:
@@ -123,9 +117,10 @@ def _bearer(request: HttpRequest) -> ApiToken | None:
 def _when(value, name: str) -> datetime:
     try:
         when = parse_datetime(value) if isinstance(value, str) else None
-    except ValueError:  # well formed but impossible, e.g. month 13
+        when = when.astimezone(UTC) if when is not None and when.tzinfo is not None else None
+    except (ValueError, OverflowError):  # well formed but impossible: month 13, year 1 at +14:00
         when = None
-    if when is None or when.tzinfo is None:
+    if when is None:
         raise ValueError(f"“{name}” is ISO 8601 with a time zone, e.g. 2026-05-01T10:00:00Z.")
     return when
 
@@ -135,6 +130,8 @@ def _window_from(data, now: datetime) -> tuple[datetime, datetime, str]:
     if not isinstance(data, dict):
         raise ValueError('The body is a JSON object, e.g. {"minutes": 15, "reason": "deploy"}.')
     starts = _when(data["starts_at"], "starts_at") if data.get("starts_at") else now
+    if not now - MAX_WINDOW <= starts <= now + MAX_AHEAD:
+        raise ValueError("A window starts between 12 hours ago and one year from now.")
     if data.get("ends_at"):
         ends = _when(data["ends_at"], "ends_at")
     else:
@@ -149,7 +146,19 @@ def _window_from(data, now: datetime) -> tuple[datetime, datetime, str]:
     reason = data.get("reason", "")
     if not isinstance(reason, str):
         raise ValueError("“reason” must be text.")
+    if not plain_text(reason):
+        raise ValueError("“reason” is one line of text, without control characters.")
     return starts, ends, reason[:200]
+
+
+def _json_body(request: HttpRequest):
+    """The request's JSON; ValueError with a sentence for anything else (even absurdly nested)."""
+    try:
+        return json.loads(request.body or b"{}")
+    except RecursionError:
+        raise ValueError("The JSON body is nested too deeply.") from None
+    except ValueError:
+        raise ValueError("The body is not JSON.") from None
 
 
 @csrf_exempt
@@ -162,11 +171,7 @@ def api_maintenance(request: HttpRequest) -> JsonResponse:
             {"error": "Send a workspace API token as “Authorization: Bearer lr_…”."}, status=401
         )
     try:
-        data = json.loads(request.body or b"{}")
-    except ValueError:
-        return JsonResponse({"error": "The body is not JSON."}, status=400)
-    try:
-        starts, ends, reason = _window_from(data, timezone.now())
+        starts, ends, reason = _window_from(_json_body(request), timezone.now())
     except ValueError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     window = MaintenanceWindow.objects.create(

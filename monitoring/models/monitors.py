@@ -6,7 +6,7 @@ import ipaddress
 import re
 import uuid
 import zoneinfo
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import idna
 from django.conf import settings
@@ -28,6 +28,8 @@ MAX_INTERVAL_S = 3600
 EXPIRY_INTERVAL_S = 86400  # certificate and domain expiry are checked daily
 DNS_RECORD_TYPES = ("A", "AAAA", "CNAME", "MX", "NS", "TXT", "CAA")
 MAX_RESPONSE_MS = 60_000
+MAX_WINDOW_AGE = timedelta(days=7)  # maintenance windows: recorded after the fact at the latest a week on
+MAX_WINDOW_AHEAD = timedelta(days=366)
 MAX_CONFIRMATIONS = 10
 _DNS_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 
@@ -373,6 +375,17 @@ class MaintenanceWindow(models.Model):
         return f"Maintenance {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M} UTC"
 
     def clean(self) -> None:
+        now = timezone.now()
+        for name in ("starts_at", "ends_at"):
+            when = getattr(self, name)
+            try:
+                in_range = when is None or now - MAX_WINDOW_AGE <= when <= now + MAX_WINDOW_AHEAD
+                if when is not None:
+                    when.astimezone(UTC)  # year 1 at +14:00 is not a storable instant
+            except OverflowError:
+                in_range = False
+            if not in_range:
+                raise ValidationError({name: "Choose a time between a week ago and one year from now."})
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "A window ends after it starts."})
 
