@@ -122,6 +122,13 @@ if TRUSTED_PROXY_COUNT and TRUSTED_CLIENT_IP_HEADER:
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER or None
 
+# Invitation emails (launchready/tenancy.py), counted in the shared cache. A consultant
+# inviting a client's team sends a handful at once; these stop a workspace, or one
+# account across all its workspaces, from mailing strangers in bulk.
+INVITATION_LIMIT_PER_WORKSPACE_PER_HOUR = env.int("INVITATION_LIMIT_PER_WORKSPACE_PER_HOUR", default=20)
+INVITATION_LIMIT_PER_INVITER_PER_HOUR = env.int("INVITATION_LIMIT_PER_INVITER_PER_HOUR", default=10)
+INVITATION_RESEND_INTERVAL_MINUTES = env.int("INVITATION_RESEND_INTERVAL_MINUTES", default=5)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

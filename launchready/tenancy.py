@@ -9,8 +9,11 @@ stay thin. Rule violations raise ``TenancyError`` with a sentence for the user.
 from __future__ import annotations
 
 import logging
+import math
+import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -24,6 +27,10 @@ logger = logging.getLogger(__name__)
 
 class TenancyError(Exception):
     """A tenancy rule was broken; ``str(error)`` is shown to the user as is."""
+
+
+class InvitationLimitReached(TenancyError):
+    """Too many invitation emails for now; the sentence says when to try again."""
 
 
 def _rank(role: str) -> int:
@@ -151,15 +158,26 @@ def invite(actor: Membership, email: str, role: str) -> Invitation:
     )
     if open_invites.exists():
         raise TenancyError(f"{email} already has a pending invitation. Resend it or revoke it first.")
+    now = time.time()
+    _count_invitation_email(actor, now)
     invitation = Invitation.objects.create(workspace=ws, email=email, role=role, invited_by=actor.user)
+    cache.set(_resend_key(invitation), now, timeout=_resend_interval())
     send_invitation_email(invitation)
     logger.info("invitation sent workspace=%s invitation=%s", ws.uuid, invitation.uuid)
     return invitation
 
 
-def resend_invitation(invitation: Invitation) -> Invitation:
+def resend_invitation(actor: Membership, invitation: Invitation) -> Invitation:
     if invitation.status != Invitation.Status.PENDING:
         raise TenancyError(f"This invitation was {invitation.get_status_display().lower()}; send a new one.")
+    # Limits first: a refused resend must leave the current link working.
+    now = time.time()
+    _claim_resend(invitation, now)
+    try:
+        _count_invitation_email(actor, now)
+    except InvitationLimitReached:
+        cache.delete(_resend_key(invitation))
+        raise
     fresh = Invitation._meta.get_field("expires_at").get_default()
     invitation.expires_at = fresh
     invitation.issue_token()  # only the hash is stored, so a resend mails a new link
@@ -174,12 +192,90 @@ def invitation_url(invitation: Invitation) -> str:
     return settings.SITE_URL + reverse("invitation_detail", kwargs={"token": invitation.token})
 
 
+# Invitation emails go to people who never asked us for anything, with a workspace name
+# anyone can choose: without limits that is a free spam relay under our domain. Counts
+# live in the shared cache (Redis in production) so they hold across web processes; a
+# cache outage refuses invitations (an error) rather than letting them through.
+_HOUR = 3600
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _count_invitation_email(actor: Membership, now: float) -> None:
+    """Count one invitation email against the workspace and the inviter, or refuse it.
+
+    Fixed clock-hour windows with atomic increments: concurrent requests cannot pass a
+    limit together, at the price of allowing up to twice the limit across the turn of
+    an hour. A refused request takes its increments back.
+    """
+    window = int(now // _HOUR)
+    wait = _plural(math.ceil(((window + 1) * _HOUR - now) / 60), "minute")
+    limits = [
+        (
+            f"invitations:workspace:{actor.workspace.uuid}:{window}",
+            settings.INVITATION_LIMIT_PER_WORKSPACE_PER_HOUR,
+            "This workspace has sent {emails} this hour, the most allowed.",
+        ),
+        (
+            f"invitations:inviter:{actor.user_id}:{window}",
+            settings.INVITATION_LIMIT_PER_INVITER_PER_HOUR,
+            "You have sent {emails} this hour, the most allowed per person.",
+        ),
+    ]
+    counted: list[str] = []
+    for key, limit, sentence in limits:
+        cache.add(key, 0, timeout=2 * _HOUR)
+        counted.append(key)
+        if cache.incr(key) > limit:
+            for done in counted:
+                cache.decr(done)
+            emails = _plural(limit, "invitation email")
+            logger.warning("invitation limit reached workspace=%s key=%s", actor.workspace.uuid, key)
+            raise InvitationLimitReached(f"{sentence.format(emails=emails)} Try again in {wait}.")
+
+
+def _resend_interval() -> int:
+    return settings.INVITATION_RESEND_INTERVAL_MINUTES * 60
+
+
+def _resend_key(invitation: Invitation) -> str:
+    return f"invitations:sent:{invitation.uuid}"
+
+
+def _claim_resend(invitation: Invitation, now: float) -> None:
+    """Mark ``invitation`` as emailed now, or refuse if it was emailed less than the interval ago.
+
+    The mark holds the send time, not just a TTL, so the interval is measured on our clock.
+    """
+    interval = _resend_interval()
+    key = _resend_key(invitation)
+    if cache.add(key, now, timeout=interval):
+        return
+    sent = cache.get(key)
+    if sent is not None and now - sent < interval:
+        wait = _plural(math.ceil((interval - (now - sent)) / 60), "minute")
+        raise InvitationLimitReached(
+            f"This invitation was emailed less than {_plural(interval // 60, 'minute')} ago. Try again in {wait}."
+        )
+    cache.set(key, now, timeout=interval)
+
+
+def _one_line(text: str) -> str:
+    """User-chosen text on one line, so it cannot fake paragraphs in a plain-text email."""
+    return " ".join(text.split())
+
+
 def send_invitation_email(invitation: Invitation) -> None:
+    """The subject is fixed: the workspace name is chosen by whoever signed up, so it
+    appears only in the body, quoted and introduced as a name."""
     inviter = invitation.invited_by
     context = {
         "invitation": invitation,
         "workspace": invitation.workspace,
-        "inviter": (inviter.get_full_name() or inviter.email) if inviter else "A Launch Ready user",
+        "workspace_name": _one_line(invitation.workspace.name),
+        "inviter": _one_line(inviter.get_full_name() or inviter.email) if inviter else "A Launch Ready user",
         "accept_url": invitation_url(invitation),
         "role": invitation.get_role_display(),
     }

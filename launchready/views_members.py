@@ -17,7 +17,9 @@ from .views_common import SESSION_WORKSPACE_KEY, workspace_view
 logger = logging.getLogger(__name__)
 
 
-def _members_page(request: HttpRequest, m: Membership, invite_form: InviteForm | None = None) -> HttpResponse:
+def _members_page(
+    request: HttpRequest, m: Membership, invite_form: InviteForm | None = None, *, status: int = 200
+) -> HttpResponse:
     members = list(selectors.members_of(m.workspace))
     roles = tenancy.assignable_roles(m)
     rows = [
@@ -34,7 +36,7 @@ def _members_page(request: HttpRequest, m: Membership, invite_form: InviteForm |
         "invite_form": invite_form or InviteForm(roles=roles),
         "assignable_roles": [(r, Role(r).label) for r in roles],
     }
-    return render(request, "members/list.html", context)
+    return render(request, "members/list.html", context, status=status)
 
 
 def _act(request: HttpRequest, m: Membership, action: Callable[[], object], success: str) -> HttpResponse:
@@ -59,6 +61,10 @@ def member_invite(request: HttpRequest, m: Membership) -> HttpResponse:
     if form.is_valid():
         try:
             inv = tenancy.invite(m, form.cleaned_data["email"], form.cleaned_data["role"])
+        except tenancy.InvitationLimitReached as exc:
+            # Not about the address: shown above the form, which keeps what was typed.
+            form.add_error(None, str(exc))
+            return _members_page(request, m, invite_form=form, status=429)
         except tenancy.TenancyError as exc:
             form.add_error("email", str(exc))
         else:
@@ -112,4 +118,4 @@ def invitation_revoke(request: HttpRequest, m: Membership, invitation) -> HttpRe
 def invitation_resend(request: HttpRequest, m: Membership, invitation) -> HttpResponse:
     inv = selectors.invitation_in(m.workspace, invitation)
     success = f"Invitation sent again to {inv.email}; it is valid for another 7 days."
-    return _act(request, m, lambda: tenancy.resend_invitation(inv), success)
+    return _act(request, m, lambda: tenancy.resend_invitation(m, inv), success)

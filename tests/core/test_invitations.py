@@ -46,7 +46,8 @@ def test_owner_invites_by_email_with_text_and_html(client_as, owner, workspace):
 
     (message,) = mail.outbox
     assert message.to == ["newbie@example.com"]
-    assert "Acme Store" in message.subject
+    assert message.subject == "[Launch Ready] Invitation to join a workspace"  # no user-chosen text
+    assert 'The workspace is named "Acme Store"' in message.body
     link = _link(message)
     token = link.split("/")[-2]
     assert inv.token_hash == hashlib.sha256(token.encode()).hexdigest()
