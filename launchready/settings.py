@@ -3,7 +3,8 @@
 All configuration comes from the environment through one django-environ ``env``;
 every variable is listed in the README with its purpose and default. Defaults run
 the whole product on a laptop (SQLite and kombu's filesystem broker under ``var/``);
-production (``DEBUG=false``) refuses to start without a ``SECRET_KEY``.
+production (``DEBUG=false``) refuses to start without a ``SECRET_KEY`` and
+``LAUNCHREADY_ENCRYPTION_KEYS`` of its own (the published development keys are refused).
 """
 
 from pathlib import Path
@@ -22,14 +23,31 @@ DEBUG = env.bool("DEBUG", default=False)
 VAR_DIR = Path(env("LAUNCHREADY_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
+# Development keys, published with the code: DEBUG=true falls back to them and
+# production refuses them, so a copied development .env cannot sign real sessions
+# or encrypt real credentials.
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"  # noqa: S105
+DEVELOPMENT_ENCRYPTION_KEY = "ZGV2LW9ubHktaW5zZWN1cmUtZW5jcnlwdGlvbi1rZXk="
+_MAKE_SIGNING_KEY = (
+    "python -c 'from django.core.management.utils import get_random_secret_key; "
+    "print(get_random_secret_key())'"
+)
+_MAKE_FERNET_KEY = "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+
 SECRET_KEY = env("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Production (DEBUG=false) needs a long random "
-            "SECRET_KEY; for development set DEBUG=true."
+            f"SECRET_KEY ({_MAKE_SIGNING_KEY}); for development set DEBUG=true."
         )
-    SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"  # noqa: S105
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+if SECRET_KEY.strip() == DEVELOPMENT_SECRET_KEY and not DEBUG:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is the development key published with Launch Ready's source code, so anyone "
+        "could forge sessions and signed links. Production (DEBUG=false) needs its own: generate one "
+        f"with {_MAKE_SIGNING_KEY} and set SECRET_KEY to it (everyone is logged out once)."
+    )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -260,9 +278,20 @@ if not LAUNCHREADY_ENCRYPTION_KEYS:
     if not DEBUG:
         raise ImproperlyConfigured(
             "LAUNCHREADY_ENCRYPTION_KEYS is not set. Production (DEBUG=false) needs at least one "
-            "Fernet key (python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')."
+            f"Fernet key ({_MAKE_FERNET_KEY})."
         )
-    LAUNCHREADY_ENCRYPTION_KEYS = ["ZGV2LW9ubHktaW5zZWN1cmUtZW5jcnlwdGlvbi1rZXk="]  # dev only
+    LAUNCHREADY_ENCRYPTION_KEYS = [DEVELOPMENT_ENCRYPTION_KEY]
+# Only the first key encrypts. The development key may stay behind a new one while
+# `reencrypt_secrets` moves credentials saved under it to the new key; then drop it.
+if LAUNCHREADY_ENCRYPTION_KEYS[0].strip() == DEVELOPMENT_ENCRYPTION_KEY and not DEBUG:
+    raise ImproperlyConfigured(
+        "LAUNCHREADY_ENCRYPTION_KEYS starts with the development key published with Launch Ready's "
+        "source code, so anyone could decrypt the alert-channel credentials it protects. Production "
+        f"(DEBUG=false) needs its own: generate one with {_MAKE_FERNET_KEY}. If credentials "
+        "were already saved under the development key, set LAUNCHREADY_ENCRYPTION_KEYS=<new key>,"
+        f"{DEVELOPMENT_ENCRYPTION_KEY}, run `python manage.py reencrypt_secrets`, then remove the "
+        "development key from the list."
+    )
 LAUNCHREADY_TWILIO_BASE_URL = env("LAUNCHREADY_TWILIO_BASE_URL", default="https://api.twilio.com").rstrip("/")
 MONITORING_RESULT_RETENTION_DAYS = env.int("MONITORING_RESULT_RETENTION_DAYS", default=7)
 MONITORING_HOURLY_RETENTION_DAYS = env.int("MONITORING_HOURLY_RETENTION_DAYS", default=90)

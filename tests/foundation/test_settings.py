@@ -65,3 +65,70 @@ def test_our_pages_carry_security_headers(client):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
     assert len(response["X-Request-ID"]) >= 8
+
+
+# The development keys are published in this repository: production must not run on them.
+DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
+DEV_ENCRYPTION_KEY = "ZGV2LW9ubHktaW5zZWN1cmUtZW5jcnlwdGlvbi1rZXk="
+PRODUCTION_LIKE = {
+    "DEBUG": "false",
+    "SECRET_KEY": "k" * 20 + "-production-like-secret-9f8e7d6c5b4a3928171615141312",
+    "LAUNCHREADY_ENCRYPTION_KEYS": "cHJvZHVjdGlvbi1saWtlLWZlcm5ldC1rZXktMDEyMzQ=",
+}
+
+
+def test_production_refuses_the_development_secret_key():
+    result = _run_manage("check", **{**PRODUCTION_LIKE, "SECRET_KEY": f" {DEV_SECRET_KEY}"})
+    assert result.returncode != 0
+    assert "SECRET_KEY is the development key" in result.stderr
+    assert "get_random_secret_key()" in result.stderr  # and says how to make a new one
+
+
+def test_production_refuses_the_development_encryption_key():
+    result = _run_manage(
+        "check", **{**PRODUCTION_LIKE, "LAUNCHREADY_ENCRYPTION_KEYS": f"{DEV_ENCRYPTION_KEY} "}
+    )
+    assert result.returncode != 0
+    assert "LAUNCHREADY_ENCRYPTION_KEYS starts with the development key" in result.stderr
+    assert "Fernet.generate_key()" in result.stderr and "reencrypt_secrets" in result.stderr
+
+
+def test_development_encryption_key_may_stay_behind_a_new_one_while_rotating_away_from_it():
+    # Secrets already encrypted with it stay readable until `reencrypt_secrets` has run.
+    keys = f"{PRODUCTION_LIKE['LAUNCHREADY_ENCRYPTION_KEYS']},{DEV_ENCRYPTION_KEY}"
+    result = _run_manage("check", **{**PRODUCTION_LIKE, "LAUNCHREADY_ENCRYPTION_KEYS": keys})
+    assert result.returncode == 0, result.stderr
+
+
+def test_debug_still_uses_the_development_keys():
+    result = _run_manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s; print(s.SECRET_KEY, s.LAUNCHREADY_ENCRYPTION_KEYS[0])",
+        DEBUG="true",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [DEV_SECRET_KEY, DEV_ENCRYPTION_KEY]
+
+
+def _proxy_settings(**env: str) -> subprocess.CompletedProcess:
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.TRUSTED_PROXY_COUNT, s.TRUSTED_CLIENT_IP_HEADER or '-', "
+        "s.ALLAUTH_TRUSTED_PROXY_COUNT, s.ALLAUTH_TRUSTED_CLIENT_IP_HEADER)"
+    )
+    return _run_manage("shell", "--no-imports", "-c", code, **{**PRODUCTION_LIKE, **env})
+
+
+def test_trusted_proxy_settings_reach_allauth():
+    assert _proxy_settings().stdout.split() == ["0", "-", "0", "None"]
+    assert _proxy_settings(TRUSTED_PROXY_COUNT="2").stdout.split() == ["2", "-", "2", "None"]
+    by_header = _proxy_settings(TRUSTED_CLIENT_IP_HEADER="X-Real-IP")
+    assert by_header.stdout.split() == ["0", "X-Real-IP", "0", "X-Real-IP"]
+
+
+def test_trusted_proxy_count_and_header_together_are_refused():
+    result = _proxy_settings(TRUSTED_PROXY_COUNT="1", TRUSTED_CLIENT_IP_HEADER="X-Real-IP")
+    assert result.returncode != 0
+    assert "not both" in result.stderr
