@@ -71,7 +71,14 @@ class SiteAuditSettingsAdmin(admin.ModelAdmin):
     search_fields = ["site__domain"]
     list_select_related = ["site"]
     raw_id_fields = ["site"]
-    readonly_fields = ["verification_checked_at", "verification_error"]
+    # Verification is proven by the check (DNS record or file) for one domain, never typed in.
+    readonly_fields = [
+        "verified_at",
+        "verified_method",
+        "verified_domain",
+        "verification_checked_at",
+        "verification_error",
+    ]
 
 
 @admin.register(ShareLink)

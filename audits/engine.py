@@ -109,10 +109,10 @@ def run_audit(site: SiteDeclaration, **kwargs: Any) -> AuditOutcome:
 
 def declaration_for(site) -> SiteDeclaration:
     """The SiteDeclaration of a saved ``launchready.models.Site``."""
-    verified = False
+    verified, token = False, ""
     audit_settings = getattr(site, "audit_settings", None)
-    if audit_settings is not None:
-        verified = audit_settings.is_verified
+    if audit_settings is not None and audit_settings.is_verified:
+        verified, token = True, audit_settings.verification_token
     return SiteDeclaration(
         domain=site.domain,
         canonical=site.canonical,
@@ -122,6 +122,7 @@ def declaration_for(site) -> SiteDeclaration:
             RouteSpec(name=r.name, path=r.path, kind=r.kind, budget_ms=r.budget_ms) for r in site.routes.all()
         ],
         ownership_verified=verified,
+        ownership_token=token,
         sending_service=site.sending_service,
         from_address=site.from_address,
         dkim_selectors=list(site.dkim_selectors or []),

@@ -145,6 +145,8 @@ class SiteAuditSettings(models.Model):
     verification_token = models.CharField(max_length=64, default=secrets.token_hex, editable=False)
     verified_at = models.DateTimeField(null=True, blank=True)
     verified_method = models.CharField(max_length=10, blank=True)  # "dns" or "file"
+    # The domain the proof was found on: verification belongs to a domain, not to the row.
+    verified_domain = models.CharField(max_length=253, blank=True)
     verification_checked_at = models.DateTimeField(null=True, blank=True)
     verification_error = models.TextField(blank=True)
 
@@ -153,7 +155,16 @@ class SiteAuditSettings(models.Model):
 
     @property
     def is_verified(self) -> bool:
-        return self.verified_at is not None
+        """Proven for the site's current domain. A domain changed by any path (form, admin,
+        a bulk update that skips signals) no longer matches, so the proof stops counting."""
+        return self.verified_at is not None and self.verified_domain == self.site.domain
+
+    def forget_verification(self, reason: str) -> None:
+        """Clear the proof (not saved): the next check starts from scratch."""
+        self.verified_at = None
+        self.verified_method = ""
+        self.verified_domain = ""
+        self.verification_error = reason
 
 
 class ShareLink(models.Model):

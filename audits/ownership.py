@@ -4,23 +4,19 @@ Two ways, either is enough (checked on demand, both at once):
 - a DNS TXT record ``_launchready.<domain>`` with the value ``launchready-verification=<token>``;
 - a file ``/.well-known/launchready-verification.txt`` on the store containing the token.
 
-The load probe needs a verified site. All network I/O goes through ``launchready.net``.
+The load probe needs a verified site, and checks the proof again just before it runs
+(``audits.probes``). This module only looks (all network I/O through ``launchready.net``);
+``audits.services.verify_ownership`` records the outcome on the site's audit settings.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import urlsplit
 
-from django.utils import timezone
-
-from audits.models import SiteAuditSettings
 from launchready import net
-from launchready.models import Site
-
-logger = logging.getLogger(__name__)
 
 TXT_PREFIX = "launchready-verification="
 WELL_KNOWN_PATH = "/.well-known/launchready-verification.txt"
@@ -46,6 +42,16 @@ class OwnershipCheck:
         return " ".join(self.problems)
 
 
+class Target(Protocol):
+    """What is verified: a saved Site or a SiteDeclaration (both name these two hosts)."""
+
+    @property
+    def domain(self) -> str: ...
+
+    @property
+    def canonical_host(self) -> str: ...
+
+
 def txt_name(domain: str) -> str:
     return f"_launchready.{domain}"
 
@@ -54,13 +60,15 @@ def txt_value(token: str) -> str:
     return f"{TXT_PREFIX}{token}"
 
 
-def file_urls(site: Site) -> list[str]:
+def file_urls(site: Target) -> list[str]:
     """Where the file may be: the apex and the canonical host (the store may live on either)."""
     hosts = dict.fromkeys([site.domain, site.canonical_host])
     return [f"https://{host}{WELL_KNOWN_PATH}" for host in hosts]
 
 
 def _file_matches(body: bytes, token: str) -> bool:
+    if not token:
+        return False
     text = body.decode("utf-8", errors="replace")
     return any(line.strip() in (token, txt_value(token)) for line in text.splitlines())
 
@@ -97,9 +105,12 @@ async def _check_file(url: str, domain: str, token: str, config: net.NetConfig |
 
 
 async def check_ownership_async(
-    site: Site, token: str, *, config: net.NetConfig | None = None
+    site: Target, token: str, *, config: net.NetConfig | None = None
 ) -> OwnershipCheck:
     """Try the TXT record and the file (on apex and canonical host) concurrently."""
+    if not token:
+        # "launchready-verification=" or an empty line would otherwise prove anything.
+        return OwnershipCheck(verified=False, problems=["There is no verification token to look for."])
     urls = file_urls(site)
     dns_problem, *file_problems = await asyncio.gather(
         _check_dns(site.domain, token, config),
@@ -110,26 +121,3 @@ async def check_ownership_async(
     if any(p is None for p in file_problems):
         return OwnershipCheck(verified=True, method=Method.FILE)
     return OwnershipCheck(verified=False, problems=[dns_problem, *file_problems])
-
-
-def verify_site(site: Site, *, config: net.NetConfig | None = None) -> OwnershipCheck:
-    """Check now and record the outcome on the site's audit settings.
-
-    A site stays verified once proven: a later failed check records the error but does
-    not unverify it (a DNS hiccup must not switch off the load probe mid-launch).
-    """
-    row, _ = SiteAuditSettings.objects.get_or_create(site=site)
-    check = asyncio.run(check_ownership_async(site, row.verification_token, config=config))
-    now = timezone.now()
-    row.verification_checked_at = now
-    if check.verified:
-        row.verified_at = now
-        row.verified_method = check.method
-        row.verification_error = ""
-    else:
-        row.verification_error = check.summary
-    row.save(
-        update_fields=["verification_checked_at", "verified_at", "verified_method", "verification_error"]
-    )
-    logger.info("ownership check site=%s verified=%s method=%s", site.uuid, check.verified, check.method)
-    return check

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlencode, urljoin, urlsplit
 
-from audits import detect
+from audits import detect, ownership
 from audits.email.facts import EmailFacts
 from audits.email.probe import probe_email
 from audits.facts import (
@@ -778,15 +778,35 @@ class Prober:
         return LighthouseFacts(url=target, source=source, performance=performance)
 
     async def load(self, timings: list[RouteTiming]) -> list[LoadTiming] | None:
-        """A bounded light-load probe, only for sites whose owner proved ownership."""
+        """A bounded light-load probe, only for sites whose owner proved ownership.
+
+        The proof is checked again right before the first request: a record or file removed
+        since the verification means no load test, and each route says why."""
         if not self.site.ownership_verified:
             return None
-        results = []
-        for timing in timings:
-            if timing.name != "home" or not timing.ttfb_ms:
-                continue
-            results.append(await self.load_route(timing))
-        return results
+        targets = [t for t in timings if t.name == "home" and t.ttfb_ms]
+        if not targets:
+            return []
+        proof = await ownership.check_ownership_async(
+            self.site, self.site.ownership_token, config=self.config
+        )
+        if not proof.verified:
+            logger.info("load probe of %s skipped: ownership proof not found", self.site.domain)
+            skipped = Unavailable(
+                "The light load test did not run: the ownership proof for "
+                f"{self.site.domain} was not found just before it. {proof.summary}"
+            )
+            return [self.load_not_run(timing, skipped) for timing in targets]
+        return [await self.load_route(timing) for timing in targets]
+
+    def load_not_run(self, timing: RouteTiming, reason: Unavailable) -> LoadTiming:
+        return LoadTiming(
+            name=timing.name,
+            url=timing.url,
+            concurrency=self.options.load_concurrency,
+            idle_p95_ms=timing.p95,
+            unavailable=reason,
+        )
 
     async def load_route(self, timing: RouteTiming) -> LoadTiming:
         deadline = time.monotonic() + self.options.load_max_s

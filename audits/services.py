@@ -5,6 +5,7 @@ Views and tasks call these; they never assemble runs or findings themselves.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
@@ -13,6 +14,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from audits import ownership
 from audits.checks import Severity, Stage
 from audits.engine import AuditOutcome
 from audits.facts import MonitoringSetup
@@ -22,6 +24,7 @@ from audits.models import AcceptedRisk, AuditRun, Finding, SiteAuditSettings
 from audits.probes import STAGE_PROBES
 from audits.rules.base import Evaluation
 from audits.verdict import Report, StageProgress, build_report, diff
+from launchready import net
 from launchready.models import Site
 
 logger = logging.getLogger(__name__)
@@ -213,7 +216,41 @@ def audit_settings(site: Site) -> SiteAuditSettings:
 
 def audit_settings_for_display(site: Site) -> SiteAuditSettings:
     """The site's audit settings for a read path: never writes (defaults if missing)."""
-    return SiteAuditSettings.objects.filter(site=site).first() or SiteAuditSettings(site=site)
+    row = SiteAuditSettings.objects.filter(site=site).first() or SiteAuditSettings(site=site)
+    row.site = site  # is_verified compares with the site's domain: no second query
+    return row
+
+
+def verify_ownership(site: Site, *, config: net.NetConfig | None = None) -> ownership.OwnershipCheck:
+    """Check the proof now and record the outcome on the site's audit settings.
+
+    The proof is recorded with the domain it was found on (a new domain is unproven). A
+    site stays verified once proven: a later failed check records the error but does not
+    unverify it (a DNS hiccup must not switch off the load probe mid-launch); the load
+    probe itself checks the proof again before it runs.
+    """
+    row = audit_settings(site)
+    check = asyncio.run(ownership.check_ownership_async(site, row.verification_token, config=config))
+    now = timezone.now()
+    row.verification_checked_at = now
+    if check.verified:
+        row.verified_at = now
+        row.verified_method = check.method
+        row.verified_domain = site.domain
+        row.verification_error = ""
+    else:
+        row.verification_error = check.summary
+    row.save(
+        update_fields=[
+            "verification_checked_at",
+            "verified_at",
+            "verified_method",
+            "verified_domain",
+            "verification_error",
+        ]
+    )
+    logger.info("ownership check site=%s verified=%s method=%s", site.uuid, check.verified, check.method)
+    return check
 
 
 def monitoring_setup_for(site: Site) -> MonitoringSetup:

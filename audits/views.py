@@ -214,7 +214,7 @@ def daily_toggle(request: HttpRequest, m: Membership, site: Site) -> HttpRespons
 
 @workspace_view(write=Role.MEMBER, methods=("POST",))
 def ownership_check(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
-    check = ownership.verify_site(site)
+    check = services.verify_ownership(site)
     if check.verified:
         how = "DNS record" if check.method == ownership.Method.DNS else "verification file"
         messages.success(request, f"{site.domain} is verified (found the {how}).")

@@ -35,6 +35,9 @@ class SiteDeclaration(Serializable):
     error_tracking_declared: str = ""  # e.g. "Sentry (server side)": satisfies the check
     analytics_declared: str = ""
     ownership_verified: bool = False
+    # The verification token, so the load probe can check the proof again just before it
+    # runs (the token is published in DNS or on the store: it is no secret).
+    ownership_token: str = ""
     # Email sending settings: the service (Site.sending_service key), the From address of
     # order emails and the DKIM selectors the owner declared.
     sending_service: str = ""

@@ -23,6 +23,7 @@ from sandbox.scenario import SCENARIO_DIR
 from tests.audit_runs.test_demo_stores import BROKEN_STORE_FAILS
 
 R = RouteSpec.standard
+BUSY_TOKEN = "b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0"
 
 # The checks of the issue: the dns, edge and performance stages, the exposure checks,
 # the staging separation and the two monitoring detections made from the storefront.
@@ -69,8 +70,11 @@ SITES: dict[str, SiteDeclaration] = {
                 R("login"),
             ],
         ),
-        # Only this store is verified: the load probe runs for verified owners only.
-        SiteDeclaration(domain="busy-store.test", routes=[R("home")], ownership_verified=True),
+        # Only this store is verified: the load probe runs for verified owners only, and
+        # finds the proof (the file served below) again just before it starts.
+        SiteDeclaration(
+            domain="busy-store.test", routes=[R("home")], ownership_verified=True, ownership_token=BUSY_TOKEN
+        ),
     ]
 }
 
@@ -136,7 +140,8 @@ def _lab() -> dict:
             "name": "www.busy-store.test",
             "http": False,  # no http:// redirect: the entry URLs fetch the heavy page once, not twice
             "routes": [
-                {"path": "/", "compress": True, "html": {"title": "Busy Store", "body": f"<p>{text}</p>"}}
+                {"path": "/", "compress": True, "html": {"title": "Busy Store", "body": f"<p>{text}</p>"}},
+                {"path": "/.well-known/launchready-verification.txt", "body": f"{BUSY_TOKEN}\n"},
             ],
         }
     )

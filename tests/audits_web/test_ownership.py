@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from audits import ownership
+from audits import ownership, services
 from audits.models import SiteAuditSettings
 from launchready.models import Site
 
@@ -52,7 +52,7 @@ def make_site(workspace, domain: str) -> Site:
 
 def test_txt_record_verifies(sb, workspace):
     site = make_site(workspace, "dns-store.test")
-    check = ownership.verify_site(site)
+    check = services.verify_ownership(site)
     assert check.verified and check.method == ownership.Method.DNS
     row = SiteAuditSettings.objects.get(site=site)
     assert row.is_verified and row.verified_method == "dns" and row.verification_error == ""
@@ -60,14 +60,14 @@ def test_txt_record_verifies(sb, workspace):
 
 def test_well_known_file_verifies(sb, workspace):
     site = make_site(workspace, "file-store.test")
-    check = ownership.verify_site(site)
+    check = services.verify_ownership(site)
     assert check.verified and check.method == ownership.Method.FILE
     assert SiteAuditSettings.objects.get(site=site).verified_method == "file"
 
 
 def test_wrong_token_does_not_verify_and_says_why(sb, workspace):
     site = make_site(workspace, "wrong-store.test")
-    check = ownership.verify_site(site)
+    check = services.verify_ownership(site)
     assert not check.verified
     row = SiteAuditSettings.objects.get(site=site)
     assert row.verified_at is None and row.verification_checked_at is not None
@@ -77,7 +77,7 @@ def test_wrong_token_does_not_verify_and_says_why(sb, workspace):
 
 def test_file_on_another_domain_does_not_count(sb, workspace):
     site = make_site(workspace, "away-store.test")
-    check = ownership.verify_site(site)
+    check = services.verify_ownership(site)
     assert not check.verified
     assert "not on away-store.test" in check.summary
     assert "No TXT record at _launchready.away-store.test." in check.summary
@@ -86,9 +86,9 @@ def test_file_on_another_domain_does_not_count(sb, workspace):
 def test_a_verified_site_stays_verified_after_a_failed_check(sb, workspace):
     site = make_site(workspace, "wrong-store.test")
     SiteAuditSettings.objects.filter(site=site).update(
-        verified_at="2026-01-01T00:00:00Z", verified_method="dns"
+        verified_at="2026-01-01T00:00:00Z", verified_method="dns", verified_domain="wrong-store.test"
     )
-    ownership.verify_site(site)
+    services.verify_ownership(site)
     assert SiteAuditSettings.objects.get(site=site).is_verified
 
 
