@@ -1,4 +1,9 @@
-"""The readable report: Markdown, used by the CLI's text output and the web export."""
+"""The readable report: Markdown, used by the CLI's text output and the web export.
+
+Everything the audited site controls (the domain, subjects, evidence) goes through
+``audits.markdown``: code spans and fenced blocks for what we saw, escaped inline text
+elsewhere. Titles, impacts and fixes come from our catalogue and are written as Markdown.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from datetime import datetime
 
 from audits.checks import Stage
 from audits.findings import Finding
+from audits.markdown import md_code, md_code_block, md_text
 from audits.verdict import Report, Verdict
 
 VERDICT_LINES = {
@@ -25,17 +31,25 @@ STAGE_NAMES = {
 }
 
 
+EVIDENCE_LINES = 12  # more is cut, with a count of what was left out
+# The item's text starts after "1. " / "- " plus "   - ": nested blocks are indented to it.
+NESTED = "     "
+
+
 def _finding_block(f: Finding, number: int | None = None) -> list[str]:
     head = f"{number}. " if number is not None else "- "
-    lines = [f"{head}**[{f.severity}] {f.title}** — `{f.check}` on {f.subject}"]
+    lines = [f"{head}**[{f.severity}] {f.title}** — {md_code(f.check)} on {md_code(f.subject)}"]
     if f.impact:
         lines.append(f"   - Why it matters: {f.impact}")
     if f.evidence:
         evidence = f.evidence.strip().splitlines()
-        lines.append("   - What we saw: " + evidence[0])
-        lines += [f"     {line}" for line in evidence[1:12]]
-        if len(evidence) > 12:
-            lines.append(f"     … and {len(evidence) - 12} more lines")
+        if len(evidence) == 1:
+            lines.append("   - What we saw: " + md_code(evidence[0]))
+        else:
+            lines.append("   - What we saw:")
+            lines += md_code_block(evidence[:EVIDENCE_LINES], indent=NESTED)
+            if len(evidence) > EVIDENCE_LINES:
+                lines.append(f"{NESTED}… and {len(evidence) - EVIDENCE_LINES} more lines")
     if f.fix:
         fix = f.fix.strip().splitlines()
         lines.append("   - How to fix: " + fix[0])
@@ -51,7 +65,7 @@ def render_markdown(
     duration_ms: int | None = None,
     accepted: Iterable[Finding] = (),
 ) -> str:
-    lines = [f"# Launch audit of {domain}", ""]
+    lines = [f"# Launch audit of {md_text(domain)}", ""]
     when = f" on {started_at:%Y-%m-%d %H:%M} UTC" if started_at else ""
     took = f" in {duration_ms / 1000:.1f} s" if duration_ms is not None else ""
     lines += [f"Verdict: **{VERDICT_LINES[report.verdict]}**", "", f"Audited{when}{took}.", ""]
@@ -84,20 +98,20 @@ def render_markdown(
     if report.inconclusive:
         lines += ["## Could not be checked", ""]
         for f in report.inconclusive:
-            reason = f.evidence.strip().splitlines()[0] if f.evidence else ""
-            lines.append(f"- `{f.check}` on {f.subject}: {reason}")
+            reason = f.evidence.strip().splitlines()[0] if f.evidence.strip() else f.title
+            lines.append(f"- {md_code(f.check)} on {md_code(f.subject)}: {md_code(reason)}")
         lines.append("")
 
     lines += ["## Progress by stage", ""]
     lines += ["| Stage | Passed | Failing | Could not check | Skipped |", "|---|---|---|---|---|"]
     for s in report.stages:
         name = STAGE_NAMES.get(str(s.stage), str(s.stage))
-        lines.append(f"| {name} | {s.passed} | {s.failing} | {s.inconclusive} | {s.skipped} |")
+        lines.append(f"| {md_text(name)} | {s.passed} | {s.failing} | {s.inconclusive} | {s.skipped} |")
     lines.append("")
     if report.info:
         lines += ["## Good to know", ""]
         for f in report.info:
-            lines.append(f"- {f.title}: {f.evidence.strip().replace(chr(10), '; ')}")
+            lines.append(f"- {f.title}: {md_code('; '.join(f.evidence.strip().splitlines()))}")
         lines.append("")
     return "\n".join(lines)
 
