@@ -16,6 +16,7 @@ from django.utils import timezone
 from audits import services
 from audits.engine import collect, conclude, declaration_for, default_options
 from audits.models import AuditRun, SiteAuditSettings
+from launchready.models import Site
 from monitoring.audit_alerts import alert_new_audit_blockers
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,6 @@ def run_audit_task(run_id: int) -> str:
         return "skipped: the run is already finished"
     run = AuditRun.objects.select_related("site").get(pk=run_id)
     site = run.site
-    declaration = declaration_for(site)
     progress: dict[str, str] = {}
     lock = threading.Lock()
 
@@ -59,8 +59,10 @@ def run_audit_task(run_id: int) -> str:
         except BaseException as exc:  # reported by the task's thread
             result["error"] = exc
 
-    thread = threading.Thread(target=work, name=f"audit-{run_id}", daemon=True)
     try:
+        # Inside the try: a site whose saved data cannot be read fails its own run, visibly.
+        declaration = declaration_for(site)
+        thread = threading.Thread(target=work, name=f"audit-{run_id}", daemon=True)
         thread.start()
         written: dict[str, str] = {}
         while thread.is_alive():
@@ -116,23 +118,50 @@ def schedule_daily_audits() -> int:
     """Beat tick: queue the daily audit of every site that has it on and is due."""
     now = timezone.now()
     # Sites without settings yet get them (daily audits are on by default).
-    from launchready.models import Site
-
     missing = Site.objects.filter(audit_settings__isnull=True).values_list("pk", flat=True)[:DAILY_BATCH]
     SiteAuditSettings.objects.bulk_create(
         [SiteAuditSettings(site_id=pk, next_daily_at=now) for pk in missing], ignore_conflicts=True
     )
     queued = 0
-    due = SiteAuditSettings.objects.filter(daily_enabled=True, next_daily_at__lte=now).select_related("site")[
-        :DAILY_BATCH
-    ]
+    due = (
+        SiteAuditSettings.objects.filter(daily_enabled=True, next_daily_at__lte=now)
+        .select_related("site")
+        .order_by("next_daily_at")[:DAILY_BATCH]
+    )
     for row in due:
-        with transaction.atomic():
-            # Claim with a conditional UPDATE so two beats never queue the same site twice.
-            won = SiteAuditSettings.objects.filter(pk=row.pk, next_daily_at=row.next_daily_at).update(
-                next_daily_at=now + timedelta(days=1)
-            )
-            if won:
-                services.start_audit(row.site, trigger=AuditRun.Trigger.SCHEDULED)
-                queued += 1
+        try:
+            queued += _queue_daily_audit(row, next_at=now + timedelta(days=1))
+        except SoftTimeLimitExceeded:
+            raise  # the whole tick is out of time: the sites left are due on the next one
+        except Exception:
+            # One site's bad data must not stop the others: its run says it could not start.
+            logger.exception("daily audit of site %s could not start", row.site.uuid)
+            _record_daily_failure(row, next_at=now + timedelta(days=1))
     return queued
+
+
+def _queue_daily_audit(row: SiteAuditSettings, *, next_at) -> int:
+    with transaction.atomic():
+        # Claim with a conditional UPDATE so two beats never queue the same site twice.
+        won = SiteAuditSettings.objects.filter(pk=row.pk, next_daily_at=row.next_daily_at).update(
+            next_daily_at=next_at
+        )
+        if won:
+            services.start_audit(row.site, trigger=AuditRun.Trigger.SCHEDULED)
+        return won
+
+
+def _record_daily_failure(row: SiteAuditSettings, *, next_at) -> None:
+    """The site's history shows a failed daily run, and it is tried again tomorrow, not every tick."""
+    try:
+        with transaction.atomic():
+            SiteAuditSettings.objects.filter(pk=row.pk).update(next_daily_at=next_at)
+            AuditRun.objects.create(
+                site_id=row.site_id,
+                trigger=AuditRun.Trigger.SCHEDULED,
+                status=AuditRun.Status.FAILED,
+                finished_at=timezone.now(),
+                error="The daily audit could not start because of an error on our side; it has been logged.",
+            )
+    except Exception:
+        logger.exception("could not record the failed daily audit of site %s", row.site.uuid)
