@@ -6,6 +6,11 @@ or transient (timeout, 5xx, rate limit). ``deliver()`` in the base does the rest
 marks the outbox row sent, or schedules a retry with exponential backoff, or on a
 permanent failure gives up and disables the channel with its last error shown.
 Subclasses register themselves by their ``kind``; nothing else lists them.
+
+A channel's credentials (webhook URLs, Twilio SID and token, phone numbers) are
+secrets in their own right, with no telling shape: ``secrets()`` names them, and
+``deliver()`` sends inside ``observability.secrets_scope()`` so that no error
+message, log line or Sentry event shows them (last_error is shown to every role).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import ClassVar
 from django.utils import timezone
 
 from launchready import net
+from launchready.observability import mask_secrets, secrets_scope
 
 from ..messages import AlertMessage, build
 
@@ -58,6 +64,13 @@ class Transport:
     def message(self, notification) -> AlertMessage:
         return build(notification)
 
+    def secrets(self, notification) -> set[str]:
+        """Values that must never be shown: every credential of the channel, the number texted."""
+        values = set(_strings(self.channel.credentials)) if self.channel else set()
+        if notification.contact_id and notification.contact.phone:
+            values.add(notification.contact.phone)
+        return values
+
     # -- HTTP helper for the transports that post somewhere -------------------------
     def post(
         self, url: str, body: bytes, headers: dict[str, str], *, timeout: float = 10.0
@@ -67,8 +80,9 @@ class Transport:
             net.fetch(url, method="POST", headers=headers, body=body, follow_redirects=False, timeout=timeout)
         )
         if result.error is not None:
-            # The URL itself is the secret for Slack and webhooks: never echo it.
-            message = result.error.message.replace(url, "the channel's URL")
+            # The URL itself is the secret for Slack and webhooks: name its host only,
+            # also when the network layer shortened it (the SSRF guard cuts at 120 characters).
+            message = mask_secrets(result.error.message, {url})
             permanent = result.error.kind in (
                 net.ErrorKind.BLOCKED,
                 net.ErrorKind.INVALID_URL,
@@ -86,6 +100,16 @@ class Transport:
         message = f"{service} answered {status}" + (f": {detail}" if detail else "") + "."
         transient = status in (408, 425, 429) or status >= 500
         raise TransportError(message, permanent=not transient)
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list | tuple):
+        return [text for item in value for text in _strings(item)]
+    return []
 
 
 def transport_for(notification) -> Transport:
@@ -106,31 +130,15 @@ def deliver(notification) -> bool:
     now = timezone.now()
     notification.attempts += 1
     try:
-        transport_for(notification).notify(notification)
+        transport = transport_for(notification)
     except TransportError as exc:
-        notification.last_error = exc.message
-        if exc.permanent or notification.attempts >= MAX_ATTEMPTS:
-            notification.status = Notification.Status.FAILED
-            # A wrong contact phone number is the contact's problem, not the channel's.
-            channel_fault = notification.channel_id and not notification.contact_id
-            if exc.permanent and channel_fault and notification.event != Notification.Event.TEST:
-                AlertChannel.objects.filter(pk=notification.channel_id, disabled_at__isnull=True).update(
-                    disabled_at=now, last_error=exc.message, last_error_at=now
-                )
-            elif notification.channel_id:
-                AlertChannel.objects.filter(pk=notification.channel_id).update(
-                    last_error=exc.message, last_error_at=now
-                )
-            logger.warning("notification %s failed for good: %s", notification.uuid, exc.message)
-        else:
-            notification.status = Notification.Status.PENDING
-            notification.next_attempt_at = now + backoff(notification.attempts)
-            logger.info("notification %s will be retried: %s", notification.uuid, exc.message)
-        notification.claimed_until = None
-        notification.save(
-            update_fields=["attempts", "status", "next_attempt_at", "last_error", "claimed_until"]
-        )
-        return False
+        return _failed(notification, exc.message, exc.permanent, now)
+    with secrets_scope(transport.secrets(notification)) as mask:
+        try:
+            transport.notify(notification)
+        except TransportError as exc:
+            # A service may echo a number or an account in its answer: mask them too.
+            return _failed(notification, mask(exc.message)[:300], exc.permanent, now)
     notification.status = Notification.Status.SENT
     notification.sent_at = now
     notification.claimed_until = None
@@ -139,3 +147,30 @@ def deliver(notification) -> bool:
     if notification.channel_id and notification.event == Notification.Event.TEST:
         AlertChannel.objects.filter(pk=notification.channel_id).update(verified=True)
     return True
+
+
+def _failed(notification, message: str, permanent: bool, now) -> bool:
+    """Record a failed attempt: retry later, or give up (and disable a channel at fault)."""
+    from ..models import AlertChannel, Notification
+
+    notification.last_error = message
+    if permanent or notification.attempts >= MAX_ATTEMPTS:
+        notification.status = Notification.Status.FAILED
+        # A wrong contact phone number is the contact's problem, not the channel's.
+        channel_fault = notification.channel_id and not notification.contact_id
+        if permanent and channel_fault and notification.event != Notification.Event.TEST:
+            AlertChannel.objects.filter(pk=notification.channel_id, disabled_at__isnull=True).update(
+                disabled_at=now, last_error=message, last_error_at=now
+            )
+        elif notification.channel_id:
+            AlertChannel.objects.filter(pk=notification.channel_id).update(
+                last_error=message, last_error_at=now
+            )
+        logger.warning("notification %s failed for good: %s", notification.uuid, message)
+    else:
+        notification.status = Notification.Status.PENDING
+        notification.next_attempt_at = now + backoff(notification.attempts)
+        logger.info("notification %s will be retried: %s", notification.uuid, message)
+    notification.claimed_until = None
+    notification.save(update_fields=["attempts", "status", "next_attempt_at", "last_error", "claimed_until"])
+    return False
