@@ -24,6 +24,7 @@ from .transports import deliver
 logger = logging.getLogger(__name__)
 
 CLAIM_TTL = timedelta(minutes=5)
+NOT_SENT = "Not sent because of a problem on our side; we have been notified."
 
 
 def _claimable(now: datetime) -> Q:
@@ -55,7 +56,14 @@ def send(notification_id: int, now: datetime | None = None) -> bool:
             status=Notification.Status.FAILED, last_error="The channel is disabled.", claimed_until=None
         )
         return False
-    return deliver(n)
+    try:
+        return deliver(n)
+    except Exception:  # noqa: BLE001 - a bug or unreadable stored data: this notification only
+        logger.exception("notification %s could not be sent", n.pk)
+        Notification.objects.filter(pk=n.pk).update(
+            status=Notification.Status.FAILED, last_error=NOT_SENT, claimed_until=None
+        )
+        return False
 
 
 def due_ids(limit: int = 100, now: datetime | None = None) -> list[int]:
@@ -110,26 +118,35 @@ def escalate(now: datetime | None = None) -> list[int]:
         contacts = contacts_of[incident.workspace_id]
         if incident.escalation_step >= len(contacts):
             continue
-        contact = contacts[incident.escalation_step]
-        with transaction.atomic():
-            moved = Incident.objects.filter(pk=incident.pk, escalation_step=incident.escalation_step).update(
-                escalation_step=incident.escalation_step + 1
+        try:
+            created += _escalate_one(incident, contacts[incident.escalation_step], sms_channels)
+        except Exception:  # noqa: BLE001 - one incident's bad data never stops the others' escalation
+            logger.exception("incident %s could not be escalated", incident.pk)
+    return created
+
+
+def _escalate_one(incident: Incident, contact: EscalationContact, sms_channels: dict) -> list[int]:
+    """Advance ``incident`` one escalation step and queue the contact's notifications (ids)."""
+    created: list[int] = []
+    with transaction.atomic():
+        moved = Incident.objects.filter(pk=incident.pk, escalation_step=incident.escalation_step).update(
+            escalation_step=incident.escalation_step + 1
+        )
+        if not moved:
+            return created
+        # By email always; a contact with a phone also gets a text through the SMS channel
+        # when the severity is one that texts at all (critical): routing holds here too.
+        texts = contact.phone and wants(AlertChannel.Kind.SMS, incident.severity)
+        sms = sms_channels.get(incident.workspace_id) if texts else None
+        for channel in [None] if sms is None else [None, sms]:
+            n, _ = Notification.objects.get_or_create(
+                incident=incident,
+                contact=contact,
+                channel=channel,
+                event=Notification.Event.ESCALATED,
+                defaults={"workspace_id": incident.workspace_id},
             )
-            if not moved:
-                continue
-            # By email always; a contact with a phone also gets a text through the SMS channel
-            # when the severity is one that texts at all (critical): routing holds here too.
-            texts = contact.phone and wants(AlertChannel.Kind.SMS, incident.severity)
-            sms = sms_channels.get(incident.workspace_id) if texts else None
-            for channel in [None] if sms is None else [None, sms]:
-                n, _ = Notification.objects.get_or_create(
-                    incident=incident,
-                    contact=contact,
-                    channel=channel,
-                    event=Notification.Event.ESCALATED,
-                    defaults={"workspace_id": incident.workspace_id},
-                )
-                created.append(n.pk)
+            created.append(n.pk)
     return created
 
 

@@ -82,23 +82,30 @@ def rollup_days(first: date, last: date) -> int:
 
 
 def rollup_and_prune(now: datetime | None = None) -> dict:
-    """Hourly beat job: roll up the last two hours and two days, then drop old rows."""
+    """Hourly beat job: roll up the last two hours and two days, then drop old rows.
+
+    Each step runs on its own: a failed rollup (logged) still lets old rows be
+    pruned, and the next hourly run recomputes what it missed.
+    """
     now = now or timezone.now()
     this_hour = now.replace(minute=0, second=0, microsecond=0)
-    hours = rollup_hours(this_hour - timedelta(hours=2), this_hour + timedelta(hours=1))
-    days = rollup_days((now - timedelta(days=1)).date(), now.date())
     raw_cut = now - timedelta(days=settings.MONITORING_RESULT_RETENTION_DAYS)
     hourly_cut = now - timedelta(days=settings.MONITORING_HOURLY_RETENTION_DAYS)
-    pruned, _ = CheckResult.objects.filter(checked_at__lt=raw_cut).delete()
-    pruned_hours, _ = HourlyRollup.objects.filter(hour__lt=hourly_cut).delete()
-    pruned_pings, _ = HeartbeatPing.objects.filter(received_at__lt=raw_cut).delete()
-    return {
-        "hours": hours,
-        "days": days,
-        "pruned_results": pruned,
-        "pruned_hours": pruned_hours,
-        "pruned_pings": pruned_pings,
+    steps: dict[str, Callable[[], int]] = {
+        "hours": lambda: rollup_hours(this_hour - timedelta(hours=2), this_hour + timedelta(hours=1)),
+        "days": lambda: rollup_days((now - timedelta(days=1)).date(), now.date()),
+        "pruned_results": lambda: CheckResult.objects.filter(checked_at__lt=raw_cut).delete()[0],
+        "pruned_hours": lambda: HourlyRollup.objects.filter(hour__lt=hourly_cut).delete()[0],
+        "pruned_pings": lambda: HeartbeatPing.objects.filter(received_at__lt=raw_cut).delete()[0],
     }
+    done: dict[str, int | None] = {}
+    for name, step in steps.items():
+        try:
+            done[name] = step()
+        except Exception:  # noqa: BLE001 - the other steps still run
+            logger.exception("monitoring housekeeping step %s failed", name)
+            done[name] = None
+    return done
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from launchready import ratelimit
+from launchready.clientip import client_ip
 
 from . import outbox, runner, selectors
 from .forms import plain_text
@@ -59,7 +60,7 @@ def _ping(request: HttpRequest, uuid, kind: str) -> HttpResponse:
         HeartbeatPing.objects.create(
             monitor=monitor,
             kind=kind,
-            remote_addr=request.META.get("REMOTE_ADDR") or None,
+            remote_addr=client_ip(request) or None,
             user_agent=(request.headers.get("User-Agent") or "")[:200],
         )
         runner.record_ping(monitor, kind)

@@ -161,3 +161,29 @@ def test_a_result_the_database_refuses_costs_only_its_own_monitor(workspace, vic
     assert not CheckResult.objects.filter(monitor=mine).exists()
     mine.refresh_from_db()
     assert mine.last_message == engine.INTERNAL_PROBLEM
+
+
+def test_a_notification_that_cannot_be_sent_does_not_stop_the_others(workspace, victim, email_channel):
+    from django.core import mail
+
+    from monitoring import outbox
+    from monitoring.models import AlertChannel, Incident, Notification
+
+    # A channel whose stored credentials no key can decrypt (say, a key dropped too early).
+    broken = AlertChannel.objects.create(
+        workspace=workspace, kind="email", name="Broken", secret="not-a-token"
+    )
+    theirs = AlertChannel(workspace=victim.workspace, kind="email", name="Theirs", label="them@example.com")
+    theirs.credentials = {"address": "them@example.com"}
+    theirs.save()
+    now = timezone.now()
+    mine = Incident.objects.create(monitor=victim, workspace=workspace, started_at=now, cause="Status 502.")
+    other = Incident.objects.create(
+        monitor=victim, workspace=victim.workspace, started_at=now, cause="Status 502.", ended_at=now
+    )
+    first = Notification.objects.create(workspace=workspace, incident=mine, channel=broken, event="opened")
+    Notification.objects.create(workspace=victim.workspace, incident=other, channel=theirs, event="opened")
+    assert outbox.deliver_due() == 1
+    assert [m.to for m in mail.outbox] == [["them@example.com"]]
+    first.refresh_from_db()
+    assert first.status == Notification.Status.FAILED and first.last_error == outbox.NOT_SENT
