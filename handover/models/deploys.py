@@ -1,0 +1,3 @@
+"""deploys models of the handover app."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""env models of the handover app."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""ownership models of the handover app."""
+
+__all__: list[str] = []
