@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hashlib
-import json
 import logging
 import re
 import time
@@ -426,7 +425,7 @@ class Prober:
             reason = result.error.message if result.error else f"HTTP {result.status}"
             return [], Unavailable(f"The certificate-transparency source did not answer: {reason}")
         try:
-            rows = json.loads(result.text())
+            rows = result.json()
         except ValueError:
             return [], Unavailable("The certificate-transparency source sent something that is not JSON.")
         names: set[str] = set()
@@ -475,7 +474,7 @@ class Prober:
                 domain=domain, unavailable=Unavailable(f"The registry (RDAP) answered HTTP {result.status}.")
             )
         try:
-            return parse_rdap(domain, json.loads(result.text()))
+            return parse_rdap(domain, result.json())
         except (ValueError, TypeError, AttributeError):
             return RdapFacts(
                 domain=domain, unavailable=Unavailable("The registry (RDAP) answer was unreadable.")
@@ -769,7 +768,7 @@ class Prober:
                 url=target, source=source, unavailable=Unavailable(f"{source} failed: {reason}")
             )
         try:
-            score = json.loads(result.text())["lighthouseResult"]["categories"]["performance"]["score"]
+            score = result.json()["lighthouseResult"]["categories"]["performance"]["score"]
             performance = round(float(score) * 100)
         except (ValueError, KeyError, TypeError):
             return LighthouseFacts(

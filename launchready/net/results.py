@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -253,6 +254,13 @@ class FetchResult:
 
     def header(self, name: str) -> str | None:
         return _header(self.headers, name)
+
+    def json(self):
+        """The body parsed as JSON; ``ValueError`` for anything else, absurd nesting included."""
+        try:
+            return json.loads(self.text())
+        except RecursionError:
+            raise ValueError("the JSON document is nested too deeply") from None
 
     def text(self) -> str:
         """The body as text, using the charset from Content-Type (UTF-8 by default)."""

@@ -8,13 +8,13 @@ failed outcome, so the batch always completes).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from datetime import UTC, datetime
 
 from django.conf import settings
 
 from launchready import net
+from launchready.domains import split_host_port
 
 from . import rules
 from .specs import CheckSpec, Outcome
@@ -64,8 +64,11 @@ async def check_http(spec: CheckSpec, config: net.NetConfig | None = None) -> Ou
 
 async def check_tls(spec: CheckSpec, config: net.NetConfig | None = None) -> Outcome:
     started = _now()
-    host, _, port = spec.hostname.partition(":")
-    result = await net.tls_handshake(host, int(port or 443), timeout=spec.timeout_s, config=config)
+    try:
+        host, port = split_host_port(spec.hostname)
+    except ValueError as exc:
+        return Outcome(spec.monitor_id, False, started, str(exc))
+    result = await net.tls_handshake(host, port, timeout=spec.timeout_s, config=config)
     leaf = result.leaf
     expires = leaf.not_after if leaf else None
     days_left = result.days_until_expiry(started)
@@ -110,7 +113,7 @@ async def check_domain(spec: CheckSpec, config: net.NetConfig | None = None) -> 
         error = f"The registry's RDAP service answered {result.status}."
     else:
         try:
-            expires = rdap_expiry(json.loads(result.body))
+            expires = rdap_expiry(result.json())
         except (ValueError, TypeError, AttributeError):
             error = "The registry's RDAP answer could not be read."
     days_left = (expires - started).total_seconds() / 86400 if expires else None
