@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from launchready.models import Workspace
+from launchready.models import Site, Workspace
 
 from ..crypto import decrypt_json, encrypt_json
 from .monitors import Incident
@@ -158,10 +159,16 @@ def _hash_token(token: str) -> str:
 
 
 class ApiToken(models.Model):
-    """A workspace token for scripts (deploy hooks opening a maintenance window). Hashed at rest."""
+    """A token for scripts and CI: the public API under ``/api/v1/``. Hashed at rest.
+
+    Scope: the whole workspace, or one ``site`` of it; ``read_only`` tokens cannot
+    write. Tokens made before scopes existed are workspace-wide and read-write.
+    """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="api_tokens")
+    site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.CASCADE, related_name="api_tokens")
+    read_only = models.BooleanField(default=False)
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, editable=False)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
@@ -171,26 +178,49 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
 
+    # last_used_at is a day-to-day hint ("is this token still in use?"), so a busy CI
+    # token writes it at most once a minute instead of on every request.
+    LAST_USED_RESOLUTION = timedelta(minutes=1)
+
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
+    @property
+    def scope_label(self) -> str:
+        where = f"site {self.site.domain}" if self.site_id else "whole workspace"
+        return f"{where}, {'read-only' if self.read_only else 'read-write'}"
+
     @classmethod
-    def issue(cls, workspace: Workspace, name: str, user=None) -> tuple[ApiToken, str]:
+    def issue(
+        cls, workspace: Workspace, name: str, user=None, *, site: Site | None = None, read_only: bool = False
+    ) -> tuple[ApiToken, str]:
         """Create a token; the plain value is returned once and never stored."""
+        if site is not None and site.workspace_id != workspace.pk:
+            raise ValueError("A token's site belongs to its workspace.")
         plain = "lr_" + secrets.token_urlsafe(32)
         token = cls.objects.create(
-            workspace=workspace, name=name, prefix=plain[:10], token_hash=_hash_token(plain), created_by=user
+            workspace=workspace,
+            site=site,
+            read_only=read_only,
+            name=name,
+            prefix=plain[:10],
+            token_hash=_hash_token(plain),
+            created_by=user,
         )
         return token, plain
 
     @classmethod
     def authenticate(cls, plain: str) -> ApiToken | None:
+        """The token for a plain value, or None; records ``last_used_at``."""
         if not plain.startswith("lr_"):
             return None
-        token = cls.objects.select_related("workspace").filter(token_hash=_hash_token(plain)).first()
+        token = cls.objects.select_related("workspace", "site").filter(token_hash=_hash_token(plain)).first()
         if token:
-            cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+            now = timezone.now()
+            if token.last_used_at is None or now - token.last_used_at >= cls.LAST_USED_RESOLUTION:
+                cls.objects.filter(pk=token.pk).update(last_used_at=now)
+                token.last_used_at = now
         return token
