@@ -26,7 +26,7 @@ from audits.facts.base import (
 )
 from audits.facts.dns import DnsAnswer, DnsFacts, DnsRecord, DnsStatus, HostDns, NameServerFacts, RdapFacts
 from audits.facts.performance import LighthouseFacts, LoadTiming, RouteTiming
-from audits.facts.setup import MonitoringSetup
+from audits.facts.setup import DeployRecords, MonitoringSetup
 from audits.facts.site import RouteSpec, SiteDeclaration
 from audits.facts.web import (
     AssetFacts,
@@ -63,6 +63,7 @@ __all__ = [
     "LighthouseFacts",
     "LoadTiming",
     "MonitoringSetup",
+    "DeployRecords",
     "MixedRef",
     "NameServerFacts",
     "OriginProbe",

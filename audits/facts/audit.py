@@ -10,7 +10,7 @@ from audits.email.facts import EmailFacts
 from audits.facts.base import Unavailable
 from audits.facts.dns import DnsFacts, RdapFacts
 from audits.facts.performance import LighthouseFacts, LoadTiming, RouteTiming
-from audits.facts.setup import MonitoringSetup
+from audits.facts.setup import DeployRecords, MonitoringSetup
 from audits.facts.site import SiteDeclaration
 from audits.facts.web import AssetFacts, ExposureProbe, OriginProbe, PageFacts, RedirectChain, TlsFacts
 from audits.serialization import Serializable
@@ -33,6 +33,7 @@ class AuditFacts(Serializable):
     lighthouse: LighthouseFacts | None = None  # None: no Lighthouse source configured
     email: EmailFacts | None = None  # None: email was not probed (the email.* checks are skipped)
     monitoring_setup: MonitoringSetup | None = None  # None: no account (CLI): inventory checks skipped
+    deploy_records: DeployRecords | None = None  # None: no account (CLI): deploy.* record checks skipped
     # A whole stage that could not run (time budget exhausted…): its checks are inconclusive.
     stage_unavailable: dict[str, Unavailable] = field(default_factory=dict)
     # LAUNCHREADY_ALLOWED_TARGET_NETWORKS, copied by the probes: addresses in these networks

@@ -11,6 +11,7 @@ from audits.facts import (
     AuditFacts,
     CertInfo,
     Cookie,
+    DeployRecords,
     DnsAnswer,
     DnsFacts,
     DnsRecord,
@@ -283,6 +284,16 @@ def good_facts() -> AuditFacts:
             verified_channels=["Slack: #shop-alerts"],
             escalation_contacts=["Dana (owner)"],
             heartbeats=["Stripe webhook handler"],
+        ),
+        deploy_records=DeployRecords(
+            env_variables=12,
+            env_gate_last_call=NOW - dt.timedelta(days=1),
+            deploys=8,
+            last_smoke_at=NOW - dt.timedelta(days=1),
+            last_smoke_passed=True,
+            last_rollback_at=NOW - dt.timedelta(days=20),
+            last_rollback_minutes=4.0,
+            last_rollback_kind="rehearsal",
         ),
     )
 
