@@ -14,10 +14,10 @@ import pytest
 from django.utils import timezone
 
 from launchready.models import Workspace
-from monitoring import engine, runner
+from monitoring import engine
 from monitoring.checks.specs import Outcome
 from monitoring.models import CheckResult, HeartbeatPing, Monitor
-from monitoring.scheduler import Claim
+from tests.monitoring.test_checks_sandbox import run
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.django_db]
 
@@ -52,14 +52,6 @@ def victim(sb) -> Monitor:
     """An ordinary monitor of another workspace, healthy."""
     other = Workspace.objects.create(name="Another client", timezone="UTC")
     return Monitor.objects.create(workspace=other, name="Their home", url="https://www.shop.test/")
-
-
-def run(*monitors) -> dict:
-    now = timezone.now()
-    result = runner.run_batch([Claim(m.pk, now) for m in monitors])
-    for m in monitors:
-        m.refresh_from_db()
-    return result
 
 
 def test_a_cron_that_never_fires_does_not_stop_another_workspaces_check(workspace, victim):
