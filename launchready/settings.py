@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "ninja",  # the API's reference page: Swagger UI from ninja's bundled static files, no CDN
     "launchready",
     "audits",
     "monitoring",
@@ -300,6 +301,8 @@ MONITORING_ESCALATE_AFTER_MINUTES = env.int("MONITORING_ESCALATE_AFTER_MINUTES",
 MONITORING_ACK_LINK_MAX_AGE_HOURS = env.int("MONITORING_ACK_LINK_MAX_AGE_HOURS", default=72)
 MONITORING_PING_LIMIT_PER_MINUTE = env.int("MONITORING_PING_LIMIT_PER_MINUTE", default=60)
 MONITORING_TEST_ALERTS_PER_HOUR = env.int("MONITORING_TEST_ALERTS_PER_HOUR", default=10)
+# Requests one API token may make per minute (then 429 with Retry-After).
+API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=120)
 
 # Our own observability: Sentry only when SENTRY_DSN is set, logs to stdout.
 SENTRY_DSN = env("SENTRY_DSN", default="")

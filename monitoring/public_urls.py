@@ -1,4 +1,8 @@
-"""Public monitoring endpoints (no session): heartbeat pings, acknowledge links, the API."""
+"""Public monitoring endpoints (no session): heartbeat pings, acknowledge links, status pages.
+
+The maintenance-window API moved to the public API (launchready/api/), which keeps
+its URL and its name ``monitoring_api_maintenance``.
+"""
 
 from django.urls import path
 
@@ -10,5 +14,4 @@ urlpatterns = [
     path("ping/<uuid:uuid>/fail", views_public.ping_fail, name="monitoring_ping_fail"),
     path("ack/<str:token>/", views_public.acknowledge, name="monitoring_ack"),
     path("status/<uuid:uuid>/", views_public.status_page, name="monitoring_status_page"),
-    path("api/v1/maintenance-windows", views_public.api_maintenance, name="monitoring_api_maintenance"),
 ]

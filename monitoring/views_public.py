@@ -1,20 +1,19 @@
-"""Public endpoints: heartbeat pings, signed acknowledge links, the maintenance API.
+"""Public endpoints: heartbeat pings, signed acknowledge links, status pages.
 
-None of these use a session: pings are addressed by an unguessable UUID, the
-acknowledge link is signed and expires, and the API takes a workspace token.
+None of these use a session: pings are addressed by an unguessable UUID and the
+acknowledge link is signed and expires. The maintenance-window API is part of the
+public API (launchready/api/maintenance.py), which reuses ``window_from`` below.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -25,7 +24,7 @@ from launchready.clientip import client_ip
 from . import outbox, runner, selectors
 from .forms import plain_text
 from .messages import read_ack_token
-from .models import ApiToken, HeartbeatPing, Incident, MaintenanceWindow, Monitor, StatusPage
+from .models import HeartbeatPing, Incident, Monitor, StatusPage
 
 logger = logging.getLogger(__name__)
 
@@ -108,14 +107,7 @@ def acknowledge(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "monitoring/ack.html", {"incident": incident, "done": done, "token": token})
 
 
-def _bearer(request: HttpRequest) -> ApiToken | None:
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        return None
-    return ApiToken.authenticate(header[7:].strip())
-
-
-def _when(value, name: str) -> datetime:
+def when_from(value, name: str) -> datetime:
     try:
         when = parse_datetime(value) if isinstance(value, str) else None
         when = when.astimezone(UTC) if when is not None and when.tzinfo is not None else None
@@ -126,15 +118,18 @@ def _when(value, name: str) -> datetime:
     return when
 
 
-def _window_from(data, now: datetime) -> tuple[datetime, datetime, str]:
-    """Start, end and reason of a window from an API body; ValueError with a sentence otherwise."""
+def window_from(data, now: datetime) -> tuple[datetime, datetime, str]:
+    """Start, end and reason of a window from an API body; ValueError with a sentence otherwise.
+
+    Used by ``POST /api/v1/maintenance-windows`` (launchready/api/maintenance.py).
+    """
     if not isinstance(data, dict):
         raise ValueError('The body is a JSON object, e.g. {"minutes": 15, "reason": "deploy"}.')
-    starts = _when(data["starts_at"], "starts_at") if data.get("starts_at") else now
+    starts = when_from(data["starts_at"], "starts_at") if data.get("starts_at") else now
     if not now - MAX_WINDOW <= starts <= now + MAX_AHEAD:
         raise ValueError("A window starts between 12 hours ago and one year from now.")
     if data.get("ends_at"):
-        ends = _when(data["ends_at"], "ends_at")
+        ends = when_from(data["ends_at"], "ends_at")
     else:
         minutes = data.get("minutes", 15)
         if isinstance(minutes, bool) or not isinstance(minutes, int):
@@ -150,41 +145,6 @@ def _window_from(data, now: datetime) -> tuple[datetime, datetime, str]:
     if not plain_text(reason):
         raise ValueError("“reason” is one line of text, without control characters.")
     return starts, ends, reason[:200]
-
-
-def _json_body(request: HttpRequest):
-    """The request's JSON; ValueError with a sentence for anything else (even absurdly nested)."""
-    try:
-        return json.loads(request.body or b"{}")
-    except RecursionError:
-        raise ValueError("The JSON body is nested too deeply.") from None
-    except ValueError:
-        raise ValueError("The body is not JSON.") from None
-
-
-@csrf_exempt
-@require_http_methods(["POST"])
-def api_maintenance(request: HttpRequest) -> JsonResponse:
-    """Open a maintenance window: ``{"minutes": 15, "reason": "deploy"}`` or ``starts_at``/``ends_at``."""
-    token = _bearer(request)
-    if token is None:
-        return JsonResponse(
-            {"error": "Send a workspace API token as “Authorization: Bearer lr_…”."}, status=401
-        )
-    try:
-        starts, ends, reason = _window_from(_json_body(request), timezone.now())
-    except ValueError as exc:
-        return JsonResponse({"error": str(exc)}, status=400)
-    window = MaintenanceWindow.objects.create(
-        workspace=token.workspace,
-        starts_at=starts,
-        ends_at=ends,
-        reason=reason,
-        created_by=f"API token {token.name}"[:200],
-    )
-    return JsonResponse(
-        {"id": str(window.uuid), "starts_at": starts.isoformat(), "ends_at": ends.isoformat()}, status=201
-    )
 
 
 @require_http_methods(["GET", "HEAD"])

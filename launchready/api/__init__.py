@@ -52,8 +52,35 @@ from .auth import (
     token_of,
 )
 from .errors import ApiError
+from .schemas import ErrorOut
 
-api = NinjaAPI(
+# Every operation can answer these; the schema says so once for all of them.
+ERROR_RESPONSES = {
+    "400": "Bad input: not JSON, nested too deeply, or a field that is not valid.",
+    "401": "No token, or a token that does not exist (any more).",
+    "404": "Nothing with this id is visible to this token (another workspace's or site's).",
+    "429": "Too many requests with this token this minute; see Retry-After.",
+}
+WRITE_ERROR_RESPONSES = {"403": "The token is read-only, or limited to a site this change reaches beyond."}
+
+
+class LaunchReadyAPI(NinjaAPI):
+    def get_openapi_operation_id(self, operation) -> str:
+        return operation.view_func.__name__  # "site_list", not "launchready_api_sites_site_list"
+
+    def get_openapi_schema(self, **kwargs):
+        schema = super().get_openapi_schema(**kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ErrorOut.model_json_schema()
+        error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for path_item in schema["paths"].values():
+            for method, operation in path_item.items():
+                codes = ERROR_RESPONSES | (WRITE_ERROR_RESPONSES if method != "get" else {})
+                for status, description in codes.items():
+                    operation["responses"].setdefault(status, {"description": description, **error})
+        return schema
+
+
+api = LaunchReadyAPI(
     title="Launch Ready API",
     version="1",
     description=(
