@@ -11,7 +11,17 @@ parse it, with hard limits that refuse hostile input cleanly:
   XXE) before anything is expanded;
 * the document is streamed, records are dropped as soon as they are read, and the
   number of records, of elements, of elements inside one record and the nesting depth
-  are capped (20 MB of empty elements would otherwise take ~500 MB as a tree).
+  are capped (20 MB of empty elements would otherwise take ~500 MB as a tree);
+* what costs CPU is the number of elements (~2 µs each), and 8 KB of gzip inflates to
+  2 million empty ones. So a report is refused as soon as it shows what no real report
+  does: more than a few elements beside its records that are not part of a report,
+  mostly empty elements, or far more elements than its compressed size allows (real
+  reports, even thousands of records differing only in their address, compress to at
+  most ~4 elements per byte). The 8 KB bomb is refused after ~100 elements.
+
+The receiver reads report messages in worker processes with a CPU-time allowance
+(``workers``), so whatever slips through these checks costs a bounded amount of CPU
+and never holds up other mail.
 """
 
 from __future__ import annotations
@@ -29,6 +39,8 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 import defusedxml.ElementTree
 
+from .mime import MessageRefused, read_message, report_attachments
+
 logger = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
@@ -37,10 +49,19 @@ MAX_ELEMENTS = MAX_RECORDS * 40  # a record is ~20 elements; CPU stays at a few 
 MAX_CHILD_ELEMENTS = 1_000  # elements inside one record (or the metadata): real ones hold < 50
 MAX_DEPTH = 12  # feedback/record/auth_results/dkim/domain is 5 deep
 MAX_ZIP_MEMBERS = 10
+# Elements allowed per byte of the attachment as received: 4 times the densest real
+# report (sequential source addresses), 1.6 times identical real records; the 8 KB bomb has 250.
+ELEMENTS_PER_COMPRESSED_BYTE = 16
+ELEMENT_ALLOWANCE = 5_000  # on top of that, for small reports
+MAX_PADDING = 100  # top-level elements other than records and one of each header part
+EMPTY_ALLOWANCE = 1_000  # empty elements tolerated before "mostly empty" is judged
+TOP_LEVEL_ONCE = {"version", "report_metadata", "policy_published", "extension"}
 
 
 class ReportError(ValueError):
     """The input is not a usable DMARC report; the message says why, for the sender or the founder."""
+
+    elements = 0  # XML elements read when the report was refused
 
 
 @dataclass(frozen=True)
@@ -146,19 +167,56 @@ def _text(el: Element | None, *path: str) -> str:
     return (el.text or "").strip() if el is not None else ""
 
 
-def parse_report(xml: bytes) -> AggregateReport:
+@dataclass(frozen=True)
+class ReportBatch:
+    """What one report message held: the reports read, and why reading stopped ("" if it did not)."""
+
+    reports: list[AggregateReport] = field(default_factory=list)
+    refusal: str = ""
+
+
+def read_report_message(raw: bytes, max_bytes: int) -> ReportBatch:
+    """Every report attached to a received message (the receiver's worker processes run this)."""
+    try:
+        message = read_message(raw)
+    except MessageRefused as exc:
+        return ReportBatch(refusal=str(exc))
+    attachments = report_attachments(message)
+    if not attachments:
+        return ReportBatch(refusal="No DMARC report (xml, gzip or zip) attached")
+    reports = []
+    for name, data in attachments:
+        try:
+            reports.append(read_report(data, max_bytes, name))
+        except ReportError as exc:
+            return ReportBatch(reports, str(exc))
+    return ReportBatch(reports)
+
+
+def read_report(data: bytes, max_bytes: int, filename: str = "") -> AggregateReport:
+    """The report in an attachment as received (XML, gzip or zip), with elements capped
+    relative to its size there."""
+    cap = ELEMENT_ALLOWANCE + ELEMENTS_PER_COMPRESSED_BYTE * len(data)
+    return parse_report(unpack(data, max_bytes, filename), max_elements=cap)
+
+
+def parse_report(xml: bytes, max_elements: int | None = None) -> AggregateReport:
     """Parse the XML of an aggregate report; ``ReportError`` for anything unusable.
 
     Streamed: each <record> becomes a row and is dropped from the tree as soon as it is
-    read, and anything else at the top level is dropped unread, so memory follows the
-    size of one record, not of the document (20 MB of ``<r/>`` would be ~500 MB as a tree).
+    read, and anything else at the top level is dropped unread (and refused beyond a
+    few), so memory follows the size of one record, not of the document (20 MB of
+    ``<r/>`` would be ~500 MB as a tree). ``max_elements`` lowers the element cap (``read_report`` derives it from the
+    compressed size).
     """
+    cap = MAX_ELEMENTS if max_elements is None else min(max_elements, MAX_ELEMENTS)
     events = defusedxml.ElementTree.iterparse(
         io.BytesIO(xml), events=("start", "end"), forbid_dtd=True, forbid_entities=True, forbid_external=True
     )
     root: Element | None = None
-    depth = elements = in_child = 0
+    depth = elements = in_child = padding = empty = 0
     kept: dict[str, Element] = {}
+    seen: set[str] = set()
     rows: list[ReportRow] = []
     try:
         for event, el in events:
@@ -175,10 +233,23 @@ def parse_report(xml: bytes) -> AggregateReport:
                         raise ReportError(
                             "A part of the report is nested or repeated far beyond any real report."
                         )
-                if elements > MAX_ELEMENTS:
+                if elements > cap:
+                    if cap < MAX_ELEMENTS:
+                        raise ReportError(
+                            "The report has far more XML elements than a real report of its compressed "
+                            "size; refused as a compression bomb."
+                        )
                     raise ReportError(f"The report has more than {MAX_ELEMENTS:,} XML elements.")
                 continue
             depth -= 1
+            if depth == 0:
+                continue
+            if not len(el) and not (el.text and not el.text.isspace()):
+                empty += 1
+                if empty > EMPTY_ALLOWANCE and empty * 2 > elements:
+                    raise ReportError(
+                        "The report is mostly empty elements, which no real report is; refused."
+                    )
             if depth != 1 or root is None:
                 continue
             in_child = 0  # a direct child of <feedback> ends here
@@ -187,10 +258,21 @@ def parse_report(xml: bytes) -> AggregateReport:
                 if len(rows) >= MAX_RECORDS:
                     raise ReportError(f"The report has more than {MAX_RECORDS:,} records.")
                 rows.append(_row(el))
-            elif name in ("report_metadata", "policy_published") and name not in kept:
-                kept[name] = el
-                continue
+            elif name in TOP_LEVEL_ONCE and name not in seen:
+                seen.add(name)
+                if name in ("report_metadata", "policy_published"):
+                    kept[name] = el
+                    continue
+            else:
+                padding += 1
+                if padding > MAX_PADDING:
+                    raise ReportError(
+                        "The report is padded with elements that are not part of a DMARC report; refused."
+                    )
             root.remove(el)
+    except ReportError as exc:
+        exc.elements = elements
+        raise
     except (defusedxml.DTDForbidden, defusedxml.EntitiesForbidden, defusedxml.ExternalReferenceForbidden):
         raise ReportError(
             "The report declares a DTD or XML entities, which reports never need; refused."
