@@ -346,6 +346,11 @@ INBOUND_RETENTION_DAYS = env.int("INBOUND_RETENTION_DAYS", default=3)
 INBOUND_RATE_LIMIT_PER_HOUR = env.int("INBOUND_RATE_LIMIT_PER_HOUR", default=20)
 # Unknown recipients one client may ask for per hour before it is turned away (guessing).
 INBOUND_UNKNOWN_RECIPIENTS_PER_HOUR = env.int("INBOUND_UNKNOWN_RECIPIENTS_PER_HOUR", default=30)
+# Refused DMARC reports one client may send per hour before it is turned away (bombs).
+INBOUND_REFUSED_REPORTS_PER_HOUR = env.int("INBOUND_REFUSED_REPORTS_PER_HOUR", default=10)
+# Report messages are read in worker processes, each within this much CPU time.
+INBOUND_REPORT_WORKERS = env.int("INBOUND_REPORT_WORKERS", default=1)
+INBOUND_REPORT_CPU_SECONDS = env.float("INBOUND_REPORT_CPU_SECONDS", default=2.0)
 # Tests only: take the SPF client address from an XCLIENT ADDR= command (the sandbox
 # sends from 127.0.0.1). Never enable in production: any client could claim any address.
 INBOUND_TRUST_XCLIENT = env.bool("INBOUND_TRUST_XCLIENT", default=False)

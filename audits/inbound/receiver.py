@@ -7,6 +7,12 @@
   message is authenticated (SPF for the connecting address, DKIM, DMARC alignment) and
   stored; a report message has its xml/gzip/zip attachments parsed and stored. Hostile
   or malformed input gets a permanent 5xx with the reason; nothing else is affected.
+* Report messages are read in worker processes (``workers``), each within
+  INBOUND_REPORT_CPU_SECONDS of CPU, never in the event loop or its threads: a report
+  bomb costs a worker's CPU, not other clients' time. At most a few per worker wait;
+  beyond that a report gets 451 (try later).
+* A client (address, or IPv6 /64) that asked for too many unknown recipients, or whose
+  reports were refused too often, in the last hour gets 450 at RCPT (shared cache).
 
 The SPF client address is the TCP peer. With ``INBOUND_TRUST_XCLIENT`` (tests only) a
 client may name another address with ``XCLIENT ADDR=…`` (Postfix's command), because
@@ -16,12 +22,11 @@ scenario publishes.
 
 from __future__ import annotations
 
-import asyncio
-import email.policy
 import ipaddress
 import logging
+from collections.abc import Coroutine
 from email.message import Message
-from email.parser import BytesParser
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -35,21 +40,44 @@ from audits.email_models import InboundAddress
 
 from . import store
 from .auth import authenticate
-from .reports import ReportError, parse_report, unpack
+from .mime import MessageRefused, read_message
+from .reports import ReportBatch, read_report_message
+from .workers import CpuLimitExceeded, CpuPool, WorkerLost
 
 logger = logging.getLogger(__name__)
 
 # Real senders name one test or report address; more distinct recipients than this in
 # one transaction is abuse (each one costs an authentication run and a database write).
 MAX_RECIPIENTS = 5
+# Report messages waiting for or in a worker, per worker; more get 451 rather than a
+# queue that grows with a flood (and the latency of real reports with it).
+MAX_QUEUED_PER_WORKER = 8
 
-REPORT_TYPES = {"application/gzip", "application/x-gzip", "application/zip", "application/x-zip-compressed",
-                "text/xml", "application/xml", "application/octet-stream"}  # fmt: skip
+UNKNOWN_RECIPIENT = "unknown-rcpt"
+REFUSED_REPORT = "refused-report"
+TURNED_AWAY = {
+    UNKNOWN_RECIPIENT: "450 4.7.1 Too many unknown recipients from your address; try again later",
+    REFUSED_REPORT: "450 4.7.1 Too many refused reports from your address; try again later",
+}
 
 
-def _unknown_strikes(peer: str, add: int = 0) -> int:
-    """Unknown recipients asked for by one client address in the last hour (shared cache)."""
-    key = f"inbound:unknown-rcpt:{peer}"
+def client_network(peer: str) -> str:
+    """What per-client limits count: the address, or its /64 for IPv6 (one subscriber's
+    allocation, so hopping between its addresses does not reset the count)."""
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return peer
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def _strikes(kind: str, peer: str, add: int = 0) -> int:
+    """Strikes of one kind against a client in the last hour (shared cache)."""
+    key = f"inbound:{kind}:{client_network(peer)}"
     if add:
         try:
             return cache.incr(key, add)
@@ -57,6 +85,17 @@ def _unknown_strikes(peer: str, add: int = 0) -> int:
             cache.set(key, add, timeout=3600)
             return add
     return cache.get(key, 0)
+
+
+def _strike_limit(kind: str) -> int:
+    if kind == UNKNOWN_RECIPIENT:
+        return settings.INBOUND_UNKNOWN_RECIPIENTS_PER_HOUR
+    return settings.INBOUND_REFUSED_REPORTS_PER_HOUR
+
+
+def _turned_away(peer: str, kinds: tuple[str, ...] = tuple(TURNED_AWAY)) -> str:
+    """The 450 reply for a client over one of its hourly limits, or ""."""
+    return next((TURNED_AWAY[k] for k in kinds if _strikes(k, peer) >= _strike_limit(k)), "")
 
 
 class InboundSMTP(SMTP):
@@ -82,6 +121,8 @@ class InboundSMTP(SMTP):
 class InboundHandler:
     def __init__(self, lookup: Lookup | None = None) -> None:
         self._lookup = lookup
+        self._workers: CpuPool | None = None
+        self._queued_reports = 0  # only touched from the event loop
 
     @property
     def lookup(self) -> Lookup:
@@ -90,13 +131,13 @@ class InboundHandler:
     async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
-        peer = session.peer[0] if session.peer else "unknown"
-        if await _db(_unknown_strikes, peer) >= settings.INBOUND_UNKNOWN_RECIPIENTS_PER_HOUR:
-            # Someone guessing addresses: stop answering their questions for a while.
-            return "450 4.7.1 Too many unknown recipients from your address; try again later"
+        peer = _peer(session)
+        # Someone guessing addresses or sending bombs: stop answering them for a while.
+        if turned_away := await _db(_turned_away, peer):
+            return turned_away
         inbound = await _db(InboundAddress.lookup, address)
         if inbound is None:
-            await _db(_unknown_strikes, peer, 1)
+            await _db(_strikes, UNKNOWN_RECIPIENT, peer, 1)
             return "550 5.1.1 No such mailbox here"
         targets = getattr(envelope, "inbound", [])
         if any(t.pk == inbound.pk for t in targets):
@@ -116,28 +157,24 @@ class InboundHandler:
         raw = envelope.original_content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", errors="surrogateescape")
-        try:
-            message = BytesParser(policy=email.policy.default).parsebytes(raw)
-            problem = _malformed(message)
-        except Exception as exc:  # the email package raises many types on broken input
-            logger.info("unparseable inbound message: %r", exc)
-            problem = "The message could not be parsed."
-        if problem:
-            return f"550 5.6.0 {problem}"
-        peer_ip = getattr(session, "xclient_addr", None) or session.peer[0]
+        targets = getattr(envelope, "inbound", [])
+        checks = [t for t in targets if t.kind == InboundAddress.Kind.CHECK]
+        reports = [t for t in targets if t.kind != InboundAddress.Kind.CHECK]
         replies = []
-        for inbound in getattr(envelope, "inbound", []):
+        if reports:  # read in a worker process, parsed there from the raw bytes
+            replies.append(await self._reports(reports, raw, _peer(session)))
+        if checks:
             try:
-                if inbound.kind == InboundAddress.Kind.CHECK:
-                    replies.append(
-                        await self._test_message(inbound, raw, message, peer_ip, session, envelope)
+                message = read_message(raw)
+            except MessageRefused as exc:
+                return f"550 5.6.0 {exc}"
+            peer_ip = getattr(session, "xclient_addr", None) or session.peer[0]
+            for inbound in checks:
+                replies.append(
+                    await _reply_for(
+                        inbound, self._test_message(inbound, raw, message, peer_ip, session, envelope)
                     )
-                else:
-                    replies.append(await self._report(inbound, message))
-            except Exception:
-                # The address itself is a secret (whoever knows it can post results): log its uuid.
-                logger.exception("inbound processing failed for address %s", inbound.uuid)
-                replies.append("451 4.3.0 Temporary failure while processing the message; try again later")
+                )
         return next(
             (r for r in replies if not r.startswith("250")),
             replies[0] if replies else "554 5.5.1 No valid recipients",
@@ -175,46 +212,62 @@ class InboundHandler:
         )
         return "250 2.0.0 Test message received: see your site page"
 
-    async def _report(self, inbound: InboundAddress, message: Message) -> str:
-        attachments = report_attachments(message)
-        if not attachments:
-            return "550 5.6.0 No DMARC report (xml, gzip or zip) attached"
+    async def _reports(self, targets: list[InboundAddress], raw: bytes, peer: str) -> str:
+        """Read the reports of a message once, store them for each report address."""
+        if turned_away := await _db(_turned_away, peer, (REFUSED_REPORT,)):
+            return turned_away  # it may have been refused while this message was arriving
+        if self._workers is None:
+            self._workers = CpuPool(settings.INBOUND_REPORT_WORKERS)
+        if self._queued_reports >= self._workers.workers * MAX_QUEUED_PER_WORKER:
+            return "451 4.3.2 Too many reports are being read; try again later"
+        try:
+            batch = await self._read_reports(self._workers, raw)
+        except WorkerLost:
+            return "451 4.3.0 Temporary failure while reading the report; try again later"
+        replies = []
+        for inbound in targets:
+            replies.append(await _reply_for(inbound, self._store_reports(inbound, batch)))
+        if batch.refusal:
+            await _db(_strikes, REFUSED_REPORT, peer, 1)
+            return f"550 5.6.0 {batch.refusal}"
+        return next((r for r in replies if not r.startswith("250")), replies[0])
+
+    async def _read_reports(self, workers: CpuPool, raw: bytes) -> ReportBatch:
+        """The reports in the message, read by a worker process within the CPU allowance."""
+        seconds = settings.INBOUND_REPORT_CPU_SECONDS
+        self._queued_reports += 1
+        try:
+            return await workers.run(seconds, read_report_message, raw, settings.INBOUND_MAX_REPORT_BYTES)
+        except CpuLimitExceeded:
+            return ReportBatch(refusal=f"The report took more than {seconds:g} s of processing; refused.")
+        finally:
+            self._queued_reports -= 1
+
+    async def _store_reports(self, inbound: InboundAddress, batch: ReportBatch) -> str:
         stored = 0
-        for name, data in attachments:
-            try:
-                xml = await asyncio.to_thread(unpack, data, settings.INBOUND_MAX_REPORT_BYTES, name)
-                report = await asyncio.to_thread(parse_report, xml)
-            except ReportError as exc:
-                return f"550 5.6.0 {exc}"
+        for report in batch.reports:
             _, created = await _db(store.save_report, inbound.workspace, report)
             stored += int(created)
         return f"250 2.0.0 {stored} report(s) stored"
 
-
-def report_attachments(message: Message) -> list[tuple[str, bytes]]:
-    """(filename, bytes) of the parts that may hold a report."""
-    found = []
-    for part in message.walk():
-        if part.is_multipart():
-            continue
-        name = part.get_filename() or ""
-        if part.get_content_type() in REPORT_TYPES or name.lower().endswith((".xml", ".gz", ".zip")):
-            payload = part.get_payload(decode=True)
-            if isinstance(payload, bytes) and payload:
-                found.append((name, payload))
-    return found[:5]
+    def close(self) -> None:
+        if self._workers is not None:
+            self._workers.close()
 
 
-def _malformed(message: Message) -> str:
-    """A reason to refuse the message outright, or ""."""
-    if not message.keys():
-        return "The message has no headers."
-    if len(message.get_all("From") or []) != 1:
-        return "The message must have exactly one From header."
-    for defect in message.defects:
-        if type(defect).__name__ in ("MissingHeaderBodySeparatorDefect", "InvalidHeaderDefect"):
-            return "The message headers are malformed."
-    return ""
+async def _reply_for(inbound: InboundAddress, processing: Coroutine[Any, Any, str]) -> str:
+    """The reply of one recipient's processing; 451 (and a log line) if it failed."""
+    try:
+        return await processing
+    except Exception:
+        # The address itself is a secret (whoever knows it can post results): log its uuid.
+        logger.exception("inbound processing failed for address %s", inbound.uuid)
+        return "451 4.3.0 Temporary failure while processing the message; try again later"
+
+
+def _peer(session: Session) -> str:
+    """The connecting address (not an XCLIENT one: limits are about who connects)."""
+    return session.peer[0] if session.peer else "unknown"
 
 
 async def _db(func, *args, **kwargs):  # noqa: ANN001,ANN202 - a thin ORM bridge
@@ -243,6 +296,10 @@ class InboundController(Controller):
 
     def factory(self) -> InboundSMTP:
         return make_smtp(self.handler)
+
+    def stop(self, no_assert: bool = False) -> None:
+        super().stop(no_assert)
+        self.handler.close()
 
 
 def start_receiver(host: str, port: int, lookup: Lookup | None = None) -> InboundController:
