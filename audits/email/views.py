@@ -20,7 +20,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from audits.email_models import DmarcReport, InboundAddress, TestMessage
 from audits.inbound import store
-from audits.inbound.reports import ReportError, parse_report, unpack
+from audits.inbound.reports import ReportError, read_report
 from launchready.models import Membership, Role, Site
 from launchready.views_common import workspace_view
 
@@ -132,7 +132,7 @@ def report_upload(request: HttpRequest, m: Membership, site: Site) -> HttpRespon
             form.add_error("report", f"The file is larger than {limit // (1024 * 1024)} MB.")
         else:
             try:
-                report = parse_report(unpack(upload.read(), limit, upload.name))
+                report = read_report(upload.read(), limit, upload.name)
             except ReportError as exc:
                 form.add_error("report", str(exc))
             else:
