@@ -234,3 +234,35 @@ class ContactForm(forms.ModelForm):
     def clean_phone(self) -> str:
         value = self.cleaned_data.get("phone") or ""
         return phone_number(value) if value else ""
+
+
+class ApiTokenForm(forms.Form):
+    """A new API token: a name, the whole workspace or one site, read-write or read-only."""
+
+    name = forms.CharField(
+        max_length=100, initial="Deploy script", help_text="Where it is used, e.g. “GitHub Actions”."
+    )
+    site = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        to_field_name="uuid",  # UUIDs in the page, never integer keys
+        empty_label="Whole workspace",
+        label="Scope",
+        help_text="A site token sees and changes that site only.",
+    )
+    access = forms.ChoiceField(
+        choices=[("read_write", "Read and write"), ("read_only", "Read only")],
+        initial="read_write",
+        widget=forms.RadioSelect,
+        help_text="Read-only tokens suit dashboards; deploy scripts need read and write.",
+    )
+
+    def __init__(self, *args, workspace=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = workspace.sites.all()
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        if not plain_text(name):
+            raise forms.ValidationError("One line of text, without control characters.")
+        return name

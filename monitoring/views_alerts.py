@@ -10,13 +10,14 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 
 from launchready import ratelimit
 from launchready.models import Membership, Role
 from launchready.views_common import workspace_view
 
 from . import outbox, selectors
-from .forms import ChannelForm, ContactForm, MaintenanceForm
+from .forms import ApiTokenForm, ChannelForm, ContactForm, MaintenanceForm
 from .models import AlertChannel, ApiToken, EscalationContact, MaintenanceWindow
 
 logger = logging.getLogger(__name__)
@@ -110,6 +111,34 @@ def contact_delete(request: HttpRequest, m: Membership, contact) -> HttpResponse
     return redirect("monitoring:channels", workspace=m.workspace.uuid)
 
 
+def _maintenance_page(
+    request: HttpRequest,
+    m: Membership,
+    *,
+    form: MaintenanceForm | None = None,
+    token_form: ApiTokenForm | None = None,
+    new_token: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    windows = MaintenanceWindow.objects.filter(
+        workspace=m.workspace, ends_at__gt=timezone.now()
+    ).select_related("site")
+    return render(
+        request,
+        "monitoring/maintenance.html",
+        _ctx(
+            m,
+            form=form or MaintenanceForm(workspace=m.workspace),
+            windows=windows,
+            tokens=ApiToken.objects.filter(workspace=m.workspace).select_related("site", "created_by"),
+            token_form=token_form or ApiTokenForm(workspace=m.workspace),
+            new_token=new_token,
+            can_admin=m.can(Role.ADMIN),
+        ),
+        status=status,
+    )
+
+
 @workspace_view(write=Role.MEMBER)
 def maintenance(request: HttpRequest, m: Membership) -> HttpResponse:
     form = MaintenanceForm(request.POST or None, workspace=m.workspace)
@@ -119,15 +148,7 @@ def maintenance(request: HttpRequest, m: Membership) -> HttpResponse:
         window.save()
         messages.success(request, "Maintenance window scheduled: alerts are held while it is open.")
         return redirect("monitoring:maintenance", workspace=m.workspace.uuid)
-    windows = MaintenanceWindow.objects.filter(
-        workspace=m.workspace, ends_at__gt=timezone.now()
-    ).select_related("site")
-    tokens = ApiToken.objects.filter(workspace=m.workspace)
-    return render(
-        request,
-        "monitoring/maintenance.html",
-        _ctx(m, form=form, windows=windows, tokens=tokens, can_admin=m.can(Role.ADMIN)),
-    )
+    return _maintenance_page(request, m, form=form)
 
 
 @workspace_view(write=Role.MEMBER, methods=("POST",))
@@ -138,16 +159,32 @@ def window_delete(request: HttpRequest, m: Membership, window) -> HttpResponse:
 
 
 @workspace_view(write=Role.ADMIN, methods=("POST",))
+@never_cache
 def token_create(request: HttpRequest, m: Membership) -> HttpResponse:
-    name = (request.POST.get("name") or "Deploy script")[:100]
-    _, plain = ApiToken.issue(m.workspace, name, request.user)
-    # Shown once; only its hash is stored.
-    messages.success(request, f"Token “{name}” created. Copy it now, it will not be shown again: {plain}")
-    return redirect("monitoring:maintenance", workspace=m.workspace.uuid)
+    """Create a token and show it in this response only: no redirect, no flash message
+    (which would keep it in the session), and ``no-store`` so no cache keeps the page."""
+    form = ApiTokenForm(request.POST, workspace=m.workspace)
+    if not form.is_valid():
+        return _maintenance_page(request, m, token_form=form, status=400)
+    token, plain = ApiToken.issue(
+        m.workspace,
+        form.cleaned_data["name"],
+        request.user,
+        site=form.cleaned_data["site"],
+        read_only=form.cleaned_data["access"] == "read_only",
+    )
+    logger.info(
+        "api token created workspace=%s token=%s by=%s", m.workspace.uuid, token.uuid, request.user.pk
+    )
+    return _maintenance_page(request, m, new_token=plain)
 
 
 @workspace_view(write=Role.ADMIN, methods=("POST",))
 def token_delete(request: HttpRequest, m: Membership, token) -> HttpResponse:
-    selectors.token_in(m.workspace, token).delete()
-    messages.success(request, "Token revoked.")
+    revoked = selectors.token_in(m.workspace, token)
+    revoked.delete()
+    logger.info(
+        "api token revoked workspace=%s token=%s by=%s", m.workspace.uuid, revoked.uuid, request.user.pk
+    )
+    messages.success(request, f"Token “{revoked.name}” revoked: requests with it now get 401.")
     return redirect("monitoring:maintenance", workspace=m.workspace.uuid)

@@ -8,7 +8,7 @@ from uuid import UUID
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from audits import services
 from audits.models import AuditRun, Finding
@@ -90,7 +90,7 @@ def audit_start(request: HttpRequest, site: UUID):
     target = site_for(request, site)
     asked_at = timezone.now()
     run = services.start_audit(target, trigger=AuditRun.Trigger.API)
-    return (202 if run.created_at >= asked_at else 200), _with_findings(run)
+    return Status(202 if run.created_at >= asked_at else 200, _with_findings(run))
 
 
 @router.get("/sites/{site}/audits", response=list[RunSummary], summary="List a site's audits")

@@ -22,6 +22,8 @@ from monitoring.models import ApiToken
 from .errors import NOT_FOUND, ApiError
 
 RATE_WINDOW_S = 60
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+READ_ONLY = "This token is read-only; ask an admin for a read-write token."
 
 
 def rate_limit_per_minute() -> int:
@@ -42,13 +44,17 @@ class TokenAuth(HttpBearer):
         found = ApiToken.authenticate(token)
         if found is None:
             return None
-        verdict = ratelimit.hit(f"api:{found.pk}", rate_limit_per_minute(), RATE_WINDOW_S)
+        verdict = ratelimit.hit(f"api:{found.uuid}", rate_limit_per_minute(), RATE_WINDOW_S)
         if not verdict.allowed:
             raise ApiError(
                 429,
                 f"Too many requests with this token; try again in {verdict.retry_after_s} seconds.",
                 headers={"Retry-After": str(verdict.retry_after_s)},
             )
+        # Checked here, before ninja validates the body, so that a read-only token learns
+        # nothing about a write's input and no write endpoint can forget the check.
+        if found.read_only and request.method not in SAFE_METHODS:
+            raise ApiError(403, READ_ONLY)
         return found
 
 
@@ -100,9 +106,13 @@ def site_for(request: HttpRequest, site_uuid) -> Site:
 
 
 def require_write(request: HttpRequest) -> None:
-    """``ApiError(403)`` for a read-only token; call it first in every write endpoint."""
+    """``ApiError(403)`` for a read-only token.
+
+    ``token_auth`` already refuses read-only tokens on every method but GET and HEAD;
+    call this in a write endpoint anyway, so the intent is visible where the write is.
+    """
     if token_of(request).read_only:
-        raise ApiError(403, "This token is read-only; ask an admin for a read-write token.")
+        raise ApiError(403, READ_ONLY)
 
 
 def require_workspace_token(request: HttpRequest) -> None:

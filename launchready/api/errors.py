@@ -72,6 +72,8 @@ def validation_sentence(errors: list[dict]) -> str:
     first = errors[0]
     where = _field(first.get("loc", ()))
     message = str(first.get("msg", "is not valid")).rstrip(".")
+    # A field_validator's ValueError arrives as "Value error, <our sentence>".
+    message = message.removeprefix("Value error, ")
     # pydantic's messages start with a capital ("Input should be …"); read as "“x”: input should be …".
     message = message[:1].lower() + message[1:]
     sentence = f"“{where}”: {message}." if where else f"The request is not valid: {message}."

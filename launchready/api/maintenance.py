@@ -82,11 +82,9 @@ WINDOW_BODY = {
 
 
 def _site_of_window(request: HttpRequest, data: dict):
-    token = token_of(request)
-    if token.site_id:
-        return token.site
+    """The body's ``site`` if it is in the token's scope; else the site token's site, or none."""
     if data.get("site") is None:
-        return None
+        return token_of(request).site
     if not isinstance(data["site"], str):
         raise ApiError(400, "“site” is the id of one of your sites.")
     return site_for(request, data["site"])

@@ -68,7 +68,13 @@ def not_found(request: HttpRequest, rest: str = ""):
 
 _register()
 _patterns, _app_name, _namespace = api.urls
-_patterns = [URLPattern(p.pattern, _json_405(p.callback), p.default_args, p.name) for p in _patterns]
+# ninja's "api-root" (its name places the schema's paths) answers an HTML page; ours is a JSON 404.
+_patterns = [
+    URLPattern(
+        p.pattern, not_found if p.name == "api-root" else _json_405(p.callback), p.default_args, p.name
+    )
+    for p in _patterns
+]
 _maintenance = next(p for p in _patterns if str(p.pattern) == "maintenance-windows")
 
 urlpatterns = [

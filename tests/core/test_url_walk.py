@@ -11,6 +11,9 @@ launchready/views_common.py):
 - views use ``@workspace_view(write=..., read=...)``, whose ``workspace_write_role``
   says which role a POST needs (None: read-only, so POST is 405) and
   ``workspace_read_role`` which role a GET needs.
+
+The public API under /api/v1/ is walked the same way from its OpenAPI schema (see
+tests/api/walk.py): path parameters named after a model take the same fixtures.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from launchready.models import ROLE_RANK, Role
+from monitoring.models import ApiToken, Monitor
+from tests.api import walk as api_walk
 
 
 @dataclass(frozen=True)
@@ -130,3 +135,66 @@ def test_objects_of_another_workspace_are_404_under_your_own(url, request, clien
     )
     if url.write_role is not None:
         assert as_owner_of_own.post(path, {"name": "x"}).status_code == 404, f"POST {path}"
+
+
+# --- the public API -----------------------------------------------------------------
+# The same rule for /api/v1/: a token of another workspace gets 404 for every object
+# of this one, on every route, read or write. Routes come from the API's OpenAPI
+# schema (tests/api/walk.py), so an endpoint added later by any app is walked too.
+
+API_ROUTES = api_walk.api_routes()
+
+
+def test_the_walk_finds_the_core_api_routes():
+    routes = {str(r) for r in API_ROUTES}
+    assert {
+        "GET /api/v1/sites/{site}",
+        "GET /api/v1/monitors/{monitor}",
+        "GET /api/v1/incidents/{incident}",
+        "POST /api/v1/maintenance-windows",
+        "POST /api/v1/sites/{site}/audits",
+        "GET /api/v1/audits/{run}",
+    } <= routes
+
+
+@pytest.fixture
+def other_workspace_token(stranger):
+    """A read-write token of the stranger's own workspace: every scope check passes but tenancy."""
+    _, plain = ApiToken.issue(stranger.memberships.get().workspace, "Walk")
+    return plain
+
+
+@pytest.fixture
+def workspace_objects(request, workspace):
+    """The UUIDs of an object of ``workspace`` for every name the API's routes take, and a heartbeat."""
+    Monitor.objects.create(workspace=workspace, kind=Monitor.Kind.HEARTBEAT, name="Nightly backup")
+    found = {str(m.uuid) for m in Monitor.objects.filter(workspace=workspace)}
+    for name in sorted({n for r in API_ROUTES for n in r.params + r.query} | {"site", "incident", "run"}):
+        try:  # a route whose fixture is missing fails on its own, saying which one to add
+            found.add(str(request.getfixturevalue(f"url_kwarg_{name}").uuid))
+        except pytest.FixtureLookupError:
+            continue
+    return found
+
+
+@pytest.mark.parametrize("route", API_ROUTES, ids=str)
+def test_api_route_hides_another_workspaces_objects(
+    route, request, client, other_workspace_token, workspace_objects
+):
+    filled = api_walk.fill(route, request)
+    response = api_walk.call(client, route, filled.url, other_workspace_token, filled.body)
+    assert response["Content-Type"].startswith("application/json"), f"{route}: {response.content[:200]!r}"
+    if filled.objects:
+        assert response.status_code == 404, f"{route} with another workspace's objects: {response.content!r}"
+        assert response.json()["error"]
+    leaked = {u for u in workspace_objects if u in response.content.decode()}
+    assert not leaked, f"{route} answered with another workspace's objects"
+
+
+@pytest.mark.parametrize("route", API_ROUTES, ids=str)
+def test_api_route_needs_a_token(route, request, client, db):
+    filled = api_walk.fill(route, request)
+    for plain in (None, "lr_" + "x" * 43, "not-even-our-format"):
+        response = api_walk.call(client, route, filled.url, plain, filled.body)
+        assert response.status_code == 401, f"{route} with token {plain!r}"
+        assert response.json()["error"]
