@@ -253,13 +253,19 @@ class ApiTokenForm(forms.Form):
     access = forms.ChoiceField(
         choices=[("read_write", "Read and write"), ("read_only", "Read only")],
         initial="read_write",
+        required=False,  # scripts written before scopes post only a name: read and write
         widget=forms.RadioSelect,
         help_text="Read-only tokens suit dashboards; deploy scripts need read and write.",
     )
 
     def __init__(self, *args, workspace=None, **kwargs):
+        # Its own ids: the maintenance form on the same page has a "site" field too.
+        kwargs.setdefault("auto_id", "token_%s")
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = workspace.sites.all()
+
+    def clean_access(self) -> str:
+        return self.cleaned_data["access"] or "read_write"
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
+from django.utils.cache import add_never_cache_headers
 
 from launchready import ratelimit
 from launchready.models import Membership, Role
@@ -21,6 +21,8 @@ from .forms import ApiTokenForm, ChannelForm, ContactForm, MaintenanceForm
 from .models import AlertChannel, ApiToken, EscalationContact, MaintenanceWindow
 
 logger = logging.getLogger(__name__)
+
+NEW_TOKEN_SESSION_KEY = "monitoring:new_api_token"  # noqa: S105 - the session key, not a secret
 
 
 def _ctx(m: Membership, **extra) -> dict:
@@ -148,7 +150,11 @@ def maintenance(request: HttpRequest, m: Membership) -> HttpResponse:
         window.save()
         messages.success(request, "Maintenance window scheduled: alerts are held while it is open.")
         return redirect("monitoring:maintenance", workspace=m.workspace.uuid)
-    return _maintenance_page(request, m, form=form)
+    new_token = request.session.pop(NEW_TOKEN_SESSION_KEY, "") if request.method == "GET" else ""
+    response = _maintenance_page(request, m, form=form, new_token=new_token)
+    if new_token:
+        add_never_cache_headers(response)  # the one page that shows it: no cache keeps it
+    return response
 
 
 @workspace_view(write=Role.MEMBER, methods=("POST",))
@@ -159,10 +165,12 @@ def window_delete(request: HttpRequest, m: Membership, window) -> HttpResponse:
 
 
 @workspace_view(write=Role.ADMIN, methods=("POST",))
-@never_cache
 def token_create(request: HttpRequest, m: Membership) -> HttpResponse:
-    """Create a token and show it in this response only: no redirect, no flash message
-    (which would keep it in the session), and ``no-store`` so no cache keeps the page."""
+    """Create a token; the next view of the maintenance page shows it, once.
+
+    The plain value waits in the server-side session (never a cookie) until then; only
+    its hash is stored with the token.
+    """
     form = ApiTokenForm(request.POST, workspace=m.workspace)
     if not form.is_valid():
         return _maintenance_page(request, m, token_form=form, status=400)
@@ -176,7 +184,8 @@ def token_create(request: HttpRequest, m: Membership) -> HttpResponse:
     logger.info(
         "api token created workspace=%s token=%s by=%s", m.workspace.uuid, token.uuid, request.user.pk
     )
-    return _maintenance_page(request, m, new_token=plain)
+    request.session[NEW_TOKEN_SESSION_KEY] = plain
+    return redirect("monitoring:maintenance", workspace=m.workspace.uuid)
 
 
 @workspace_view(write=Role.ADMIN, methods=("POST",))

@@ -23,6 +23,10 @@ def _page_url(workspace) -> str:
     return reverse("monitoring:maintenance", kwargs={"workspace": workspace.uuid})
 
 
+def plain_tokens(response) -> list[str]:
+    return re.findall(r"lr_[A-Za-z0-9_-]{40,}", response.content.decode())
+
+
 def _sites(client, plain: str):
     return client.get("/api/v1/sites", HTTP_AUTHORIZATION=f"Bearer {plain}")
 
@@ -71,12 +75,12 @@ def test_last_use_is_recorded_at_most_once_a_minute(client, workspace):
 
 
 def test_an_admin_creates_a_workspace_token_and_sees_it_once(client_as, admin, workspace, client):
-    response = client_as(admin).post(
-        _tokens_url(workspace), {"name": "GitHub Actions", "access": "read_write"}
-    )
-    assert response.status_code == 200
-    assert "no-store" in response["Cache-Control"]
-    plain = re.search(r"lr_[A-Za-z0-9_-]{40,}", response.content.decode()).group(0)
+    as_admin = client_as(admin)
+    response = as_admin.post(_tokens_url(workspace), {"name": "GitHub Actions", "access": "read_write"})
+    assert response.status_code == 302 and plain_tokens(response) == []
+    shown = as_admin.get(response["Location"])
+    assert "no-store" in shown["Cache-Control"]
+    (plain,) = plain_tokens(shown)
     token = ApiToken.objects.get()
     assert (token.name, token.site, token.read_only, token.created_by) == (
         "GitHub Actions",
@@ -85,14 +89,15 @@ def test_an_admin_creates_a_workspace_token_and_sees_it_once(client_as, admin, w
         admin,
     )
     assert _sites(client, plain).status_code == 200
-    again = client_as(admin).get(_page_url(workspace)).content.decode()
-    assert "GitHub Actions" in again and plain not in again and plain[:10] in again
+    again = as_admin.get(_page_url(workspace))
+    assert plain_tokens(again) == [] and "GitHub Actions" in again.content.decode()
+    assert plain[:10] in again.content.decode()
 
 
 def test_an_admin_creates_a_read_only_token_for_one_site(client_as, admin, workspace, site, client):
     data = {"name": "Status board", "site": str(site.uuid), "access": "read_only"}
     response = client_as(admin).post(_tokens_url(workspace), data)
-    assert response.status_code == 200
+    assert response.status_code == 302
     token = ApiToken.objects.get()
     assert token.site == site and token.read_only
     page = client_as(admin).get(_page_url(workspace)).content.decode()
@@ -140,3 +145,10 @@ def test_members_see_tokens_but_cannot_make_or_revoke_them(client_as, member, wo
         client_as(member).post(_tokens_url(workspace), {"name": "x", "access": "read_write"}).status_code
         == 403
     )
+
+
+def test_the_token_form_and_the_window_form_share_no_element_ids(client_as, admin, workspace, site):
+    """Both forms have a "site" field; a shared id would tie the token form's label to the other."""
+    page = client_as(admin).get(_page_url(workspace)).content.decode()
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert "token_site" in ids and len(ids) == len(set(ids))
