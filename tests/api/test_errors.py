@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from monitoring.models import ApiToken
+from tests.api import walk
 
 
 @pytest.fixture
@@ -91,3 +92,24 @@ def test_the_limit_is_per_token(client, workspace, plain, settings):
     assert client.get("/api/v1/sites", HTTP_AUTHORIZATION=f"Bearer {plain}").status_code == 200
     assert client.get("/api/v1/sites", HTTP_AUTHORIZATION=f"Bearer {plain}").status_code == 429
     assert client.get("/api/v1/sites", HTTP_AUTHORIZATION=f"Bearer {other}").status_code == 200
+
+
+WRITES_WITH_BODY = [r for r in walk.api_routes() if r.writes and r.body]
+
+
+def test_there_are_bodies_to_walk():
+    assert "POST /api/v1/maintenance-windows" in {str(r) for r in WRITES_WITH_BODY}
+
+
+@pytest.mark.parametrize("route", WRITES_WITH_BODY, ids=str)
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [("minutes=5", "not JSON"), ("[" * 50_000 + "]" * 50_000, "nested too deeply"), ('{"a": 1', "not JSON")],
+)
+def test_every_body_that_is_not_json_or_too_deep_is_a_400(route, body, words, request, client, plain):
+    """Hand-read bodies and schema-validated ones alike (ninja's parser is ours)."""
+    url = walk.fill(route, request).url
+    response = client.generic(
+        route.method, url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {plain}"
+    )
+    assert words in _error(response, 400)
