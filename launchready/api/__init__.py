@@ -85,8 +85,8 @@ api = LaunchReadyAPI(
     version="1",
     description=(
         "Sites, monitors, incidents, heartbeats, maintenance windows, audit runs and deploys "
-        "of one workspace. Send a token as `Authorization: Bearer lr_…` (create one under "
-        'Monitoring → Maintenance & API tokens). Errors are `{"error": "sentence"}`.'
+        "of one workspace. Send a token as `Authorization: Bearer lr_…` (an admin creates "
+        'one on the Monitoring → Maintenance page). Errors are `{"error": "sentence"}`.'
     ),
     urls_namespace="api",
     parser=errors.JsonParser(),

@@ -12,8 +12,10 @@ from __future__ import annotations
 import functools
 import importlib
 import pkgutil
+from pathlib import Path
 
 from django.apps import apps
+from django.conf import settings
 from django.http import HttpRequest, HttpResponseNotAllowed
 from django.urls import URLPattern, path, re_path
 
@@ -30,11 +32,11 @@ CORE = [
 
 
 def area_modules() -> list[str]:
-    """``<app>.api_*`` modules of the installed apps, in app order then by name."""
+    """``<app>.api_*`` modules of our own installed apps, in app order then by name."""
     found = []
     for config in apps.get_app_configs():
-        if not config.path or not config.name.isidentifier():
-            continue
+        if not Path(config.path).is_relative_to(settings.BASE_DIR) or ".venv" in Path(config.path).parts:
+            continue  # third-party apps
         names = sorted(m.name for m in pkgutil.iter_modules([config.path]) if m.name.startswith("api_"))
         found += [f"{config.name}.{name}" for name in names]
     return found
