@@ -250,6 +250,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "monitoring-escalate": {"task": "monitoring.tasks.escalate_unacknowledged", "schedule": 60.0},
     "monitoring-rollup": {"task": "monitoring.tasks.rollup_and_prune", "schedule": 3600.0},
     "audits-daily": {"task": "audits.tasks.schedule_daily_audits", "schedule": 300.0},
+    "deploys-stale-smoke": {"task": "handover.tasks.fail_stale_smoke_tests", "schedule": 300.0},
 }
 CELERY_TIMEZONE = "UTC"
 

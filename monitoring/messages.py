@@ -162,9 +162,55 @@ def build_audit(notification) -> AlertMessage:
     )
 
 
+def build_deploy(notification) -> AlertMessage:
+    """A deploy whose smoke test failed (a critical alert): what failed and what to roll back to."""
+    deploy = notification.deploy
+    site = deploy.site
+    failures = [
+        f"{r.route_name}: {r.reason}" for r in deploy.smoke_results.filter(passed=False).order_by("id")
+    ]
+    if deploy.smoke_error:
+        failures.append(deploy.smoke_error)
+    good = (
+        site.deploys.filter(environment=deploy.environment, state="passed")
+        .exclude(pk=deploy.pk)
+        .order_by("-created_at")
+        .first()
+    )
+    url = settings.SITE_URL + reverse(
+        "deploy_detail", kwargs={"workspace": site.workspace.uuid, "site": site.uuid, "deploy": deploy.uuid}
+    )
+    first = failures[0] if failures else "the smoke test failed"
+    more = f" (+{len(failures) - 1} more)" if len(failures) > 1 else ""
+    title = f"DEPLOY FAILED: {deploy.version} to {deploy.environment} on {site.domain} — {first}{more}"
+    impact = "The smoke test after this deploy failed on a critical route: customers may not be able to browse or buy right now."
+    if good:
+        action = f"Roll back to {good.version}, the last version whose smoke test passed, then find out what broke."
+    else:
+        action = "Undo this deploy with your host's rollback, then find out what broke."
+    lines = [title, f"Why it matters: {impact}", f"What to do: {action}", "What failed:"]
+    lines += [f"- {f}" for f in failures[:10]]
+    lines.append(f"Details: {url}")
+    return AlertMessage(
+        event="deploy",
+        severity="critical",
+        title=title,
+        text="\n".join(lines),
+        monitor_name=f"Deploy smoke test of {site.domain}",
+        target=site.domain,
+        cause=first,
+        started_at=deploy.created_at.isoformat(),
+        url=url,
+        impact=impact,
+        action=action,
+    )
+
+
 def build(notification) -> AlertMessage:
     if notification.audit_run_id:
         return build_audit(notification)
+    if notification.deploy_id:
+        return build_deploy(notification)
     incident = notification.incident
     if incident is None:
         channel = notification.channel

@@ -42,7 +42,12 @@ def claim(notification_id: int, now: datetime | None = None) -> Notification | N
     if not won:
         return None
     return Notification.objects.select_related(
-        "channel", "contact", "incident__monitor", "incident__workspace", "audit_run__site__workspace"
+        "channel",
+        "contact",
+        "incident__monitor",
+        "incident__workspace",
+        "audit_run__site__workspace",
+        "deploy__site__workspace",
     ).get(pk=notification_id)
 
 

@@ -4,5 +4,6 @@ pytest_plugins: list[str] = [
     "tests.fixtures_core",  # owner/admin/member/viewer/stranger, workspace, site, url_kwarg_* (core)
     "tests.monitoring.fixtures",  # monitors, channels, incidents; url_kwarg_monitor/incident/channel/…
     "tests.fixtures_audits",  # audit runs with findings, share links; url_kwarg_run/finding/share/…
+    "tests.handover.fixtures_deploys",  # deploys; url_kwarg_deploy
     "sandbox.pytest_plugin",  # sandbox internet: the `sandbox_scenario` fixture factory
 ]

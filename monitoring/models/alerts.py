@@ -88,6 +88,7 @@ class Notification(models.Model):
         # its final recovery needs its own event to reach the channels once more.
         SETTLED = "settled", "Incident stable again"
         AUDIT_BLOCKER = "audit", "New audit blocker"
+        DEPLOY_FAILED = "deploy", "Deploy smoke test failed"
         TEST = "test", "Test"
 
     class Status(models.TextChoices):
@@ -110,6 +111,10 @@ class Notification(models.Model):
     # For "audit" events: the run that found new blockers (critical: every channel).
     audit_run = models.ForeignKey(
         "audits.AuditRun", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    # For "deploy" events: the deploy whose smoke test failed (critical: every channel).
+    deploy = models.ForeignKey(
+        "handover.Deploy", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
     event = models.CharField(max_length=10, choices=Event.choices)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
@@ -147,6 +152,12 @@ class Notification(models.Model):
                 fields=["audit_run", "channel", "event"],
                 condition=models.Q(audit_run__isnull=False, channel__isnull=False),
                 name="one_notification_per_audit_run_channel",
+            ),
+            # A failed deploy reaches each channel once.
+            models.UniqueConstraint(
+                fields=["deploy", "channel", "event"],
+                condition=models.Q(deploy__isnull=False, channel__isnull=False),
+                name="one_notification_per_deploy_channel",
             ),
         ]
 

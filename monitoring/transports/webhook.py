@@ -5,7 +5,8 @@ Receivers verify ``X-LaunchReady-Signature: sha256=<hex>`` computed over
 reject old timestamps to stop replays.
 
 ``X-LaunchReady-Event`` is ``opened``, ``resolved``, ``escalated`` (flapping),
-``settled`` (a flapping incident's final recovery), ``audit`` or ``test``; the JSON
+``settled`` (a flapping incident's final recovery), ``audit``, ``deploy`` (a failed
+post-deploy smoke test) or ``test``; the JSON
 body is ``messages.AlertMessage.as_payload()``, including ``impact`` (why it costs
 money) and ``action`` (what to do) in plain words.
 """
