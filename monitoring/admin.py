@@ -56,8 +56,28 @@ class NotificationAdmin(admin.ModelAdmin):
     raw_id_fields = ("incident", "channel", "contact", "workspace")
 
 
-admin.site.register(MaintenanceWindow)
-admin.site.register(EscalationContact)
+@admin.register(MaintenanceWindow)
+class MaintenanceWindowAdmin(admin.ModelAdmin):
+    list_display = ("workspace", "site", "starts_at", "ends_at", "reason", "created_by")
+    list_filter = ("starts_at", "ends_at")
+    search_fields = ("workspace__name", "site__domain", "reason", "created_by", "uuid")
+    list_select_related = ("workspace", "site")
+    raw_id_fields = ("workspace", "site")
+    date_hierarchy = "starts_at"
+
+
+@admin.register(EscalationContact)
+class EscalationContactAdmin(admin.ModelAdmin):
+    list_display = ("name", "workspace", "position", "email", "has_phone")
+    list_filter = ("workspace",)
+    search_fields = ("name", "email", "workspace__name")
+    list_select_related = ("workspace",)
+    raw_id_fields = ("workspace",)
+    ordering = ("workspace", "position", "id")
+
+    @admin.display(boolean=True, description="Phone")
+    def has_phone(self, contact: EscalationContact) -> bool:
+        return bool(contact.phone)
 
 
 @admin.register(ApiToken)

@@ -54,3 +54,29 @@ def test_every_changelist_of_the_project_renders(admin_client):
         if model._meta.app_label in ours:
             url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
             assert admin_client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize(
+    ("model_name", "search"), [("maintenancewindow", "deploy"), ("escalationcontact", "dana")]
+)
+def test_escalation_contacts_and_maintenance_windows_have_admin_pages(
+    admin_client, workspace, model_name, search
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from monitoring.models import EscalationContact, MaintenanceWindow
+
+    now = timezone.now()
+    MaintenanceWindow.objects.create(
+        workspace=workspace, starts_at=now, ends_at=now + timedelta(hours=1), reason="deploy"
+    )
+    EscalationContact.objects.create(
+        workspace=workspace, name="Dana", email="dana@example.com", phone="+31612345678"
+    )
+    model_admin = next(a for m, a in admin.site._registry.items() if m._meta.model_name == model_name)
+    assert len(model_admin.list_display) > 2 and model_admin.list_filter and model_admin.search_fields
+    response = admin_client.get(reverse(f"admin:monitoring_{model_name}_changelist"), {"q": search})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 1
