@@ -81,6 +81,7 @@ urlpatterns = [
     path("w/<uuid:workspace>/sites/<uuid:site>/email/", include("audits.email.urls")),
     path("w/<uuid:workspace>/sites/<uuid:site>/audits/", include("audits.urls")),
     path("w/<uuid:workspace>/sites/<uuid:site>/deploys/", include("handover.urls_deploys")),
+    path("", include("handover.urls_handover")),  # …/sites/<site>/handover/ and /handover/<token>/
     path("w/<uuid:workspace>/", include(workspace_patterns)),
     path("", include("launchready.api.urls")),  # /api/v1/: the public JSON API
     path("", include("monitoring.public_urls")),

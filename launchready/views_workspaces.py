@@ -1,4 +1,4 @@
-"""Home, the workspaces page, workspace overview and settings, and section placeholders."""
+"""Home, the workspaces page, workspace overview and settings, and the handover tab."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
+
+from handover.document import workspace_states
 
 from . import selectors, tenancy
 from .forms import WorkspaceForm
@@ -66,5 +68,6 @@ def workspace_settings(request: HttpRequest, m: Membership) -> HttpResponse:
 
 @workspace_view()
 def workspace_handover(request: HttpRequest, m: Membership) -> HttpResponse:
-    # Placeholder until the handover app provides its pages.
-    return render(request, "workspace/handover.html")
+    """Per site: the handover document's state (checklist, services, share links) and its links."""
+    sites = selectors.sites_for(m.workspace).order_by("domain")[:200]
+    return render(request, "workspace/handover.html", {"states": workspace_states(sites)})

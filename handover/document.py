@@ -1,0 +1,681 @@
+"""The handover document of a site, assembled as typed dataclasses from what Launch Ready knows.
+
+Sources, read-only: the site and its audit runs (what changed since the first audit,
+what is open, what is accepted), the env-var inventory (where each secret lives, never
+a value: there is no value to read), the deploy records and the consultant's own steps
+with the host's instructions, the monitoring set-up (monitors, channels, routing by
+severity, escalation contacts, today's rollups), the ownership inventory and the
+handover checklist. The web page, the Markdown and the PDF all render this one object.
+
+``public=True`` is the client's copy (share link, Markdown, PDF): it leaves out the
+internal notes and the names of the team members who accepted risks or ticked items.
+"""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from audits import services as audit_services
+from audits.checks import Severity
+from audits.facts import AuditFacts
+from audits.models import AcceptedRisk, AuditRun, Finding, ShareLink
+from audits.verdict import Verdict
+from launchready.models import CriticalRoute, Site
+from monitoring.messages import impact_and_action
+from monitoring.models import AlertChannel, Monitor
+from monitoring.rollups import summarize
+from monitoring.routing import CRITICAL, INFO, WARNING, wants
+
+from . import deploys
+from .hosting import HostingGuide, guide_for
+from .models.env import EnvVar
+from .models.ownership import ChecklistItem, HandoverDocument, Service
+from .ownership import Ownership, facts_of, ownership
+
+logger = logging.getLogger(__name__)
+
+SEVERITY_RANK = {str(s): s.rank for s in Severity}
+
+
+# --- the document's parts -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResolvedItem:
+    check: str
+    severity: str
+    title: str
+    subject: str
+    found_on: datetime  # the first audit that reported it
+    resolved_on: datetime  # the first audit after which it was no longer reported
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    check: str
+    severity: str
+    title: str
+    subject: str
+    fix: str
+    since: datetime | None
+
+
+@dataclass(frozen=True)
+class AcceptedItem:
+    check: str
+    title: str
+    subject: str
+    reason: str
+    expires_at: datetime
+    accepted_by: str  # "" in the client's copy
+
+
+@dataclass(frozen=True)
+class AuditSummary:
+    first_at: datetime | None
+    first_verdict: str
+    latest_at: datetime | None
+    latest_verdict: str
+    runs: int
+
+    @property
+    def first_label(self) -> str:
+        return Verdict(self.first_verdict).label if self.first_verdict else ""
+
+    @property
+    def latest_label(self) -> str:
+        return Verdict(self.latest_verdict).label if self.latest_verdict else ""
+
+
+@dataclass(frozen=True)
+class SecretPlace:
+    environment: str
+    name: str
+    purpose: str
+    required: bool
+    stored_in: str  # "Hosting dashboard: Vercel project settings"; "" when not recorded
+    owner: str
+    last_rotated: date | None
+
+
+@dataclass(frozen=True)
+class KnownGood:
+    environment: str
+    version: str
+    deployed_at: datetime
+
+
+@dataclass(frozen=True)
+class DeploySection:
+    own_deploy_steps: list[str]
+    own_rollback_steps: list[str]
+    guide: HostingGuide
+    hosting: str  # the provider the guide was chosen for ("" when unknown)
+    last_known_good: list[KnownGood]
+    last_rollback_at: datetime | None
+    last_rollback_minutes: float | None
+    last_rollback_kind: str
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    monitor: str
+    watches: str
+    severity: str
+    state: str
+    channels: list[str]  # who gets it
+
+
+@dataclass(frozen=True)
+class RoutingLine:
+    severity: str
+    channels: list[str]
+    note: str
+
+
+@dataclass(frozen=True)
+class ServiceLine:
+    service: str
+    provider: str
+    owner: str
+    access: str
+    credentials_location: str
+    renews_on: date | None
+    notes: str
+    recorded: bool  # False: detected by the audit, owner not recorded yet
+
+
+@dataclass(frozen=True)
+class SubdomainLine:
+    host: str
+    purpose: str
+    owner: str
+
+
+@dataclass(frozen=True)
+class ContactLine:
+    position: int
+    name: str
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class RouteHealth:
+    name: str
+    path: str
+    budget_ms: int
+    uptime_today: float | None  # percent, from today's monitoring rollup
+    p95_today_ms: int | None
+    p95_audit_ms: float | None  # the latest audit's timing
+
+    @property
+    def p95_ms(self) -> float | None:
+        return self.p95_today_ms if self.p95_today_ms is not None else self.p95_audit_ms
+
+    @property
+    def within_budget(self) -> bool | None:
+        return None if self.p95_ms is None else self.p95_ms <= self.budget_ms
+
+
+@dataclass(frozen=True)
+class ExpiryDate:
+    what: str
+    expires_at: datetime
+    source: str  # "monitor" or "latest audit"
+
+    @property
+    def days_left(self) -> int:
+        return (self.expires_at - timezone.now()).days
+
+
+@dataclass(frozen=True)
+class AlertGuide:
+    alert: str
+    severity: str
+    meaning: str
+    first_step: str
+
+
+@dataclass(frozen=True)
+class WeekOne:
+    routes: list[RouteHealth]
+    dates: list[ExpiryDate]
+    guides: list[AlertGuide]
+
+
+@dataclass(frozen=True)
+class ChecklistLine:
+    key: str  # the standard key, or the custom item's UUID
+    label: str
+    standard: bool
+    done_at: datetime | None
+    done_by: str  # "" in the client's copy
+
+    @property
+    def done(self) -> bool:
+        return self.done_at is not None
+
+
+@dataclass(frozen=True)
+class Handover:
+    domain: str
+    name: str
+    timezone: str  # the workspace's: dates are shown in it
+    generated_at: datetime
+    public: bool
+    audits: AuditSummary
+    resolved: list[ResolvedItem]
+    open: list[OpenItem]
+    accepted: list[AcceptedItem]
+    secrets: list[SecretPlace]
+    deploy: DeploySection
+    alerts: list[AlertLine]
+    routing: list[RoutingLine]
+    escalate_after_minutes: int
+    services: list[ServiceLine]
+    subdomains: list[SubdomainLine]
+    contacts: list[ContactLine]
+    week_one: WeekOne
+    checklist: list[ChecklistLine]
+    internal_notes: str = ""  # never in the client's copy
+
+    @property
+    def checklist_done(self) -> int:
+        return sum(1 for line in self.checklist if line.done)
+
+    @property
+    def environments(self) -> list[str]:
+        return list(dict.fromkeys(s.environment for s in self.secrets))
+
+    def secrets_in(self, environment: str) -> list[SecretPlace]:
+        return [s for s in self.secrets if s.environment == environment]
+
+    def local(self, when: datetime) -> datetime:
+        """``when`` in the workspace's time zone."""
+        return when.astimezone(zoneinfo.ZoneInfo(self.timezone))
+
+
+# --- audits: what changed, what is open, what is accepted -----------------------------------
+
+
+@dataclass
+class _Seen:
+    row: tuple  # (check, subject, severity, title)
+    first: datetime
+    last_run: int  # index of the last run that reported it
+
+
+def audit_history(runs: list[AuditRun], rows: Iterable[tuple]) -> tuple[list[ResolvedItem], dict]:
+    """Findings resolved between the first and the latest run, each with the date of the run
+    that no longer reported it, and when each finding was first seen.
+
+    ``rows`` are ``(run_id, check, subject, severity, title)``. A finding that went away
+    and came back is open again (not resolved); one that came back and went away again
+    is resolved on its latest disappearance. Runs must be oldest first.
+    """
+    by_run: dict[int, list[tuple]] = {}
+    for run_id, *rest in rows:
+        by_run.setdefault(run_id, []).append(tuple(rest))
+    seen: dict[tuple[str, str], _Seen] = {}
+    since: dict[tuple[str, str], datetime] = {}
+    for i, run in enumerate(runs):
+        for row in by_run.get(run.pk, []):
+            key = (row[0], row[1])
+            if key not in seen or seen[key].last_run < i - 1:
+                since[key] = run.created_at  # new, or back after being resolved
+            first = seen[key].first if key in seen else run.created_at
+            seen[key] = _Seen(row=row, first=first, last_run=i)
+    last = len(runs) - 1
+    resolved = [
+        ResolvedItem(
+            check=s.row[0],
+            subject=s.row[1],
+            severity=s.row[2],
+            title=s.row[3],
+            found_on=s.first,
+            resolved_on=_run_date(runs[s.last_run + 1]),
+        )
+        for s in seen.values()
+        if s.last_run < last and str(s.row[2]) != Severity.INFO
+    ]
+    resolved.sort(key=lambda r: (r.resolved_on, SEVERITY_RANK.get(r.severity, 9), r.check))
+    return resolved, since
+
+
+def _run_date(run: AuditRun) -> datetime:
+    return run.finished_at or run.created_at
+
+
+def _audit_parts(site: Site, latest: AuditRun | None, public: bool):
+    runs = list(
+        AuditRun.objects.filter(site=site, status=AuditRun.Status.DONE)
+        .order_by("created_at", "id")
+        .defer("facts")
+    )
+    rows = Finding.objects.filter(run__in=runs).values_list(
+        "run_id", "check_id", "subject", "severity", "title"
+    )
+    resolved, since = audit_history(runs, rows)
+    summary = AuditSummary(
+        first_at=_run_date(runs[0]) if runs else None,
+        first_verdict=runs[0].verdict if runs else "",
+        latest_at=_run_date(runs[-1]) if runs else None,
+        latest_verdict=runs[-1].verdict if runs else "",
+        runs=len(runs),
+    )
+    open_items: list[OpenItem] = []
+    titles: dict[tuple[str, str], str] = {}
+    if latest is not None:
+        latest.site = site
+        report, _accepted = audit_services.report_for_run(latest)
+        open_items = [
+            OpenItem(
+                check=f.check,
+                severity=str(f.severity),
+                title=f.title,
+                subject=f.subject,
+                fix=f.fix,
+                since=since.get(f.key),
+            )
+            for f in report.plan + report.deferred
+        ]
+        titles = {(f.check, f.subject): f.title for f in _accepted}
+    risks = AcceptedRisk.objects.filter(site=site, expires_at__gt=timezone.now()).select_related(
+        "accepted_by"
+    )
+    accepted = [
+        AcceptedItem(
+            check=a.check_id,
+            title=titles.get((a.check_id, a.subject), a.check_id),
+            subject=a.subject,
+            reason=a.reason,
+            expires_at=a.expires_at,
+            accepted_by="" if public or a.accepted_by is None else a.accepted_by.email,
+        )
+        for a in risks.order_by("expires_at", "id")
+    ]
+    return summary, resolved, open_items, accepted
+
+
+# --- secrets, deploys -----------------------------------------------------------------------
+
+
+def secret_places(site: Site) -> list[SecretPlace]:
+    """Where each variable's value lives, per environment. The inventory has no value field."""
+    rows = EnvVar.objects.filter(site=site).order_by("environment", "name")
+    places = [
+        SecretPlace(
+            environment=v.environment,
+            name=v.name,
+            purpose=v.purpose,
+            required=v.required,
+            stored_in=v.storage_label,
+            owner=v.owner,
+            last_rotated=v.last_rotated,
+        )
+        for v in rows
+    ]
+    order = {"production": 0, "staging": 1}
+    return sorted(places, key=lambda p: (order.get(p.environment, 2), p.environment, p.name))
+
+
+def deploy_section(site: Site, own: HandoverDocument | None, owned: Ownership) -> DeploySection:
+    recorded_hosting = next(
+        (r.service.provider for r in owned.rows if r.kind == Service.Kind.HOSTING and r.service), ""
+    )
+    detected = next((r.detected for r in owned.rows if r.kind == Service.Kind.HOSTING and r.detected), None)
+    cdn = next((r.detected for r in owned.rows if r.kind == Service.Kind.CDN and r.detected), None)
+    candidates = [recorded_hosting, detected.provider if detected else "", cdn.via if cdn else ""]
+    guide = guide_for(*candidates)
+    hosting = recorded_hosting or (detected.provider if detected else "")
+    own_rollback, _default_rollback = deploys.rollback_steps(site)
+    facts = deploys.deploy_facts(site)
+    good = deploys.last_known_good(site)
+    return DeploySection(
+        own_deploy_steps=own.deploy_step_list if own else [],
+        own_rollback_steps=own_rollback,
+        guide=guide,
+        hosting=hosting,
+        last_known_good=[
+            KnownGood(env, d.version, d.created_at)
+            for env, d in sorted(
+                good.items(), key=lambda item: item[0] not in deploys.PRODUCTION_ENVIRONMENTS
+            )
+        ],
+        last_rollback_at=facts.last_rollback_at,
+        last_rollback_minutes=facts.last_rollback_minutes,
+        last_rollback_kind=facts.rollback_kind or "",
+    )
+
+
+# --- monitoring: alerts, routing, week one --------------------------------------------------
+
+SEVERITY_NOTES = {
+    CRITICAL: "Straight away, every channel (SMS too); unacknowledged incidents go to the escalation contacts.",
+    WARNING: "Straight away, by email, Slack and webhooks (not SMS).",
+    INFO: "No alert: it waits for the weekly report.",
+}
+EXTRA_GUIDES = (
+    AlertGuide(
+        alert="Deploy smoke test failed",
+        severity="Critical",
+        meaning="Right after a deploy, a critical page (home, product, cart, checkout) failed: customers may not be able to buy.",
+        first_step="Roll back to the last known good version (see “How to deploy and roll back”), then find out what broke.",
+    ),
+    AlertGuide(
+        alert="New audit blocker",
+        severity="Critical",
+        meaning="The daily audit found a new problem that stops customers from buying or puts the store at risk.",
+        first_step="Open the finding in Launch Ready: it says why it matters and how to fix it, step by step.",
+    ),
+)
+
+
+def _site_monitors(site: Site) -> list[Monitor]:
+    """The site's monitors and the workspace's heartbeats (jobs that belong to no one site)."""
+    return list(
+        Monitor.objects.filter(Q(site=site) | Q(site__isnull=True, kind=Monitor.Kind.HEARTBEAT))
+        .filter(workspace_id=site.workspace_id)
+        .exclude(state=Monitor.State.PAUSED)
+        .order_by("name", "id")
+    )
+
+
+def alerts_and_routing(site: Site, monitors: list[Monitor]) -> tuple[list[AlertLine], list[RoutingLine]]:
+    channels = [
+        c
+        for c in AlertChannel.objects.filter(workspace_id=site.workspace_id).order_by("kind", "name")
+        if c.is_active
+    ]
+
+    def who(severity: str) -> list[str]:
+        return [f"{c} ({c.label})" if c.label else str(c) for c in channels if wants(c.kind, severity)]
+
+    alerts = [
+        AlertLine(
+            monitor=m.name,
+            watches=m.target,
+            severity=m.get_severity_display(),
+            state=m.state_label,
+            channels=who(m.severity),
+        )
+        for m in monitors
+    ]
+    routing = [
+        RoutingLine(sev.capitalize(), who(sev), SEVERITY_NOTES[sev]) for sev in (CRITICAL, WARNING, INFO)
+    ]
+    return alerts, routing
+
+
+def _route_monitor_key(route: CriticalRoute) -> str:
+    return "home" if route.path == "/" else f"route:{route.name}"
+
+
+def week_one(site: Site, monitors: list[Monitor], facts: AuditFacts | None) -> WeekOne:
+    today = timezone.now().date()
+    by_key = {m.auto_key: m for m in monitors if m.auto_key and m.site_id == site.pk}
+    summaries = summarize([m.pk for m in by_key.values()], today, today)
+    timings = {r.name: r for r in facts.routes} if facts else {}
+    routes = []
+    for route in site.routes.all():
+        monitor = by_key.get(_route_monitor_key(route))
+        summary = summaries.get(monitor.pk) if monitor else None
+        timing = timings.get(route.name)
+        routes.append(
+            RouteHealth(
+                name=route.name,
+                path=route.path,
+                budget_ms=route.budget_ms,
+                uptime_today=summary.uptime_pct if summary else None,
+                p95_today_ms=summary.p95_ms if summary else None,
+                p95_audit_ms=round(timing.p95) if timing and timing.p95 is not None else None,
+            )
+        )
+    return WeekOne(routes=routes, dates=expiry_dates(site, monitors, facts), guides=alert_guides(monitors))
+
+
+def expiry_dates(site: Site, monitors: list[Monitor], facts: AuditFacts | None) -> list[ExpiryDate]:
+    """Certificate and domain expiry from the expiry monitors; from the latest audit when none has run."""
+    kinds = (Monitor.Kind.TLS_EXPIRY, Monitor.Kind.DOMAIN_EXPIRY)
+    dates = [
+        ExpiryDate(m.name, m.expires_at, "monitor") for m in monitors if m.kind in kinds and m.expires_at
+    ]
+    watched = {m.kind for m in monitors if m.kind in kinds and m.expires_at}
+    if facts is not None:
+        tls = facts.tls_for(site.canonical_host)
+        if Monitor.Kind.TLS_EXPIRY not in watched and tls and tls.cert and tls.cert.not_after:
+            dates.append(
+                ExpiryDate(f"Certificate of {site.canonical_host}", tls.cert.not_after, "latest audit")
+            )
+        rdap = facts.rdap
+        if Monitor.Kind.DOMAIN_EXPIRY not in watched and rdap and rdap.expires_at:
+            dates.append(ExpiryDate(f"Domain registration of {rdap.domain}", rdap.expires_at, "latest audit"))
+    return sorted(dates, key=lambda d: d.expires_at)
+
+
+def alert_guides(monitors: list[Monitor]) -> list[AlertGuide]:
+    """For each alert a founder may get: what it means and the first thing to do."""
+    guides = []
+    for m in monitors:
+        meaning, step = impact_and_action(m.kind, m.auto_key, "opened")
+        guides.append(
+            AlertGuide(
+                f"{m.name} is down" if m.kind == Monitor.Kind.HTTP else m.name,
+                m.get_severity_display(),
+                meaning,
+                step,
+            )
+        )
+    return guides + list(EXTRA_GUIDES)
+
+
+# --- ownership, checklist -------------------------------------------------------------------
+
+
+def service_lines(owned: Ownership) -> list[ServiceLine]:
+    lines = []
+    for row in owned.rows:
+        s = row.service
+        lines.append(
+            ServiceLine(
+                service=row.kind_label,
+                provider=row.provider,
+                owner=s.owner if s else "",
+                access=s.access if s else "",
+                credentials_location=s.credentials_location if s else "",
+                renews_on=s.renews_on if s else None,
+                notes=s.notes if s else "",
+                recorded=s is not None,
+            )
+        )
+    return lines
+
+
+def checklist(site: Site, *, public: bool = False) -> list[ChecklistLine]:
+    """The three standard items (saved or not yet ticked) and the custom ones, in that order."""
+    saved = list(ChecklistItem.objects.filter(site=site).select_related("done_by"))
+    standard = {item.standard: item for item in saved if item.standard}
+
+    def line(key: str, label: str, item: ChecklistItem | None, is_standard: bool) -> ChecklistLine:
+        by = "" if public or item is None or item.done_by is None else item.done_by.email
+        return ChecklistLine(key, label, is_standard, item.done_at if item else None, by)
+
+    lines = [line(s.value, s.label, standard.get(s.value), True) for s in ChecklistItem.Standard]
+    lines += [line(str(i.uuid), i.label, i, False) for i in saved if not i.standard]
+    return lines
+
+
+# --- the whole document ---------------------------------------------------------------------
+
+
+def build(site: Site, *, public: bool = False) -> Handover:
+    """The handover document of ``site`` (its workspace already scoped by the caller)."""
+    latest = AuditRun.objects.filter(site=site, status=AuditRun.Status.DONE).order_by("-created_at").first()
+    facts = facts_of(latest)
+    owned = ownership(site, run=latest, facts=facts)
+    own = HandoverDocument.objects.filter(site=site).first()
+    summary, resolved, open_items, accepted = _audit_parts(site, latest, public)
+    monitors = _site_monitors(site)
+    alerts, routing = alerts_and_routing(site, monitors)
+    return Handover(
+        domain=site.domain,
+        name=site.display_name,
+        timezone=site.workspace.timezone,
+        generated_at=timezone.now(),
+        public=public,
+        audits=summary,
+        resolved=resolved,
+        open=open_items,
+        accepted=accepted,
+        secrets=secret_places(site),
+        deploy=deploy_section(site, own, owned),
+        alerts=alerts,
+        routing=routing,
+        escalate_after_minutes=settings.MONITORING_ESCALATE_AFTER_MINUTES,
+        services=service_lines(owned),
+        subdomains=[SubdomainLine(f"{s.name}.{site.domain}", s.purpose, s.owner) for s in owned.subdomains],
+        contacts=[ContactLine(i, c.name, c.email, c.phone) for i, c in enumerate(owned.contacts, start=1)],
+        week_one=week_one(site, monitors, facts),
+        checklist=checklist(site, public=public),
+        internal_notes="" if public or own is None else own.internal_notes,
+    )
+
+
+# --- the workspace's handover tab ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SiteHandoverState:
+    site: Site
+    checklist_done: int
+    checklist_total: int
+    services: int
+    active_links: int
+    latest_run: AuditRun | None
+    has_deploy_steps: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.checklist_total > 0 and self.checklist_done == self.checklist_total
+
+
+def workspace_states(sites: Iterable[Site]) -> list[SiteHandoverState]:
+    """Each site's handover state for the workspace tab, in a fixed number of queries."""
+    sites = list(sites)
+    ids = [s.pk for s in sites]
+    items = (
+        ChecklistItem.objects.filter(site_id__in=ids)
+        .values("site_id")
+        .annotate(
+            total=Count("id"),
+            done=Count("id", filter=Q(done_at__isnull=False)),
+            custom=Count("id", filter=Q(standard="")),
+        )
+    )
+    counts = {row["site_id"]: row for row in items}
+    services = dict(
+        Service.objects.filter(site_id__in=ids)
+        .values_list("site_id")
+        .annotate(n=Count("id"))
+        .values_list("site_id", "n")
+    )
+    links = dict(
+        ShareLink.objects.filter(
+            site_id__in=ids, handover__isnull=False, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .values_list("site_id")
+        .annotate(n=Count("id"))
+        .values_list("site_id", "n")
+    )
+    steps = set(
+        HandoverDocument.objects.filter(site_id__in=ids)
+        .exclude(deploy_steps="")
+        .values_list("site_id", flat=True)
+    )
+    latest = audit_services.latest_runs_for_sites(ids) if ids else {}
+    states = []
+    for s in sites:
+        row = counts.get(s.pk, {})
+        custom = row.get("custom", 0)
+        states.append(
+            SiteHandoverState(
+                site=s,
+                checklist_done=row.get("done", 0),
+                checklist_total=len(ChecklistItem.Standard) + custom,
+                services=services.get(s.pk, 0),
+                active_links=links.get(s.pk, 0),
+                latest_run=latest.get(s.pk),
+                has_deploy_steps=s.pk in steps,
+            )
+        )
+    return states
