@@ -49,13 +49,21 @@ def hostile_site(site, owner, make_run):
     site.save()
     make_run(site, [finding("http.hsts_missing", "high", "edge", subject=f"www.shop.example.com/{HOSTILE}")])
     Subdomain.objects.create(site=site, name="admin", purpose=HOSTILE, owner=HOSTILE)
-    Service.objects.create(site=site, kind=Service.Kind.HOSTING, provider="Vercel", owner=HOSTILE, notes=HOSTILE)
+    Service.objects.create(
+        site=site, kind=Service.Kind.HOSTING, provider="Vercel", owner=HOSTILE, notes=HOSTILE
+    )
     EnvVar.objects.create(
-        site=site, environment="production", name="STRIPE_SECRET_KEY", purpose=HOSTILE, storage="other",
+        site=site,
+        environment="production",
+        name="STRIPE_SECRET_KEY",
+        purpose=HOSTILE,
+        storage="other",
         storage_detail=HOSTILE,
     )
     ChecklistItem.objects.create(site=site, label=HOSTILE)
-    HandoverDocument.objects.create(site=site, deploy_steps=f"{HOSTILE}\n# not a heading", internal_notes="staff only")
+    HandoverDocument.objects.create(
+        site=site, deploy_steps=f"{HOSTILE}\n# not a heading", internal_notes="staff only"
+    )
     EscalationContact.objects.create(workspace=site.workspace, name=HOSTILE, email="ana@example.com")
     AcceptedRisk.objects.create(
         site=site,
