@@ -13,7 +13,7 @@ import itertools
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 NAME_MAX_LENGTH = 128
@@ -152,7 +152,7 @@ def looks_random(token: str) -> bool:
     if entropy < RANDOM_MIN_BITS_PER_CHAR or _SEPARATED_NAME.fullmatch(token):
         return False
     surprise, switches = _surprise(token)
-    if surprise >= 0.2 or (switches >= 0.3 and surprise >= 0.1):
+    if surprise >= 0.2 or (switches >= 0.3 and surprise >= 0.1) or (switches >= 0.35 and entropy >= 4.0):
         return True
     symbols = sum(ch in _SYMBOLS for ch in token)
     if symbols >= 3 and entropy >= 4.0 and surprise >= 0.1:
@@ -240,11 +240,11 @@ def name_problem(name: str) -> str | None:
     """Why ``name`` is not a usable variable name (a sentence without the name), or None."""
     if not name:
         return "Enter the variable's name, e.g. DATABASE_URL."
-    if len(name) > NAME_MAX_LENGTH:
-        return f"A variable name has at most {NAME_MAX_LENGTH} characters."
     reason = secret_reason(name)
     if reason:
         return refusal(reason)
+    if len(name) > NAME_MAX_LENGTH:
+        return f"A variable name has at most {NAME_MAX_LENGTH} characters."
     if not NAME_RE.fullmatch(name):
         return "A variable name uses letters, digits and underscores and does not start with a digit."
     return None
@@ -258,11 +258,11 @@ def environment_problem(environment: str) -> str | None:
     """Why ``environment`` (already normalized) is not a usable environment name, or None."""
     if not environment:
         return "Enter the environment, e.g. production or staging."
-    if len(environment) > ENVIRONMENT_MAX_LENGTH:
-        return f"An environment name has at most {ENVIRONMENT_MAX_LENGTH} characters."
     reason = secret_reason(environment)
     if reason:
         return refusal(reason)
+    if len(environment) > ENVIRONMENT_MAX_LENGTH:
+        return f"An environment name has at most {ENVIRONMENT_MAX_LENGTH} characters."
     if not ENVIRONMENT_RE.fullmatch(environment):
         return "An environment name uses lower-case letters, digits, “-”, “_” and “.”, e.g. production."
     return None
@@ -340,7 +340,9 @@ class ParsedEnv:
 
 _ASSIGNMENT = re.compile(r"(?:export[ \t]+)?([^=\s]+)[ \t]*=(.*)")
 _COMMENTED_ASSIGNMENT = re.compile(r"(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_]*[ \t]*=(.*)")
-_MARKER = re.compile(r"(?i)\(\s*(required|optional)\s*\)|^\s*(required|optional)\s*(?:[:.,-]\s*|$)")
+# "(optional)" / "(required)" at the end of a comment, or "Optional:" at its start.
+_TRAILING_MARKER = re.compile(r"(?i)\s*\(\s*(required|optional)\s*\)\s*$")
+_LEADING_MARKER = re.compile(r"(?i)^(required|optional)\s*(?:[:.,-]\s*|$)")
 _DECORATION = "-=*#~_ \t"
 
 
@@ -348,7 +350,7 @@ def _value_end(first: str, lines: list[str], index: int) -> tuple[bool, int]:
     """Whether the value starting on line ``index`` (text ``first`` after "=") is
     non-empty, and the index of the line it ends on (a quoted value may span lines)."""
     rest = first.strip()
-    if not rest or rest.startswith("#"):
+    if not rest or (rest.startswith("#") and first[:1].isspace()):  # "NAME= # comment"
         return False, index
     quote = rest[0]
     if quote not in "\"'":
@@ -377,21 +379,45 @@ def _closing_quote(text: str, quote: str) -> int | None:
     return None
 
 
-def _purpose(comments: list[str]) -> tuple[str, bool]:
-    """Join the comment lines above a variable; a "(optional)" marker makes it optional."""
-    required = True
-    kept = []
-    for comment in comments:
-        marker = _MARKER.search(comment)
-        if marker:
-            required = (marker.group(1) or marker.group(2)).lower() == "required"
-            comment = (comment[: marker.start()] + " " + comment[marker.end() :]).strip()
+def _split_marker(comment: str) -> tuple[str, bool | None]:
+    """A comment without its required/optional marker, and what the marker said (None: none)."""
+    for marker in (_TRAILING_MARKER, _LEADING_MARKER):
+        found = marker.search(comment)
+        if found:
+            return (comment[: found.start()] + comment[found.end() :]).strip(), found.group(
+                1
+            ).lower() == "required"
+    return comment, None
+
+
+@dataclass
+class _Comments:
+    """The comment lines directly above the next variable: its purpose and whether it is required."""
+
+    lines: list[str] = field(default_factory=list)
+    required: bool = True
+
+    def clear(self) -> None:
+        self.lines, self.required = [], True
+
+    def add(self, comment: str) -> bool:
+        """Keep one comment line; False when it looked like a secret (its marker still counts)."""
+        comment, required = _split_marker(comment)
+        if required is not None:
+            self.required = required
+        if secret_reason(comment):
+            return False
+        if comment and not comment[0].isalnum():
+            comment = comment.strip(_DECORATION)  # "# --- Payments ---"
         if comment:
-            kept.append(comment)
-    purpose = " ".join(kept)
-    if len(purpose) > PURPOSE_MAX_LENGTH:
-        purpose = purpose[: PURPOSE_MAX_LENGTH - 1].rstrip() + "…"
-    return purpose, required
+            self.lines.append(comment)
+        return True
+
+    def purpose(self) -> str:
+        purpose = " ".join(self.lines)
+        if len(purpose) > PURPOSE_MAX_LENGTH:
+            purpose = purpose[: PURPOSE_MAX_LENGTH - 1].rstrip() + "…"
+        return purpose
 
 
 def parse_env(text: str) -> ParsedEnv:
@@ -409,43 +435,36 @@ def parse_env(text: str) -> ParsedEnv:
     skipped: list[int] = []
     refused: list[int] = []
     duplicates: list[str] = []
-    comments: list[str] = []
+    comments = _Comments()
     i = 0
     while i < len(lines):
         line_no, line = i + 1, lines[i].strip()
         i += 1
-        if not line:
-            comments = []
-            continue
         if line.startswith("#"):
             comment = line.lstrip("#").strip()
             commented_out = _COMMENTED_ASSIGNMENT.fullmatch(comment)
             if commented_out:
                 discarded += bool(commented_out.group(1).strip())
-                comments = []
-            elif secret_reason(comment):
+                comments.clear()
+            elif not comments.add(comment):
                 refused.append(line_no)
-            elif comment.strip(_DECORATION):
-                comments.append(comment.strip(_DECORATION) if not comment[0].isalnum() else comment)
             continue
-        match = _ASSIGNMENT.fullmatch(line)
-        if not match:
+        match = _ASSIGNMENT.fullmatch(line) if line else None
+        if match:
+            had_value, end = _value_end(match.group(2), lines, i - 1)
+            i = end + 1
+            discarded += had_value
+            name = match.group(1)
+            if name_problem(name):
+                skipped.append(line_no)
+            elif name in seen:
+                duplicates.append(name)
+            else:
+                seen.add(name)
+                variables.append(ParsedVariable(name, comments.purpose(), comments.required, line_no))
+        elif line:
             skipped.append(line_no)
-            comments = []
-            continue
-        had_value, end = _value_end(match.group(2), lines, i - 1)
-        i = end + 1
-        discarded += had_value
-        name = match.group(1)
-        if name_problem(name):
-            skipped.append(line_no)
-        elif name in seen:
-            duplicates.append(name)
-        else:
-            seen.add(name)
-            purpose, required = _purpose(comments)
-            variables.append(ParsedVariable(name=name, purpose=purpose, required=required, line=line_no))
-        comments = []
+        comments.clear()
     return ParsedEnv(
         variables=tuple(variables),
         discarded_values=discarded,

@@ -79,6 +79,7 @@ urlpatterns = [
     path("invitations/<str:token>/decline/", views_invitations.invitation_decline, name="invitation_decline"),
     path("w/<uuid:workspace>/monitoring/", include("monitoring.urls")),
     path("w/<uuid:workspace>/sites/<uuid:site>/email/", include("audits.email.urls")),
+    path("w/<uuid:workspace>/sites/<uuid:site>/env/", include("handover.urls")),
     path("w/<uuid:workspace>/sites/<uuid:site>/audits/", include("audits.urls")),
     path("w/<uuid:workspace>/sites/<uuid:site>/deploys/", include("handover.urls_deploys")),
     path("", include("handover.urls_handover")),  # …/sites/<site>/handover/ and /handover/<token>/
