@@ -73,3 +73,7 @@ class EnvCheckAdmin(admin.ModelAdmin):
     raw_id_fields = ["site"]
     readonly_fields = [f.name for f in EnvCheck._meta.fields]
     date_hierarchy = "checked_at"
+
+
+# Deploys, smoke results and rollbacks register themselves in their own module.
+from . import admin_deploys  # noqa: E402, F401
