@@ -23,7 +23,11 @@ RENEWAL_YEARS = 20
 
 
 def clean_text(form: forms.Form, names: tuple[str, ...], *, one_line: bool) -> None:
-    """Strip each field; refuse secrets (and line breaks or control characters in one-line fields)."""
+    """Strip each field; refuse secrets (and line breaks or control characters in one-line fields).
+
+    A refused secret is never rendered back: it is blanked in the form's bound data, so the
+    page that shows the error does not hold it either.
+    """
     for name in names:
         value = form.cleaned_data.get(name)
         if not value:
@@ -33,6 +37,8 @@ def clean_text(form: forms.Form, names: tuple[str, ...], *, one_line: bool) -> N
         problem = refuse_secret(value)
         if problem:
             form.add_error(name, problem)
+            form.data = form.data.copy()
+            form.data[form.add_prefix(name)] = ""
         elif one_line and not plain_text(value):
             form.add_error(name, "Use one line of plain text.")
         elif "\x00" in value:

@@ -53,7 +53,7 @@ def _to_document(m: Membership, site: Site, anchor: str = "") -> HttpResponse:
 
 def _to_site(m: Membership, site: Site) -> HttpResponse:
     url = reverse("site_detail", kwargs={"workspace": m.workspace.uuid, "site": site.uuid})
-    return redirect(f"{url}#ownership")
+    return redirect(f"{url}#owners")
 
 
 def _filename(doc: document.Handover, ext: str) -> str:

@@ -1,0 +1,165 @@
+"""The handover document's pages: the checklist a consultant ticks (who, when), the notes
+and deploy steps, and the workspace's handover tab."""
+
+from __future__ import annotations
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from handover import document, links
+from handover.models import ChecklistItem, HandoverDocument, Service
+from launchready.models import Site
+from launchready.views_sites import add_standard_routes
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name: str, workspace, site, **extra) -> str:
+    return reverse(name, kwargs={"workspace": workspace.uuid, "site": site.uuid, **extra})
+
+
+def test_member_ticks_a_standard_item_and_the_document_shows_who_and_when(client_as, member, workspace, site):
+    with time_machine.travel("2026-11-03 10:00:00Z"):
+        response = client_as(member).post(
+            url("handover_checklist_tick", workspace, site), {"item": "rollback", "done": "on"}
+        )
+    assert response.status_code == 302 and response["Location"].endswith("#checklist")
+    item = ChecklistItem.objects.get(site=site, standard="rollback")
+    assert item.done_by == member and item.done_at.isoformat().startswith("2026-11-03T10:00")
+    lines = {line.key: line for line in document.checklist(site)}
+    assert lines["rollback"].done and lines["rollback"].done_by == "member@example.com"
+    assert not lines["access"].done and not lines["contacts"].done  # not saved yet, still listed
+    body = client_as(member).get(url("handover_document", workspace, site)).content.decode()
+    assert "1 of 3 done." in body and "done 3 Nov 2026 by member@example.com" in body
+    # Unticking keeps the row and clears who and when.
+    client_as(member).post(url("handover_checklist_tick", workspace, site), {"item": "rollback"})
+    item.refresh_from_db()
+    assert item.done_at is None and item.done_by is None
+
+
+def test_custom_items(client_as, member, workspace, site):
+    client = client_as(member)
+    client.post(
+        url("handover_checklist_add", workspace, site), {"label": "Payment account moved to the client"}
+    )
+    item = ChecklistItem.objects.get(site=site, standard="")
+    client.post(url("handover_checklist_tick", workspace, site), {"item": str(item.uuid), "done": "on"})
+    item.refresh_from_db()
+    assert item.is_done
+    assert "2 of 4 done." not in client.get(url("handover_document", workspace, site)).content.decode()
+    assert "1 of 4 done." in client.get(url("handover_document", workspace, site)).content.decode()
+    delete = url("handover_checklist_delete", workspace, site, checklist_item=item.uuid)
+    assert client.post(delete).status_code == 302
+    assert not ChecklistItem.objects.exists()
+
+
+def test_checklist_refuses_secrets_unknown_items_and_standard_deletes(client_as, member, workspace, site):
+    client = client_as(member)
+    response = client.post(
+        url("handover_checklist_add", workspace, site),
+        {"label": "ghp_abcdefghijklmnopqrstuvwxyz0123456789"},
+        follow=True,
+    )
+    assert "This looks like a secret" in response.content.decode()
+    assert not ChecklistItem.objects.exists()
+    assert (
+        client.post(url("handover_checklist_tick", workspace, site), {"item": "nonsense"}).status_code == 404
+    )
+    other = Site.objects.create(workspace=workspace, domain="other.example.com")
+    foreign = ChecklistItem.objects.create(site=other, label="Other site's item")
+    assert (
+        client.post(
+            url("handover_checklist_tick", workspace, site), {"item": str(foreign.uuid), "done": "on"}
+        ).status_code
+        == 404
+    )
+    foreign.refresh_from_db()
+    assert not foreign.is_done
+    client.post(url("handover_checklist_tick", workspace, site), {"item": "access", "done": "on"})
+    standard = ChecklistItem.objects.get(site=site, standard="access")
+    assert (
+        client.post(
+            url("handover_checklist_delete", workspace, site, checklist_item=standard.uuid)
+        ).status_code
+        == 404
+    )
+
+
+def test_viewer_reads_the_checklist_but_cannot_tick(client_as, viewer, workspace, site):
+    assert (
+        client_as(viewer)
+        .post(url("handover_checklist_tick", workspace, site), {"item": "access", "done": "on"})
+        .status_code
+        == 403
+    )
+    assert (
+        client_as(viewer).post(url("handover_checklist_add", workspace, site), {"label": "x"}).status_code
+        == 403
+    )
+    assert not ChecklistItem.objects.exists()
+    body = client_as(viewer).get(url("handover_document", workspace, site)).content.decode()
+    assert "Access to every service transferred to the client" in body and "Mark done" not in body
+
+
+def test_notes_and_deploy_steps(client_as, member, workspace, site):
+    edit = url("handover_edit", workspace, site)
+    response = client_as(member).post(
+        edit,
+        {
+            "deploy_steps": "  Merge to main\n\n  Watch the smoke test  ",
+            "internal_notes": "Invoice after handover",
+        },
+    )
+    assert response.status_code == 302 and response["Location"].endswith("#deploy")
+    own = HandoverDocument.objects.get(site=site)
+    assert own.deploy_steps == "Merge to main\nWatch the smoke test" and own.updated_by == member
+    body = client_as(member).get(url("handover_document", workspace, site)).content.decode()
+    assert "<li>Merge to main</li>" in body and "Invoice after handover" in body
+    refused = client_as(member).post(
+        edit, {"deploy_steps": "export DATABASE_URL=postgres://shop:hunter2@db/shop", "internal_notes": ""}
+    )
+    assert refused.status_code == 400 and "hunter2" not in refused.content.decode()
+    own.refresh_from_db()
+    assert own.deploy_steps == "Merge to main\nWatch the smoke test"
+
+
+def test_host_guide_follows_the_recorded_hosting(site):
+    assert document.build(site).deploy.guide.slug == "generic"
+    Service.objects.create(site=site, kind="hosting", provider="Render")
+    deploy = document.build(site).deploy
+    assert deploy.guide.name == "Render" and deploy.hosting == "Render"
+    assert any("Rollback" in step for step in deploy.guide.rollback)
+
+
+def test_workspace_tab_shows_each_site_in_a_fixed_number_of_queries(
+    client_as, member, owner, workspace, site, django_assert_num_queries
+):
+    client = client_as(member)
+    client.get(reverse("workspace_handover", kwargs={"workspace": workspace.uuid}))  # session warm-up
+    with django_assert_num_queries(10) as one:
+        client.get(reverse("workspace_handover", kwargs={"workspace": workspace.uuid}))
+    for domain in ("b.example.com", "c.example.com"):
+        other = Site.objects.create(workspace=workspace, domain=domain)
+        add_standard_routes(other)
+        ChecklistItem.objects.create(site=other, standard="access", label="Access")
+        Service.objects.create(site=other, kind="dns", provider="Cloudflare")
+        links.create_link(other, user=owner, days=3)
+    with django_assert_num_queries(len(one.captured_queries)):
+        response = client.get(reverse("workspace_handover", kwargs={"workspace": workspace.uuid}))
+    body = response.content.decode()
+    assert body.count("Open the document") == 3
+    assert "1 active link" in body and "Checklist 0 of 3" in body
+    assert "Handover is coming" not in body
+
+
+def test_workspace_tab_states(workspace, site, owner):
+    ChecklistItem.objects.create(site=site, label="Custom", done_at="2026-11-01T00:00Z")
+    for key in ChecklistItem.Standard.values:
+        client_done = ChecklistItem(site=site, standard=key, label=key, done_at="2026-11-01T00:00Z")
+        client_done.save()
+    link, _ = links.create_link(site, user=owner, days=3)
+    links.revoke(link)
+    (state,) = document.workspace_states([site])
+    assert (state.checklist_done, state.checklist_total, state.complete) == (4, 4, True)
+    assert state.active_links == 0
