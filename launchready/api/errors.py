@@ -98,6 +98,10 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        # ninja wraps our parser's ApiError ("The body is not JSON.") in its own
+        # "Cannot parse request body": answer with our sentence.
+        if isinstance(exc.__cause__, ApiError):
+            return _api_error(request, exc.__cause__)
         return error_response(exc.status_code, str(exc))
 
     @api.exception_handler(Http404)
