@@ -118,7 +118,8 @@ def env_variable_edit(request: HttpRequest, m: Membership, site: Site, envvar) -
         # A failed ModelForm has already written the accepted fields onto the instance.
         variable.refresh_from_db()
         status = 400
-    context = {"site": site, "variable": variable, "form": form, "suggestions": environment_choices([])}
+    existing = [env for env, _ in services_env.environment_counts(site)]
+    context = {"site": site, "variable": variable, "form": form, "suggestions": environment_choices(existing)}
     return render(request, "handover/env_variable.html", context, status=status)
 
 
