@@ -91,6 +91,8 @@ class _Pdf(FPDF):
 
     def heading(self, text: str, level: int = 2) -> None:
         size = {1: 18, 2: 13, 3: 11}[level]
+        if self.will_page_break(25):  # never leave a heading alone at the bottom of a page
+            self.add_page()
         if level == 2:
             self.ln(3)
         self.set_font("Helvetica", "B", size)
@@ -103,11 +105,11 @@ class _Pdf(FPDF):
         self.multi_cell(0, 5, pdf_text(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(1.5)
 
-    def items(self, lines: Iterable[str], *, numbered: bool = False) -> None:
+    def items(self, lines: Iterable[str], *, numbered: bool = False, marks: Sequence[str] = ()) -> None:
         self.set_font("Helvetica", size=10)
         for i, line in enumerate(lines, start=1):
-            mark = f"{i}." if numbered else "•"
-            self.cell(7, 5, pdf_text(mark))
+            mark = marks[i - 1] if marks else f"{i}." if numbered else "•"
+            self.cell(8, 5, pdf_text(mark))
             self.multi_cell(0, 5, pdf_text(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(1.5)
 
@@ -130,7 +132,18 @@ def render(doc: Handover) -> bytes:
     pdf.add_page()
     pdf.heading(f"Handover: {doc.name}", level=1)
     pdf.para(f"{doc.domain} · generated on {day(doc.generated_at, doc)} by Launch Ready.", size=9)
-    for part in (_checklist, _changes, _open, _accepted, _secrets, _deploy, _alerts, _owners, _contacts, _week_one):
+    for part in (
+        _checklist,
+        _changes,
+        _open,
+        _accepted,
+        _secrets,
+        _deploy,
+        _alerts,
+        _owners,
+        _contacts,
+        _week_one,
+    ):
         part(pdf, doc)
     return bytes(pdf.output())
 
@@ -140,11 +153,11 @@ def _checklist(pdf: _Pdf, doc: Handover) -> None:
     pdf.para(f"{doc.checklist_done} of {len(doc.checklist)} done.")
     lines = []
     for line in doc.checklist:
-        state = f"[x] {line.label} (done on {day(line.done_at, doc)}" if line.done else f"[ ] {line.label}"
+        state = f"{line.label} (done on {day(line.done_at, doc)}" if line.done else line.label
         if line.done:
             state += f" by {line.done_by})" if line.done_by else ")"
         lines.append(state)
-    pdf.items(lines)
+    pdf.items(lines, marks=["[x]" if line.done else "[  ]" for line in doc.checklist])
 
 
 def _changes(pdf: _Pdf, doc: Handover) -> None:
@@ -173,7 +186,8 @@ def _open(pdf: _Pdf, doc: Handover) -> None:
         pdf.para("Nothing: the latest audit found no open problem." if doc.audits.runs else "No audit yet.")
         return
     rows = [
-        (i.severity.capitalize(), i.title, i.subject, day(i.since, doc), i.fix.replace("`", "")) for i in doc.open
+        (i.severity.capitalize(), i.title, i.subject, day(i.since, doc), i.fix.replace("`", ""))
+        for i in doc.open
     ]
     pdf.table(("Severity", "Problem", "Where", "Open since", "How to fix"), rows, (16, 48, 36, 22, 56))
 
@@ -184,7 +198,12 @@ def _accepted(pdf: _Pdf, doc: Handover) -> None:
         pdf.para("None.")
         return
     rows = [
-        (a.title, a.subject, a.reason, day(a.expires_at, doc) + (f" ({a.accepted_by})" if a.accepted_by else ""))
+        (
+            a.title,
+            a.subject,
+            a.reason,
+            day(a.expires_at, doc) + (f" ({a.accepted_by})" if a.accepted_by else ""),
+        )
         for a in doc.accepted
     ]
     pdf.table(("Risk", "Where", "Why it is accepted", "Accepted until"), rows, (50, 36, 62, 30))
@@ -209,7 +228,11 @@ def _secrets(pdf: _Pdf, doc: Handover) -> None:
             )
             for s in doc.secrets_in(env)
         ]
-        pdf.table(("Variable", "Purpose", "Needed", "Value kept in", "Owner", "Rotated"), rows, (44, 44, 16, 38, 18, 18))
+        pdf.table(
+            ("Variable", "Purpose", "Needed", "Value kept in", "Owner", "Rotated"),
+            rows,
+            (44, 44, 16, 38, 18, 18),
+        )
 
 
 def _deploy(pdf: _Pdf, doc: Handover) -> None:
@@ -229,7 +252,9 @@ def _deploy(pdf: _Pdf, doc: Handover) -> None:
     if d.guide.docs_url:
         pdf.para(f"The host's own guide: {d.guide.docs_url}")
     if d.last_known_good:
-        good = "; ".join(f"{g.environment}: {g.version} ({day(g.deployed_at, doc)})" for g in d.last_known_good)
+        good = "; ".join(
+            f"{g.environment}: {g.version} ({day(g.deployed_at, doc)})" for g in d.last_known_good
+        )
         pdf.para(f"Last known good version: {good}.")
     if d.last_rollback_at:
         kind = "rehearsal" if d.last_rollback_kind == "rehearsal" else "rollback"
@@ -279,7 +304,9 @@ def _owners(pdf: _Pdf, doc: Handover) -> None:
         pdf.para("No services recorded yet.")
     if doc.subdomains:
         pdf.heading("Subdomains", level=3)
-        pdf.table(("Host", "Purpose", "Owner"), [(s.host, s.purpose, s.owner) for s in doc.subdomains], (60, 78, 40))
+        pdf.table(
+            ("Host", "Purpose", "Owner"), [(s.host, s.purpose, s.owner) for s in doc.subdomains], (60, 78, 40)
+        )
 
 
 def _contacts(pdf: _Pdf, doc: Handover) -> None:
@@ -287,7 +314,9 @@ def _contacts(pdf: _Pdf, doc: Handover) -> None:
     if not doc.contacts:
         pdf.para("None yet: add them on the monitoring page.")
         return
-    pdf.items((f"{c.name}: {c.email}" + (f", {c.phone}" if c.phone else "") for c in doc.contacts), numbered=True)
+    pdf.items(
+        (f"{c.name}: {c.email}" + (f", {c.phone}" if c.phone else "") for c in doc.contacts), numbered=True
+    )
 
 
 def _week_one(pdf: _Pdf, doc: Handover) -> None:
@@ -305,7 +334,11 @@ def _week_one(pdf: _Pdf, doc: Handover) -> None:
         )
         for r in w.routes
     ]
-    pdf.table(("Route", "Path", "Budget (p95)", "Uptime today", "p95", "Within budget"), rows, (24, 50, 26, 26, 26, 26))
+    pdf.table(
+        ("Route", "Path", "Budget (p95)", "Uptime today", "p95", "Within budget"),
+        rows,
+        (24, 50, 26, 26, 26, 26),
+    )
     pdf.heading("Certificate and domain dates", level=3)
     if w.dates:
         rows = [(d.what, day(d.expires_at, doc), str(d.days_left), d.source) for d in w.dates]

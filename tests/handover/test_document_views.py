@@ -3,14 +3,19 @@ and deploy steps, and the workspace's handover tab."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
-from handover import document, links
+from handover import document, links, markdown_doc
 from handover.models import ChecklistItem, HandoverDocument, Service
 from launchready.models import Site
 from launchready.views_sites import add_standard_routes
+from monitoring.models import AlertChannel, DailyRollup, Monitor
+from monitoring.sites import sync_site_monitors
 
 pytestmark = pytest.mark.django_db
 
@@ -163,3 +168,53 @@ def test_workspace_tab_states(workspace, site, owner):
     (state,) = document.workspace_states([site])
     assert (state.checklist_done, state.checklist_total, state.complete) == (4, 4, True)
     assert state.active_links == 0
+
+
+def test_alerts_routing_and_week_one_from_the_monitoring_setup(site, email_channel):
+    sms = AlertChannel(
+        workspace=site.workspace, kind=AlertChannel.Kind.SMS, name="On call", label="+31 6 •••• 12 34"
+    )
+    sms.save()
+    sync_site_monitors(site)
+    monitors = {m.auto_key: m for m in Monitor.objects.filter(site=site)}
+    today = timezone.now().date()
+    DailyRollup.objects.create(
+        monitor=monitors["home"], day=today, checks=200, failures=2, p50_ms=300, p95_ms=950
+    )
+    DailyRollup.objects.create(
+        monitor=monitors["route:checkout"], day=today, checks=100, failures=0, p95_ms=420
+    )
+    DailyRollup.objects.create(  # yesterday does not count as today
+        monitor=monitors["route:cart"], day=today - dt.timedelta(days=1), checks=100, failures=50, p95_ms=9000
+    )
+    expiry = timezone.now() + dt.timedelta(days=40)
+    Monitor.objects.filter(pk=monitors["cert"].pk).update(expires_at=expiry)
+
+    doc = document.build(site)
+    routes = {r.name: r for r in doc.week_one.routes}
+    assert (routes["home"].uptime_today, routes["home"].p95_ms, routes["home"].within_budget) == (
+        99.0,
+        950,
+        False,
+    )
+    assert (routes["checkout"].uptime_today, routes["checkout"].within_budget) == (100.0, True)
+    assert routes["cart"].uptime_today is None and routes["cart"].within_budget is None
+    (cert,) = [d for d in doc.week_one.dates if d.source == "monitor"]
+    assert cert.what == "Certificate of www.shop.example.com" and cert.days_left in (39, 40)
+
+    alerts = {a.monitor: a for a in doc.alerts}
+    home = alerts["Homepage (www.shop.example.com)"]
+    assert home.severity == "Critical" and home.channels == [
+        "Email: Ops mail (ops@example.com)",
+        "SMS (Twilio): On call (+31 6 •••• 12 34)",
+    ]
+    assert alerts["Certificate of www.shop.example.com"].channels == ["Email: Ops mail (ops@example.com)"]
+    routing = {r.severity: r.channels for r in doc.routing}
+    assert len(routing["Critical"]) == 2 and len(routing["Warning"]) == 1 and routing["Info"] == []
+
+    guides = {g.alert: g for g in doc.week_one.guides}
+    checkout = guides["Checkout (www.shop.example.com/checkout) is down"]
+    assert checkout.meaning.startswith("Customers cannot pay") and "test order" in checkout.first_step
+    assert "Deploy smoke test failed" in guides and "New audit blocker" in guides
+    markdown = markdown_doc.render(doc)
+    assert "| home | / | 800 ms | 99.00 % | 950 ms | **no** |" in markdown
