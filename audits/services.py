@@ -17,7 +17,7 @@ from django.utils import timezone
 from audits import ownership
 from audits.checks import Severity, Stage
 from audits.engine import AuditOutcome
-from audits.facts import MonitoringSetup
+from audits.facts import DeployRecords, MonitoringSetup
 from audits.findings import Finding as FindingData
 from audits.findings import Status
 from audits.models import AcceptedRisk, AuditRun, Finding, SiteAuditSettings
@@ -269,6 +269,26 @@ def monitoring_setup_for(site: Site) -> MonitoringSetup:
             c.name for c in EscalationContact.objects.filter(workspace_id=site.workspace_id)
         ],
         heartbeats=sorted(monitors.filter(kind=Monitor.Kind.HEARTBEAT).values_list("name", flat=True)),
+    )
+
+
+def deploy_records_for(site: Site) -> DeployRecords:
+    """The site's deploy hygiene records (env inventory and gate, deploys, rollbacks), for deploy.*."""
+    from handover.deploys import deploy_facts
+    from handover.services_env import env_facts
+
+    env, deploys = env_facts(site), deploy_facts(site)
+    return DeployRecords(
+        has_env_inventory=env.has_inventory,
+        env_undocumented=list(env.undocumented_required),
+        env_gate_last_call=env.last_gate_check_at,
+        has_deploys=deploys.has_deploys,
+        last_smoke_at=deploys.last_smoke_at,
+        last_smoke_passed=deploys.last_smoke_passed,
+        last_smoke_failures=list(deploys.last_smoke_failures),
+        last_rollback_at=deploys.last_rollback_at,
+        last_rollback_minutes=deploys.last_rollback_minutes,
+        last_rollback_kind=deploys.rollback_kind or "",
     )
 
 

@@ -97,7 +97,12 @@ def _enrich(site, facts):
     from audits.inbound.store import enrich_facts
 
     email = enrich_facts(site, facts.email) if facts.email is not None else None
-    return dataclasses.replace(facts, email=email, monitoring_setup=services.monitoring_setup_for(site))
+    return dataclasses.replace(
+        facts,
+        email=email,
+        monitoring_setup=services.monitoring_setup_for(site),
+        deploy_records=services.deploy_records_for(site),
+    )
 
 
 def _fail(run_id: int, message: str) -> None:

@@ -26,10 +26,10 @@ class MonitoringSetup(Serializable):
 class DeployRecords(Serializable):
     """The site's deploy hygiene records: env-var inventory and gate calls, deploys, rollbacks."""
 
-    env_variables: int = 0  # variables recorded in the inventory, all environments
+    has_env_inventory: bool = False  # at least one variable recorded, any environment
     env_undocumented: list[str] = field(default_factory=list)  # required, without purpose or storage place
     env_gate_last_call: datetime | None = None
-    deploys: int = 0  # deploys reported through the deploy hook
+    has_deploys: bool = False  # a deploy reported through the deploy hook
     last_smoke_at: datetime | None = None
     last_smoke_passed: bool | None = None  # None: no smoke test has finished yet
     last_smoke_failures: list[str] = field(default_factory=list)  # "checkout: status 500"…

@@ -27,7 +27,7 @@ def _records(ctx: RuleContext) -> DeployRecords:
 
 @rule("deploy.env_inventory_missing")
 def env_inventory_missing(ctx: RuleContext) -> list[Finding]:
-    if _records(ctx).env_variables:
+    if _records(ctx).has_env_inventory:
         return []
     return [
         ctx.fail(
@@ -41,7 +41,7 @@ def env_inventory_missing(ctx: RuleContext) -> list[Finding]:
 @rule("deploy.env_undocumented")
 def env_undocumented(ctx: RuleContext) -> list[Finding]:
     records = _records(ctx)
-    if not records.env_variables:
+    if not records.has_env_inventory:
         raise Skip("no environment-variable inventory yet, so nothing to document")
     return [
         ctx.fail("deploy.env_undocumented", name, "required, but its purpose or storage place is empty")
@@ -63,7 +63,7 @@ def env_gate_missing(ctx: RuleContext) -> list[Finding]:
 
 @rule("deploy.smoke_missing")
 def smoke_missing(ctx: RuleContext) -> list[Finding]:
-    if _records(ctx).deploys:
+    if _records(ctx).has_deploys:
         return []
     return [
         ctx.fail(

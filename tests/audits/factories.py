@@ -286,9 +286,9 @@ def good_facts() -> AuditFacts:
             heartbeats=["Stripe webhook handler"],
         ),
         deploy_records=DeployRecords(
-            env_variables=12,
+            has_env_inventory=True,
             env_gate_last_call=NOW - dt.timedelta(days=1),
-            deploys=8,
+            has_deploys=True,
             last_smoke_at=NOW - dt.timedelta(days=1),
             last_smoke_passed=True,
             last_rollback_at=NOW - dt.timedelta(days=20),

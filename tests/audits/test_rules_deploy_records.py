@@ -29,7 +29,7 @@ def records(**changes):
 
 
 FAIL_CASES = [
-    ("deploy.env_inventory_missing", records(env_variables=0), "high", DOMAIN),
+    ("deploy.env_inventory_missing", records(has_env_inventory=False), "high", DOMAIN),
     (
         "deploy.env_undocumented",
         records(env_undocumented=["STRIPE_SECRET_KEY"]),
@@ -38,7 +38,7 @@ FAIL_CASES = [
     ),
     ("deploy.env_gate_missing", records(env_gate_last_call=None), "medium", DOMAIN),
     ("deploy.env_gate_missing", records(env_gate_last_call=NOW - dt.timedelta(days=45)), "medium", DOMAIN),
-    ("deploy.smoke_missing", records(deploys=0, last_smoke_passed=None), "medium", DOMAIN),
+    ("deploy.smoke_missing", records(has_deploys=False, last_smoke_passed=None), "medium", DOMAIN),
     (
         "deploy.smoke_failed",
         records(last_smoke_passed=False, last_smoke_failures=["checkout: 500"]),
@@ -85,5 +85,5 @@ def test_without_records_every_deploy_check_is_skipped_and_the_stage_counts_none
 
 
 def test_nothing_to_document_without_an_inventory_is_a_skip_not_a_pass() -> None:
-    assert outcome(records(env_variables=0), "deploy.env_undocumented") == "skipped"
+    assert outcome(records(has_env_inventory=False), "deploy.env_undocumented") == "skipped"
     assert outcome(records(last_smoke_passed=None), "deploy.smoke_failed") == "skipped"
