@@ -17,6 +17,7 @@ site_patterns = [
     path("checklist/", v.checklist_tick, name="handover_checklist_tick"),
     path("checklist/add/", v.checklist_add, name="handover_checklist_add"),
     path("checklist/<uuid:checklist_item>/delete/", v.checklist_delete, name="handover_checklist_delete"),
+    path("owners/", v.ownership_panel, name="handover_owners_panel"),
     path("services/new/", v.service_add, name="handover_service_add"),
     path("services/<uuid:service>/", v.service_edit, name="handover_service_edit"),
     path("services/<uuid:service>/delete/", v.service_delete, name="handover_service_delete"),

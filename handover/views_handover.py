@@ -26,7 +26,7 @@ from launchready.views_common import workspace_view
 from . import document, links, markdown_doc, pdf
 from .forms_handover import ChecklistAddForm, ChecklistTickForm, HandoverDocumentForm, ServiceForm
 from .models.ownership import ChecklistItem, HandoverDocument, Service
-from .ownership import detected_providers, facts_of, latest_run
+from .ownership import detected_providers, facts_of, latest_run, ownership
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +151,13 @@ def checklist_delete(request: HttpRequest, m: Membership, site: Site, checklist_
 
 
 # --- the ownership inventory ----------------------------------------------------------------
+
+
+@workspace_view()
+def ownership_panel(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
+    """The site page's "Who owns what" section, loaded by htmx right after the page."""
+    context = {"site": site, "o": ownership(site)}
+    return render(request, "handover/panel_ownership_content.html", context)
 
 
 def _service_page(

@@ -1,4 +1,4 @@
-"""``{% load handover_ownership %}``: the ownership panel of the site page, and code spans in our own texts."""
+"""``{% load handover_ownership %}``: code spans in our own texts (the host guides)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,9 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from ..ownership import Ownership, ownership
-
 register = template.Library()
 
 _CODE = re.compile(r"`([^`]+)`")
-
-
-@register.simple_tag
-def ownership_panel(site) -> Ownership:
-    """Services with what the latest audit detected, subdomains and escalation contacts (five queries)."""
-    return ownership(site)
 
 
 @register.filter

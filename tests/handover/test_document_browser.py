@@ -101,6 +101,7 @@ def test_document_reads_on_desktop_and_phone(browser, live_server, full_site, ow
                     assert section in text
             browser.save_screenshot(str(tmp_path / f"handover-{name}-{width}.png"))
             if name == "site":  # other panels of the site page are not ours: our section fits
+                WebDriverWait(browser, 10).until(lambda b: "Ana Silva" in b.find_element(By.ID, "owners").text)
                 assert _section_overflow(browser, "owners") <= 0, f"the ownership panel overflows at {width} px"
             else:
                 assert _overflow(browser) <= 0, f"{name} overflows sideways at {width} px"
