@@ -218,3 +218,21 @@ def test_alerts_routing_and_week_one_from_the_monitoring_setup(site, email_chann
     assert "Deploy smoke test failed" in guides and "New audit blocker" in guides
     markdown = markdown_doc.render(doc)
     assert "| home | / | 800 ms | 99.00 % | 950 ms | **no** |" in markdown
+
+
+def test_document_reads_in_a_fixed_number_of_queries(
+    site, owner, make_run, django_assert_num_queries, django_assert_max_num_queries
+):
+    site = Site.objects.select_related("workspace").get(pk=site.pk)
+    make_run(site, ago_minutes=300)
+    make_run(site)
+    with django_assert_max_num_queries(25) as few:  # counted, then held constant below
+        document.build(site)
+    for i in range(6):
+        make_run(site, ago_minutes=200 - i)
+        Service.objects.create(site=site, kind="other", name=f"Service {i}", provider="x")
+        ChecklistItem.objects.create(site=site, label=f"Item {i}", done_at=timezone.now(), done_by=owner)
+        links.create_link(site, user=owner, days=2)
+    with django_assert_num_queries(len(few.captured_queries)):
+        doc = document.build(site)
+    assert len(doc.services) == 6 and doc.audits.runs == 8 and len(doc.checklist) == 9
