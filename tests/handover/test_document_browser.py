@@ -45,7 +45,9 @@ def full_site(site, owner, make_run):
         storage_detail="Vercel → Settings → Environment Variables",
     )
     ChecklistItem.objects.create(site=site, label="Payment account moved to the client")
-    HandoverDocument.objects.create(site=site, deploy_steps="Merge to main\nWatch the smoke test in Launch Ready")
+    HandoverDocument.objects.create(
+        site=site, deploy_steps="Merge to main\nWatch the smoke test in Launch Ready"
+    )
     EscalationContact.objects.create(workspace=site.workspace, name="Ana Silva", email="ana@example.com")
     AcceptedRisk.objects.create(
         site=site,
@@ -58,13 +60,13 @@ def full_site(site, owner, make_run):
     return site
 
 
-def _overflow(browser) -> int:
-    return browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+def _overflow(driver) -> int:
+    return driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
 
 
-def _section_overflow(browser, element_id: str) -> int:
+def _section_overflow(driver, element_id: str) -> int:
     """How far the section, or anything in it, reaches past the window's right edge."""
-    return browser.execute_script(
+    return driver.execute_script(
         "const s = document.getElementById(arguments[0]);"
         "const right = Math.max(...[s, ...s.querySelectorAll('*')].map(e => e.getBoundingClientRect().right));"
         "return Math.ceil(right - window.innerWidth);",
@@ -101,8 +103,12 @@ def test_document_reads_on_desktop_and_phone(browser, live_server, full_site, ow
                     assert section in text
             browser.save_screenshot(str(tmp_path / f"handover-{name}-{width}.png"))
             if name == "site":  # other panels of the site page are not ours: our section fits
-                WebDriverWait(browser, 10).until(lambda b: "Ana Silva" in b.find_element(By.ID, "owners").text)
-                assert _section_overflow(browser, "owners") <= 0, f"the ownership panel overflows at {width} px"
+                WebDriverWait(browser, 10).until(
+                    lambda b: "Ana Silva" in b.find_element(By.ID, "owners").text
+                )
+                assert _section_overflow(browser, "owners") <= 0, (
+                    f"the ownership panel overflows at {width} px"
+                )
             else:
                 assert _overflow(browser) <= 0, f"{name} overflows sideways at {width} px"
     assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
