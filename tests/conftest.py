@@ -1,5 +1,7 @@
 """Shared pytest set-up. Fixture modules are plugins so each area keeps its own file."""
 
+import pytest
+
 pytest_plugins: list[str] = [
     "tests.fixtures_core",  # owner/admin/member/viewer/stranger, workspace, site, url_kwarg_* (core)
     "tests.monitoring.fixtures",  # monitors, channels, incidents; url_kwarg_monitor/incident/channel/…
@@ -9,3 +11,15 @@ pytest_plugins: list[str] = [
     "tests.handover.fixtures_ownership",  # services, checklist, handover links; url_kwarg_service/…
     "sandbox.pytest_plugin",  # sandbox internet: the `sandbox_scenario` fixture factory
 ]
+
+
+@pytest.fixture(autouse=True)
+def _project_celery_app():
+    """Tests that start a worker on an app of their own (``start_worker`` makes it the current
+    and default app) must not leave it behind: later ``.delay()`` calls and eager settings
+    belong to the project's app."""
+    yield
+    from launchready.celery import app
+
+    app.set_current()
+    app.set_default()
