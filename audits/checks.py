@@ -1,5 +1,6 @@
 """The check catalogue: every check id of CHECKS.md with its stage, default severity,
-a founder-readable title, the business impact and generic fix steps.
+a founder-readable title, the business impact and generic fix steps; and the words the
+product uses for each stage and verdict.
 
 The texts live in ``audits/data/checks.toml`` (data, not code); this module loads them
 once into the one registry, ``CATALOGUE``. Rules refer to checks by id only. A test
@@ -47,6 +48,62 @@ class Stage(enum.StrEnum):
     @property
     def rank(self) -> int:
         return list(Stage).index(self)
+
+    @property
+    def label(self) -> str:
+        """The stage's name in the launch roadmap (DESIGN.md), as reports and pages show it."""
+        return _STAGE_LABELS[self]
+
+
+_STAGE_LABELS = {
+    Stage.AUDIT: "Quick audit",
+    Stage.DNS: "Domain and DNS",
+    Stage.EDGE: "Edge and TLS",
+    Stage.DEPLOY: "Deployment hygiene",
+    Stage.PERFORMANCE: "Backend performance",
+    Stage.EMAIL: "Email deliverability",
+    Stage.MONITORING: "Monitoring and handover",
+}
+
+
+def stage_label(value: str) -> str:
+    """The label of a stage given by its stored value; an unknown value is shown as it is
+    (progress and facts saved by an older version may name a stage that no longer exists)."""
+    try:
+        return Stage(value).label
+    except ValueError:
+        return value
+
+
+class Verdict(enum.StrEnum):
+    """The launch verdict (CHECKS.md): any blocker, any high, or neither."""
+
+    NOT_READY = "not_ready"
+    READY_WITH_RISKS = "ready_with_risks"
+    READY = "ready"
+
+    @property
+    def label(self) -> str:
+        """The headline: "Ready, with risks"."""
+        return _VERDICT_TEXTS[self][0]
+
+    @property
+    def explanation(self) -> str:
+        """What to do about it, as a sentence."""
+        return _VERDICT_TEXTS[self][1]
+
+    @property
+    def line(self) -> str:
+        """One line for the text report: "READY WITH RISKS — you can launch; …"."""
+        explanation = self.explanation
+        return f"{self.value.replace('_', ' ').upper()} — {explanation[0].lower()}{explanation[1:]}"
+
+
+_VERDICT_TEXTS = {
+    Verdict.NOT_READY: ("Not ready", "Fix the blockers below before you spend on traffic."),
+    Verdict.READY_WITH_RISKS: ("Ready, with risks", "You can launch; fix the high items within 48 hours."),
+    Verdict.READY: ("Ready", "Nothing blocks the launch."),
+}
 
 
 @dataclass(frozen=True)

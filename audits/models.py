@@ -14,15 +14,13 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from audits.checks import Severity, Stage
-from audits.report_text import STAGE_NAMES
-from audits.verdict import Verdict
+from audits.checks import Severity, Stage, Verdict
 from launchready.models import Site
 
-# Choices come from the one catalogue of severities and stages (audits.checks) and the
-# verdicts of audits.verdict, so the columns and the rules can never disagree.
+# Choices come from the one catalogue of severities, stages and verdicts (audits.checks),
+# so the columns and the rules can never disagree. Models import nothing above it.
 SEVERITY_CHOICES = [(s.value, s.value.capitalize()) for s in Severity]
-STAGE_CHOICES = [(s.value, STAGE_NAMES[s.value]) for s in Stage]
+STAGE_CHOICES = [(s.value, s.label) for s in Stage]
 VERDICT_CHOICES = [(v.value, v.label) for v in Verdict]
 
 

@@ -17,10 +17,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audits import ownership, services
-from audits.checks import Severity, Stage
+from audits.checks import Severity, Stage, stage_label
 from audits.findings import Finding as FindingData
 from audits.models import AcceptedRisk, AuditRun, Finding, SiteAuditSettings
-from audits.report_text import STAGE_NAMES, VERDICT_LINES
 from audits.verdict import Report, StageProgress, Verdict
 from launchready.models import Site
 
@@ -28,16 +27,6 @@ logger = logging.getLogger(__name__)
 
 HISTORY_LENGTH = 10
 ACTIVE_STATUSES = (AuditRun.Status.QUEUED, AuditRun.Status.RUNNING)
-VERDICT_HEADLINES = {
-    Verdict.NOT_READY: "Not ready",
-    Verdict.READY_WITH_RISKS: "Ready, with risks",
-    Verdict.READY: "Ready",
-}
-VERDICT_EXPLAINED = {
-    Verdict.NOT_READY: "Fix the blockers below before you spend on traffic.",
-    Verdict.READY_WITH_RISKS: "You can launch; fix the high items within 48 hours.",
-    Verdict.READY: "Nothing blocks the launch.",
-}
 PROGRESS_LABELS = {
     "pending": "Waiting",
     "running": "Checking…",
@@ -71,7 +60,7 @@ class FindingView:
 
     @property
     def stage_name(self) -> str:
-        return STAGE_NAMES.get(str(self.data.stage), str(self.data.stage))
+        return stage_label(str(self.data.stage))
 
 
 @dataclass(frozen=True)
@@ -99,15 +88,15 @@ class RunReport:
 
     @property
     def headline(self) -> str:
-        return VERDICT_HEADLINES[self.report.verdict]
+        return self.report.verdict.label
 
     @property
     def explanation(self) -> str:
-        return VERDICT_EXPLAINED[self.report.verdict]
+        return self.report.verdict.explanation
 
     @property
     def verdict_line(self) -> str:
-        return VERDICT_LINES[self.report.verdict]
+        return self.report.verdict.line
 
     @property
     def blockers(self) -> int:
@@ -170,7 +159,7 @@ class SiteStatus:
 
     @property
     def headline(self) -> str:
-        return VERDICT_HEADLINES[self.verdict] if self.verdict else ""
+        return self.verdict.label if self.verdict else ""
 
     @property
     def blockers(self) -> int:
@@ -200,7 +189,7 @@ class Overview:
 
 def progress_states(run: AuditRun) -> list[StageState]:
     items = sorted((run.progress or {}).items(), key=lambda kv: _stage_rank(kv[0]))
-    return [StageState(stage, STAGE_NAMES.get(stage, stage), state) for stage, state in items]
+    return [StageState(stage, stage_label(stage), state) for stage, state in items]
 
 
 def _stage_rank(name: str) -> int:
@@ -244,7 +233,7 @@ def run_report(
     stages = [
         StageGroup(
             stage=name,
-            name=STAGE_NAMES.get(name, name),
+            name=stage_label(name),
             progress=progress.get(name),
             findings=[view(f) for f in open_findings if str(f.stage) == name],
         )

@@ -10,26 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from audits.checks import Stage
+from audits.checks import stage_label
 from audits.findings import Finding
 from audits.markdown import md_code, md_code_block, md_text
-from audits.verdict import Report, Verdict
-
-VERDICT_LINES = {
-    Verdict.NOT_READY: "NOT READY — fix the blockers below before you spend on traffic.",
-    Verdict.READY_WITH_RISKS: "READY WITH RISKS — you can launch; fix the high items within 48 hours.",
-    Verdict.READY: "READY — nothing blocks the launch.",
-}
-STAGE_NAMES = {
-    "audit": "Quick audit",
-    "dns": "Domain and DNS",
-    "edge": "Edge and TLS",
-    "deploy": "Deployment hygiene",
-    "performance": "Backend performance",
-    "email": "Email deliverability",
-    "monitoring": "Monitoring and handover",
-}
-
+from audits.verdict import Report
 
 EVIDENCE_LINES = 12  # more is cut, with a count of what was left out
 # The item's text starts after "1. " / "- " plus "   - ": nested blocks are indented to it.
@@ -68,7 +52,7 @@ def render_markdown(
     lines = [f"# Launch audit of {md_text(domain)}", ""]
     when = f" on {started_at:%Y-%m-%d %H:%M} UTC" if started_at else ""
     took = f" in {duration_ms / 1000:.1f} s" if duration_ms is not None else ""
-    lines += [f"Verdict: **{VERDICT_LINES[report.verdict]}**", "", f"Audited{when}{took}.", ""]
+    lines += [f"Verdict: **{report.verdict.line}**", "", f"Audited{when}{took}.", ""]
     counts = ", ".join(f"{n} {sev}" for sev, n in report.counts.items() if n and sev != "info")
     lines += [f"Failing checks: {counts or 'none'}.", ""]
 
@@ -105,7 +89,7 @@ def render_markdown(
     lines += ["## Progress by stage", ""]
     lines += ["| Stage | Passed | Failing | Could not check | Skipped |", "|---|---|---|---|---|"]
     for s in report.stages:
-        name = STAGE_NAMES.get(str(s.stage), str(s.stage))
+        name = stage_label(str(s.stage))
         lines.append(f"| {md_text(name)} | {s.passed} | {s.failing} | {s.inconclusive} | {s.skipped} |")
     lines.append("")
     if report.info:
@@ -126,4 +110,4 @@ def render_text(outcome) -> str:
     )
 
 
-__all__ = ["STAGE_NAMES", "Stage", "render_markdown", "render_text"]
+__all__ = ["render_markdown", "render_text"]

@@ -9,30 +9,18 @@ counted as a pass (nor as a failure). A blocker is never averaged away by a scor
 
 from __future__ import annotations
 
-import enum
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from audits.checks import Severity, Stage
+# Verdict lives with the catalogue, so that models can name its choices without loading rules.
+from audits.checks import Severity, Stage, Verdict
 from audits.findings import Finding, Status
 from audits.rules.base import CheckResult, Evaluation, Outcome, sort_key
 
 PLAN_SEVERITIES = (Severity.BLOCKER, Severity.HIGH)
 DEFERRED_SEVERITIES = (Severity.MEDIUM, Severity.LOW)
-
-
-class Verdict(enum.StrEnum):
-    NOT_READY = "not_ready"
-    READY_WITH_RISKS = "ready_with_risks"
-    READY = "ready"
-
-    @property
-    def label(self) -> str:
-        return {"not_ready": "Not ready", "ready_with_risks": "Ready, with risks", "ready": "Ready"}[
-            self.value
-        ]
 
 
 def verdict_for(findings: Iterable[Finding]) -> Verdict:
