@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 
 from audits.facts import AuditFacts, RouteSpec, SiteDeclaration
-from audits.probes import ProbeOptions, Prober
+from audits.probes import ProbeOptions, ProbeRun, collect_facts
 from audits.rules import evaluate
 from audits.rules.base import Evaluation
 from audits.verdict import Report, build_report
@@ -63,7 +63,7 @@ class Collected:
     """What the probes gathered, before the rules run."""
 
     facts: AuditFacts
-    prober: Prober
+    run: ProbeRun  # what the probing cost
     started_at: datetime
     started: float  # time.monotonic() at the start
 
@@ -76,24 +76,24 @@ async def collect(
     progress: Callable[[dict[str, str]], None] | None = None,
 ) -> Collected:
     started_at, started = datetime.now(UTC), time.monotonic()
-    prober = Prober(site, config=config, options=options or default_options(), progress=progress)
-    facts = await prober.collect()
-    return Collected(facts=facts, prober=prober, started_at=started_at, started=started)
+    run = ProbeRun(site, config=config or net.NetConfig.from_settings(), options=options or default_options())
+    facts = await collect_facts(run, progress=progress)
+    return Collected(facts=facts, run=run, started_at=started_at, started=started)
 
 
 def conclude(collected: Collected, *, now: datetime | None = None) -> AuditOutcome:
     """Apply the rules to (possibly enriched) facts. Pure apart from the clock."""
     evaluation = evaluate(collected.facts, now or datetime.now(UTC))
-    prober = collected.prober
+    run = collected.run
     return AuditOutcome(
         facts=collected.facts,
         evaluation=evaluation,
         report=build_report(evaluation),
         started_at=collected.started_at,
         duration_ms=round((time.monotonic() - collected.started) * 1000),
-        requests=prober.requests,
-        sum_probes_s=prober.probe_seconds,
-        longest_chain_s=prober.longest_chain_s,
+        requests=run.requests,
+        sum_probes_s=run.probe_seconds,
+        longest_chain_s=run.longest_chain_s,
     )
 
 

@@ -21,7 +21,7 @@ from audits.facts import DeployRecords, MonitoringSetup
 from audits.findings import Finding as FindingData
 from audits.findings import Status
 from audits.models import AcceptedRisk, AuditRun, Finding, SiteAuditSettings
-from audits.probes import STAGE_PROBES
+from audits.probes import PROBED_STAGES
 from audits.rules.base import Evaluation
 from audits.verdict import Report, StageProgress, build_report, diff
 from launchready import net
@@ -56,7 +56,7 @@ def start_audit(site: Site, *, user=None, trigger: str = AuditRun.Trigger.MANUAL
             site=site,
             trigger=trigger,
             requested_by=user if user is not None and user.is_authenticated else None,
-            progress=dict.fromkeys(STAGE_PROBES, "pending"),
+            progress={str(stage): "pending" for stage in PROBED_STAGES},
         )
         run_audit_task.delay_on_commit(run.pk)
     return run

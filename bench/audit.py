@@ -133,7 +133,7 @@ def run(args: list[str]) -> list[dict]:
 
     from audits.engine import audit_async, default_options
     from audits.facts import RouteSpec, SiteDeclaration
-    from audits.probes import Prober
+    from audits.probes import ProbeRun, dns, performance, tls
 
     # The sandbox runs in its own process so that its servers do not compete with the
     # audit for this process's interpreter lock.
@@ -159,16 +159,18 @@ def run(args: list[str]) -> list[dict]:
 
         # The baseline: each dependent chain alone, in the same run.
         async def route_alone() -> float:
-            prober = Prober(site, options=default_options(samples=SAMPLES))
+            run = ProbeRun(site, options=default_options(samples=SAMPLES))
             t0 = time.perf_counter()
-            await prober.route_timing("cart", f"https://www.bench-store.test{ROUTES[3]}", site.routes[3])
+            await performance.route_timing(
+                run, "cart", f"https://www.bench-store.test{ROUTES[3]}", site.routes[3]
+            )
             return time.perf_counter() - t0
 
         async def dns_then_tls() -> float:
-            prober = Prober(site, options=default_options())
+            run = ProbeRun(site, options=default_options())
             t0 = time.perf_counter()
-            dns = await prober.dns()
-            await prober.tls([h.name for h in dns.hosts if h.resolves])
+            found = await dns.probe_dns(run)
+            await tls.probe_tls(run, [h.name for h in found.hosts if h.resolves])
             return time.perf_counter() - t0
 
         route_chain = min(asyncio.run(route_alone()) for _ in range(3))

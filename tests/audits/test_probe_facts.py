@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from audits.facts import DnsStatus, SiteDeclaration
+from audits.facts import DnsStatus
 from audits.findings import Status
-from audits.probes import Prober, tls_fact
+from audits.probes.dns import contactable
+from audits.probes.tls import tls_fact
 from audits.rules import evaluate
 from launchready import net
 from tests.audits.factories import NOW, good_facts, host, replace
@@ -49,7 +50,6 @@ def test_a_refused_connection_on_443_is_a_failed_handshake() -> None:
 
 
 def test_only_names_with_a_contactable_address_are_probed_beyond_dns() -> None:
-    prober = Prober(SiteDeclaration(domain="example.com"), config=net.NetConfig())
     hosts = [
         host("www.example.com", "93.184.216.34"),
         host("internal.example.com", "10.0.0.5"),
@@ -57,4 +57,4 @@ def test_only_names_with_a_contactable_address_are_probed_beyond_dns() -> None:
         host("mixed.example.com", "10.0.0.6", "93.184.216.35"),
         host("app.example.com", status=DnsStatus.NXDOMAIN),
     ]
-    assert prober.contactable(hosts) == ["www.example.com", "mixed.example.com"]
+    assert contactable(hosts, net.NetConfig()) == ["www.example.com", "mixed.example.com"]

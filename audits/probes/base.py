@@ -1,0 +1,129 @@
+"""What every probe shares: the options, the audit's request budget and the budgeted fetch.
+
+One ``ProbeRun`` per audit carries the declared site, the network settings and the
+counters the benchmark reads (requests sent, the probes' own time added up, the longest
+single probe). Stage modules take it as their first argument; none of them keeps state.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from audits.facts import SiteDeclaration, host_of
+from launchready import net
+
+COMMON_SUBDOMAINS = (
+    "www",
+    "app",
+    "admin",
+    "api",
+    "checkout",
+    "shop",
+    "store",
+    "staging",
+    "dev",
+    "preview",
+    "beta",
+    "test",
+    "mail",
+    "blog",
+    "cdn",
+    "static",
+    "status",
+)
+
+
+@dataclass
+class ProbeOptions:
+    samples: int = 20  # sequential samples per critical route
+    time_budget_s: float = 120.0  # the whole audit; what is unfinished becomes inconclusive
+    request_budget: int = 800  # scanner etiquette: at most this many HTTP requests per audit
+    load_concurrency: int = 5
+    load_max_s: float = 20.0
+    load_max_requests: int = 300
+    ct_url: str = ""  # a crt.sh-style JSON source of certificate-transparency names
+    pagespeed_url: str = ""  # PageSpeed Insights v5 runPagespeed endpoint (Lighthouse source)
+    pagespeed_key: str = ""  # its API key; empty: no Lighthouse source, perf.lighthouse_low is skipped
+    rdap_url: str = ""
+    common_subdomains: tuple[str, ...] = COMMON_SUBDOMAINS
+
+
+class BudgetExhausted(Exception):
+    """The audit's request budget is spent: the probe that meets it reports "unavailable"."""
+
+
+@dataclass
+class ProbeRun:
+    """One audit's probing: the site, the network settings, and the shared request budget."""
+
+    site: SiteDeclaration
+    config: net.NetConfig = field(default_factory=net.NetConfig.from_settings)
+    options: ProbeOptions = field(default_factory=ProbeOptions)
+    requests: int = 0
+    probe_seconds: float = 0.0  # the sum of every probe's own time (for the benchmark)
+    longest_chain_s: float = 0.0
+    refused_certificates: set[str] = field(default_factory=set)  # hosts read past a refused certificate
+
+    async def fetch(self, url: str, *, read_past_certificate: bool = False, **kwargs) -> net.FetchResult:
+        """A budgeted fetch. ``read_past_certificate``: when the host's certificate is
+        refused (the tls.* checks report that), read the page anyway so its headers,
+        content and timings are still checked."""
+        host = host_of(url)
+        insecure = read_past_certificate and host in self.refused_certificates
+        result = await self._fetch_once(url, verify_certificate=not insecure, **kwargs)
+        if (
+            read_past_certificate
+            and not insecure
+            and result.error
+            and result.error.kind == net.ErrorKind.TLS_CERTIFICATE
+            and result.final
+            and host_of(result.final.url) == host
+        ):
+            self.refused_certificates.add(host)
+            result = await self._fetch_once(url, verify_certificate=False, **kwargs)
+        return result
+
+    async def _fetch_once(self, url: str, **kwargs) -> net.FetchResult:
+        self.requests += 1
+        if self.requests > self.options.request_budget:
+            raise BudgetExhausted(
+                f"The audit's request budget ({self.options.request_budget} requests) was used up."
+            )
+        with self.clock():
+            return await net.fetch(url, config=self.config, **kwargs)
+
+    @contextmanager
+    def clock(self) -> Iterator[None]:
+        """Count the time inside towards ``probe_seconds`` (I/O that is not a budgeted fetch)."""
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.probe_seconds += time.monotonic() - started
+
+
+def route_urls(site: SiteDeclaration) -> list[tuple[str, str]]:
+    """(name, URL) of each declared route on the canonical host; the homepage always first."""
+    base = f"https://{site.canonical_host}"
+    pairs = [(r.name, base + r.path) for r in site.routes or []]
+    if not any(name == "home" for name, _ in pairs):
+        pairs.insert(0, ("home", base + "/"))
+    return pairs
+
+
+def response_headers(hop: net.Hop | None) -> dict[str, str]:
+    """Lower-case header names; repeated headers joined (Set-Cookie kept apart elsewhere)."""
+    merged: dict[str, str] = {}
+    for key, value in hop.headers if hop else ():
+        key = key.lower()
+        merged[key] = f"{merged[key]}, {value}" if key in merged and key != "set-cookie" else value
+    return merged
+
+
+def first_byte_ms(result: net.FetchResult) -> float:
+    """Server response time: time to first byte of the final response (all hops included)."""
+    earlier = sum(h.timings.total_ms or 0.0 for h in result.hops[:-1])
+    return earlier + (result.timings.ttfb_ms or 0.0)

@@ -1,0 +1,223 @@
+"""Wiring: start every probe of an audit as soon as what it needs is in, and keep what
+finished when the time budget runs out.
+
+DNS, RDAP, the redirect chains, the route pages and the route timings start at once;
+TLS, host pages and exposure start as soon as DNS has named the hosts, and static
+assets as soon as the homepage is in. The audit is as fast as its slowest chain, which
+is usually the sequential samples of the slowest route.
+
+A probe never raises for a network failure: the error sentence is carried in the
+facts. When the audit's time budget runs out, the stages that did not finish are
+marked unavailable, so their checks report "inconclusive".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from audits.checks import Stage
+from audits.email.facts import EmailFacts
+from audits.facts import (
+    AssetFacts,
+    AuditFacts,
+    DnsFacts,
+    ExposureProbe,
+    LighthouseFacts,
+    LoadTiming,
+    OriginProbe,
+    PageFacts,
+    RdapFacts,
+    RedirectChain,
+    RouteTiming,
+    TlsFacts,
+    Unavailable,
+    UnavailableKind,
+)
+
+from . import dns, email, exposure, performance, tls, web
+from .base import BudgetExhausted, ProbeRun
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+A = TypeVar("A")
+
+# The roadmap stages an audit probes, in the order the run page lists their progress.
+PROBED_STAGES = (Stage.DNS, Stage.EDGE, Stage.DEPLOY, Stage.PERFORMANCE, Stage.EMAIL)
+
+
+@dataclass
+class StageTracker:
+    """Which stages are still collecting, for live progress on the run page."""
+
+    on_change: Callable[[dict[str, str]], None] | None = None
+    state: dict[str, str] = field(default_factory=dict)
+
+    def set(self, stage: Stage, value: str) -> None:
+        key = str(stage)
+        if self.state.get(key) != value:
+            self.state[key] = value
+            if self.on_change:
+                self.on_change(dict(self.state))
+
+
+@dataclass(frozen=True)
+class _Probes:
+    """One task per probe: a task that finished holds its facts; one that did not, none."""
+
+    routes: asyncio.Task[list[RouteTiming]]
+    rdap: asyncio.Task[RdapFacts]
+    redirects: asyncio.Task[list[RedirectChain]]
+    pages: asyncio.Task[list[PageFacts]]
+    dns: asyncio.Task[DnsFacts]
+    email: asyncio.Task[EmailFacts]
+    lighthouse: asyncio.Task[LighthouseFacts | None]  # None: no PageSpeed key
+    tls: asyncio.Task[list[TlsFacts]]
+    host_pages: asyncio.Task[list[PageFacts]]
+    exposure: asyncio.Task[list[ExposureProbe]]
+    assets: asyncio.Task[list[AssetFacts]]
+    source_maps: asyncio.Task[list[ExposureProbe]]
+    origin: asyncio.Task[list[OriginProbe]]
+    load: asyncio.Task[list[LoadTiming] | None]  # None: ownership not proven, no load test
+
+    def of_stage(self, stage: Stage) -> tuple[asyncio.Task, ...]:
+        return {
+            Stage.DNS: (self.dns, self.rdap),
+            Stage.EDGE: (self.redirects, self.pages, self.tls, self.host_pages, self.assets, self.origin),
+            Stage.DEPLOY: (self.exposure, self.source_maps),
+            Stage.PERFORMANCE: (self.routes, self.load, self.lighthouse),
+            Stage.EMAIL: (self.email,),
+        }[stage]
+
+    def all(self) -> list[asyncio.Task]:
+        return [task for stage in PROBED_STAGES for task in self.of_stage(stage)]
+
+
+async def collect_facts(
+    run: ProbeRun, *, progress: Callable[[dict[str, str]], None] | None = None
+) -> AuditFacts:
+    """Every fact of one audit; the counters on ``run`` say what it cost."""
+    tracker = StageTracker(progress)
+    for stage in PROBED_STAGES:
+        tracker.set(stage, "running")
+    probes = _start(run)
+
+    async def stage_done(stage: Stage) -> None:
+        tasks = probes.of_stage(stage)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if all(_finished(t) for t in tasks):
+            tracker.set(stage, "done")
+
+    try:
+        async with asyncio.timeout(run.options.time_budget_s):
+            await asyncio.gather(*(stage_done(stage) for stage in PROBED_STAGES))
+    except TimeoutError:
+        logger.info("audit of %s ran out of time; keeping finished probes", run.site.domain)
+    for task in probes.all():
+        if task.done() and not task.cancelled() and task.exception():
+            exc = task.exception()
+            # Surface programming errors (network failures never raise).
+            if not isinstance(exc, BudgetExhausted):
+                logger.error("audit probe failed", exc_info=exc)
+
+    stage_unavailable: dict[str, Unavailable] = {}
+    for stage in PROBED_STAGES:
+        if not all(_finished(t) for t in probes.of_stage(stage)):
+            stage_unavailable[str(stage)] = Unavailable(
+                f"The audit ran out of time ({run.options.time_budget_s:g} s) before these checks "
+                "finished; run it again.",
+                UnavailableKind.OUT_OF_TIME,
+            )
+            tracker.set(stage, "incomplete")
+    return AuditFacts(
+        site=run.site,
+        collected_at=datetime.now(UTC),
+        dns=_value(probes.dns),
+        rdap=_value(probes.rdap),
+        redirects=_list(probes.redirects),
+        pages=_list(probes.pages) + _list(probes.host_pages),
+        assets=_list(probes.assets),
+        tls=_list(probes.tls),
+        origin_probes=_list(probes.origin),
+        exposure=_list(probes.exposure) + _list(probes.source_maps),
+        routes=_list(probes.routes),
+        load=_value(probes.load),
+        lighthouse=_value(probes.lighthouse),
+        email=_value(probes.email),
+        stage_unavailable=stage_unavailable,
+        allowed_networks=[str(n) for n in run.config.allowed_networks],
+    )
+
+
+def _start(run: ProbeRun) -> _Probes:
+    """Start every probe; the dependent ones wait for what they need inside their task."""
+
+    async def timed(coro: Awaitable[T]) -> T:
+        started = time.monotonic()
+        try:
+            return await coro
+        finally:
+            run.longest_chain_s = max(run.longest_chain_s, time.monotonic() - started)
+
+    def start(coro: Awaitable[T]) -> asyncio.Task[T]:
+        return asyncio.create_task(timed(coro))
+
+    def after(needed: asyncio.Task[A], probe: Callable[[A], Awaitable[T]]) -> asyncio.Task[T]:
+        async def wait_then_probe() -> T:
+            return await timed(probe(await needed))
+
+        return asyncio.create_task(wait_then_probe())
+
+    def hosts(found: DnsFacts) -> list[str]:
+        return dns.contactable(found.hosts, run.config)
+
+    # Created in this order so the longest chain (the route samples) starts first.
+    routes = start(performance.probe_routes(run))
+    rdap = start(dns.probe_rdap(run))
+    redirects = start(web.probe_redirects(run))
+    pages = start(web.probe_route_pages(run))
+    dns_facts = start(dns.probe_dns(run))
+    site_email = start(email.probe_site_email(run))
+    lighthouse = start(performance.probe_lighthouse(run))
+
+    async def origins() -> list[OriginProbe]:
+        found, page_list = await dns_facts, await pages
+        return await timed(web.probe_origins(run, found, page_list))
+
+    return _Probes(
+        routes=routes,
+        rdap=rdap,
+        redirects=redirects,
+        pages=pages,
+        dns=dns_facts,
+        email=site_email,
+        lighthouse=lighthouse,
+        tls=after(dns_facts, lambda d: tls.probe_tls(run, hosts(d))),
+        host_pages=after(
+            dns_facts,
+            lambda d: web.probe_host_pages(run, [h for h in hosts(d) if h != run.site.canonical_host]),
+        ),
+        exposure=after(dns_facts, lambda d: exposure.probe_exposure(run, hosts(d))),
+        assets=after(pages, lambda p: web.probe_assets(run, p)),
+        source_maps=after(pages, lambda p: exposure.probe_source_maps(run, p)),
+        origin=asyncio.create_task(origins()),
+        load=after(routes, lambda r: performance.probe_load(run, r)),
+    )
+
+
+def _finished(task: asyncio.Task) -> bool:
+    return task.done() and not task.cancelled() and task.exception() is None
+
+
+def _value(task: asyncio.Task[T]) -> T | None:
+    return task.result() if _finished(task) else None
+
+
+def _list(task: asyncio.Task[list[T]]) -> list[T]:
+    return list(task.result()) if _finished(task) else []
