@@ -11,9 +11,9 @@ import logging
 from dataclasses import dataclass, field
 
 from audits.facts import DnsStatus
+from audits.facts.email import SpfFacts
 
 from .dns import EMPTY, TEMPORARY, Lookup, cached, fact_status, txt_records, unavailable
-from .facts import SpfFacts
 from .spf import SpfSyntaxError, parse_record, select_spf
 
 logger = logging.getLogger(__name__)

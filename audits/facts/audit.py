@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from audits.email.facts import EmailFacts
 from audits.facts.base import Unavailable
 from audits.facts.dns import DnsFacts, RdapFacts
+from audits.facts.email import EmailFacts
 from audits.facts.performance import LighthouseFacts, LoadTiming, RouteTiming
 from audits.facts.setup import DeployRecords, MonitoringSetup
 from audits.facts.site import SiteDeclaration

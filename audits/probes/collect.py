@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from audits.checks import Stage
-from audits.email.facts import EmailFacts
 from audits.facts import (
     AssetFacts,
     AuditFacts,
@@ -39,6 +38,7 @@ from audits.facts import (
     Unavailable,
     UnavailableKind,
 )
+from audits.facts.email import EmailFacts
 
 from . import dns, email, exposure, performance, tls, web
 from .base import BudgetExhausted, ProbeRun

@@ -9,8 +9,7 @@ Public API::
 Importing this package registers every rule module in ``RULES`` (one registry).
 """
 
-import audits.email.rules  # noqa: F401,E402 - registers the email.* rules
-from audits.rules import deploy, dns, edge, exposure, monitoring, performance, tls  # noqa: F401 - registers
+from audits.rules import deploy, dns, edge, email, exposure, monitoring, performance, tls  # noqa: F401 - registers
 from audits.rules.base import (
     RULES,
     CheckResult,

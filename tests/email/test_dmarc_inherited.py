@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from audits.email.probe import probe_dmarc
+from audits.probes.email import probe_dmarc
 
 from .test_auth_dmarc import zone
 from .test_rules import run

@@ -10,11 +10,11 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-import audits.email.rules  # noqa: F401 - registers the rules
-from audits.email.facts import EmailFacts
-from audits.email.probe import parse_mta_sts_policy, probe_email
+import audits.rules  # noqa: F401 - registers the rules
 from audits.facts import DnsStatus
+from audits.facts.email import EmailFacts
 from audits.findings import Status
+from audits.probes.email import parse_mta_sts_policy, probe_email
 from audits.rules.base import RULES, RuleContext, Skip
 
 from .test_rules import _Facts

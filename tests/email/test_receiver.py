@@ -18,10 +18,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.test import override_settings
 
-import audits.email.rules  # noqa: F401 - registers the rules
-from audits.email.facts import EmailFacts
+import audits.rules  # noqa: F401 - registers the rules
 from audits.email_models import InboundAddress, TestMessage
 from audits.facts import SiteDeclaration
+from audits.facts.email import EmailFacts
 from audits.inbound import store
 from audits.inbound.receiver import start_receiver
 from audits.rules.base import RULES, RuleContext

@@ -181,7 +181,7 @@ def report_mail(attachment: bytes, filename: str = "google.com!shop.test!1!2.xml
 def test_enrich_facts_remembers_p_none_and_joins_reports(workspace) -> None:
     import dataclasses
 
-    from audits.email.facts import DmarcFacts, EmailFacts
+    from audits.facts.email import DmarcFacts, EmailFacts
 
     site = Site.objects.create(workspace=workspace, domain="shop.test")
     store.save_report(workspace, parse_report(report_xml()))

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import audits.email.rules  # noqa: F401 - registers the rules
+import audits.rules  # noqa: F401 - registers the rules
 from audits.checks import CATALOGUE, Severity
-from audits.email.facts import (
+from audits.facts import AuditFacts, DnsStatus, SiteDeclaration, Unavailable
+from audits.facts.email import (
     DkimFacts,
     DkimSelectorFacts,
     DmarcFacts,
@@ -23,7 +24,6 @@ from audits.email.facts import (
     SpfFacts,
     TestMessageFacts,
 )
-from audits.facts import AuditFacts, DnsStatus, SiteDeclaration, Unavailable
 from audits.findings import Status
 from audits.rules.base import RULES, RuleContext, Skip
 

@@ -1,6 +1,6 @@
 """Rules of the ``email`` stage: one pure function per ``email.*`` check id.
 
-They read ``ctx.facts.email`` (``audits.email.facts.EmailFacts``) and register in the
+They read ``ctx.facts.email`` (``audits.facts.email.EmailFacts``) and register in the
 shared registry (``audits.rules.base.rule``), so importing this module is enough.
 """
 
@@ -9,13 +9,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from audits.checks import Severity
+from audits.email.dmarc import aligned
+from audits.email.services import get_service
+from audits.email.spf import LOOKUP_LIMIT, VOID_LIMIT
+from audits.facts.email import EmailFacts, ReportSummary
 from audits.findings import Finding
 from audits.rules.base import RuleContext, Skip, rule
-
-from .dmarc import aligned
-from .facts import EmailFacts, ReportSummary
-from .services import get_service
-from .spf import LOOKUP_LIMIT, VOID_LIMIT
 
 MONITORING_GRACE = timedelta(days=60)
 
