@@ -3,7 +3,14 @@
 import pytest
 
 from audits.engine import default_options, run_audit
-from audits.facts import SiteDeclaration
+from audits.facts import RouteSpec, SiteDeclaration
+from audits.facts.base import STANDARD_ROUTES
+
+# The store answers its routes in 35–260 ms at p95; the standard budgets (800 ms for pages)
+# leave room, but on a loaded CI machine a p95 once reached 807 ms. Timing is not what this
+# test is about (tests/audit_runs/test_checks_e2e.py stages slow routes), so the budgets get
+# a real margin.
+ROUTES = [RouteSpec.standard(name, budget_ms=4000) for name in STANDARD_ROUTES]
 
 
 @pytest.fixture(scope="module")
@@ -14,7 +21,10 @@ def good(sandbox_scenario):
 def test_good_store_has_nothing_above_low(good):
     outcome = run_audit(
         SiteDeclaration(
-            domain="good-store.test", dkim_selectors=["s1"], from_address="orders@good-store.test"
+            domain="good-store.test",
+            dkim_selectors=["s1"],
+            from_address="orders@good-store.test",
+            routes=ROUTES,
         ),
         options=default_options(samples=5),
     )
