@@ -9,7 +9,17 @@ Public API::
 Importing this package registers every rule module in ``RULES`` (one registry).
 """
 
-from audits.rules import deploy, dns, edge, email, exposure, monitoring, performance, tls  # noqa: F401 - registers
+from audits.rules import (  # noqa: F401 - importing a rule module registers its rules
+    deploy,
+    dns,
+    edge,
+    email,
+    exposure,
+    http,
+    monitoring,
+    performance,
+    tls,
+)
 from audits.rules.base import (
     RULES,
     CheckResult,

@@ -22,6 +22,7 @@ from audits.checks import CATALOGUE, Severity, Stage, get_check
 from audits.facts import AuditFacts, SiteDeclaration, Unavailable
 from audits.findings import Finding, Status
 from audits.providers import SiteProfile, site_profile
+from launchready.domains import hostname_under
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,10 @@ class RuleContext:
     @property
     def site(self) -> SiteDeclaration:
         return self.facts.site
+
+    def is_site_host(self, host: str) -> bool:
+        """The site's own domain or one of its subdomains (not a third party's)."""
+        return hostname_under(host, self.site.domain)
 
     def fail(
         self,

@@ -1,0 +1,362 @@
+"""Rules of the ``http.*`` checks (stage ``edge``): redirects, HTTPS, HSTS, mixed content,
+security headers, cookies and version banners. The CDN and caching checks (``edge.*``)
+are in ``edge.py``, the certificates (``tls.*``) in ``tls.py``."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+
+from audits.checks import Severity
+from audits.facts import PageFacts, RedirectChain
+from audits.findings import Finding
+from audits.rules.base import RuleContext, Skip, rule
+
+HSTS_MIN_AGE = 15_552_000  # 180 days
+MAX_REDIRECTS = 10
+SENSITIVE_ROUTES = {"cart", "checkout", "login"}
+CERTIFICATE_REFUSED = "tls_certificate"  # launchready.net ErrorKind.TLS_CERTIFICATE
+_SESSION_COOKIE = re.compile(r"sess|^sid$|auth|token|jwt|login|remember|customer_sig|identity", re.I)
+_NOT_SESSION = re.compile(r"csrf|xsrf", re.I)
+_VERSION = re.compile(r"\d+\.\d+|/\d")
+
+
+def _entry_chains(ctx: RuleContext) -> list[RedirectChain]:
+    return [c for c in ctx.facts.redirects if c.kind == "entry"]
+
+
+def _canonical_chain(ctx: RuleContext) -> RedirectChain | None:
+    return ctx.facts.chain(ctx.site.canonical_url)
+
+
+def _https_pages(ctx: RuleContext) -> list[PageFacts]:
+    return [p for p in ctx.facts.pages if p.is_https and p.status is not None and not p.unavailable]
+
+
+@rule("http.unreachable")
+def unreachable(ctx: RuleContext) -> list[Finding]:
+    chain = _canonical_chain(ctx)
+    subject = ctx.site.canonical_url
+    if chain is None:
+        return [ctx.inconclusive("http.unreachable", subject, "the canonical URL was not requested")]
+    if chain.unavailable:
+        return [ctx.inconclusive("http.unreachable", subject, chain.unavailable)]
+    if chain.failed and chain.error_kind == CERTIFICATE_REFUSED:
+        reason = f"browsers refuse the certificate ({chain.error}); fix the certificate findings first"
+        return [ctx.inconclusive("http.unreachable", subject, reason)]
+    if chain.failed and not chain.loop:
+        return [ctx.fail("http.unreachable", subject, chain.describe())]
+    return []
+
+
+@rule("http.server_error")
+def server_error(ctx: RuleContext) -> list[Finding]:
+    chain = _canonical_chain(ctx)
+    if chain is None or chain.failed:
+        return []  # http.unreachable reports it
+    if chain.unavailable:
+        return [ctx.inconclusive("http.server_error", ctx.site.canonical_url, chain.unavailable)]
+    if chain.final_status is not None and chain.final_status >= 500:
+        return [ctx.fail("http.server_error", ctx.site.canonical_url, chain.describe())]
+    return []
+
+
+def _per_chain(
+    ctx: RuleContext, check_id: str, chains: list[RedirectChain], failing: Callable[[RedirectChain], bool]
+) -> list[Finding]:
+    findings = []
+    for chain in chains:
+        if chain.unavailable:
+            findings.append(ctx.inconclusive(check_id, chain.entry_url, chain.unavailable))
+        elif failing(chain):
+            findings.append(ctx.fail(check_id, chain.entry_url, chain.describe()))
+    return findings
+
+
+@rule("http.no_https_redirect")
+def no_https_redirect(ctx: RuleContext) -> list[Finding]:
+    findings = []
+    for chain in _entry_chains(ctx):
+        if not chain.entry_url.startswith("http://"):
+            continue
+        if chain.unavailable:
+            findings.append(ctx.inconclusive("http.no_https_redirect", chain.entry_url, chain.unavailable))
+        elif any(h.status is not None for h in chain.hops):
+            if not chain.loop and not chain.final_url.startswith("https://"):
+                findings.append(ctx.fail("http.no_https_redirect", chain.entry_url, chain.describe()))
+        elif _port_80_closed(ctx, chain):
+            evidence = [chain.describe(), "https:// answers, but http:// (port 80) does not answer at all"]
+            findings.append(ctx.fail("http.no_https_redirect", chain.entry_url, evidence))
+        # Otherwise the host does not answer at all: DNS or http.unreachable report it.
+    return findings
+
+
+def _port_80_closed(ctx: RuleContext, chain: RedirectChain) -> bool:
+    if chain.error_kind.startswith("dns_"):
+        return False
+    secure = ctx.facts.chain("https://" + chain.entry_url.removeprefix("http://"))
+    return secure is not None and not secure.failed
+
+
+@rule("http.redirect_not_permanent")
+def redirect_not_permanent(ctx: RuleContext) -> list[Finding]:
+    return _per_chain(
+        ctx,
+        "http.redirect_not_permanent",
+        _entry_chains(ctx),
+        lambda c: any(h.is_redirect and h.status in (302, 303, 307) for h in c.hops),
+    )
+
+
+@rule("http.duplicate_site")
+def duplicate_site(ctx: RuleContext) -> list[Finding]:
+    apex = ctx.facts.chain(f"https://{ctx.site.apex}/")
+    www = ctx.facts.chain(f"https://{ctx.site.www}/")
+    if not apex or not www or (apex.failed and www.failed):
+        return []
+    if apex.unavailable or www.unavailable or apex.failed or www.failed:
+        # One of the two could not be read: we cannot tell whether it serves a copy.
+        unread = next(c for c in (apex, www) if c.unavailable or c.failed)
+        reason = unread.unavailable or f"{unread.entry_url}: {unread.error or 'no answer'}"
+        return [ctx.inconclusive("http.duplicate_site", ctx.site.domain, reason)]
+    served_apart = apex.final_host != www.final_host
+    if served_apart and apex.final_status == 200 and www.final_status == 200:
+        evidence = [
+            apex.describe(),
+            www.describe(),
+            "both hosts answer 200 without redirecting to one another",
+        ]
+        return [ctx.fail("http.duplicate_site", ctx.site.domain, evidence)]
+    return []
+
+
+@rule("http.canonical_mismatch")
+def canonical_mismatch(ctx: RuleContext) -> list[Finding]:
+    canonical = ctx.site.canonical_host
+    findings = []
+    for chain in _entry_chains(ctx):
+        if chain.unavailable:
+            findings.append(ctx.inconclusive("http.canonical_mismatch", chain.entry_url, chain.unavailable))
+            continue
+        answered = not chain.failed and not chain.loop and (chain.final_status or 0) < 400
+        if answered and chain.final_host != canonical:
+            evidence = [chain.describe(), f"declared canonical host: {canonical}"]
+            findings.append(ctx.fail("http.canonical_mismatch", chain.entry_url, evidence))
+    return findings
+
+
+@rule("http.redirect_chain_long")
+def redirect_chain_long(ctx: RuleContext) -> list[Finding]:
+    findings = []
+    for chain in ctx.facts.redirects:
+        if chain.unavailable:
+            findings.append(ctx.inconclusive("http.redirect_chain_long", chain.entry_url, chain.unavailable))
+            continue
+        if chain.loop or chain.redirects <= 1:
+            continue
+        severity = Severity.HIGH if chain.redirects >= 3 else Severity.MEDIUM
+        evidence = [f"{chain.redirects} redirects before the page:", chain.describe()]
+        findings.append(ctx.fail("http.redirect_chain_long", chain.entry_url, evidence, severity=severity))
+    return findings
+
+
+@rule("http.redirect_loop")
+def redirect_loop(ctx: RuleContext) -> list[Finding]:
+    return _per_chain(
+        ctx, "http.redirect_loop", ctx.facts.redirects, lambda c: c.loop or c.redirects > MAX_REDIRECTS
+    )
+
+
+@rule("http.redirect_downgrade")
+def redirect_downgrade(ctx: RuleContext) -> list[Finding]:
+    def downgrades(c: RedirectChain) -> bool:
+        urls = [h.url for h in c.hops]
+        return any(
+            a.startswith("https://") and b.startswith("http://") for a, b in zip(urls, urls[1:], strict=False)
+        )
+
+    return _per_chain(ctx, "http.redirect_downgrade", ctx.facts.redirects, downgrades)
+
+
+@rule("http.campaign_url_broken")
+def campaign_url_broken(ctx: RuleContext) -> list[Finding]:
+    chains = {c.entry_url: c for c in ctx.facts.redirects if c.kind == "campaign"}
+    findings = []
+    for url in ctx.site.campaign_urls:
+        chain = chains.get(url)
+        if chain is None:
+            findings.append(ctx.inconclusive("http.campaign_url_broken", url, "the URL was not requested"))
+        else:
+            findings += _per_chain(
+                ctx, "http.campaign_url_broken", [chain], lambda c: c.failed or (c.final_status or 0) >= 400
+            )
+    return findings
+
+
+def _hsts(ctx: RuleContext) -> tuple[RedirectChain | None, str | None]:
+    chain = _canonical_chain(ctx)
+    if chain is None or chain.failed or chain.unavailable or not chain.final_url.startswith("https://"):
+        return chain, None
+    return chain, chain.final.headers.get("strict-transport-security", "") if chain.final else ""
+
+
+@rule("http.hsts_missing")
+def hsts_missing(ctx: RuleContext) -> list[Finding]:
+    chain, header = _hsts(ctx)
+    host = ctx.site.canonical_host
+    if chain is None:
+        return [ctx.inconclusive("http.hsts_missing", host, "the canonical URL was not requested")]
+    if chain.unavailable:
+        return [ctx.inconclusive("http.hsts_missing", host, chain.unavailable)]
+    if chain.failed:
+        return [
+            ctx.inconclusive(
+                "http.hsts_missing", host, f"the canonical page could not be read: {chain.error}"
+            )
+        ]
+    if header == "":
+        evidence = f"{chain.final_url} → HTTP {chain.final_status}, no Strict-Transport-Security header"
+        return [ctx.fail("http.hsts_missing", host, evidence)]
+    return []
+
+
+@rule("http.hsts_short")
+def hsts_short(ctx: RuleContext) -> list[Finding]:
+    _chain, header = _hsts(ctx)
+    if not header:
+        return []
+    match = re.search(r"max-age\s*=\s*\"?(\d+)", header, re.I)
+    age = int(match.group(1)) if match else 0
+    if age >= HSTS_MIN_AGE:
+        return []
+    evidence = (
+        f"Strict-Transport-Security: {header} (max-age {age} s = {age // 86_400} days; 180 days needed)"
+    )
+    return [ctx.fail("http.hsts_short", ctx.site.canonical_host, evidence)]
+
+
+@rule("http.mixed_content")
+def mixed_content(ctx: RuleContext) -> list[Finding]:
+    findings = []
+    for page in _https_pages(ctx):
+        refs = page.html.mixed_content if page.html else []
+        if not refs:
+            continue
+        active = any(r.active for r in refs)
+        severity = Severity.HIGH if active or page.route in SENSITIVE_ROUTES else Severity.MEDIUM
+        evidence = [f"{r.url} ({r.tag}, {'active' if r.active else 'passive'})" for r in refs[:20]]
+        if len(refs) > 20:
+            evidence.append(f"… and {len(refs) - 20} more")
+        findings.append(ctx.fail("http.mixed_content", page.url, evidence, severity=severity))
+    return findings
+
+
+def _per_host_header(ctx: RuleContext, check_id: str, lacking: Callable[[PageFacts], str]) -> list[Finding]:
+    """One finding per host listing its HTML pages for which ``lacking(page)`` gives a reason."""
+    by_host: dict[str, list[str]] = defaultdict(list)
+    # Successful HTML answers only: an error page without the header is not the store.
+    pages = [
+        p
+        for p in _https_pages(ctx)
+        if p.is_html and 200 <= (p.status or 0) < 300 and ctx.is_site_host(p.served_by)
+    ]
+    seen: set[str] = set()
+    for page in pages:
+        url = page.final_url or page.url
+        if url not in seen and (reason := lacking(page)):
+            seen.add(url)
+            by_host[page.served_by].append(f"{url}: {reason}")
+    findings = [ctx.fail(check_id, host, lines) for host, lines in sorted(by_host.items())]
+    canonical = ctx.site.canonical_host
+    if not any(p.served_by == canonical for p in pages):
+        # Never a silent pass: the storefront's own headers could not be read.
+        home = ctx.facts.home()
+        reason = (home.unavailable or home.error) if home else ""
+        findings.append(
+            ctx.inconclusive(check_id, canonical, reason or "no HTML page of the storefront could be read")
+        )
+    return findings
+
+
+@rule("http.csp_missing")
+def csp_missing(ctx: RuleContext) -> list[Finding]:
+    def lacking(page: PageFacts) -> str:
+        if page.headers.get("content-security-policy") or (page.html and page.html.meta_csp):
+            return ""
+        if page.headers.get("content-security-policy-report-only"):
+            return "only Content-Security-Policy-Report-Only (nothing is enforced)"
+        return "no Content-Security-Policy header"
+
+    return _per_host_header(ctx, "http.csp_missing", lacking)
+
+
+@rule("http.clickjacking")
+def clickjacking(ctx: RuleContext) -> list[Finding]:
+    pages = [p for p in _https_pages(ctx) if p.route in ("login", "checkout")]
+    if not pages:
+        raise Skip("no login or checkout page was fetched")
+    findings = []
+    for page in pages:
+        csp = page.headers.get("content-security-policy", "").lower()
+        xfo = page.headers.get("x-frame-options", "").lower()
+        if "frame-ancestors" in csp or xfo in ("deny", "sameorigin"):
+            continue
+        evidence = f"{page.url}: no frame-ancestors in Content-Security-Policy and no X-Frame-Options"
+        findings.append(ctx.fail("http.clickjacking", page.url, evidence))
+    return findings
+
+
+@rule("http.nosniff_missing")
+def nosniff_missing(ctx: RuleContext) -> list[Finding]:
+    def lacking(page: PageFacts) -> str:
+        value = page.headers.get("x-content-type-options", "")
+        return "" if value.strip().lower() == "nosniff" else f"X-Content-Type-Options: {value or 'missing'}"
+
+    return _per_host_header(ctx, "http.nosniff_missing", lacking)
+
+
+@rule("http.referrer_policy_missing")
+def referrer_policy_missing(ctx: RuleContext) -> list[Finding]:
+    return _per_host_header(
+        ctx,
+        "http.referrer_policy_missing",
+        lambda p: "" if p.headers.get("referrer-policy") else "no Referrer-Policy",
+    )
+
+
+@rule("http.cookie_insecure")
+def cookie_insecure(ctx: RuleContext) -> list[Finding]:
+    findings: dict[tuple[str, str], Finding] = {}
+    for page in _https_pages(ctx):
+        for cookie in page.cookies:
+            session = bool(_SESSION_COOKIE.search(cookie.name)) and not _NOT_SESSION.search(cookie.name)
+            missing = [
+                flag
+                for flag, ok in (
+                    ("Secure", cookie.secure),
+                    ("HttpOnly", cookie.httponly or not session),
+                    ("SameSite", bool(cookie.samesite)),
+                )
+                if not ok
+            ]
+            key = (page.served_by, cookie.name)
+            if not missing or key in findings:
+                continue
+            kind = "session cookie" if session else "cookie"
+            evidence = f"{page.url} sets {kind} {cookie.name} without {', '.join(missing)}"
+            severity = Severity.HIGH if session else Severity.MEDIUM
+            subject = f"{page.served_by} cookie {cookie.name}"
+            findings[key] = ctx.fail("http.cookie_insecure", subject, evidence, severity=severity)
+    return list(findings.values())
+
+
+@rule("http.version_leak")
+def version_leak(ctx: RuleContext) -> list[Finding]:
+    by_host: dict[str, set[str]] = defaultdict(set)
+    for page in ctx.facts.pages:
+        for header in ("server", "x-powered-by", "x-aspnet-version", "x-generator"):
+            value = page.headers.get(header, "")
+            if value and _VERSION.search(value) and ctx.is_site_host(page.served_by):
+                by_host[page.served_by].add(f"{header}: {value}")
+    return [ctx.fail("http.version_leak", h, sorted(lines)) for h, lines in sorted(by_host.items())]
