@@ -7,6 +7,7 @@ the benchmark. The rules are pure; everything with I/O happens in ``audits.probe
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -79,6 +80,50 @@ async def collect(
     run = ProbeRun(site, config=config or net.NetConfig.from_settings(), options=options or default_options())
     facts = await collect_facts(run, progress=progress)
     return Collected(facts=facts, run=run, started_at=started_at, started=started)
+
+
+def collect_in_thread(
+    site: SiteDeclaration,
+    *,
+    options: ProbeOptions,
+    on_progress: Callable[[dict[str, str]], None],
+    poll_s: float = 0.5,
+) -> Collected:
+    """Probe in a thread of its own while this thread reports progress.
+
+    The probes run in an event loop, where Django's database calls are not allowed; the
+    Celery task's thread keeps its own connection, so ``on_progress`` (which saves the
+    stages' states on the run) is called here, at most every ``poll_s`` seconds and only
+    when a stage changed. An exception inside the probing is raised again here.
+    """
+    state: dict[str, str] = {}
+    lock = threading.Lock()
+    outcome: list[Collected] = []
+    failure: list[BaseException] = []
+
+    def record(change: dict[str, str]) -> None:
+        with lock:  # called inside the event loop: only record, the calling thread reports
+            state.update(change)
+
+    def work() -> None:
+        try:
+            outcome.append(asyncio.run(collect(site, options=options, progress=record)))
+        except BaseException as exc:  # raised again in the calling thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=work, name=f"audit-{site.domain}", daemon=True)
+    thread.start()
+    reported: dict[str, str] = {}
+    while thread.is_alive():
+        thread.join(poll_s)
+        with lock:
+            snapshot = dict(state)
+        if snapshot != reported:
+            on_progress(snapshot)
+            reported = snapshot
+    if failure:
+        raise failure[0]
+    return outcome[0]
 
 
 def conclude(collected: Collected, *, now: datetime | None = None) -> AuditOutcome:

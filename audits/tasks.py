@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
-import threading
 from datetime import timedelta
 
 from celery import shared_task
@@ -14,7 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits import services
-from audits.engine import collect, conclude, declaration_for, default_options
+from audits.engine import collect_in_thread, conclude, declaration_for, default_options
+from audits.facts import AuditFacts
+from audits.inbound.store import enrich_facts
 from audits.models import AuditRun, SiteAuditSettings
 from launchready.models import Site
 from monitoring.audit_alerts import alert_new_audit_blockers
@@ -30,6 +30,7 @@ DAILY_BATCH = 200
     soft_time_limit=AUDIT_TIME_BUDGET_S + 30, time_limit=AUDIT_TIME_BUDGET_S + 60, ignore_result=True
 )
 def run_audit_task(run_id: int) -> str:
+    """Claim the run, probe (reporting each stage's progress on the run), apply the rules, save."""
     claimed = AuditRun.objects.filter(
         pk=run_id, status__in=[AuditRun.Status.QUEUED, AuditRun.Status.RUNNING]
     ).update(status=AuditRun.Status.RUNNING, started_at=timezone.now())
@@ -37,51 +38,18 @@ def run_audit_task(run_id: int) -> str:
         return "skipped: the run is already finished"
     run = AuditRun.objects.select_related("site").get(pk=run_id)
     site = run.site
-    progress: dict[str, str] = {}
-    lock = threading.Lock()
 
-    def on_progress(state: dict[str, str]) -> None:
-        # Called inside the event loop: only record here, the task's thread writes it.
-        with lock:
-            progress.update(state)
-
-    result: dict = {}
-
-    def work() -> None:
-        try:
-            result["collected"] = asyncio.run(
-                collect(
-                    declaration,
-                    options=default_options(time_budget_s=AUDIT_TIME_BUDGET_S),
-                    progress=on_progress,
-                )
-            )
-        except BaseException as exc:  # reported by the task's thread
-            result["error"] = exc
+    def show_progress(state: dict[str, str]) -> None:
+        AuditRun.objects.filter(pk=run_id).update(progress={**run.progress, **state})
 
     try:
         # Inside the try: a site whose saved data cannot be read fails its own run, visibly.
-        declaration = declaration_for(site)
-        thread = threading.Thread(target=work, name=f"audit-{run_id}", daemon=True)
-        thread.start()
-        written: dict[str, str] = {}
-        while thread.is_alive():
-            thread.join(0.5)
-            with lock:
-                snapshot = dict(progress)
-            if snapshot != written:
-                AuditRun.objects.filter(pk=run_id).update(progress={**run.progress, **snapshot})
-                written = snapshot
-        if "error" in result:
-            raise result["error"]
-        collected = result["collected"]
-        # What Launch Ready itself knows (DMARC history, test messages, monitoring set-up),
-        # read in this thread, on this thread's database connection.
+        options = default_options(time_budget_s=AUDIT_TIME_BUDGET_S)
+        collected = collect_in_thread(declaration_for(site), options=options, on_progress=show_progress)
+        # What Launch Ready itself knows (DMARC history, test messages, monitoring set-up).
         collected.facts = _enrich(site, collected.facts)
-        outcome = conclude(collected)
-        run.refresh_from_db()
-        run.progress = {**run.progress, **written}
-        services.save_outcome(run, outcome)
+        run.refresh_from_db()  # with the progress saved above
+        services.save_outcome(run, conclude(collected))
     except SoftTimeLimitExceeded:
         _fail(run_id, "The audit took too long and was stopped; run it again.")
         return "failed: time limit"
@@ -93,9 +61,7 @@ def run_audit_task(run_id: int) -> str:
     return "done"
 
 
-def _enrich(site, facts):
-    from audits.inbound.store import enrich_facts
-
+def _enrich(site: Site, facts: AuditFacts) -> AuditFacts:
     email = enrich_facts(site, facts.email) if facts.email is not None else None
     return dataclasses.replace(
         facts,
