@@ -10,8 +10,10 @@ WAF, rate limited) carries ``unavailable=Unavailable(reason)`` and the rules rep
 ``inconclusive`` for it. ``None`` for a whole section (``rdap``, ``load``,
 ``lighthouse``…) means the probe was not run, and the rules say the check was skipped.
 
-The classes live in submodules by area (``base``, ``site``, ``dns``, ``web``,
-``performance``, ``audit``); import them from ``audits.facts``.
+The classes live in submodules named like the probes and rules of their stage
+(``dns``, ``web``, ``tls``, ``exposure``, ``performance``, ``email``), beside ``base``,
+``site``, ``setup`` and ``audit``; import them from ``audits.facts`` (email's from
+``audits.facts.email``).
 """
 
 from audits.facts.audit import AuditFacts
@@ -25,14 +27,14 @@ from audits.facts.base import (
     percentile,
 )
 from audits.facts.dns import DnsAnswer, DnsFacts, DnsRecord, DnsStatus, HostDns, NameServerFacts, RdapFacts
+from audits.facts.exposure import ExposureProbe, Sniff
 from audits.facts.performance import LighthouseFacts, LoadTiming, RouteTiming
 from audits.facts.setup import DeployRecords, MonitoringSetup
 from audits.facts.site import RouteSpec, SiteDeclaration
+from audits.facts.tls import CertInfo, TlsFacts, VerifyError
 from audits.facts.web import (
     AssetFacts,
-    CertInfo,
     Cookie,
-    ExposureProbe,
     HtmlFacts,
     HttpHop,
     MixedRef,
@@ -40,9 +42,6 @@ from audits.facts.web import (
     PageFacts,
     RedirectChain,
     ScriptRef,
-    Sniff,
-    TlsFacts,
-    VerifyError,
 )
 from audits.serialization import Serializable
 

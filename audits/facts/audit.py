@@ -9,10 +9,12 @@ from urllib.parse import urlsplit
 from audits.facts.base import Unavailable
 from audits.facts.dns import DnsFacts, RdapFacts
 from audits.facts.email import EmailFacts
+from audits.facts.exposure import ExposureProbe
 from audits.facts.performance import LighthouseFacts, LoadTiming, RouteTiming
 from audits.facts.setup import DeployRecords, MonitoringSetup
 from audits.facts.site import SiteDeclaration
-from audits.facts.web import AssetFacts, ExposureProbe, OriginProbe, PageFacts, RedirectChain, TlsFacts
+from audits.facts.tls import TlsFacts
+from audits.facts.web import AssetFacts, OriginProbe, PageFacts, RedirectChain
 from audits.serialization import Serializable
 
 

@@ -1,15 +1,11 @@
-"""What HTTP and TLS showed: redirect chains, pages, assets, certificates, exposed paths."""
+"""What HTTP showed: redirect chains, pages, static assets, origins behind the CDN."""
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from audits.facts.base import Unavailable, host_of
 from audits.serialization import Serializable
-
-# --- HTTP -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -178,74 +174,3 @@ class OriginProbe(Serializable):
     address: str
     serves_site: bool | None  # None: could not tell
     evidence: str = ""
-
-
-# --- TLS --------------------------------------------------------------------------------
-
-
-class VerifyError(enum.StrEnum):
-    EXPIRED = "expired"
-    NOT_YET_VALID = "not_yet_valid"
-    HOSTNAME_MISMATCH = "hostname_mismatch"
-    SELF_SIGNED = "self_signed"
-    UNTRUSTED = "untrusted"
-    INCOMPLETE_CHAIN = "incomplete_chain"
-
-
-@dataclass(frozen=True)
-class CertInfo(Serializable):
-    subject: str
-    sans: list[str] = field(default_factory=list)
-    issuer: str = ""
-    not_before: datetime | None = None
-    not_after: datetime | None = None
-    key_type: str = ""  # "RSA", "EC", "Ed25519"
-    key_bits: int | None = None
-    self_signed: bool = False
-
-
-@dataclass(frozen=True)
-class TlsFacts(Serializable):
-    """TLS on port 443 of one host. Protocol flags: True/False, None = inconclusive."""
-
-    host: str
-    handshake_ok: bool
-    error: str = ""
-    verify_errors: list[VerifyError] = field(default_factory=list)
-    cert: CertInfo | None = None  # the leaf as served
-    chain: list[CertInfo] = field(default_factory=list)  # as served, leaf first
-    tls10: bool | None = None
-    tls11: bool | None = None
-    tls13: bool | None = None
-    protocol_reason: str = ""  # why a protocol flag above is None
-    http2: bool | None = None
-    unavailable: Unavailable | None = None
-
-
-# --- Exposure ---------------------------------------------------------------------------
-
-
-class Sniff(enum.StrEnum):
-    """What a probed path turned out to contain (``audits.detect.sniff_exposure``)."""
-
-    NOTHING = "nothing"  # 404, a login wall, or the normal HTML page
-    ENV_FILE = "env_file"
-    GIT_HEAD = "git_head"
-    GIT_CONFIG = "git_config"
-    DEBUG_PAGE = "debug_page"
-    DIRECTORY_LISTING = "directory_listing"
-    SOURCE_MAP = "source_map"
-
-
-@dataclass(frozen=True)
-class ExposureProbe(Serializable):
-    url: str
-    status: int | None = None
-    content_type: str = ""
-    sniff: Sniff = Sniff.NOTHING
-    detail: str = ""  # e.g. variable names of an .env (never values), the framework
-    unavailable: Unavailable | None = None
-
-    @property
-    def host(self) -> str:
-        return host_of(self.url)
