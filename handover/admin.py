@@ -76,6 +76,8 @@ class EnvCheckAdmin(admin.ModelAdmin):
 
 
 # Deploys, smoke results and rollbacks register themselves in their own module.
-from . import admin_deploys  # noqa: E402, F401
 # The ownership inventory, handover notes and checklists register themselves in theirs.
-from . import admin_ownership  # noqa: E402, F401
+from . import (
+    admin_deploys,  # noqa: E402, F401
+    admin_ownership,  # noqa: E402, F401
+)
