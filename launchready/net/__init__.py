@@ -22,6 +22,15 @@ Public API (import only from ``launchready.net``)::
     name_problem(host) -> str | None                      # "a local or internal name" or None
     storable(text) -> str                                 # NUL and lone surrogates → U+FFFD
     hostname_matches(host, sans) -> bool
+    api_client(*, config=None, timeout=10.0, follow_redirects=False, max_body_bytes=None,
+               headers=None, base_url="") -> httpx.Client        # API calls (sync code)
+    async_api_client(...same...) -> httpx.AsyncClient           # API calls (asyncio code)
+    API_ERRORS, api_error(exc) -> NetError                       # what they raise, and its sentence
+
+The httpx clients are for the product's API calls (Slack, Twilio, webhooks, PageSpeed,
+certificate transparency, RDAP): their transport turns each request into one
+``fetch()``, so the guard, caps and sentences are the same; only this package imports
+httpx.
 
 Results: ``DnsAnswer``/``DnsStatus``, ``NameserverAnswer``, ``FetchResult``/``Hop``/
 ``Timings``, ``TlsResult``/``CertificateInfo``/``CertProblem``, ``TlsProtocolSupport``/
@@ -42,6 +51,7 @@ from __future__ import annotations
 
 from . import http, resolver, tls
 from .certs import hostname_matches
+from .client import API_ERRORS, RequestFailed, api_client, api_error, async_api_client
 from .config import ALLOWED_PORTS, NetConfig, resolve_config
 from .guard import VettedURL, name_problem
 from .guard import address_problem as _address_problem
@@ -84,6 +94,7 @@ def address_problem(address: str, config: NetConfig | None = None) -> str | None
 
 __all__ = [
     "ALLOWED_PORTS",
+    "API_ERRORS",
     "CertProblem",
     "CertificateInfo",
     "DnsAnswer",
@@ -95,11 +106,15 @@ __all__ = [
     "NetConfig",
     "NetError",
     "ProtocolProbe",
+    "RequestFailed",
     "Timings",
     "TlsProtocolSupport",
     "TlsResult",
     "VettedURL",
     "address_problem",
+    "api_client",
+    "api_error",
+    "async_api_client",
     "fetch",
     "hostname_matches",
     "name_problem",

@@ -15,10 +15,9 @@ message, log line or Sentry event shows them (last_error is shown to every role)
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
-from typing import ClassVar
+from typing import Any, ClassVar, Protocol
 
 from django.utils import timezone
 
@@ -31,6 +30,13 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
 BACKOFF_S = (30, 120, 600, 1800, 3600)  # after attempt 1, 2, 3…
+
+
+class ApiResponse(Protocol):
+    """What the transports read of an answer (an ``httpx.Response`` from ``net.api_client()``)."""
+
+    status_code: int
+    text: str
 
 
 class TransportError(Exception):
@@ -72,31 +78,33 @@ class Transport:
         return values
 
     # -- HTTP helper for the transports that post somewhere -------------------------
-    def post(
-        self, url: str, body: bytes, headers: dict[str, str], *, timeout: float = 10.0
-    ) -> net.FetchResult:
-        """POST through the network layer (SSRF guard included); network trouble is transient."""
-        result = asyncio.run(
-            net.fetch(url, method="POST", headers=headers, body=body, follow_redirects=False, timeout=timeout)
-        )
-        if result.error is not None:
+    def post(self, url: str, *, timeout: float = 10.0, **request: Any) -> ApiResponse:
+        """POST through the network layer's httpx client (SSRF guard included).
+
+        ``request`` is what httpx's ``post`` takes (``json=``, ``data=``, ``content=``,
+        ``headers=``, ``auth=``). Redirects are not followed; network trouble is transient.
+        """
+        try:
+            with net.api_client(timeout=timeout) as client:
+                return client.post(url, **request)
+        except net.API_ERRORS as exc:
+            error = net.api_error(exc)
             # The URL itself is the secret for Slack and webhooks: name its host only,
             # also when the network layer shortened it (the SSRF guard cuts at 120 characters).
-            message = mask_secrets(result.error.message, {url})
-            permanent = result.error.kind in (
+            message = mask_secrets(error.message, {url})
+            permanent = error.kind in (
                 net.ErrorKind.BLOCKED,
                 net.ErrorKind.INVALID_URL,
                 net.ErrorKind.DNS_NXDOMAIN,
             )
-            raise TransportError(message, permanent=permanent)
-        return result
+            raise TransportError(message, permanent=permanent) from None
 
     @staticmethod
-    def raise_for_status(result: net.FetchResult, service: str) -> None:
-        status = result.status or 0
+    def raise_for_status(response: ApiResponse, service: str) -> None:
+        status = response.status_code
         if 200 <= status < 300:
             return
-        detail = result.text()[:120].strip()
+        detail = net.storable(response.text[:120]).strip()
         message = f"{service} answered {status}" + (f": {detail}" if detail else "") + "."
         transient = status in (408, 425, 429) or status >= 500
         raise TransportError(message, permanent=not transient)

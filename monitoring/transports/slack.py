@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from .base import Transport, TransportError
 
 
@@ -25,5 +23,4 @@ class SlackTransport(Transport):
             "text": f"*{msg.title}*{explained}\n{msg.target}{link}"
             + (f"\n<{msg.url}|Details>" if msg.url else "")
         }
-        result = self.post(url, json.dumps(payload).encode(), {"Content-Type": "application/json"})
-        self.raise_for_status(result, "Slack")
+        self.raise_for_status(self.post(url, json=payload), "Slack")

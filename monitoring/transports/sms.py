@@ -1,4 +1,4 @@
-"""SMS through Twilio's REST API (a form POST with basic auth).
+"""SMS through Twilio's REST API (a form POST with basic auth, built by httpx).
 
 The API base URL is the setting ``LAUNCHREADY_TWILIO_BASE_URL`` so tests point it
 at the sandbox's recording receiver.
@@ -7,7 +7,7 @@ at the sandbox's recording receiver.
 from __future__ import annotations
 
 import base64
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from django.conf import settings
 
@@ -45,14 +45,8 @@ class SmsTransport(Transport):
         # Shorten the title, never the link: a cut link acknowledges nothing.
         room = SMS_CHARS - len(ack)
         title = msg.title if len(msg.title) <= room else msg.title[: room - 1] + "…"
-        body = urlencode({"From": sender, "To": to, "Body": title + ack}).encode()
-        auth = basic_auth(sid, token)
         url = (
             f"{settings.LAUNCHREADY_TWILIO_BASE_URL}/2010-04-01/Accounts/{quote(sid, safe='')}/Messages.json"
         )
-        result = self.post(
-            url,
-            body,
-            {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {auth}"},
-        )
-        self.raise_for_status(result, "Twilio")
+        form = {"From": sender, "To": to, "Body": title + ack}
+        self.raise_for_status(self.post(url, data=form, auth=(sid, token)), "Twilio")

@@ -124,7 +124,7 @@ def test_numbers_and_sid_echoed_by_twilio_stay_out_of_last_error(workspace, http
         ).encode()
         return net.FetchResult(url=url, hops=(net.Hop(url=url, status=400),), body=body)
 
-    monkeypatch.setattr(net, "fetch", twilio_refuses)
+    monkeypatch.setattr(net.http, "fetch", twilio_refuses)
     n = opened(ch, http_monitor)
     assert outbox.send(n.pk) is False
     ch.refresh_from_db()
@@ -156,7 +156,7 @@ def fetch_fails_after_sending(sb, settings, monkeypatch):
         )
         raise RuntimeError(f"unreadable answer from {url}")
 
-    monkeypatch.setattr(net, "fetch", fetch)
+    monkeypatch.setattr(net.http, "fetch", fetch)
 
 
 def send_as_the_worker_does(n: Notification) -> None:
@@ -225,7 +225,7 @@ def test_channel_variables_in_transport_frames_are_scrubbed_by_name_outside_a_se
     async def broken(url, **kwargs):
         raise RuntimeError("connection pool broke")
 
-    monkeypatch.setattr(net, "fetch", broken)
+    monkeypatch.setattr(net.http, "fetch", broken)
     with pytest.raises(RuntimeError):
         try:
             WebhookTransport(ch).notify(opened(ch, http_monitor))
@@ -240,3 +240,19 @@ def test_channel_variables_in_transport_frames_are_scrubbed_by_name_outside_a_se
     ours = [f for f in frames if str(f.get("module")).startswith("monitoring.")]
     assert {f["function"] for f in ours} == {"notify", "post"}
     assert_no_part_of(path, json.dumps(ours))
+
+
+def test_an_alert_carries_no_sentry_trace_headers_to_the_receiver(workspace, http_monitor, sb, sentry_events):
+    """Sentry's httpx integration would add ``sentry-trace`` and ``baggage`` (with the DSN's
+    public key and the release) to every request made inside a Celery task's transaction;
+    an alert sent to a third party carries neither."""
+    sb.recorder.clear()
+    ch = channel(
+        workspace, AlertChannel.Kind.WEBHOOK, url="https://hooks.sandbox.test/hook", signing_secret="k" * 12
+    )
+    n = opened(ch, http_monitor)
+    with sentry_sdk.start_transaction(name="send_notification", op="queue.task.celery"):
+        assert outbox.send(n.pk)
+    (request,) = sb.webhook_requests
+    sent = {k.lower() for k in request.headers}
+    assert not sent & {"sentry-trace", "baggage", "traceparent"}, sent

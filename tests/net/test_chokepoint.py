@@ -159,3 +159,20 @@ def test_the_scanner_catches(snippet: str) -> None:
 )
 def test_the_scanner_allows(snippet: str) -> None:
     assert violations(snippet) == []
+
+
+def test_only_the_network_layer_imports_httpx() -> None:
+    """API clients get httpx from ``launchready.net.api_client()``, whose transport is the guarded fetch."""
+    importers = set()
+    for path in ROOT.rglob("*.py"):
+        relative = path.relative_to(ROOT).as_posix()
+        if set(path.relative_to(ROOT).parts) & SKIP_DIRS or relative.startswith(("tests/", "bench/")):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), relative)
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            if any(name == "httpx" or name.startswith("httpx.") for name in names):
+                importers.add(relative)
+    assert importers == {"launchready/net/client.py"}
