@@ -29,8 +29,8 @@ Public API (import only from ``launchready.net``)::
 
 The httpx clients are for the product's API calls (Slack, Twilio, webhooks, PageSpeed,
 certificate transparency, RDAP): their transport turns each request into one
-``fetch()``, so the guard, caps and sentences are the same; only this package imports
-httpx.
+``fetch()``, so the guard, caps and sentences are the same, and return ``ApiResponse``
+(httpx's response with storable text); only this package imports httpx.
 
 Results: ``DnsAnswer``/``DnsStatus``, ``NameserverAnswer``, ``FetchResult``/``Hop``/
 ``Timings``, ``TlsResult``/``CertificateInfo``/``CertProblem``, ``TlsProtocolSupport``/
@@ -51,7 +51,7 @@ from __future__ import annotations
 
 from . import http, resolver, tls
 from .certs import hostname_matches
-from .client import API_ERRORS, RequestFailed, api_client, api_error, async_api_client
+from .client import API_ERRORS, ApiResponse, RequestFailed, api_client, api_error, async_api_client
 from .config import ALLOWED_PORTS, NetConfig, resolve_config
 from .guard import VettedURL, name_problem
 from .guard import address_problem as _address_problem
@@ -95,6 +95,7 @@ def address_problem(address: str, config: NetConfig | None = None) -> str | None
 __all__ = [
     "ALLOWED_PORTS",
     "API_ERRORS",
+    "ApiResponse",
     "CertProblem",
     "CertificateInfo",
     "DnsAnswer",

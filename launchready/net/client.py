@@ -31,7 +31,7 @@ import httpx
 
 from . import http
 from .config import NetConfig, resolve_config
-from .results import ErrorKind, FetchResult, NetError, storable_result
+from .results import ErrorKind, FetchResult, NetError, storable, storable_result
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +69,20 @@ def api_error(exc: Exception) -> NetError:
     if isinstance(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
         return NetError(ErrorKind.INVALID_URL, "The service address is not a valid URL.", str(exc))
     return NetError(ErrorKind.PROTOCOL_ERROR, "The request to the service failed.", repr(exc))
+
+
+class ApiResponse(httpx.Response):
+    """httpx's response with the layer's promises: storable text, absurd JSON nesting a ValueError."""
+
+    @property
+    def text(self) -> str:
+        return storable(super().text)
+
+    def json(self, **kwargs: Any) -> Any:
+        try:
+            return super().json(**kwargs)
+        except RecursionError:
+            raise ValueError("the JSON document is nested too deeply") from None
 
 
 class _Guarded:
@@ -135,7 +149,7 @@ class _Guarded:
             for k, v in final.headers
             if k.lower() not in _DROPPED_RESPONSE_HEADERS
         ]
-        return httpx.Response(
+        return ApiResponse(
             final.status,
             headers=headers,
             content=result.body,
@@ -211,6 +225,7 @@ def async_api_client(
 
 __all__ = [
     "API_ERRORS",
+    "ApiResponse",
     "AsyncGuardedTransport",
     "GuardedTransport",
     "RequestFailed",

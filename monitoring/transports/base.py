@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 from django.utils import timezone
 
@@ -30,13 +30,6 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
 BACKOFF_S = (30, 120, 600, 1800, 3600)  # after attempt 1, 2, 3…
-
-
-class ApiResponse(Protocol):
-    """What the transports read of an answer (an ``httpx.Response`` from ``net.api_client()``)."""
-
-    status_code: int
-    text: str
 
 
 class TransportError(Exception):
@@ -78,7 +71,7 @@ class Transport:
         return values
 
     # -- HTTP helper for the transports that post somewhere -------------------------
-    def post(self, url: str, *, timeout: float = 10.0, **request: Any) -> ApiResponse:
+    def post(self, url: str, *, timeout: float = 10.0, **request: Any) -> net.ApiResponse:
         """POST through the network layer's httpx client (SSRF guard included).
 
         ``request`` is what httpx's ``post`` takes (``json=``, ``data=``, ``content=``,
@@ -100,11 +93,11 @@ class Transport:
             raise TransportError(message, permanent=permanent) from None
 
     @staticmethod
-    def raise_for_status(response: ApiResponse, service: str) -> None:
+    def raise_for_status(response: net.ApiResponse, service: str) -> None:
         status = response.status_code
         if 200 <= status < 300:
             return
-        detail = net.storable(response.text[:120]).strip()
+        detail = response.text[:120].strip()  # storable text (net.ApiResponse)
         message = f"{service} answered {status}" + (f": {detail}" if detail else "") + "."
         transient = status in (408, 425, 429) or status >= 500
         raise TransportError(message, permanent=not transient)

@@ -9,10 +9,12 @@ sandbox's recorder once, with our User-Agent.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
 
 import pytest
 
-from launchready.net import ErrorKind, RequestFailed, api_client, api_error, async_api_client
+from launchready.net import ErrorKind, NetConfig, RequestFailed, api_client, api_error, async_api_client
 
 pytestmark = pytest.mark.sandbox
 
@@ -121,3 +123,38 @@ def test_an_invalid_url_is_a_sentence(config) -> None:
         client.post("https://hooks.sandbox.test:22/hook")
     assert refused.value.error.kind == ErrorKind.BLOCKED
     assert "port 22 is not one of the web ports" in refused.value.error.message
+
+
+def test_text_is_storable_and_absurd_json_nesting_is_a_value_error() -> None:
+    """A raw loopback server (as in test_http_protocol.py) answers what no sandbox host would."""
+    address = "127.77.250.3"
+    with socket.socket() as sock:
+        sock.bind((address, 0))
+        port = sock.getsockname()[1]
+    answers = iter([b"NUL \x00 here", b"[" * 100_000 + b"]" * 100_000])
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        body = next(answers)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+        writer.close()
+
+    async def main() -> tuple[str, Exception | None]:
+        server = await asyncio.start_server(handle, address, port)
+        config = NetConfig(allowed_networks=(ipaddress.ip_network("127.77.0.0/16"),), port_map={80: port})
+        try:
+            async with async_api_client(config=config) as client:
+                text = (await client.get(f"http://{address}/")).text
+                nested = await client.get(f"http://{address}/")
+                try:
+                    nested.json()
+                except ValueError as exc:
+                    return text, exc
+                return text, None
+        finally:
+            server.close()
+
+    text, error = asyncio.run(main())
+    assert text == "NUL \ufffd here"
+    assert isinstance(error, ValueError)
