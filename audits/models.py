@@ -187,4 +187,4 @@ class ShareLink(models.Model):
         return self.revoked_at is None and self.expires_at > timezone.now()
 
 
-from .email_models import *  # noqa: E402,F401,F403
+from .email_models import *  # noqa: E402, F403

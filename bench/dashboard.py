@@ -334,7 +334,7 @@ class Gunicorn:
         command = [str(gunicorn), "launchready.wsgi", "-w", str(self.workers)]
         command += ["-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "--backlog", "256"]
         # The app's access log (one line a request) goes to a file, not over the results.
-        self.log = open(self.log_path, "wb")  # noqa: SIM115 - closed in __exit__
+        self.log = open(self.log_path, "wb")  # closed in __exit__
         self.proc = subprocess.Popen(
             command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )

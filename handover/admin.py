@@ -77,4 +77,4 @@ class EnvCheckAdmin(admin.ModelAdmin):
 
 # Deploys, smoke results and rollbacks register themselves in their own module.
 # The ownership inventory, handover notes and checklists register themselves in theirs.
-from . import admin_deploys, admin_ownership  # noqa: E402, F401, I001
+from . import admin_deploys, admin_ownership  # noqa: E402, F401

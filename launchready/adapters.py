@@ -36,6 +36,6 @@ class AccountAdapter(DefaultAccountAdapter):
             return False
         try:
             invitation = selectors.invitation_by_uuid(invitation_uuid)
-        except Exception:  # noqa: BLE001 - an unknown invitation simply proves nothing
+        except Exception:  # an unknown invitation simply proves nothing
             return False
         return invitation.is_open and invitation.email.lower() == (email or "").strip().lower()

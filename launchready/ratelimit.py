@@ -41,7 +41,7 @@ def hit(key: str, limit: int, window_s: int, *, now: float | None = None, fail_o
     try:
         cache.add(counter, 0, timeout=window_s * 2)
         count = cache.incr(counter)
-    except Exception:  # noqa: BLE001 - any cache trouble
+    except Exception:  # any cache trouble
         logger.warning("rate limit %s skipped: the cache is unavailable", key, exc_info=True)
         return Verdict(fail_open, 0 if fail_open else retry)
     return Verdict(True, 0) if count <= limit else Verdict(False, retry)

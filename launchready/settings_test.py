@@ -18,7 +18,7 @@ os.environ.setdefault(
     ),
 )
 
-from .settings import *  # noqa: E402,F403
+from .settings import *  # noqa: F403
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

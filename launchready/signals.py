@@ -28,7 +28,7 @@ def workspace_on_signup(sender, request, user, **kwargs) -> None:
         try:
             invitation = selectors.invitation_by_uuid(invitation_uuid)
             m = tenancy.accept_invitation(invitation, user)
-        except Exception as exc:  # noqa: BLE001 - any failure falls back to a personal workspace
+        except Exception as exc:  # any failure falls back to a personal workspace
             logger.info("sign-up invitation not used: %s", exc)
         else:
             request.session[SESSION_WORKSPACE_KEY] = str(m.workspace.uuid)

@@ -106,7 +106,7 @@ def mark_could_not_run(monitor_id: int, exc: BaseException, now: datetime) -> No
             last_checked_at=now, last_message=could_not_run_message(exc)
         )
         Monitor.objects.filter(pk=monitor_id, state=Monitor.State.UP).update(state=Monitor.State.UNKNOWN)
-    except Exception:  # noqa: BLE001 - the row itself is unusable; the log is all we can do
+    except Exception:  # the row itself is unusable; the log is all we can do
         logger.exception("monitor %s: could not record that its check could not run", monitor_id)
 
 
@@ -143,7 +143,7 @@ def apply_outcomes(outcomes: list[Outcome], now: datetime | None = None) -> Appl
     try:
         with transaction.atomic():
             return _apply(outcomes, now)
-    except Exception:  # noqa: BLE001 - retried one monitor at a time below
+    except Exception:  # retried one monitor at a time below
         logger.warning(
             "writing a batch of %d outcomes failed; writing them monitor by monitor", len(outcomes)
         )
@@ -155,7 +155,7 @@ def apply_outcomes(outcomes: list[Outcome], now: datetime | None = None) -> Appl
         try:
             with transaction.atomic():
                 applied.add(_apply(group, now))
-        except Exception as exc:  # noqa: BLE001 - this monitor only
+        except Exception as exc:  # this monitor only
             logger.exception("the results of monitor %s could not be recorded", pk)
             mark_could_not_run(pk, exc, now)
             applied.could_not_run.append(pk)

@@ -63,7 +63,7 @@ def send(notification_id: int, now: datetime | None = None) -> bool:
         return False
     try:
         return deliver(n)
-    except Exception:  # noqa: BLE001 - a bug or unreadable stored data: this notification only
+    except Exception:  # a bug or unreadable stored data: this notification only
         logger.exception("notification %s could not be sent", n.pk)
         Notification.objects.filter(pk=n.pk).update(
             status=Notification.Status.FAILED, last_error=NOT_SENT, claimed_until=None
@@ -125,7 +125,7 @@ def escalate(now: datetime | None = None) -> list[int]:
             continue
         try:
             created += _escalate_one(incident, contacts[incident.escalation_step], sms_channels)
-        except Exception:  # noqa: BLE001 - one incident's bad data never stops the others' escalation
+        except Exception:  # one incident's bad data never stops the others' escalation
             logger.exception("incident %s could not be escalated", incident.pk)
     return created
 

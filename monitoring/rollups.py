@@ -102,7 +102,7 @@ def rollup_and_prune(now: datetime | None = None) -> dict:
     for name, step in steps.items():
         try:
             done[name] = step()
-        except Exception:  # noqa: BLE001 - the other steps still run
+        except Exception:  # the other steps still run
             logger.exception("monitoring housekeeping step %s failed", name)
             done[name] = None
     return done

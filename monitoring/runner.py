@@ -143,7 +143,7 @@ def run_batch(claims: list[Claim], config: net.NetConfig | None = None) -> dict:
     for m in monitors:
         try:
             _prepare(m, due_by_id[m.pk], now, outcomes, specs, snapshots)
-        except Exception as exc:  # noqa: BLE001 - one monitor's bad data never stops the batch
+        except Exception as exc:  # one monitor's bad data never stops the batch
             logger.exception("monitor %s could not be prepared for its check", m.pk)
             engine.mark_could_not_run(m.pk, exc, now)
             could_not_run += 1

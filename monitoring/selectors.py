@@ -77,7 +77,7 @@ class MonitorRow:
     open_incident: Incident | None = None
 
     @property
-    def bar_svg(self):  # noqa: ANN201 - SafeString
+    def bar_svg(self):  # SafeString
         return charts.uptime_bar_svg(self.bars, self.uptime_90d)
 
 

@@ -188,7 +188,7 @@ class SmtpHandler:
     def __init__(self, recorder: Recorder):
         self.recorder = recorder
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd hook name)
+    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd hook name
         message = SmtpMessage(
             mail_from=envelope.mail_from,
             rcpt_tos=list(envelope.rcpt_tos),

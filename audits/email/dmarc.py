@@ -153,7 +153,7 @@ def _uris(value: str | None, tag: str, errors: list[str]) -> list[ReportUri]:
 
 
 @cache
-def _psl():  # noqa: ANN202 (the PublicSuffixList type is internal to the package)
+def _psl():  # the PublicSuffixList type is internal to the package
     from publicsuffixlist import PublicSuffixList
 
     return PublicSuffixList()

@@ -62,7 +62,7 @@ def current_test_message(site: Site) -> TestMessage | None:
     return TestMessage.objects.filter(site=site, expires_at__gt=timezone.now()).first()
 
 
-def report_advice(summary) -> list[str]:  # noqa: ANN001 - ReportSummary
+def report_advice(summary) -> list[str]:  # ReportSummary
     """Join report senders to what to publish: "Klaviyo sent 1,240 messages … publish its DKIM CNAMEs"."""
     lines = []
     for source in sorted(summary.sources, key=lambda s: -s.failing):

@@ -101,7 +101,7 @@ def _turned_away(peer: str, kinds: tuple[str, ...] = tuple(TURNED_AWAY)) -> str:
 class InboundSMTP(SMTP):
     """aiosmtpd's SMTP plus XCLIENT ADDR=/HELO= when INBOUND_TRUST_XCLIENT is on."""
 
-    async def smtp_XCLIENT(self, arg: str) -> None:  # noqa: N802 - aiosmtpd dispatches on the verb
+    async def smtp_XCLIENT(self, arg: str) -> None:  # aiosmtpd dispatches on the verb
         if not settings.INBOUND_TRUST_XCLIENT:
             await self.push("550 5.7.0 XCLIENT is not allowed")
             return
@@ -128,7 +128,7 @@ class InboundHandler:
     def lookup(self) -> Lookup:
         return self._lookup or net_lookup()
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
+    async def handle_RCPT(  # aiosmtpd hook name
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
         peer = _peer(session)
@@ -153,7 +153,7 @@ class InboundHandler:
         envelope.inbound = targets  # type: ignore[attr-defined]
         return "250 2.1.5 OK"
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8", errors="surrogateescape")
@@ -270,8 +270,8 @@ def _peer(session: Session) -> str:
     return session.peer[0] if session.peer else "unknown"
 
 
-async def _db(func, *args, **kwargs):  # noqa: ANN001,ANN202 - a thin ORM bridge
-    def run():  # noqa: ANN202
+async def _db(func, *args, **kwargs):  # a thin ORM bridge
+    def run():
         close_old_connections()
         try:
             return func(*args, **kwargs)

@@ -26,21 +26,21 @@ def _email(ctx: RuleContext) -> EmailFacts:
     return facts
 
 
-def _spf(ctx: RuleContext):  # noqa: ANN202 - SpfFacts
+def _spf(ctx: RuleContext):  # SpfFacts
     spf = _email(ctx).spf
     if spf is None:
         raise Skip("SPF was not probed in this run")
     return spf
 
 
-def _dmarc(ctx: RuleContext):  # noqa: ANN202 - DmarcFacts
+def _dmarc(ctx: RuleContext):  # DmarcFacts
     dmarc = _email(ctx).dmarc
     if dmarc is None:
         raise Skip("DMARC was not probed in this run")
     return dmarc
 
 
-def _dkim(ctx: RuleContext):  # noqa: ANN202 - DkimFacts
+def _dkim(ctx: RuleContext):  # DkimFacts
     dkim = _email(ctx).dkim
     if dkim is None:
         raise Skip("DKIM was not probed in this run")
@@ -246,7 +246,7 @@ def dmarc_invalid(ctx: RuleContext) -> list[Finding]:
     return [ctx.fail("email.dmarc_invalid", name, [f"{name} TXT: {r}" for r in dmarc.records] + dmarc.errors)]
 
 
-def _record_evidence(dmarc) -> list[str]:  # noqa: ANN001 - DmarcFacts
+def _record_evidence(dmarc) -> list[str]:  # DmarcFacts
     lines = [f"_dmarc.{dmarc.domain} TXT: {dmarc.records[0]}"]
     if dmarc.inherited_from:
         lines.append(
@@ -256,7 +256,7 @@ def _record_evidence(dmarc) -> list[str]:  # noqa: ANN001 - DmarcFacts
     return lines
 
 
-def _valid_dmarc(ctx: RuleContext):  # noqa: ANN202 - DmarcFacts
+def _valid_dmarc(ctx: RuleContext):  # DmarcFacts
     dmarc = _dmarc(ctx)
     if len(dmarc.records) != 1 or dmarc.errors:
         raise Skip("no valid DMARC record")

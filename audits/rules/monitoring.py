@@ -82,7 +82,7 @@ WATCHED_FLOWS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _setup(ctx: RuleContext):  # noqa: ANN202 - MonitoringSetup
+def _setup(ctx: RuleContext):  # MonitoringSetup
     setup = ctx.facts.monitoring_setup
     if setup is None:
         raise Skip("checked only for sites in a workspace (the CLI has no monitoring set-up to read)")

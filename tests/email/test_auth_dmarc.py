@@ -10,7 +10,7 @@ from audits.inbound.auth import DkimSignatureResult, authenticate, evaluate_dmar
 from launchready.net import DnsAnswer, DnsStatus
 
 
-def zone(records: dict[str, list[str]]):  # noqa: ANN201 - a Lookup
+def zone(records: dict[str, list[str]]):  # a Lookup
     async def lookup(name: str, rdtype: str) -> DnsAnswer:
         texts = records.get(name)
         if texts is None:

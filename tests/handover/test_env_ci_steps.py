@@ -54,7 +54,7 @@ def _run(command: list[str], tmp_path, **env) -> subprocess.CompletedProcess:
 class _Recorder(BaseHTTPRequestHandler):
     bodies: list[bytes] = []
 
-    def do_POST(self):  # noqa: N802 - the stdlib's name
+    def do_POST(self):  # the stdlib's name
         self.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
         answer = b'{"ok": true}'
         self.send_response(200)

@@ -17,11 +17,11 @@ logger = logging.getLogger(__name__)
 class Command(BaseCommand):
     help = "Receive live test messages and DMARC aggregate reports for INBOUND_DOMAIN over SMTP."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--host", default=settings.INBOUND_SMTP_HOST)
         parser.add_argument("--port", type=int, default=settings.INBOUND_SMTP_PORT)
 
-    def handle(self, *args, host: str, port: int, **options) -> None:  # noqa: ANN002,ANN003
+    def handle(self, *args, host: str, port: int, **options) -> None:
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
