@@ -24,6 +24,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy launchready/net audits/facts audits/rules --ignore-missing-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -272,9 +272,9 @@ def _per_host_header(ctx: RuleContext, check_id: str, lacking: Callable[[PageFac
     if not any(p.served_by == canonical for p in pages):
         # Never a silent pass: the storefront's own headers could not be read.
         home = ctx.facts.home()
-        reason = (home.unavailable or home.error) if home else ""
+        why = (home.unavailable or home.error) if home else ""
         findings.append(
-            ctx.inconclusive(check_id, canonical, reason or "no HTML page of the storefront could be read")
+            ctx.inconclusive(check_id, canonical, why or "no HTML page of the storefront could be read")
         )
     return findings
 

@@ -16,7 +16,7 @@ import certifi
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.oid import NameOID
 
 from .results import CertificateInfo, CertProblem, human_date
 
@@ -124,7 +124,7 @@ def describe_certificate(cert: x509.Certificate) -> CertificateInfo:
         key_type, bits = type(key).__name__, None
     sans: list[str] = []
     try:
-        ext = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         sans = [
             *ext.get_values_for_type(x509.DNSName),
             *(str(ip) for ip in ext.get_values_for_type(x509.IPAddress)),
@@ -133,12 +133,12 @@ def describe_certificate(cert: x509.Certificate) -> CertificateInfo:
         pass
     is_ca = False
     try:
-        is_ca = bool(cert.extensions.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS).value.ca)
+        is_ca = bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
     except (x509.ExtensionNotFound, ValueError):
         pass
     ca_issuers: list[str] = []
     try:
-        aia = cert.extensions.get_extension_for_oid(ExtensionOID.AUTHORITY_INFORMATION_ACCESS).value
+        aia = cert.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
         ca_issuers = [
             d.access_location.value
             for d in aia

@@ -144,14 +144,14 @@ class _Guarded:
             error = NetError(ErrorKind.PROTOCOL_ERROR, "The service sent no answer.", result.url)
             raise RequestFailed(error, request=request, result=result)
         # Header text came off the wire as latin-1; hand httpx the same bytes back.
-        headers = [
+        raw_headers = [
             (k.encode("latin-1", "replace"), v.encode("latin-1", "replace"))
             for k, v in final.headers
             if k.lower() not in _DROPPED_RESPONSE_HEADERS
         ]
         return ApiResponse(
             final.status,
-            headers=headers,
+            headers=raw_headers,
             content=result.body,
             request=request,
             extensions={

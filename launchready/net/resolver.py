@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from typing import Any
 
 import dns.asyncquery
 import dns.asyncresolver
@@ -315,7 +316,7 @@ async def query_nameserver(
         (r.name.to_text(omit_final_dot=True).lower(), dns.rdatatype.to_text(r.rdtype))
         for r in response.answer
     )
-    common = {
+    common: dict[str, Any] = {
         "rcode": rcode,
         "authoritative": authoritative,
         "records": records,

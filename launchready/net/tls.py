@@ -73,7 +73,7 @@ async def _tls_handshake(host: str, port: int, config: NetConfig, wait: float) -
     try:
         conn = await connect(target, port, config, tls=context, server_hostname=name, connect_timeout=wait)
     except TlsFailure as failure:
-        verify_code = failure.exc.verify_code
+        verify_code = failure.verify_code
         # Look again without verifying, at the same address, to see what was presented.
         retry = Target(target.host, (failure.address,), target.dns_ms)
         try:
@@ -83,8 +83,8 @@ async def _tls_handshake(host: str, port: int, config: NetConfig, wait: float) -
         except TlsFailure:  # cannot happen with CERT_NONE; keep the layer exception-free anyway
             conn = NetError(ErrorKind.TLS_ERROR, f"The secure connection (TLS) to {name} failed.")
         if isinstance(conn, NetError):
-            message = f"The certificate for {name} is not trusted ({failure.exc.verify_message})."
-            error = NetError(ErrorKind.TLS_CERTIFICATE, message, failure.exc.verify_message or "")
+            message = f"The certificate for {name} is not trusted ({failure.verify_message})."
+            error = NetError(ErrorKind.TLS_CERTIFICATE, message, failure.verify_message or "")
             return TlsResult(
                 host=name, port=port, address=failure.address, error=error, reason_message=message
             )
@@ -317,16 +317,16 @@ async def explain_certificate_failure(
         )
     except TlsFailure:
         conn = NetError(ErrorKind.TLS_ERROR, "")
-    detail = f"OpenSSL: {failure.exc.verify_message} (code {failure.exc.verify_code})"
+    detail = f"OpenSSL: {failure.verify_message} (code {failure.verify_code})"
     if isinstance(conn, NetError):
         return NetError(
             ErrorKind.TLS_CERTIFICATE,
-            f"The certificate for {name} is not trusted ({failure.exc.verify_message}).",
+            f"The certificate for {name} is not trusted ({failure.verify_message}).",
             detail,
         )
     try:
         chain = presented_chain(conn.ssl_object)
     finally:
         conn.abort()
-    problems, message = classify(name, chain, failure.exc.verify_code, config.ca_bundle)
+    problems, message = classify(name, chain, failure.verify_code, config.ca_bundle)
     return NetError(ErrorKind.TLS_CERTIFICATE, message, f"{problems[0].value}; {detail}")

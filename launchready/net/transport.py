@@ -104,6 +104,9 @@ class TlsFailure(Exception):
     def __init__(self, exc: ssl.SSLError, address: str, port: int, connect_ms: float):
         super().__init__(str(exc))
         self.exc, self.address, self.port, self.connect_ms = exc, address, port, connect_ms
+        # Set on certificate verification failures (ssl.SSLCertVerificationError) only.
+        self.verify_code: int | None = getattr(exc, "verify_code", None)
+        self.verify_message: str | None = getattr(exc, "verify_message", None)
 
 
 async def connect(
