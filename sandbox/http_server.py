@@ -195,6 +195,7 @@ class SiteHandler:
         self.scenario = scenario
         self.table = table
         self.recorder = recorder
+        self._serial_locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     async def respond(self, exchange: Exchange) -> Reply:
         host = self.table.lookup(exchange.local_address, exchange.host_name)
@@ -219,6 +220,11 @@ class SiteHandler:
             )
         route = next((r for r in host.routes if _match(r, exchange)), None)
         await _delay(host, route)
+        if route is not None and route.serial_ms:
+            # One worker: concurrent requests wait for each other, whatever the machine's load.
+            lock = self._serial_locks.setdefault((host.name, route.path), asyncio.Lock())
+            async with lock:
+                await asyncio.sleep(route.serial_ms / 1000)
         if route is None:
             headers = _headers(host, None)
             headers["Content-Type"] = "text/html; charset=utf-8"

@@ -128,6 +128,7 @@ ROUTE_KEYS = {
     "endless",
     "trickle_ms",
     "compress",
+    "serial_ms",
 }
 
 
@@ -148,6 +149,7 @@ class Route:
     endless: bool = False
     trickle_ms: int = 0
     compress: bool = False
+    serial_ms: int = 0  # a one-worker origin: requests are served one at a time, N ms each
 
     @classmethod
     def parse(cls, data: dict, where: str) -> Route:
@@ -178,6 +180,7 @@ class Route:
             endless=bool(data.get("endless", False)),
             trickle_ms=int(data.get("trickle_ms", 0)),
             compress=bool(data.get("compress", False)),
+            serial_ms=int(data.get("serial_ms", 0)),
         )
 
 
