@@ -160,6 +160,11 @@ def share_links(request: HttpRequest, m: Membership, site: Site) -> HttpResponse
         new_url = request.build_absolute_uri(reverse("audit_shared_report", kwargs={"token": token}))
         form = ShareLinkForm()
     links = list(site.share_links.select_related("created_by").order_by("-created_at"))
+    for link in links:
+        link.revoke_url = reverse(
+            "audit_share_revoke",
+            kwargs={"workspace": m.workspace.uuid, "site": site.uuid, "share": link.uuid},
+        )
     context = {"site": site, "form": form, "links": links, "new_url": new_url}
     return render(request, "audits/share_links.html", context)
 

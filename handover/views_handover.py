@@ -222,12 +222,13 @@ def handover_links(request: HttpRequest, m: Membership, site: Site) -> HttpRespo
             new_url = request.build_absolute_uri(reverse("handover_shared", kwargs={"token": token}))
             logger.info("handover link created site=%s", site.uuid)
             form = ShareLinkForm()
-    context = {
-        "site": site,
-        "form": form,
-        "links": list(links.links_of(site).order_by("-created_at")),
-        "new_url": new_url,
-    }
+    rows = list(links.links_of(site).order_by("-created_at"))
+    for link in rows:
+        link.revoke_url = reverse(
+            "handover_link_revoke",
+            kwargs={"workspace": m.workspace.uuid, "site": site.uuid, "handover_link": link.uuid},
+        )
+    context = {"site": site, "form": form, "links": rows, "new_url": new_url}
     return render(request, "handover/document_links.html", context)
 
 

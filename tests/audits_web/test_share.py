@@ -97,6 +97,8 @@ def test_revoked_link_is_gone(client_as, member, client, workspace, site, audit_
     revoke = reverse(
         "audit_share_revoke", kwargs={"workspace": workspace.uuid, "site": site.uuid, "share": link.uuid}
     )
+    page = reverse("audit_share_links", kwargs={"workspace": workspace.uuid, "site": site.uuid})
+    assert f'action="{revoke}"' in client_as(member).get(page).content.decode()  # the page's button
     assert client_as(member).post(revoke).status_code == 302
     response = client.get(public_url(token))
     assert response.status_code == 410 and "revoked" in response.content.decode()

@@ -96,6 +96,8 @@ def test_revoked_link_is_not_found(client_as, member, client, workspace, site, h
         kwargs={"workspace": workspace.uuid, "site": site.uuid, "handover_link": link.uuid},
     )
     assert client.get(public_url(token)).status_code == 200
+    page = reverse("handover_links", kwargs={"workspace": workspace.uuid, "site": site.uuid})
+    assert f'action="{revoke}"' in client_as(member).get(page).content.decode()  # the page's button
     assert client_as(member).post(revoke).status_code == 302
     for name in ("handover_shared", "handover_shared_markdown", "handover_shared_pdf"):
         assert client.get(public_url(token, name)).status_code == 404
