@@ -20,6 +20,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from launchready import ratelimit
+
 from .models import ROLE_RANK, Invitation, Membership, Role, Workspace
 
 logger = logging.getLogger(__name__)
@@ -206,34 +208,30 @@ def _plural(n: int, word: str) -> str:
 def _count_invitation_email(actor: Membership, now: float) -> None:
     """Count one invitation email against the workspace and the inviter, or refuse it.
 
-    Fixed clock-hour windows with atomic increments: concurrent requests cannot pass a
-    limit together, at the price of allowing up to twice the limit across the turn of
-    an hour. A refused request takes its increments back.
+    Fixed clock-hour windows with atomic increments (``ratelimit.hit_all``): concurrent
+    requests cannot pass a limit together, at the price of allowing up to twice the
+    limit across the turn of an hour. A refused request takes its increments back.
     """
-    window = int(now // _HOUR)
-    wait = _plural(math.ceil(((window + 1) * _HOUR - now) / 60), "minute")
     limits = [
         (
-            f"invitations:workspace:{actor.workspace.uuid}:{window}",
+            f"invitations:workspace:{actor.workspace.uuid}",
             settings.INVITATION_LIMIT_PER_WORKSPACE_PER_HOUR,
             "This workspace has sent {emails} this hour, the most allowed.",
         ),
         (
-            f"invitations:inviter:{actor.user_id}:{window}",
+            f"invitations:inviter:{actor.user_id}",
             settings.INVITATION_LIMIT_PER_INVITER_PER_HOUR,
             "You have sent {emails} this hour, the most allowed per person.",
         ),
     ]
-    counted: list[str] = []
-    for key, limit, sentence in limits:
-        cache.add(key, 0, timeout=2 * _HOUR)
-        counted.append(key)
-        if cache.incr(key) > limit:
-            for done in counted:
-                cache.decr(done)
-            emails = _plural(limit, "invitation email")
-            logger.warning("invitation limit reached workspace=%s key=%s", actor.workspace.uuid, key)
-            raise InvitationLimitReached(f"{sentence.format(emails=emails)} Try again in {wait}.")
+    refused, verdict = ratelimit.hit_all([(key, limit) for key, limit, _ in limits], _HOUR, now=now)
+    if refused is None:
+        return
+    key, limit, sentence = limits[refused]
+    emails = _plural(limit, "invitation email")
+    wait = _plural(verdict.retry_after_minutes, "minute")
+    logger.warning("invitation limit reached workspace=%s key=%s", actor.workspace.uuid, key)
+    raise InvitationLimitReached(f"{sentence.format(emails=emails)} Try again in {wait}.")
 
 
 def _resend_interval() -> int:
