@@ -21,6 +21,7 @@ from django.utils.dateparse import parse_datetime
 from . import state as sm
 from .checks.rules import evaluate_expiry
 from .checks.specs import Outcome
+from .heartbeats import ScheduleError
 from .models import AlertChannel, CheckResult, Incident, MaintenanceWindow, Monitor, Notification
 from .models.monitors import MAX_CONFIRMATIONS
 from .routing import wants
@@ -89,8 +90,8 @@ INTERNAL_PROBLEM = (
 
 
 def could_not_run_message(exc: BaseException) -> str:
-    """What the monitor's page says: a ``ValueError``'s own sentence (a schedule), else a plain apology."""
-    if isinstance(exc, ValueError) and type(exc).__module__.startswith("monitoring"):
+    """What the monitor's page says: a schedule's own sentence, else a plain apology."""
+    if isinstance(exc, ScheduleError):
         return f"This check could not run: {exc}"[:300]
     return INTERNAL_PROBLEM
 
