@@ -165,6 +165,10 @@ class Site(models.Model):
     sending_service = models.CharField(max_length=40, blank=True, choices=SENDING_SERVICES)
     from_address = models.EmailField(blank=True)
     dkim_selectors = models.JSONField(default=list, blank=True)
+    # Services the owner declares because the audit cannot see them from outside (a
+    # server-side analytics or error tracker): the monitoring checks then use them.
+    analytics_service = models.CharField(max_length=40, blank=True)
+    error_tracking_service = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -231,6 +235,20 @@ class CriticalRoute(models.Model):
     path = models.CharField(max_length=500)
     kind = models.CharField(max_length=4, choices=Kind.choices, default=Kind.PAGE)
     budget_ms = models.PositiveIntegerField(default=PAGE_BUDGET_MS)
+
+    class Source(models.TextChoices):
+        USER = "user", "Added by you"
+        STANDARD = "standard", "Standard guess"
+        SITEMAP = "sitemap", "Found in the sitemap"
+        HOMEPAGE = "homepage", "Linked from the homepage"
+        PLATFORM = "platform", "The platform's convention"
+
+    # Where the path came from, and whether the owner confirmed it: only confirmed
+    # routes are timed as critical and get a monitor.
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.USER)
+    confirmed = models.BooleanField(default=True)
+    # A 4xx answer is "down" unless the owner says this route may answer one.
+    accept_client_errors = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]
