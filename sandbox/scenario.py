@@ -1,336 +1,68 @@
 """Scenario files: what the sandbox internet serves (zones, hosts, routes, registrations).
 
-The schema is documented in ``sandbox/README.md``. Parsing is strict about unknown keys
-so that a typo in a scenario fails loudly instead of silently serving the wrong thing.
+``sandbox/scenario_parse.py`` parses each part; this module assembles them into a
+:class:`Scenario` and fills in what a scenario leaves implicit: loopback addresses for
+hosts and nameservers, A records for hosts and nameserver names, zones for names that
+no declared zone holds, RDAP registrations for declared zones, and the two service hosts
+(RDAP and the webhook receiver). The schema is documented in ``sandbox/README.md``.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from statistics import NormalDist
 from typing import Any
 
 import yaml
 
-from .pki import KEY_TYPES, PROFILES, CertSpec
+from .scenario_parse import (
+    RDAP_ADDRESS,
+    RDAP_HOST,
+    SANDBOX_NETWORK,
+    WEBHOOK_ADDRESS,
+    WEBHOOK_HOST,
+    Host,
+    Latency,
+    NameServer,
+    Record,
+    Registration,
+    Route,
+    ScenarioError,
+    Zone,
+    _as_list,
+    _check_keys,
+    _norm,
+    _parse_registration,
+    _parse_zone,
+)
+
+# The parts are importable from here too, beside the Scenario that holds them.
+__all__ = [
+    "RDAP_ADDRESS",
+    "RDAP_HOST",
+    "SANDBOX_NETWORK",
+    "SCENARIO_DIR",
+    "WEBHOOK_ADDRESS",
+    "WEBHOOK_HOST",
+    "Host",
+    "Latency",
+    "NameServer",
+    "Record",
+    "Registration",
+    "Route",
+    "Scenario",
+    "ScenarioError",
+    "Zone",
+    "build_scenario",
+    "load_scenario",
+]
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
-RDAP_ADDRESS = "127.77.0.2"
-WEBHOOK_ADDRESS = "127.77.0.3"
-RDAP_HOST = "rdap.sandbox.test"
-WEBHOOK_HOST = "hooks.sandbox.test"
-SANDBOX_NETWORK = ipaddress.ip_network("127.77.0.0/16")
-NS_BEHAVIOURS = ("ok", "lame", "refused", "timeout")
-TLS_VERSION_NAMES = ("1.0", "1.1", "1.2", "1.3")
-HTML_KEYS = {"title", "lang", "meta", "stylesheets", "scripts", "head", "links", "images", "body"}
-NAME_BEHAVIOURS = ("servfail", "timeout", "refused")
-GOLDEN = (math.sqrt(5) - 1) / 2
-
-
-class ScenarioError(ValueError):
-    """A scenario file does not follow the schema."""
-
-
-def _check_keys(data: dict, allowed: set[str], where: str) -> None:
-    unknown = set(data) - allowed
-    if unknown:
-        raise ScenarioError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
-
-
-def _as_list(value: Any) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _flatten(items: list) -> list:
-    """Nested lists are spliced in, so YAML anchors can share a list of routes."""
-    flat: list = []
-    for item in items:
-        flat.extend(_flatten(item) if isinstance(item, list) else [item])
-    return flat
-
-
-def _headers(data: Any, where: str) -> list[tuple[str, str]]:
-    """Headers as an ordered list of pairs; a list value repeats the header."""
-    if data is None:
-        return []
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{where}: headers must be a mapping")
-    pairs = []
-    for key, value in data.items():
-        for item in _as_list(value):
-            pairs.append((str(key), str(item)))
-    return pairs
-
-
-@dataclass
-class Latency:
-    """Server-side delay before answering: fixed, uniform, or log-normal from p50/p95.
-
-    Samples use a golden-ratio low-discrepancy sequence for the quantile, so even a
-    short run of 20 requests spreads evenly over the distribution and p95 tests are
-    stable instead of flaky.
-    """
-
-    fixed_ms: float = 0.0
-    p50_ms: float | None = None
-    p95_ms: float | None = None
-    min_ms: float | None = None
-    max_ms: float | None = None
-    _n: int = 0
-
-    @classmethod
-    def parse(cls, value: Any, where: str) -> Latency | None:
-        if value is None:
-            return None
-        if isinstance(value, int | float):
-            return cls(fixed_ms=float(value))
-        if isinstance(value, dict):
-            _check_keys(value, {"ms", "p50", "p95", "min", "max"}, where)
-            if "p50" in value:
-                p50 = float(value["p50"])
-                return cls(p50_ms=p50, p95_ms=float(value.get("p95", p50)))
-            if "min" in value:
-                return cls(min_ms=float(value["min"]), max_ms=float(value.get("max", value["min"])))
-            return cls(fixed_ms=float(value.get("ms", 0)))
-        raise ScenarioError(f"{where}: latency must be a number of ms or a mapping")
-
-    def sample_ms(self) -> float:
-        self._n += 1
-        u = (0.5 + self._n * GOLDEN) % 1.0
-        u = min(max(u, 0.001), 0.999)
-        if self.p50_ms is not None:
-            p95 = max(self.p95_ms or self.p50_ms, self.p50_ms)
-            sigma = math.log(p95 / self.p50_ms) / 1.6448536 if self.p50_ms > 0 else 0.0
-            return self.p50_ms * math.exp(sigma * NormalDist().inv_cdf(u))
-        if self.min_ms is not None:
-            return self.min_ms + u * ((self.max_ms or self.min_ms) - self.min_ms)
-        return self.fixed_ms
-
-
-ROUTE_KEYS = {
-    "path",
-    "methods",
-    "scheme",
-    "status",
-    "headers",
-    "cookies",
-    "body",
-    "html",
-    "content_type",
-    "redirect",
-    "keep_path",
-    "latency",
-    "endless",
-    "trickle_ms",
-    "compress",
-    "serial_ms",
-}
-
-
-@dataclass
-class Route:
-    path: str
-    methods: list[str] = field(default_factory=list)  # empty: any method
-    scheme: str = ""  # "", "http" or "https"
-    status: int = 200
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    cookies: list[str] = field(default_factory=list)
-    body: str | None = None
-    html: dict | None = None
-    content_type: str = ""
-    redirect: str | None = None
-    keep_path: bool = False
-    latency: Latency | None = None
-    endless: bool = False
-    trickle_ms: int = 0
-    compress: bool = False
-    serial_ms: int = 0  # a one-worker origin: requests are served one at a time, N ms each
-
-    @classmethod
-    def parse(cls, data: dict, where: str) -> Route:
-        if not isinstance(data, dict) or "path" not in data:
-            raise ScenarioError(f"{where}: a route is a mapping with at least 'path'")
-        _check_keys(data, ROUTE_KEYS, where)
-        where = f"{where} {data['path']}"
-        status = int(data.get("status", 301 if data.get("redirect") else 200))
-        if data.get("html") is not None:
-            if not isinstance(data["html"], dict):
-                raise ScenarioError(f"{where}: html must be a mapping")
-            _check_keys(data["html"], HTML_KEYS, f"{where} html")
-        if data.get("scheme", "") not in ("", "http", "https"):
-            raise ScenarioError(f"{where}: scheme must be http or https")
-        return cls(
-            path=str(data["path"]),
-            methods=[m.upper() for m in _as_list(data.get("methods"))],
-            scheme=str(data.get("scheme", "")),
-            status=status,
-            headers=_headers(data.get("headers"), where),
-            cookies=[str(c) for c in _as_list(data.get("cookies"))],
-            body=None if data.get("body") is None else str(data["body"]),
-            html=data.get("html"),
-            content_type=str(data.get("content_type", "")),
-            redirect=data.get("redirect"),
-            keep_path=bool(data.get("keep_path", False)),
-            latency=Latency.parse(data.get("latency"), where),
-            endless=bool(data.get("endless", False)),
-            trickle_ms=int(data.get("trickle_ms", 0)),
-            compress=bool(data.get("compress", False)),
-            serial_ms=int(data.get("serial_ms", 0)),
-        )
-
-
-HOST_KEYS = {
-    "name",
-    "address",
-    "http",
-    "https",
-    "cert",
-    "tls",
-    "headers",
-    "cookies",
-    "routes",
-    "latency",
-    "redirect_to",
-    "https_redirect",
-    "dns",
-    "kind",
-    "smtp",
-    "compress",
-    "http2",
-}
-
-
-@dataclass
-class Host:
-    name: str
-    address: str = ""  # assigned at load time when empty
-    http: bool = True
-    https: bool = True
-    cert: CertSpec = field(default_factory=CertSpec)
-    tls_min: str = "1.2"
-    tls_max: str = "1.3"
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    cookies: list[str] = field(default_factory=list)
-    routes: list[Route] = field(default_factory=list)
-    latency: Latency | None = None
-    redirect_to: str | None = None  # whole-host redirect target (scheme://host), path kept
-    redirect_status: int = 301
-    https_redirect: int = 0  # 0: none, else the status used to send http:// to https://
-    dns: bool = True  # publish an A record for the host automatically
-    kind: str = "site"  # site | rdap | webhook
-    smtp: bool = False  # also listen for SMTP on this address
-    compress: bool = False
-    http2: bool = False  # offer h2 by ALPN on HTTPS
-
-    @classmethod
-    def parse(cls, data: dict, where: str) -> Host:
-        if not isinstance(data, dict) or "name" not in data:
-            raise ScenarioError(f"{where}: a host is a mapping with at least 'name'")
-        _check_keys(data, HOST_KEYS, where)
-        name = _norm(data["name"])
-        where = f"{where} {name}"
-        cert = data.get("cert", "valid")
-        if isinstance(cert, str):
-            cert_spec = CertSpec(profile=cert)
-        elif isinstance(cert, dict):
-            _check_keys(cert, {"profile", "days", "names", "key"}, f"{where} cert")
-            cert_spec = CertSpec(
-                profile=cert.get("profile", "valid"),
-                days=int(cert.get("days", 5)),
-                names=[_norm(n) for n in _as_list(cert.get("names"))],
-                key=cert.get("key", ""),
-            )
-        else:
-            raise ScenarioError(f"{where}: cert must be a profile name or a mapping")
-        if cert_spec.profile not in PROFILES:
-            raise ScenarioError(f"{where}: certificate profile must be one of {PROFILES}")
-        if cert_spec.key and cert_spec.key not in KEY_TYPES:
-            raise ScenarioError(f"{where}: certificate key must be one of {KEY_TYPES}")
-        tls = data.get("tls") or {}
-        _check_keys(tls, {"min", "max"}, f"{where} tls")
-        if not {str(v) for v in tls.values()} <= set(TLS_VERSION_NAMES):
-            raise ScenarioError(f"{where}: tls versions must be among {TLS_VERSION_NAMES}")
-        redirect = data.get("redirect_to")
-        redirect_status = 301
-        if isinstance(redirect, dict):
-            _check_keys(redirect, {"url", "status"}, f"{where} redirect_to")
-            redirect_status = int(redirect.get("status", 301))
-            redirect = redirect["url"]
-        https_redirect = data.get("https_redirect", False)
-        if https_redirect is True:
-            https_redirect = 301
-        kind = data.get("kind", "site")
-        if kind not in ("site", "rdap", "webhook"):
-            raise ScenarioError(f"{where}: kind must be site, rdap or webhook")
-        return cls(
-            name=name,
-            address=str(data.get("address", "")),
-            http=bool(data.get("http", True)),
-            https=bool(data.get("https", True)),
-            cert=cert_spec,
-            tls_min=str(tls.get("min", "1.2")),
-            tls_max=str(tls.get("max", "1.3")),
-            headers=_headers(data.get("headers"), where),
-            cookies=[str(c) for c in _as_list(data.get("cookies"))],
-            routes=[Route.parse(r, where) for r in _flatten(_as_list(data.get("routes")))],
-            latency=Latency.parse(data.get("latency"), where),
-            redirect_to=redirect,
-            redirect_status=redirect_status,
-            https_redirect=int(https_redirect or 0),
-            dns=bool(data.get("dns", True)),
-            kind=kind,
-            smtp=bool(data.get("smtp", False)),
-            compress=bool(data.get("compress", False)),
-            http2=bool(data.get("http2", False)),
-        )
-
-
-@dataclass
-class Record:
-    name: str  # absolute, no trailing dot
-    rtype: str
-    values: list[Any]  # rdata text (TXT: a string or a list of strings per record)
-    ttl: int | None = None
-    alternate: bool = False  # answer one value per query, rotating (DNS rebinding)
-
-
-@dataclass
-class NameServer:
-    name: str
-    address: str = ""
-    behaviour: str = "ok"  # ok | lame (no AA) | refused | timeout
-    serial: int | None = None  # SOA serial this server reports
-    records: list[Record] = field(default_factory=list)  # records that differ on this server
-
-
-@dataclass
-class Zone:
-    name: str
-    ttl: int = 300
-    serial: int = 2026010101
-    nameservers: list[NameServer] = field(default_factory=list)
-    records: list[Record] = field(default_factory=list)
-    behaviours: dict[str, str] = field(default_factory=dict)  # name -> servfail | timeout | refused
-    implicit: bool = False  # created for host or nameserver names outside declared zones
-
-
-@dataclass
-class Registration:
-    """RDAP data for a registered domain."""
-
-    domain: str
-    registered: str = ""  # ISO date-time or "-900d" style relative days
-    expires: str = "+365d"
-    updated: str = ""
-    status: list[str] = field(default_factory=lambda: ["active"])
-    registrar: str = "Sandbox Registrar"
-    registrar_iana_id: str = "9999"
-    nameservers: list[str] = field(default_factory=list)
+DEFAULT_NS = ("ns.sandbox.test", "127.77.0.53")
+HOST_POOL_START = ipaddress.ip_address("127.77.1.1")
+NS_POOL_START = ipaddress.ip_address("127.77.53.1")
+TOP_KEYS = {"name", "description", "zones", "hosts", "registrations", "webhook"}
 
 
 @dataclass
@@ -344,8 +76,6 @@ class Scenario:
 
     @classmethod
     def from_dict(cls, data: dict) -> Scenario:
-        from .scenario_parse import build_scenario
-
         return build_scenario(data)
 
     def host(self, name: str) -> Host:
@@ -356,8 +86,106 @@ class Scenario:
         raise KeyError(name)
 
 
-def _norm(name: str) -> str:
-    return str(name).strip().rstrip(".").lower()
+class _Pool:
+    """Hands out unused loopback addresses in the sandbox range."""
+
+    def __init__(self, used: set[str]):
+        self.used = used
+
+    def take(self, start: ipaddress.IPv4Address) -> str:
+        addr = start
+        while str(addr) in self.used:
+            addr += 1
+            if addr not in SANDBOX_NETWORK:
+                raise ScenarioError("ran out of sandbox addresses")
+        self.used.add(str(addr))
+        return str(addr)
+
+
+def _zone_for(zones: dict[str, Zone], name: str) -> Zone:
+    """The most specific zone holding ``name``; creates an implicit one (registered domain)."""
+    best = None
+    for zname, zone in zones.items():
+        if (name == zname or name.endswith("." + zname)) and (best is None or len(zname) > len(best.name)):
+            best = zone
+    if best is None:
+        labels = name.split(".")
+        zname = ".".join(labels[-2:]) if len(labels) >= 2 else name
+        best = zones[zname] = Zone(name=zname, implicit=True)
+    return best
+
+
+def _has_address_records(zone: Zone, name: str) -> bool:
+    return any(r.name == name and r.rtype in ("A", "CNAME") for r in zone.records)
+
+
+def build_scenario(data: dict[str, Any]) -> Scenario:
+    if not isinstance(data, dict):
+        raise ScenarioError("a scenario is a mapping")
+    _check_keys(data, TOP_KEYS, "scenario")
+    scenario = Scenario(name=str(data.get("name", "scenario")), description=str(data.get("description", "")))
+    for zname, zdata in (data.get("zones") or {}).items():
+        zone = _parse_zone(zname, zdata)
+        scenario.zones[zone.name] = zone
+    scenario.hosts = [Host.parse(h, "host") for h in _as_list(data.get("hosts"))]
+    names = [h.name for h in scenario.hosts]
+    if len(names) != len(set(names)):
+        raise ScenarioError("host names must be unique")
+    webhook = data.get("webhook") or {}
+    _check_keys(webhook, {"status"}, "webhook")
+    scenario.webhook_status = int(webhook.get("status", 200))
+    if RDAP_HOST not in names:
+        scenario.hosts.append(Host(name=RDAP_HOST, address=RDAP_ADDRESS, kind="rdap"))
+    if WEBHOOK_HOST not in names:
+        scenario.hosts.append(Host(name=WEBHOOK_HOST, address=WEBHOOK_ADDRESS, kind="webhook"))
+
+    used = {RDAP_ADDRESS, WEBHOOK_ADDRESS, DEFAULT_NS[1]}
+    used |= {h.address for h in scenario.hosts if h.address}
+    used |= {ns.address for z in scenario.zones.values() for ns in z.nameservers if ns.address}
+    pool = _Pool(used)
+    for host in scenario.hosts:
+        if not host.address:
+            host.address = pool.take(HOST_POOL_START)
+        if ipaddress.ip_address(host.address) not in SANDBOX_NETWORK:
+            raise ScenarioError(f"host {host.name}: address must be inside {SANDBOX_NETWORK}")
+
+    declared = list(scenario.zones.values())
+    ns_addresses: dict[str, str] = {DEFAULT_NS[0]: DEFAULT_NS[1]}
+    for zone in declared:
+        for ns in zone.nameservers:
+            if not ns.address:
+                ns.address = ns_addresses.get(ns.name) or pool.take(NS_POOL_START)
+            if ipaddress.ip_address(ns.address) not in SANDBOX_NETWORK:
+                raise ScenarioError(f"nameserver {ns.name}: address must be inside {SANDBOX_NETWORK}")
+            ns_addresses.setdefault(ns.name, ns.address)
+
+    # A records for hosts and nameserver names, creating implicit zones as needed.
+    for host in scenario.hosts:
+        if host.dns:
+            zone = _zone_for(scenario.zones, host.name)
+            if not _has_address_records(zone, host.name):
+                zone.records.append(Record(name=host.name, rtype="A", values=[host.address]))
+    for ns_name, address in ns_addresses.items():
+        zone = _zone_for(scenario.zones, ns_name)
+        if not _has_address_records(zone, ns_name):
+            zone.records.append(Record(name=ns_name, rtype="A", values=[address]))
+    for zone in scenario.zones.values():
+        if not zone.nameservers:
+            zone.nameservers = [NameServer(name=DEFAULT_NS[0], address=DEFAULT_NS[1])]
+
+    for domain, rdata in (data.get("registrations") or {}).items():
+        reg = _parse_registration(domain, rdata)
+        scenario.registrations[reg.domain] = reg
+    for zone in declared:
+        if zone.name not in scenario.registrations and zone.name.count(".") == 1:
+            scenario.registrations[zone.name] = Registration(
+                domain=zone.name, registered="-400d", status=["active", "client transfer prohibited"]
+            )
+    for reg in scenario.registrations.values():
+        zone = scenario.zones.get(reg.domain)
+        if zone is not None and not reg.nameservers:
+            reg.nameservers = [ns.name for ns in zone.nameservers]
+    return scenario
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
