@@ -87,13 +87,17 @@ class ProbeRun:
         return result
 
     async def _fetch_once(self, url: str, **kwargs) -> net.FetchResult:
+        self.charge()
+        with self.clock():
+            return await net.fetch(url, config=self.config, **kwargs)
+
+    def charge(self) -> None:
+        """Count one request against the audit's budget (API calls through httpx count too)."""
         self.requests += 1
         if self.requests > self.options.request_budget:
             raise BudgetExhausted(
                 f"The audit's request budget ({self.options.request_budget} requests) was used up."
             )
-        with self.clock():
-            return await net.fetch(url, config=self.config, **kwargs)
 
     @contextmanager
     def clock(self) -> Iterator[None]:

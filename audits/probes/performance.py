@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from urllib.parse import urlencode
 
 from audits import detect, ownership
 from audits.facts import LighthouseFacts, LoadTiming, RouteSpec, RouteTiming, Unavailable
@@ -88,25 +87,31 @@ async def probe_lighthouse(run: ProbeRun) -> LighthouseFacts | None:
     if not (options.pagespeed_key and options.pagespeed_url):
         return None
     target = run.site.canonical_url
-    query = urlencode(
-        {"url": target, "strategy": "mobile", "category": "performance", "key": options.pagespeed_key}
-    )
     source = "PageSpeed Insights"
+    params = {"url": target, "strategy": "mobile", "category": "performance", "key": options.pagespeed_key}
     try:
+        run.charge()
         # Lighthouse runs a real browser on Google's side: it takes tens of seconds.
-        result = await run.fetch(
-            f"{options.pagespeed_url}?{query}", timeout=90, max_body_bytes=8 * 1024 * 1024
-        )
+        async with net.async_api_client(
+            config=run.config, timeout=90, max_body_bytes=8 * 1024 * 1024, follow_redirects=True
+        ) as client:
+            with run.clock():
+                response = await client.get(options.pagespeed_url, params=params)
     except BudgetExhausted as exc:
         return LighthouseFacts(url=target, source=source, unavailable=Unavailable(str(exc)))
-    if not result.ok or result.status != 200:
-        reason = result.error.message if result.error else f"it answered HTTP {result.status}"
-        reason = reason.replace(options.pagespeed_key, "[key]")
+    except net.API_ERRORS as exc:
+        reason = net.api_error(exc).message.replace(options.pagespeed_key, "[key]")
         return LighthouseFacts(
             url=target, source=source, unavailable=Unavailable(f"{source} failed: {reason}")
         )
+    if response.status_code != 200:
+        return LighthouseFacts(
+            url=target,
+            source=source,
+            unavailable=Unavailable(f"{source} failed: it answered HTTP {response.status_code}"),
+        )
     try:
-        score = result.json()["lighthouseResult"]["categories"]["performance"]["score"]
+        score = response.json()["lighthouseResult"]["categories"]["performance"]["score"]
         performance = round(float(score) * 100)
     except (ValueError, KeyError, TypeError):
         return LighthouseFacts(
