@@ -28,7 +28,14 @@ from audits.facts.base import (
 )
 from audits.facts.dns import DnsAnswer, DnsFacts, DnsRecord, DnsStatus, HostDns, NameServerFacts, RdapFacts
 from audits.facts.exposure import ExposureProbe, Sniff
-from audits.facts.performance import LighthouseFacts, LoadTiming, RouteTiming
+from audits.facts.performance import (
+    DiscoveredRoute,
+    LighthouseFacts,
+    LoadTiming,
+    RouteDiscovery,
+    RouteTiming,
+    p95_lower_bound,
+)
 from audits.facts.setup import DeployRecords, MonitoringSetup
 from audits.facts.site import RouteSpec, SiteDeclaration
 from audits.facts.tls import CertInfo, TlsFacts, VerifyError
@@ -59,6 +66,7 @@ __all__ = [
     "HostDns",
     "HtmlFacts",
     "HttpHop",
+    "DiscoveredRoute",
     "LighthouseFacts",
     "LoadTiming",
     "MonitoringSetup",
@@ -70,8 +78,10 @@ __all__ = [
     "PageFacts",
     "RdapFacts",
     "RedirectChain",
+    "RouteDiscovery",
     "RouteSpec",
     "RouteTiming",
+    "p95_lower_bound",
     "STANDARD_ROUTES",
     "ScriptRef",
     "Serializable",

@@ -10,7 +10,7 @@ from audits.facts.base import Unavailable
 from audits.facts.dns import DnsFacts, RdapFacts
 from audits.facts.email import EmailFacts
 from audits.facts.exposure import ExposureProbe
-from audits.facts.performance import LighthouseFacts, LoadTiming, RouteTiming
+from audits.facts.performance import LighthouseFacts, LoadTiming, RouteDiscovery, RouteTiming
 from audits.facts.setup import DeployRecords, MonitoringSetup
 from audits.facts.site import SiteDeclaration
 from audits.facts.tls import TlsFacts
@@ -31,6 +31,9 @@ class AuditFacts(Serializable):
     origin_probes: list[OriginProbe] = field(default_factory=list)
     exposure: list[ExposureProbe] = field(default_factory=list)
     routes: list[RouteTiming] = field(default_factory=list)
+    # The store's real paths found before timing (sitemap, homepage links, platform
+    # conventions); None: discovery did not run. Shown to the owner for confirmation.
+    discovered_routes: RouteDiscovery | None = None
     load: list[LoadTiming] | None = None  # None: the load probe did not run
     lighthouse: LighthouseFacts | None = None  # None: no Lighthouse source configured
     email: EmailFacts | None = None  # None: email was not probed (the email.* checks are skipped)

@@ -15,6 +15,7 @@ class RouteSpec(Serializable):
     path: str
     kind: str = "page"  # "page" or "api"
     budget_ms: int = PAGE_BUDGET_MS
+    source: str = ""  # "" declared by the owner; "sitemap", "homepage", "platform" when found
 
     @classmethod
     def standard(cls, name: str, path: str | None = None, budget_ms: int | None = None) -> RouteSpec:

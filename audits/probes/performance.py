@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import replace
 
 from audits import detect, ownership
 from audits.facts import LighthouseFacts, LoadTiming, RouteSpec, RouteTiming, Unavailable
@@ -15,6 +16,8 @@ from launchready import net
 from .base import BudgetExhausted, ProbeRun, first_byte_ms, response_headers, route_urls
 
 logger = logging.getLogger(__name__)
+
+NOT_FOUND = (404, 410)  # the route does not exist (410: it existed and was removed)
 
 
 async def probe_routes(run: ProbeRun) -> list[RouteTiming]:
@@ -33,16 +36,13 @@ async def route_timing(run: ProbeRun, name: str, url: str, spec: RouteSpec | Non
     errors = 0
     examples: list[str] = []
     attempted = 0
+    server_errors = 0
+
+    def timing() -> RouteTiming:
+        return RouteTiming(name=name, url=url, kind=spec.kind, budget_ms=spec.budget_ms, source=spec.source)
 
     def unavailable(reason: Unavailable) -> RouteTiming:
-        return RouteTiming(
-            name=name,
-            url=url,
-            kind=spec.kind,
-            budget_ms=spec.budget_ms,
-            samples=attempted,
-            unavailable=reason,
-        )
+        return replace(timing(), samples=attempted, unavailable=reason)
 
     for _ in range(run.options.samples):
         try:
@@ -60,23 +60,26 @@ async def route_timing(run: ProbeRun, name: str, url: str, spec: RouteSpec | Non
             blocked = detect.detect_block(status, response_headers(result.final), "")
             if blocked:
                 return unavailable(blocked)
+            if status in NOT_FOUND:
+                # A page that does not exist has no speed: perf.route_not_found reports it.
+                return replace(timing(), samples=attempted, not_found=status)
         if not result.ok or status is None or status >= 500:
             errors += 1
+            if status is not None and status >= 500:
+                server_errors += 1
             if len(examples) < 3:
                 examples.append(result.error.message if result.error else f"HTTP {status}")
             continue
         if result.timings.ttfb_ms is not None:
             ttfb.append(round(first_byte_ms(result), 1))
             total.append(round(result.elapsed_ms, 1))
-    return RouteTiming(
-        name=name,
-        url=url,
-        kind=spec.kind,
-        budget_ms=spec.budget_ms,
+    return replace(
+        timing(),
         ttfb_ms=ttfb,
         total_ms=total,
         samples=attempted,
         errors=errors,
+        server_errors=server_errors,
         error_examples=examples,
     )
 
