@@ -127,6 +127,11 @@ class PortfolioRow:
         )
 
     @property
+    def expiry_days(self) -> int | None:
+        """Whole days until the next expiry (negative once it has passed)."""
+        return self.next_expiry.days_left(self.now) if self.next_expiry else None
+
+    @property
     def needs_attention(self) -> bool:
         """Something to act on: a blocker, an open incident, an expiry within 30 days,
         a failed deploy, or a site never audited."""

@@ -8,7 +8,14 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
 
-from . import views_invitations, views_members, views_site_rows, views_sites, views_workspaces
+from . import (
+    views_invitations,
+    views_members,
+    views_portfolio,
+    views_site_rows,
+    views_sites,
+    views_workspaces,
+)
 
 
 def healthz(request):
@@ -64,6 +71,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("workspaces/", views_workspaces.workspace_list, name="workspace_list"),
     path("workspaces/new/", views_workspaces.workspace_create, name="workspace_create"),
+    path("portfolio/", views_portfolio.portfolio_page, name="portfolio"),
     path(
         "invitations/received/<uuid:invitation>/accept/",
         views_invitations.received_accept,

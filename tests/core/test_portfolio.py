@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from audits.models import AuditRun
@@ -156,3 +157,85 @@ def test_selector_query_count_does_not_grow_with_workspaces(make_user):
 
 def test_no_workspace_no_rows(make_user):
     assert portfolio_rows(make_user("lonely")) == []
+
+
+# The page
+
+
+def test_page_lists_only_the_users_workspaces_each_one_click_away(
+    client_as, owner, workspace, site, stranger
+):
+    _full_workspace(owner, "Client B", "b-store.example")
+    page = client_as(owner).get(reverse("portfolio")).content.decode()
+    for ws in Workspace.objects.filter(memberships__user=owner):
+        assert reverse("workspace_overview", kwargs={"workspace": ws.uuid}) in page
+    assert "Stranger" not in page
+    assert "Not ready" in page and "98.00 %" in page and "1 open" in page
+    assert "Not audited" in page  # Acme Store's site: never claimed ready
+    assert "2 of 2 workspaces need attention" in page
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client):
+    response = client.get(reverse("portfolio"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_sorting_and_filtering_are_get_parameters(client_as, make_user):
+    consultant = make_user("consultant")
+    _full_workspace(consultant, "Alpha", "alpha.example")
+    beta = _client_workspace(consultant, "Beta", "beta.example")
+    _audit(beta.sites.get(), "ready")
+    c = client_as(consultant)
+    url = reverse("portfolio")
+
+    page = c.get(url, {"sort": "name", "dir": "desc"}).content.decode()
+    assert page.index(">Beta<") < page.index(">Alpha<")
+    assert '<th scope="col" aria-sort="descending"><a href="?sort=name&amp;dir=asc">Workspace' in page
+    assert page.count("aria-sort=") == 1
+    page = c.get(url, {"sort": "name", "dir": "asc"}).content.decode()
+    assert page.index(">Alpha<") < page.index(">Beta<")
+    assert 'aria-sort="ascending"' in page
+
+    page = c.get(url, {"verdict": "ready"}).content.decode()
+    assert ">Beta<" in page and ">Alpha<" not in page
+    page = c.get(url, {"attention": "on"}).content.decode()
+    assert ">Alpha<" in page and ">Beta<" not in page
+    page = c.get(url, {"q": "zzz"}).content.decode()
+    assert "No workspace matches these filters" in page
+
+
+def test_a_bad_parameter_is_explained_and_ignored(client_as, owner, workspace):
+    response = client_as(owner).get(reverse("portfolio"), {"sort": "password", "verdict": "great"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "was not understood and is ignored" in page and "sort:" in page and "verdict:" in page
+    assert ">Acme Store<" in page
+
+
+def test_dates_are_shown_in_each_workspaces_time_zone(client_as, make_user):
+    consultant = make_user("consultant")
+    ws = _client_workspace(consultant, "Tokyo shop", "tokyo.example")
+    Workspace.objects.filter(pk=ws.pk).update(timezone="Asia/Tokyo")
+    run = _audit(ws.sites.get(), "ready")
+    AuditRun.objects.filter(pk=run.pk).update(created_at=datetime(2030, 1, 2, 20, 30, tzinfo=UTC))
+    page = client_as(consultant).get(reverse("portfolio")).content.decode()
+    assert "3 Jan 2030, 05:30" in page
+
+
+def _page_queries(c) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert c.get(reverse("portfolio")).status_code == 200
+    return len(ctx)
+
+
+def test_page_query_count_is_the_same_for_2_and_10_workspaces(client_as, make_user):
+    consultant = make_user("consultant")
+    c = client_as(consultant)
+    for i in range(2):
+        _full_workspace(consultant, f"Client {i}", f"client{i}.example")
+    two = _page_queries(c)
+    for i in range(2, 10):
+        _full_workspace(consultant, f"Client {i}", f"client{i}.example")
+    ten = _page_queries(c)
+    assert ten == two
+    assert c.get(reverse("portfolio")).content.decode().count('<th scope="row">') == 10
