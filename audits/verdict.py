@@ -286,14 +286,19 @@ class StageProgress:
         return self.passed + self.failing + self.inconclusive + self.skipped
 
     @property
-    def summary(self) -> str:
-        """ "6 of 8 checks passed, 2 not checked: needs the site's deploy records…"."""
-        parts = [f"{self.passed} of {_plural(self.total, 'check')} passed"]
+    def summary_parts(self) -> list[tuple[str, str]]:
+        """The summary as (count, reason) pairs: [("6 of 8 checks passed", ""), ("2 not checked", "…")]."""
+        parts = [(f"{self.passed} of {_plural(self.total, 'check')} passed", "")]
         if self.failing:
-            parts.append(f"{self.failing} failed")
+            parts.append((f"{self.failing} failed", ""))
         parts += _with_reasons(self.inconclusive, "could not be checked", self.inconclusive_reasons)
         parts += _with_reasons(self.skipped, "not checked", self.skipped_reasons)
-        return ", ".join(parts)
+        return parts
+
+    @property
+    def summary(self) -> str:
+        """ "6 of 8 checks passed, 2 not checked: needs the site's deploy records…"."""
+        return ", ".join(f"{text}: {reason}" if reason else text for text, reason in self.summary_parts)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -321,17 +326,15 @@ class StageProgress:
         )
 
 
-def _with_reasons(count: int, verb: str, reasons: Iterable[str]) -> list[str]:
-    """ "2 not checked: reason A" / "1 not checked: reason B", or "3 not checked" without reasons."""
+def _with_reasons(count: int, verb: str, reasons: Iterable[str]) -> list[tuple[str, str]]:
+    """ "2 not checked" for reason A, "1 not checked" for reason B; no reason if none is known."""
     if not count:
         return []
     tally = Counter(r for r in reasons if r)
-    if not tally:
-        return [f"{count} {verb}"]
-    parts = [f"{n} {verb}: {reason}" for reason, n in tally.items()]
+    parts = [(f"{n} {verb}", reason) for reason, n in tally.items()]
     unexplained = count - sum(tally.values())
     if unexplained > 0:
-        parts.append(f"{unexplained} {verb}")
+        parts.append((f"{unexplained} {verb}", ""))
     return parts
 
 
