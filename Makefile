@@ -15,8 +15,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
-	DEBUG=true $(BIN)/python manage.py devsetup
-	DEBUG=true PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho -f Procfile.dev start
+	DEBUG=true PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python manage.py dev
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q

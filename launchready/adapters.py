@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from .clientip import client_ip
 
+PRODUCT_NAME = "Launch Ready"
+
+
+def product_site() -> SimpleNamespace:
+    """What account emails call "the site": the product's name and public host.
+
+    Without the sites framework allauth names the request's host, so development
+    emails said "Hello from 127.0.0.1:8000!".
+    """
+    return SimpleNamespace(name=PRODUCT_NAME, domain=urlsplit(settings.SITE_URL).netloc)
+
 
 class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        super().send_mail(template_prefix, email, {"current_site": product_site(), **context})
+
     def get_client_ip(self, request: HttpRequest) -> str:
         """The address allauth's rate limits key on: ours, so every limit agrees on who is asking.
 

@@ -199,6 +199,9 @@ STORAGES = {
 EMAIL_URL = env("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
 vars().update(env.email_url_config(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Launch Ready <noreply@launchready.localhost>")
+if DEBUG and EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":  # noqa: F821 - set just above
+    # Development: each email as a short framed block, its links easy to find (devmail.py).
+    EMAIL_BACKEND = "launchready.devmail.ReadableConsoleBackend"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Security. In production every switch below is on; `manage.py check --deploy` is clean.
@@ -222,7 +225,7 @@ CONTENT_SECURITY_POLICY = (
 )
 
 # Celery: JSON only, default soft/hard limits, embedded filesystem broker by default.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://localhost//")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
@@ -315,6 +318,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "launchready.observability.RequestIdFilter"}},
     "formatters": {
+# The one-line-per-request logs (our access log and runserver's): make run sets WARNING
+# so that a page's progress polling does not bury its banner and the emails.
+REQUEST_LOG_LEVEL = env("REQUEST_LOG_LEVEL", default="INFO")
         "line": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
         }
@@ -338,6 +344,8 @@ LOGGING = {
 
 # Inbound mail (audits/inbound): the SMTP receiver for live test messages and DMARC
 # aggregate reports. Its MX must point at the host running the "smtp" process.
+        "django.server": {"level": REQUEST_LOG_LEVEL},
+        "launchready.access": {"level": REQUEST_LOG_LEVEL},
 INBOUND_DOMAIN = env("INBOUND_DOMAIN", default="inbound.launchready.localhost")
 INBOUND_SMTP_HOST = env("INBOUND_SMTP_HOST", default="127.0.0.1")
 INBOUND_SMTP_PORT = env.int("INBOUND_SMTP_PORT", default=2525)

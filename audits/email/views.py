@@ -54,6 +54,11 @@ def panel_context(site: Site) -> dict:
         "report_summary": summary,
         "report_advice": report_advice(summary),
         "inbound_domain": settings.INBOUND_DOMAIN,
+        # In development the inbound domain is not on the internet: the page says how
+        # to hand a message to the local receiver (the "smtp" process of make run).
+        "local_receiver": (
+            f"{settings.INBOUND_SMTP_HOST}:{settings.INBOUND_SMTP_PORT}" if settings.DEBUG else ""
+        ),
     }
 
 
