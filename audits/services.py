@@ -33,10 +33,11 @@ logger = logging.getLogger(__name__)
 STALE_AFTER = timedelta(minutes=10)
 
 
-def start_audit(site: Site, *, user=None, trigger: str = AuditRun.Trigger.MANUAL) -> AuditRun:
-    """Queue an audit of ``site``, or return the one already queued or running."""
-    from audits.tasks import run_audit_task
+def open_run(site: Site, *, user=None, trigger: str = AuditRun.Trigger.MANUAL) -> tuple[AuditRun, bool]:
+    """A new queued run of ``site`` (``True``), or the one already queued or running (``False``).
 
+    Queuing the run's task is the caller's (``audits.tasks.start_audit``): only views and
+    tasks queue work."""
     with transaction.atomic():
         active = (
             AuditRun.objects.select_for_update()
@@ -45,7 +46,7 @@ def start_audit(site: Site, *, user=None, trigger: str = AuditRun.Trigger.MANUAL
             .first()
         )
         if active and active.created_at > timezone.now() - STALE_AFTER:
-            return active
+            return active, False
         if active:
             AuditRun.objects.filter(pk=active.pk).update(
                 status=AuditRun.Status.FAILED,
@@ -58,8 +59,7 @@ def start_audit(site: Site, *, user=None, trigger: str = AuditRun.Trigger.MANUAL
             requested_by=user if user is not None and user.is_authenticated else None,
             progress={str(stage): "pending" for stage in PROBED_STAGES},
         )
-        run_audit_task.delay_on_commit(run.pk)
-    return run
+    return run, True
 
 
 def to_data(row: Finding) -> FindingData:

@@ -18,6 +18,7 @@ from audits.inbound.store import enrich_facts
 from audits.models import AuditRun, SiteAuditSettings
 from launchready.models import Site
 from monitoring.audit_alerts import alert_new_audit_blockers
+from monitoring.tasks import send_notification
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,17 @@ def _alert_new_blockers(run: AuditRun) -> None:
     blockers = services.new_blockers(run)
     if not blockers:
         return
-    alert_new_audit_blockers(run, blockers)
+    for pk in alert_new_audit_blockers(run, blockers):
+        send_notification.delay_on_commit(pk)
+
+
+def start_audit(site: Site, *, user=None, trigger: str = AuditRun.Trigger.MANUAL) -> AuditRun:
+    """Queue an audit of ``site``, or return the one already queued or running."""
+    with transaction.atomic():
+        run, created = services.open_run(site, user=user, trigger=trigger)
+        if created:
+            run_audit_task.delay_on_commit(run.pk)
+    return run
 
 
 @shared_task(soft_time_limit=60, time_limit=90, ignore_result=True)
@@ -118,7 +129,7 @@ def _queue_daily_audit(row: SiteAuditSettings, *, next_at) -> int:
             next_daily_at=next_at
         )
         if won:
-            services.start_audit(row.site, trigger=AuditRun.Trigger.SCHEDULED)
+            start_audit(row.site, trigger=AuditRun.Trigger.SCHEDULED)
         return won
 
 

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from audits import ownership, presenters, services, sharing
+from audits import ownership, presenters, services, sharing, tasks
 from audits.forms import AcceptRiskForm, DailyAuditForm, ShareLinkForm
 from audits.models import AcceptedRisk, AuditRun, Finding, ShareLink
 from audits.report_text import render_markdown
@@ -67,7 +67,7 @@ def _back_to_site(m: Membership, site: Site, anchor: str = "audit") -> HttpRespo
 
 @workspace_view(write=Role.MEMBER, methods=("POST",))
 def audit_start(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
-    run = services.start_audit(site, user=request.user)
+    run = tasks.start_audit(site, user=request.user)
     logger.info("audit requested site=%s run=%s by=%s", site.uuid, run.uuid, request.user.pk)
     messages.success(request, f"Audit of {site.domain} started. This page updates as it runs.")
     return _back_to_site(m, site)

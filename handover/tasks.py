@@ -7,7 +7,6 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import transaction
 
 from monitoring.tasks import send_notification
 
@@ -38,7 +37,8 @@ def run_smoke_test(deploy_id: int) -> str:
     except Exception:
         logger.exception("smoke test of deploy %s failed to run", deploy.uuid)
         ids = deploys.finish_smoke(deploy, [], error=CRASHED)
-    transaction.on_commit(lambda: [send_notification.delay(pk) for pk in ids])
+    for pk in ids:
+        send_notification.delay_on_commit(pk)
     return deploy.state
 
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "audits",
     "monitoring",
     "handover",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -257,6 +258,8 @@ CELERY_BEAT_SCHEDULE: dict = {
 }
 CELERY_TIMEZONE = "UTC"
 
+    # Weekly reports and digests due now (each claimed once), then retries of failed sends.
+    "reports-send-due": {"task": "reports.tasks.send_due_reports", "schedule": 60.0},
 # The network layer (launchready/net). Production leaves all of these unset.
 LAUNCHREADY_DNS_SERVERS = env.list("LAUNCHREADY_DNS_SERVERS", default=[])
 LAUNCHREADY_CA_BUNDLE = env("LAUNCHREADY_CA_BUNDLE", default="")
@@ -308,6 +311,8 @@ MONITORING_TEST_ALERTS_PER_HOUR = env.int("MONITORING_TEST_ALERTS_PER_HOUR", def
 # Requests one API token may make per minute (then 429 with Retry-After).
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=120)
 
+# "Send me a preview now" of the weekly report: emails one member may ask for per hour.
+REPORTS_PREVIEWS_PER_HOUR = env.int("REPORTS_PREVIEWS_PER_HOUR", default=3)
 # Our own observability: Sentry only when SENTRY_DSN is set, logs to stdout.
 SENTRY_DSN = env("SENTRY_DSN", default="")
 SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")

@@ -93,6 +93,8 @@ urlpatterns = [
     path("", include("handover.urls_handover")),  # …/sites/<site>/handover/ and /handover/<token>/
     path("w/<uuid:workspace>/", include(workspace_patterns)),
     path("", include("launchready.api.urls")),  # /api/v1/: the public JSON API
+    path("w/<uuid:workspace>/reports/", include("reports.urls")),
+    path("", include("reports.urls_public")),  # unsubscribe links (no login) and email preferences
     path("", include("monitoring.public_urls")),
     path("", include("audits.public_urls")),
 ]

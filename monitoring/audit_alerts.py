@@ -2,7 +2,7 @@
 
 The audit task calls ``alert_new_audit_blockers(run, blockers)`` after saving the run.
 Outbox rows are written in one transaction (unique per run and channel, so a retried
-task never alerts twice) and sent after commit by ``send_notification``.
+task never alerts twice); the task queues ``send_notification`` for the ids returned.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from .routing import CRITICAL, wants
 
 
 def alert_new_audit_blockers(run, blockers) -> list[int]:
-    """Queue one alert per routed channel for ``run``; returns the notification ids queued."""
+    """Write one alert per routed channel for ``run``; returns the ids of those still to send."""
     if not blockers:
         return []
     workspace_id = run.site.workspace_id
@@ -36,17 +36,8 @@ def alert_new_audit_blockers(run, blockers) -> list[int]:
             ],
             ignore_conflicts=True,
         )
-        ids = list(
+        return list(
             Notification.objects.filter(
                 audit_run=run, event=Notification.Event.AUDIT_BLOCKER, status=Notification.Status.PENDING
             ).values_list("id", flat=True)
         )
-
-        def enqueue() -> None:
-            from .tasks import send_notification
-
-            for pk in ids:
-                send_notification.delay(pk)
-
-        transaction.on_commit(enqueue)
-    return ids

@@ -14,7 +14,6 @@ import logging
 import time
 from datetime import UTC, datetime
 
-from django.db import transaction
 from django.utils import timezone
 
 from launchready import net
@@ -23,7 +22,7 @@ from . import engine, heartbeats
 from . import state as sm
 from .checks import probes
 from .checks.specs import CheckSpec, Outcome
-from .models import Monitor
+from .models import HeartbeatPing, Monitor
 from .scheduler import Claim
 
 logger = logging.getLogger(__name__)
@@ -152,33 +151,24 @@ def run_batch(claims: list[Claim], config: net.NetConfig | None = None) -> dict:
         found, lags = asyncio.run(check_concurrently(specs, snapshots, config))
         outcomes.extend(found)
     applied = engine.apply_outcomes(outcomes)
-    if applied.notification_ids:
-        ids = list(applied.notification_ids)
-        transaction.on_commit(lambda: _enqueue_sends(ids))
     return {
         "checked": len(specs),
         "outcomes": len(outcomes),
         "opened": len(applied.opened),
         "could_not_run": could_not_run + len(applied.could_not_run),
         "lags": lags,
+        "notification_ids": list(applied.notification_ids),
     }
 
 
-def _enqueue_sends(ids: list[int]) -> None:
-    from .tasks import send_notification
+def record_ping(m: Monitor, kind: str, now: datetime | None = None) -> list[int]:
+    """A heartbeat ping: success recovers at once, fail goes down at once, start is noted.
 
-    for pk in ids:
-        send_notification.delay(pk)
-
-
-def record_ping(m: Monitor, kind: str, now: datetime | None = None) -> None:
-    """A heartbeat ping: success recovers at once, fail goes down at once, start is noted."""
-    from .models import HeartbeatPing
-
+    Returns the ids of the notifications it wrote, for the caller to queue."""
     now = now or timezone.now()
     if kind == HeartbeatPing.Kind.START:
         Monitor.objects.filter(pk=m.pk).update(last_start_at=now)
-        return
+        return []
     if kind == HeartbeatPing.Kind.SUCCESS:
         m.last_ping_at = now
         try:
@@ -187,14 +177,11 @@ def record_ping(m: Monitor, kind: str, now: datetime | None = None) -> None:
             # The ping is real and is kept; the schedule's problem is shown on the monitor.
             Monitor.objects.filter(pk=m.pk).update(last_ping_at=now)
             engine.mark_could_not_run(m.pk, exc, now)
-            return
+            return []
         Monitor.objects.filter(pk=m.pk).update(last_ping_at=now, next_check_at=due)
         if m.state == Monitor.State.UP:
-            return  # the common case: nothing changes, no result row needed
+            return []  # the common case: nothing changes, no result row needed
         outcome = Outcome(m.pk, True, now, "Ping received.")
     else:
         outcome = Outcome(m.pk, False, now, "The job reported a failure (/fail ping).")
-    applied = engine.apply_outcomes([outcome], now)
-    if applied.notification_ids:
-        ids = list(applied.notification_ids)
-        transaction.on_commit(lambda: _enqueue_sends(ids))
+    return list(engine.apply_outcomes([outcome], now).notification_ids)

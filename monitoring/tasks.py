@@ -1,4 +1,9 @@
-"""Celery tasks of monitoring: thin wrappers that pass ids and call plain functions."""
+"""Celery tasks of monitoring: thin wrappers that pass ids and call plain functions.
+
+Work is queued after commit, one way: ``delay_on_commit`` (``apply_async_on_commit`` where
+a countdown is needed). The plain functions return the ids of what they wrote; the task
+or the view that called them queues the sending.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ def dispatch_due_monitors() -> int:
         # Batches are claimed in slot order, so one spans about a second of slots: start
         # it at its first slot rather than holding a worker process until then.
         wait = (min(c.due_at for c in claims) - now).total_seconds()
-        run_checks.apply_async(
+        run_checks.apply_async_on_commit(
             args=[[[c.monitor_id, c.due_at.isoformat()] for c in claims]], countdown=max(0.0, round(wait, 3))
         )
 
@@ -35,7 +40,10 @@ def dispatch_due_monitors() -> int:
 def run_checks(claims: list[list]) -> int:
     """Check one batch concurrently; ``claims`` are ``[monitor_id, due_at_iso]`` pairs."""
     parsed = [scheduler.Claim(int(pk), parse_datetime(due)) for pk, due in claims]
-    return runner.run_batch(parsed)["outcomes"]
+    result = runner.run_batch(parsed)
+    for pk in result["notification_ids"]:
+        send_notification.delay_on_commit(pk)
+    return result["outcomes"]
 
 
 @shared_task(soft_time_limit=30, time_limit=45, ignore_result=True, acks_late=True)
@@ -54,7 +62,7 @@ def deliver_due_notifications() -> int:
 def escalate_unacknowledged() -> int:
     ids = outbox.escalate()
     for pk in ids:
-        send_notification.delay(pk)
+        send_notification.delay_on_commit(pk)
     return len(ids)
 
 

@@ -6,7 +6,6 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,6 +18,7 @@ from launchready.views_common import workspace_view
 from . import outbox, selectors
 from .forms import ApiTokenForm, ChannelForm, ContactForm, MaintenanceForm
 from .models import AlertChannel, ApiToken, EscalationContact, MaintenanceWindow
+from .tasks import send_notification
 
 logger = logging.getLogger(__name__)
 
@@ -70,9 +70,7 @@ def channel_test(request: HttpRequest, m: Membership, channel) -> HttpResponse:
         )
         return redirect("monitoring:channels", workspace=m.workspace.uuid)
     n = outbox.queue_test(ch)
-    from .tasks import send_notification
-
-    transaction.on_commit(lambda: send_notification.delay(n.pk))
+    send_notification.delay_on_commit(n.pk)
     messages.success(request, f"Test alert queued for “{ch.name}”.")
     return redirect("monitoring:channels", workspace=m.workspace.uuid)
 

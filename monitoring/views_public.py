@@ -25,6 +25,7 @@ from . import outbox, runner, selectors
 from .forms import plain_text
 from .messages import read_ack_token
 from .models import HeartbeatPing, Incident, Monitor, StatusPage
+from .tasks import send_notification
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,8 @@ def _ping(request: HttpRequest, uuid, kind: str) -> HttpResponse:
             remote_addr=client_ip(request) or None,
             user_agent=(request.headers.get("User-Agent") or "")[:200],
         )
-        runner.record_ping(monitor, kind)
+        for pk in runner.record_ping(monitor, kind):
+            send_notification.delay_on_commit(pk)
     return HttpResponse("OK\n", content_type="text/plain")
 
 

@@ -9,6 +9,7 @@ pytest_plugins: list[str] = [
     "tests.handover.fixtures_deploys",  # deploys; url_kwarg_deploy
     "tests.handover.fixtures_env",  # env-var inventory; url_kwarg_envvar
     "tests.handover.fixtures_ownership",  # services, checklist, handover links; url_kwarg_service/…
+    "tests.reports.fixtures",  # a real SMTP server (aiosmtpd); url_kwarg_report
     "sandbox.pytest_plugin",  # sandbox internet: the `sandbox_scenario` fixture factory
 ]
 

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 
-from audits import services
+from audits import tasks
 from audits.models import AuditRun, Finding
 
 from .auth import get_or_404, require_write, scoped, site_for, token_auth
@@ -89,7 +89,7 @@ def audit_start(request: HttpRequest, site: UUID):
     require_write(request)
     target = site_for(request, site)
     asked_at = timezone.now()
-    run = services.start_audit(target, trigger=AuditRun.Trigger.API)
+    run = tasks.start_audit(target, trigger=AuditRun.Trigger.API)
     return Status(202 if run.created_at >= asked_at else 200, _with_findings(run))
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from audits import services
 from audits.models import AuditRun
-from audits.tasks import run_audit_task
+from audits.tasks import run_audit_task, start_audit
 from monitoring import outbox
 from monitoring.models import AlertChannel, Notification
 
@@ -30,7 +30,7 @@ def test_new_blockers_alert_every_channel_once(broken, site, email_channel, work
     AuditRun.objects.create(
         site=site, status=AuditRun.Status.DONE, finished_at=timezone.now(), verdict="ready"
     )
-    run = services.start_audit(site)
+    run = start_audit(site)
     assert run_audit_task(run.pk) == "done"
 
     rows = Notification.objects.filter(audit_run=run, event=Notification.Event.AUDIT_BLOCKER)
@@ -54,6 +54,6 @@ def test_first_audit_does_not_alert(broken, site, email_channel):
     site.domain = "broken-store.test"
     site.save()
     site.routes.exclude(name="home").delete()  # keep the audit quick: the homepage is enough here
-    run = services.start_audit(site)
+    run = start_audit(site)
     run_audit_task(run.pk)
     assert not Notification.objects.filter(audit_run=run).exists()

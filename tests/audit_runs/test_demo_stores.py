@@ -13,7 +13,7 @@ from audits import services
 from audits.engine import run_audit
 from audits.facts import SiteDeclaration
 from audits.models import AuditRun, Finding
-from audits.tasks import run_audit_task
+from audits.tasks import run_audit_task, start_audit
 
 CONTRACT_KEYS = {"domain", "verdict", "started_at", "duration_ms", "findings", "facts"}
 FINDING_KEYS = {"check", "severity", "stage", "subject", "title", "impact", "evidence", "fix", "status"}
@@ -144,9 +144,9 @@ def test_task_saves_run_findings_and_diff(broken, site):
     site.domain = "broken-store.test"
     site.save()
     site.routes.all().delete()
-    first = services.start_audit(site)
+    first = start_audit(site)
     assert first.status == AuditRun.Status.QUEUED
-    assert services.start_audit(site) == first  # no second run while one is queued
+    assert start_audit(site) == first  # no second run while one is queued
     assert run_audit_task(first.pk) == "done"
     first.refresh_from_db()
     assert first.status == AuditRun.Status.DONE
@@ -160,7 +160,7 @@ def test_task_saves_run_findings_and_diff(broken, site):
     assert first.facts["monitoring_setup"]["verified_channels"] == []
     assert run_audit_task(first.pk).startswith("skipped")  # a finished run is not run again
 
-    second = services.start_audit(site)
+    second = start_audit(site)
     assert second != first
     run_audit_task(second.pk)
     second.refresh_from_db()

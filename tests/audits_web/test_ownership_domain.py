@@ -15,7 +15,7 @@ from django.utils import timezone
 from audits import ownership, services
 from audits.engine import declaration_for
 from audits.models import AuditRun, Finding, SiteAuditSettings
-from audits.tasks import run_audit_task
+from audits.tasks import run_audit_task, start_audit
 from launchready.models import Site
 from launchready.views_sites import add_standard_routes
 
@@ -68,7 +68,7 @@ def fresh(site: Site) -> Site:
 
 
 def audit(site: Site) -> AuditRun:
-    run = services.start_audit(site)
+    run = start_audit(site)
     assert run_audit_task(run.pk) == "done"
     run.refresh_from_db()
     return run

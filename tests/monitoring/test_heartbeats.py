@@ -132,3 +132,13 @@ def test_a_late_verdict_overtaken_by_a_ping_is_dropped(workspace, email_channel)
     runner.record_ping(hb, HeartbeatPing.Kind.FAIL, now=judged_at + timedelta(seconds=1))
     hb.refresh_from_db()
     assert hb.state == Monitor.State.DOWN
+
+
+def test_a_fail_ping_queues_its_alert_after_commit(
+    workspace, client, email_channel, django_capture_on_commit_callbacks
+):
+    hb = Monitor.objects.create(workspace=workspace, kind="heartbeat", name="Payment webhook", period_s=3600)
+    with django_capture_on_commit_callbacks() as queued:
+        assert client.post(f"/ping/{hb.uuid}/fail").status_code == 200
+    (notification,) = Notification.objects.filter(event="opened")
+    assert [callback.args for callback in queued] == [(notification.pk,)]

@@ -15,7 +15,9 @@ from monitoring.models import Monitor
 pytestmark = pytest.mark.django_db
 
 
-def test_dispatch_enqueues_one_task_per_batch_with_json_arguments(workspace, settings, monkeypatch):
+def test_dispatch_enqueues_one_task_per_batch_with_json_arguments(
+    workspace, settings, monkeypatch, django_capture_on_commit_callbacks
+):
     settings.MONITORING_BATCH_SIZE = 3
     now = timezone.now()
     for i in range(7):
@@ -30,14 +32,19 @@ def test_dispatch_enqueues_one_task_per_batch_with_json_arguments(workspace, set
         countdowns.append(countdown)
 
     monkeypatch.setattr(tasks.run_checks, "apply_async", apply_async)
-    assert tasks.dispatch_due_monitors() == 7
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        assert tasks.dispatch_due_monitors() == 7
+        assert sent == []  # nothing is queued before the claims are committed
+    assert len(queued) == 3
     assert [len(batch) for batch in sent] == [3, 3, 1]
     pk, due = sent[0][0]
     assert isinstance(pk, int) and isinstance(due, str)
     assert countdowns == [0.0, 0.0, 0.0]  # already due: start now
 
 
-def test_a_batch_due_later_in_the_tick_starts_at_its_first_slot(workspace, monkeypatch):
+def test_a_batch_due_later_in_the_tick_starts_at_its_first_slot(
+    workspace, monkeypatch, django_capture_on_commit_callbacks
+):
     Monitor.objects.create(
         workspace=workspace,
         name="soon",
@@ -46,7 +53,8 @@ def test_a_batch_due_later_in_the_tick_starts_at_its_first_slot(workspace, monke
     )
     countdowns = []
     monkeypatch.setattr(tasks.run_checks, "apply_async", lambda args, countdown: countdowns.append(countdown))
-    assert tasks.dispatch_due_monitors() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.dispatch_due_monitors() == 1
     assert 5 < countdowns[0] <= 6
 
 

@@ -1,0 +1,575 @@
+"""What a workspace's weekly report says: read from the stored data, no rendering here.
+
+``build(workspace, start, end)`` returns a ``WeeklyContent``: the headline (the
+subject line), a sentence saying the same, and sections of items, each with the
+absolute URL of the page that fixes it. A section the product had no data for says
+so ("No uptime checks ran this week"); missing data is never shown as good.
+The number of queries is fixed per workspace (about a dozen), whatever its size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Min, OuterRef, Subquery
+from django.urls import reverse
+
+from audits.checks import Verdict
+from audits.email_models import DmarcReportRecord, InboundAddress
+from audits.models import AuditRun, Finding
+from handover.models import Deploy
+from launchready.models import CriticalRoute, Site, Workspace
+from monitoring.messages import human_duration
+from monitoring.models import Incident, Monitor, Severity
+from monitoring.rollups import Summary, summarize
+
+EXPIRY_HORIZON = timedelta(days=30)
+SUBJECT_PARTS = 2
+TONE_COLOURS = {"bad": "#b91c1c", "warn": "#92400e", "good": "#166534", "": "#1a1f2b"}
+
+
+@dataclass(frozen=True)
+class Item:
+    """One line of a section; ``url`` opens the page where it is fixed or explained."""
+
+    text: str
+    url: str
+    detail: str = ""
+    tone: str = ""  # "bad", "warn", "good" or "" (neutral)
+    bar: float | None = None  # 0..1 for a bar drawn beside the line (uptime, p95 vs budget)
+
+    @property
+    def colour(self) -> str:
+        return TONE_COLOURS.get(self.tone, TONE_COLOURS[""])
+
+    @property
+    def bar_pct(self) -> int:
+        """The bar's filled share in whole percent, 1..99 so both cells keep a width."""
+        return max(1, min(99, round((self.bar or 0) * 100)))
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    items: list[Item] = field(default_factory=list)
+    empty: str = ""  # the one line shown when there are no items
+
+
+@dataclass
+class WeeklyContent:
+    workspace_name: str
+    period_start: datetime
+    period_end: datetime
+    timezone: str
+    subject: str
+    sentence: str
+    healthy: bool
+    sections: list[Section]
+    report_url: str = ""
+    settings_url: str = ""
+
+    @property
+    def shown_sections(self) -> list[Section]:
+        return [s for s in self.sections if s.items or s.empty]
+
+
+def absolute(name: str, **kwargs) -> str:
+    return settings.SITE_URL + reverse(name, kwargs=kwargs)
+
+
+def format_pct(value: float) -> str:
+    """99.987 → "99.98%": rounded down, so a week with any failure never reads 100%."""
+    floored = math.floor(value * 100) / 100
+    return "100%" if floored >= 100 else f"{floored:.2f}%"
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {plural or word + 's'}"
+
+
+def _age(since: datetime, now: datetime) -> str:
+    days = (now - since).days
+    return "since today" if days < 1 else f"open {_plural(days, 'day')}"
+
+
+@dataclass
+class _Facts:
+    """What the builders share: the workspace's sites and monitors, read once."""
+
+    workspace: Workspace
+    start: datetime
+    end: datetime
+    sites: list[Site]
+    monitors: list[Monitor]
+    problems: list[tuple[int, str, str]] = field(default_factory=list)  # (rank, subject part, sentence part)
+    overall_uptime: float | None = None  # critical pages over the week; None: not measured
+
+    def problem(self, rank: int, short: str, sentence: str) -> None:
+        self.problems.append((rank, short, sentence))
+
+
+def _verdict_label(value: str) -> str:
+    return Verdict(value).label if value in {v.value for v in Verdict} else "no verdict"
+
+
+def _latest_run(before: datetime):
+    return Subquery(
+        AuditRun.objects.filter(site=OuterRef("pk"), status=AuditRun.Status.DONE, created_at__lt=before)
+        .order_by("-created_at")
+        .values("pk")[:1]
+    )
+
+
+def _verdict_and_findings(f: _Facts) -> list[Section]:
+    ws = f.workspace.uuid
+    rows = list(
+        Site.objects.filter(pk__in=[s.pk for s in f.sites])
+        .annotate(now_run=_latest_run(f.end), before_run=_latest_run(f.start))
+        .values_list("pk", "now_run", "before_run")
+    )
+    run_ids = {r for _, now, before in rows for r in (now, before) if r}
+    runs = {r.pk: r for r in AuditRun.objects.filter(pk__in=run_ids).only("pk", "uuid", "verdict", "site_id")}
+    findings: dict[int, list[Finding]] = defaultdict(list)
+    for finding in Finding.objects.filter(run_id__in=run_ids, status=Finding.Status.FAIL).only(
+        "run_id", "check_id", "subject", "severity", "title"
+    ):
+        findings[finding.run_id].append(finding)
+    site_by_pk = {s.pk: s for s in f.sites}
+    verdicts = Section("verdict", "Launch verdict")
+    open_items = Section(
+        "open",
+        "Open blockers and high-severity problems",
+        empty="No blockers or high-severity problems are open.",
+    )
+    resolved = Section("resolved", "Fixed this week")
+    open_keys: list[tuple[int, Finding, str]] = []
+    blockers = highs = 0
+    for site_pk, now_pk, before_pk in rows:
+        s = site_by_pk[site_pk]
+        site_url = absolute("site_detail", workspace=ws, site=s.uuid)
+        if not now_pk:
+            verdicts.items.append(
+                Item(
+                    f"{s.display_name}: no audit yet",
+                    site_url,
+                    "Run an audit to get the launch verdict.",
+                    "warn",
+                )
+            )
+            f.problem(5, f"no audit of {s.domain} yet", f"{s.domain} has not been audited yet")
+            continue
+        run = runs[now_pk]
+        run_url = absolute("audit_run_detail", workspace=ws, site=s.uuid, run=run.uuid)
+        label = _verdict_label(run.verdict)
+        before = runs.get(before_pk) if before_pk else None
+        if before is None:
+            change = "first verdict this week"
+        elif before.verdict == run.verdict:
+            change = "unchanged since last week"
+        else:
+            was = _verdict_label(before.verdict)
+            change = f"was {was} last week"
+        tone = {Verdict.READY: "good", Verdict.READY_WITH_RISKS: "warn"}.get(run.verdict, "bad")
+        verdicts.items.append(Item(f"{s.display_name}: {label}", run_url, change, tone))
+        current = findings.get(now_pk, [])
+        current_keys = {x.key for x in current}
+        for x in current:
+            if x.severity in ("blocker", "high"):
+                open_keys.append((site_pk, x, run_url))
+                blockers += x.severity == "blocker"
+                highs += x.severity == "high"
+        for x in findings.get(before_pk, []) if before_pk else []:
+            if x.key not in current_keys:
+                resolved.items.append(
+                    Item(f"{s.display_name}: {x.title}", run_url, "No longer found.", "good")
+                )
+    first_seen = _first_seen(open_keys)
+    for site_pk, x, run_url in sorted(open_keys, key=lambda k: (k[1].severity != "blocker", k[1].title)):
+        since = first_seen.get((site_pk, x.check_id, x.subject))
+        age = _age(since, f.end) if since else ""
+        tone = "bad" if x.severity == "blocker" else "warn"
+        open_items.items.append(
+            Item(
+                f"{x.severity.capitalize()}: {x.title}",
+                run_url,
+                f"{site_by_pk[site_pk].display_name}, {age}",
+                tone,
+            )
+        )
+    if blockers:
+        f.problem(0, f"{_plural(blockers, 'blocker')} open", f"{_plural(blockers, 'blocker')} open")
+    elif highs:
+        f.problem(
+            2,
+            f"{_plural(highs, 'high-severity problem')} open",
+            f"{_plural(highs, 'high-severity problem')} open",
+        )
+    if not verdicts.items:
+        verdicts.empty = "No site has been audited yet."
+    return [verdicts, open_items, resolved]
+
+
+def _first_seen(open_keys: list[tuple[int, Finding, str]]) -> dict[tuple[int, str, str], datetime]:
+    """When each open finding was first found on its site (one query for all of them)."""
+    if not open_keys:
+        return {}
+    rows = (
+        Finding.objects.filter(
+            run__site_id__in={k[0] for k in open_keys},
+            run__status=AuditRun.Status.DONE,
+            check_id__in={k[1].check_id for k in open_keys},
+        )
+        .values_list("run__site_id", "check_id", "subject")
+        .annotate(first=Min("run__created_at"))
+    )
+    return {(site, check, subject): first for site, check, subject, first in rows}
+
+
+def _monitor_url(f: _Facts, m: Monitor) -> str:
+    return absolute("monitoring:monitor_detail", workspace=f.workspace.uuid, monitor=m.uuid)
+
+
+def _uptime_and_speed(f: _Facts) -> list[Section]:
+    http = [m for m in f.monitors if m.kind == Monitor.Kind.HTTP and m.state != Monitor.State.PAUSED]
+    critical = [m for m in http if m.severity == Severity.CRITICAL]
+    ids = [m.pk for m in http]
+    last_day = (f.end - timedelta(seconds=1)).date()
+    this_week = summarize(ids, f.start.date(), last_day) if ids else {}
+    last_week = (
+        summarize(ids, (f.start - timedelta(days=7)).date(), f.start.date() - timedelta(days=1))
+        if ids
+        else {}
+    )
+    uptime = Section("uptime", "Uptime of critical pages")
+    if not critical:
+        uptime.empty = "No critical page is monitored, so uptime was not measured."
+    checks = failures = 0
+    for m in critical:
+        now, before = this_week.get(m.pk), last_week.get(m.pk)
+        if now is None or now.uptime_pct is None:
+            uptime.items.append(
+                Item(f"{m.name}: no checks recorded", _monitor_url(f, m), "Not measured this week.", "warn")
+            )
+            continue
+        checks += now.checks
+        failures += now.failures
+        was = (
+            f"last week {format_pct(before.uptime_pct)}"
+            if before and before.uptime_pct is not None
+            else "no figure for last week"
+        )
+        tone = "good" if now.failures == 0 else ("warn" if now.uptime_pct >= 99.9 else "bad")
+        uptime.items.append(
+            Item(
+                f"{m.name}: {format_pct(now.uptime_pct)}", _monitor_url(f, m), was, tone, now.uptime_pct / 100
+            )
+        )
+    overall = 100.0 * (checks - failures) / checks if checks else None
+    if overall is not None and overall < 99.9:
+        f.problem(
+            1, f"uptime {format_pct(overall)}", f"critical pages were up {format_pct(overall)} of the time"
+        )
+    speed = _route_speed(f, http, this_week, last_week)
+    f.overall_uptime = overall
+    return [uptime, speed]
+
+
+def _route_speed(
+    f: _Facts, http: list[Monitor], this_week: dict[int, Summary], last_week: dict[int, Summary]
+) -> Section:
+    section = Section("speed", "Response time (p95) of critical routes")
+    by_key = {(m.site_id, m.auto_key): m for m in http}
+    routes = CriticalRoute.objects.filter(site__in=f.sites, confirmed=True).only(
+        "site_id", "name", "path", "budget_ms"
+    )
+    for route in routes:
+        key = "home" if route.path == "/" else f"route:{route.name}"
+        m = by_key.get((route.site_id, key))
+        if m is None:
+            continue
+        now, before = this_week.get(m.pk), last_week.get(m.pk)
+        url = _monitor_url(f, m)
+        if now is None or now.p95_ms is None:
+            section.items.append(
+                Item(f"{route.name}: not measured", url, "No successful timed check this week.", "warn")
+            )
+            continue
+        p95, budget = now.p95_ms, route.budget_ms
+        if before is None or before.p95_ms is None:
+            trend = "no figure for last week"
+        elif abs(p95 - before.p95_ms) < max(20, before.p95_ms // 10):
+            trend = f"steady (last week {before.p95_ms} ms)"
+        else:
+            trend = f"{'slower' if p95 > before.p95_ms else 'faster'} than last week ({before.p95_ms} ms)"
+        over = p95 > budget
+        section.items.append(
+            Item(
+                f"{route.name}: {p95} ms (budget {budget} ms)",
+                url,
+                trend,
+                "bad" if over else "good",
+                min(1.0, p95 / (2 * budget)) if budget else None,
+            )
+        )
+        if over:
+            f.problem(
+                3,
+                f"{route.name} p95 {p95} ms",
+                f"{route.name} took {p95} ms at p95, over its {budget} ms budget",
+            )
+    if not section.items:
+        section.empty = "No critical route was timed this week."
+    return section
+
+
+def _incidents(f: _Facts) -> list[Section]:
+    incidents = list(
+        Incident.objects.filter(workspace=f.workspace, started_at__lt=f.end)
+        .exclude(ended_at__lt=f.start)
+        .select_related("monitor")
+        .order_by("started_at")
+    )
+    ws = f.workspace.uuid
+    grouped: dict[str, list[Incident]] = defaultdict(list)
+    heartbeats = Section("heartbeats", "Missed heartbeats")
+    info = Section("info", "For your information")
+    open_now = 0
+    for inc in incidents:
+        url = absolute("monitoring:incident", workspace=ws, incident=inc.uuid)
+        started_in_week = inc.started_at >= f.start
+        if inc.severity == Severity.INFO:
+            if started_in_week:
+                info.items.append(
+                    Item(f"{inc.monitor.name}: {inc.cause}", url, f"{inc.started_at:%a %d %b %H:%M} UTC")
+                )
+            continue
+        if inc.monitor.kind == Monitor.Kind.HEARTBEAT:
+            if started_in_week:
+                heartbeats.items.append(
+                    Item(
+                        f"{inc.monitor.name} missed a ping",
+                        url,
+                        f"{inc.started_at:%a %d %b %H:%M} UTC — {inc.cause}",
+                        "bad",
+                    )
+                )
+            continue
+        if inc.monitor.kind in (Monitor.Kind.TLS_EXPIRY, Monitor.Kind.DOMAIN_EXPIRY):
+            continue  # the expiry section says it with the date
+        grouped[inc.cause].append(inc)
+        open_now += inc.ended_at is None
+    section = Section("incidents", "Incidents", empty="No incidents this week.")
+    for cause, group in sorted(grouped.items(), key=lambda g: -sum(_seconds(i, f.end) for i in g[1])):
+        total = sum(_seconds(i, f.end) for i in group)
+        names = ", ".join(sorted({i.monitor.name for i in group}))
+        still = " — still open" if any(i.ended_at is None for i in group) else ""
+        url = absolute("monitoring:incident", workspace=ws, incident=group[-1].uuid)
+        section.items.append(
+            Item(
+                f"{cause} ({_plural(len(group), 'time')}, {human_duration(total)} in all){still}",
+                url,
+                names,
+                "bad" if still else "warn",
+            )
+        )
+    if open_now:
+        f.problem(0, f"{_plural(open_now, 'incident')} open", f"{_plural(open_now, 'incident')} still open")
+    if heartbeats.items:
+        n = len(heartbeats.items)
+        f.problem(4, f"{_plural(n, 'missed heartbeat')}", f"{_plural(n, 'job')} missed a heartbeat")
+    elif any(m.kind == Monitor.Kind.HEARTBEAT for m in f.monitors):
+        heartbeats.empty = "Every heartbeat arrived on time."
+    return [section, heartbeats, info]
+
+
+def _seconds(inc: Incident, end: datetime) -> float:
+    return ((inc.ended_at or end) - inc.started_at).total_seconds()
+
+
+def _expiry(f: _Facts) -> Section:
+    section = Section("expiry", "Certificates and domains expiring within 30 days")
+    watched = [m for m in f.monitors if m.kind in (Monitor.Kind.TLS_EXPIRY, Monitor.Kind.DOMAIN_EXPIRY)]
+    for m in sorted(watched, key=lambda m: (m.expires_at is not None, m.expires_at or f.end)):
+        url = _monitor_url(f, m)
+        if m.expires_at is None:
+            if m.last_checked_at is not None:
+                section.items.append(
+                    Item(
+                        f"{m.name}: expiry date unknown",
+                        url,
+                        m.last_message or "We could not read the date.",
+                        "warn",
+                    )
+                )
+            continue
+        left = (m.expires_at - f.end).days
+        if m.expires_at - f.end > EXPIRY_HORIZON:
+            continue
+        tone = "bad" if left <= 14 else "warn"
+        when = "expired" if left < 0 else f"expires in {_plural(left, 'day')}"
+        section.items.append(Item(f"{m.name} {when}", url, f"on {m.expires_at:%d %b %Y}", tone))
+        if left <= 14:
+            f.problem(1, f"{m.hostname} {when}", f"{m.hostname} {when}")
+    if not section.items:
+        section.empty = (
+            "Nothing expires within 30 days." if watched else "No certificate or domain expiry is monitored."
+        )
+    return section
+
+
+def _deploys(f: _Facts) -> Section:
+    section = Section("deploys", "Deploys and smoke tests")
+    ws = f.workspace.uuid
+    deploys = (
+        Deploy.objects.filter(site__in=f.sites, created_at__gte=f.start, created_at__lt=f.end)
+        .select_related("site")
+        .order_by("created_at")
+    )
+    failed = 0
+    for d in deploys:
+        url = absolute("deploy_detail", workspace=ws, site=d.site.uuid, deploy=d.uuid)
+        result = {
+            Deploy.State.PASSED: ("smoke test passed", "good"),
+            Deploy.State.FAILED: (f"smoke test failed{': ' + d.smoke_error if d.smoke_error else ''}", "bad"),
+        }.get(d.state, ("smoke test not finished", "warn"))
+        failed += d.state == Deploy.State.FAILED
+        what = "Rollback" if d.kind == Deploy.Kind.ROLLBACK else "Deploy"
+        section.items.append(
+            Item(
+                f"{what} {d.version} to {d.environment} ({d.site.domain})",
+                url,
+                f"{d.created_at:%a %d %b} — {result[0]}",
+                result[1],
+            )
+        )
+    if failed:
+        f.problem(
+            4, f"{_plural(failed, 'failed smoke test')}", f"{_plural(failed, 'deploy')} failed its smoke test"
+        )
+    if not section.items:
+        section.empty = "No deploys were reported this week."
+    return section
+
+
+def _dmarc(f: _Facts) -> Section:
+    section = Section("dmarc", "Email authentication (DMARC reports)")
+    if not f.sites:
+        return section
+    first_site = f.sites[0]
+    url = absolute("email_overview", workspace=f.workspace.uuid, site=first_site.uuid)
+    volume = passed = 0
+    unknown: set[str] = set()
+    for count, dkim, spf, service, ip in DmarcReportRecord.objects.filter(
+        report__workspace=f.workspace, report__date_end__gte=f.start, report__date_end__lt=f.end
+    ).values_list("count", "dkim_result", "spf_result", "service", "source_ip"):
+        volume += count
+        ok = dkim == "pass" or spf == "pass"
+        passed += count if ok else 0
+        if not ok and not service:
+            unknown.add(ip)
+    if not volume:
+        has_address = InboundAddress.objects.filter(
+            workspace=f.workspace, kind=InboundAddress.Kind.DMARC
+        ).exists()
+        section.empty = (
+            "No DMARC reports arrived this week, so we cannot say how your email authenticated."
+            if has_address
+            else "No DMARC report address is set up, so we cannot see who sends email as you."
+        )
+        if not has_address:
+            section.items.append(Item("Set up a DMARC report address", url, section.empty, "warn"))
+        return section
+    rate = 100.0 * passed / volume
+    section.items.append(
+        Item(
+            f"{_plural(volume, 'message')} reported, {format_pct(rate)} passed",
+            url,
+            "",
+            "good" if rate >= 98 else "warn",
+            rate / 100,
+        )
+    )
+    if unknown:
+        section.items.append(
+            Item(
+                f"{_plural(len(unknown), 'unknown sender')} failed authentication",
+                url,
+                "Someone else may be sending email as your domain, or a service you use is not set up.",
+                "bad",
+            )
+        )
+        f.problem(
+            6,
+            f"{_plural(len(unknown), 'unknown sender')}",
+            f"{_plural(len(unknown), 'unknown server')} sent email as your domain",
+        )
+    return section
+
+
+def build(workspace: Workspace, start: datetime, end: datetime) -> WeeklyContent:
+    sites = list(Site.objects.filter(workspace=workspace).order_by("domain"))
+    monitors = list(Monitor.objects.filter(workspace=workspace).order_by("name"))
+    f = _Facts(workspace, start, end, sites, monitors)
+    sections = _verdict_and_findings(f)
+    sections += _uptime_and_speed(f)
+    incidents, heartbeats, info = _incidents(f)
+    sections += [incidents, _expiry(f), heartbeats, _deploys(f), _dmarc(f), info]
+    order = [
+        "verdict",
+        "open",
+        "resolved",
+        "uptime",
+        "incidents",
+        "speed",
+        "expiry",
+        "heartbeats",
+        "deploys",
+        "dmarc",
+        "info",
+    ]
+    sections.sort(key=lambda s: order.index(s.key))
+    subject, sentence, healthy = headline(f)
+    return WeeklyContent(
+        workspace_name=" ".join(workspace.name.split()),
+        period_start=start,
+        period_end=end,
+        timezone=workspace.timezone,
+        subject=subject,
+        sentence=sentence,
+        healthy=healthy,
+        sections=sections,
+        settings_url=absolute("reports:settings", workspace=workspace.uuid),
+    )
+
+
+def headline(f: _Facts) -> tuple[str, str, bool]:
+    """The subject (what to fix, most urgent first) and the same as a sentence."""
+    overall = f.overall_uptime
+    problems = sorted(f.problems, key=lambda p: p[0])
+    if problems:
+        shorts = [p[1] for p in problems[:SUBJECT_PARTS]]
+        more = len(problems) - SUBJECT_PARTS
+        subject = " · ".join(shorts) + (f" · {more} more" if more > 0 else "")
+        parts = [p[2] for p in problems]
+        sentence = (
+            "This week: "
+            + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
+            + "."
+        )
+        return subject[0].upper() + subject[1:], sentence, False
+    if overall is None:
+        return (
+            "Nothing to fix, but no uptime was measured this week",
+            "No problem was found this week, but no uptime checks ran, so we cannot say the store was up.",
+            False,
+        )
+    return (
+        f"All good: {format_pct(overall)} uptime, nothing to do",
+        f"All good this week: your critical pages were up {format_pct(overall)} of the time and nothing needs fixing.",
+        True,
+    )

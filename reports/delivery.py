@@ -1,0 +1,304 @@
+"""Issuing weekly reports once per workspace per week, and sending them through an outbox.
+
+1. ``issue_due`` claims each due ``ReportSchedule`` by moving ``next_send_at`` to the
+   next slot with a conditional UPDATE (``WHERE next_send_at = <the value read>``).
+   Only the sender whose UPDATE changed the row issues the report, so two schedulers
+   issue one; the next slot is computed from *now*, so a scheduler that was down for
+   weeks issues one report (for the latest week), not one per missed week. The report
+   and one ``ReportDelivery`` per member who has not opted out are written in the same
+   transaction as the claim.
+2. ``deliver`` claims deliveries (``pending → sending``, again a conditional UPDATE),
+   renders each for its recipient and hands it to the mail backend over one SMTP
+   connection. A refused or failed send is retried with backoff; a 5xx refusal of the
+   address is final. A delivery whose report cannot be built (bad data) fails alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.core import mail
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from launchready.models import Membership, Site, Workspace
+
+from . import content, digest, render
+from .models import DigestSubscription, MemberReportSetting, ReportDelivery, ReportSchedule, WeeklyReport
+from .schedule import DEFAULT_HOUR, DEFAULT_WEEKDAY, next_slot, period_before, previous_slot
+
+logger = logging.getLogger(__name__)
+
+CLAIM_TTL = timedelta(minutes=10)
+BACKOFF_MINUTES = (5, 15, 60, 240)  # after the 1st, 2nd, 3rd, 4th failure; the 5th is final
+ISSUE_BATCH = 500
+NOT_SENT = "Not sent because of a problem on our side; we have been notified."
+
+
+# --- issuing -----------------------------------------------------------------------------
+
+
+def ensure_schedules(now: datetime) -> int:
+    """Give every workspace without a schedule the default one (Monday 08:00 local)."""
+    missing = list(Workspace.objects.filter(report_schedule__isnull=True).values_list("pk", "timezone"))
+    ReportSchedule.objects.bulk_create(
+        [
+            ReportSchedule(workspace_id=pk, next_send_at=next_slot(now, DEFAULT_WEEKDAY, DEFAULT_HOUR, tz))
+            for pk, tz in missing
+        ],
+        ignore_conflicts=True,
+    )
+    return len(missing)
+
+
+def reschedule(schedule: ReportSchedule, now: datetime | None = None) -> ReportSchedule:
+    """After the owner changes the day, hour or time zone: the next slot from now."""
+    now = now or timezone.now()
+    schedule.next_send_at = next_slot(now, schedule.weekday, schedule.hour, schedule.workspace.timezone)
+    return schedule
+
+
+def issue_due(now: datetime | None = None) -> list[int]:
+    """Issue every due weekly report once; returns the new reports' ids."""
+    now = now or timezone.now()
+    ensure_schedules(now)
+    issued: list[int] = []
+    due = ReportSchedule.objects.filter(next_send_at__lte=now).select_related("workspace")[:ISSUE_BATCH]
+    for schedule in due:
+        try:
+            report = issue(schedule, now)
+        except Exception:  # one workspace's bad data never stops the others' reports
+            logger.exception("weekly report of workspace %s could not be issued", schedule.workspace_id)
+            continue
+        if report is not None:
+            issued.append(report.pk)
+    return issued
+
+
+def issue(schedule: ReportSchedule, now: datetime) -> WeeklyReport | None:
+    """Claim this schedule's slot and write the report with its deliveries; None if not ours."""
+    ws = schedule.workspace
+    following = next_slot(now, schedule.weekday, schedule.hour, ws.timezone)
+    with transaction.atomic():
+        won = ReportSchedule.objects.filter(pk=schedule.pk, next_send_at=schedule.next_send_at).update(
+            next_send_at=following
+        )
+        if not won or not schedule.enabled or not Site.objects.filter(workspace=ws).exists():
+            return None
+        slot = previous_slot(now, schedule.weekday, schedule.hour, ws.timezone)
+        start, end = period_before(slot, ws.timezone)
+        report, created = WeeklyReport.objects.get_or_create(
+            workspace=ws, period_end=end, defaults={"period_start": start, "created_at": now}
+        )
+        if not created:
+            return None
+        ReportDelivery.objects.bulk_create(
+            [
+                ReportDelivery(
+                    kind=ReportDelivery.Kind.WEEKLY,
+                    report=report,
+                    workspace=ws,
+                    user=m.user,
+                    to_email=m.user.email,
+                    period_start=start,
+                    period_end=end,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+                for m in recipients(ws)
+            ],
+            ignore_conflicts=True,
+        )
+    return report
+
+
+def recipients(ws: Workspace) -> list[Membership]:
+    """Members with an email address who have not opted out of this workspace's report."""
+    return list(
+        Membership.objects.filter(workspace=ws, user__is_active=True)
+        .exclude(user__email="")
+        .exclude(report_setting__opted_out_at__isnull=False)
+        .select_related("user")
+        .order_by("user__email")
+    )
+
+
+def issue_digests(now: datetime | None = None) -> list[int]:
+    """Queue each opted-in consultant's digest once per week (Monday 08:00 in their zone)."""
+    now = now or timezone.now()
+    created: list[int] = []
+    for sub in DigestSubscription.objects.filter(enabled=True, next_send_at__lte=now).select_related("user"):
+        following = next_slot(now, DEFAULT_WEEKDAY, DEFAULT_HOUR, sub.timezone)
+        slot = previous_slot(now, DEFAULT_WEEKDAY, DEFAULT_HOUR, sub.timezone)
+        start, end = period_before(slot, sub.timezone)
+        with transaction.atomic():
+            won = DigestSubscription.objects.filter(pk=sub.pk, next_send_at=sub.next_send_at).update(
+                next_send_at=following
+            )
+            if not won or not sub.user.email:
+                continue
+            d, made = ReportDelivery.objects.get_or_create(
+                kind=ReportDelivery.Kind.DIGEST,
+                user=sub.user,
+                period_end=end,
+                defaults={"to_email": sub.user.email, "period_start": start, "next_attempt_at": now},
+            )
+            if made:
+                created.append(d.pk)
+    return created
+
+
+def queue_preview(m: Membership, now: datetime | None = None) -> ReportDelivery:
+    """A preview of this week so far, for the member who asked (not counted as the week's report)."""
+    now = now or timezone.now()
+    return ReportDelivery.objects.create(
+        kind=ReportDelivery.Kind.PREVIEW,
+        workspace=m.workspace,
+        user=m.user,
+        to_email=m.user.email,
+        period_start=now - timedelta(days=7),
+        period_end=now,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+# --- sending -----------------------------------------------------------------------------
+
+
+def _claimable(now: datetime) -> Q:
+    return Q(status=ReportDelivery.Status.PENDING, next_attempt_at__lte=now) | Q(
+        status=ReportDelivery.Status.SENDING, claimed_until__lt=now
+    )
+
+
+def due_ids(now: datetime, limit: int = 5000) -> list[int]:
+    return list(
+        ReportDelivery.objects.filter(_claimable(now))
+        .order_by("next_attempt_at")
+        .values_list("id", flat=True)[:limit]
+    )
+
+
+def claim(delivery_id: int, now: datetime) -> bool:
+    return bool(
+        ReportDelivery.objects.filter(_claimable(now), pk=delivery_id).update(
+            status=ReportDelivery.Status.SENDING, claimed_until=now + CLAIM_TTL
+        )
+    )
+
+
+def deliver(ids: list[int] | None = None, now: datetime | None = None) -> int:
+    """Send these deliveries (default: all due ones). Returns how many were sent."""
+    now = now or timezone.now()
+    ids = due_ids(now) if ids is None else ids
+    claimed = [pk for pk in ids if claim(pk, now)]
+    if not claimed:
+        return 0
+    rows = ReportDelivery.objects.filter(pk__in=claimed).select_related("report", "workspace", "user")
+    by_report: dict[object, list[ReportDelivery]] = defaultdict(list)
+    for d in rows:
+        by_report[d.report_id or ("single", d.pk)].append(d)
+    sent = 0
+    with mail.get_connection() as connection:
+        for group in by_report.values():
+            sent += _deliver_group(group, now, connection)
+    return sent
+
+
+def _deliver_group(group: list[ReportDelivery], now: datetime, connection) -> int:
+    """Deliveries of one report share its content, built once."""
+    first = group[0]
+    try:
+        built = _build(first, now)
+    except Exception:  # bad data in this workspace: its emails fail, the others go out
+        logger.exception("report content for delivery %s could not be built", first.pk)
+        for d in group:
+            _finish(d, ReportDelivery.Status.FAILED, error=NOT_SENT)
+        return 0
+    sent = 0
+    for d in group:
+        try:
+            rendered, unsubscribe = _render(d, built)
+            render.message(rendered, d.to_email, unsubscribe, connection=connection).send()
+        except (smtplib.SMTPException, OSError) as exc:
+            _failed_send(d, now, exc)
+            connection.close()  # a broken session is not reused for the next message
+            continue
+        except Exception:
+            logger.exception("report delivery %s could not be rendered", d.pk)
+            _finish(d, ReportDelivery.Status.FAILED, error=NOT_SENT)
+            continue
+        _finish(d, ReportDelivery.Status.SENT, subject=rendered.subject, sent_at=now)
+        sent += 1
+    return sent
+
+
+def _build(d: ReportDelivery, now: datetime):
+    if d.kind == ReportDelivery.Kind.DIGEST:
+        return digest.build(d.user, d.period_end)
+    c = content.build(d.workspace, d.period_start, d.period_end)
+    if d.report_id:
+        c.report_url = content.absolute("reports:detail", workspace=d.workspace.uuid, report=d.report.uuid)
+    else:
+        c.report_url = content.absolute("reports:current", workspace=d.workspace.uuid)
+    return c
+
+
+def _render(d: ReportDelivery, built) -> tuple[render.Rendered, str]:
+    if d.kind == ReportDelivery.Kind.DIGEST:
+        sub = DigestSubscription.objects.get(user_id=d.user_id)
+        unsubscribe = render.unsubscribe_url("digest", sub.uuid)
+        return digest.render(built, unsubscribe=unsubscribe), unsubscribe
+    m = Membership.objects.only("uuid").get(workspace_id=d.workspace_id, user_id=d.user_id)
+    unsubscribe = render.unsubscribe_url("weekly", m.uuid)
+    preview = d.kind == ReportDelivery.Kind.PREVIEW
+    return render.weekly(built, unsubscribe=unsubscribe, preview=preview), unsubscribe
+
+
+def _failed_send(d: ReportDelivery, now: datetime, exc: Exception) -> None:
+    refused = getattr(exc, "recipients", None)
+    permanent = isinstance(refused, dict) and refused and all(code >= 500 for code, _ in refused.values())
+    code = getattr(exc, "smtp_code", None)
+    permanent = permanent or (isinstance(code, int) and code >= 500)
+    attempts = d.attempts + 1
+    reason = f"The mail server did not accept the message ({type(exc).__name__}{f' {code}' if code else ''})."
+    if permanent or attempts > len(BACKOFF_MINUTES):
+        _finish(d, ReportDelivery.Status.FAILED, error=reason, attempts=attempts)
+        return
+    ReportDelivery.objects.filter(pk=d.pk).update(
+        status=ReportDelivery.Status.PENDING,
+        attempts=attempts,
+        next_attempt_at=now + timedelta(minutes=BACKOFF_MINUTES[attempts - 1]),
+        claimed_until=None,
+        last_error=reason[:300],
+    )
+
+
+def _finish(d: ReportDelivery, status: str, *, error: str = "", **fields) -> None:
+    ReportDelivery.objects.filter(pk=d.pk).update(
+        status=status, claimed_until=None, last_error=error[:300], **fields
+    )
+
+
+def opt_out(m: Membership, now: datetime | None = None) -> None:
+    setting, _ = MemberReportSetting.objects.get_or_create(membership=m)
+    if setting.opted_out_at is None:
+        setting.opted_out_at = now or timezone.now()
+        setting.save(update_fields=["opted_out_at"])
+
+
+def opt_in(m: Membership) -> None:
+    MemberReportSetting.objects.filter(membership=m).update(opted_out_at=None)
+
+
+def run(now: datetime | None = None) -> dict[str, int]:
+    """The beat job: issue what is due, then send everything due (new, retries, abandoned)."""
+    now = now or timezone.now()
+    reports = issue_due(now)
+    digests = issue_digests(now)
+    return {"reports": len(reports), "digests": len(digests), "sent": deliver(now=now)}

@@ -1,0 +1,74 @@
+"""Work is queued in one way, from one kind of place.
+
+Only views (the web views and the API's) and Celery task modules queue work, and always
+after the transaction commits through the task's own ``delay_on_commit`` (or
+``apply_async_on_commit`` when a countdown is needed). A plain ``.delay()`` inside a view's
+transaction can run before the row it names exists; a queue call inside a library
+function hides from its caller that calling it starts work elsewhere.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = ("launchready", "audits", "monitoring", "handover")
+ON_COMMIT = {"delay_on_commit", "apply_async_on_commit"}
+OTHER_WAYS = {"delay", "apply_async", "send_task", "on_commit"}
+
+
+def may_queue(path: Path) -> bool:
+    """Task modules, view modules and the API's modules."""
+    relative = path.relative_to(ROOT)
+    return (
+        path.name == "tasks.py"
+        or path.name.startswith(("views", "api_"))
+        or relative.parts[:2] == ("launchready", "api")
+    )
+
+
+def queue_calls(path: Path) -> list[tuple[int, str]]:
+    calls = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in ON_COMMIT | OTHER_WAYS:
+                calls.append((node.lineno, node.func.attr))
+    return calls
+
+
+def project_files() -> list[Path]:
+    return [
+        path for app in APPS for path in sorted((ROOT / app).rglob("*.py")) if "migrations" not in path.parts
+    ]
+
+
+# Not queuing: after its commit, the site's monitors are brought in step with routes that
+# were bulk-created in the same transaction (no task, no worker).
+NOT_QUEUING = {("monitoring/signals.py", "on_commit")}
+
+
+def test_work_is_queued_after_commit_in_one_way():
+    found = [
+        f"{path.relative_to(ROOT)}:{line} .{name}()"
+        for path in project_files()
+        for line, name in queue_calls(path)
+        if name in OTHER_WAYS and (str(path.relative_to(ROOT)), name) not in NOT_QUEUING
+    ]
+    assert found == [], "queue with delay_on_commit / apply_async_on_commit instead: " + ", ".join(found)
+
+
+def test_only_views_and_tasks_queue_work():
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for path in project_files()
+        if not may_queue(path)
+        for line, name in queue_calls(path)
+        if name in ON_COMMIT
+    ]
+    assert found == [], "work queued outside a view or a task module: " + ", ".join(found)
+
+
+def test_the_walk_sees_the_queue_calls():
+    calls = {name for path in project_files() if may_queue(path) for _, name in queue_calls(path)}
+    assert {"delay_on_commit", "apply_async_on_commit"} <= calls
