@@ -100,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "launchready.context_processors.workspaces",
+                "launchready.devmail.context",
             ],
         },
     },
@@ -202,7 +203,8 @@ vars().update(env.email_url_config(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Launch Ready <noreply@launchready.localhost>")
 if DEBUG and EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":  # noqa: F821 - set just above
     # Development: each email as a short framed block, its links easy to find (devmail.py).
-    EMAIL_BACKEND = "launchready.devmail.ReadableConsoleBackend"
+    EMAIL_BACKEND = "launchready.devmail.ReadableConsoleBackend"  # also kept for /dev/mail/
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Launch Ready <noreply@launchready.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Security. In production every switch below is on; `manage.py check --deploy` is clean.

@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.urls import include, path
 
 from . import (
+    devmail,
     views_invitations,
     views_members,
     views_portfolio,
@@ -69,6 +70,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("healthz", healthz, name="healthz"),
+    path("dev/mail/", devmail.mailbox, name="dev_mailbox"),  # 404 unless in development
     path("workspaces/", views_workspaces.workspace_list, name="workspace_list"),
     path("workspaces/new/", views_workspaces.workspace_create, name="workspace_create"),
     path("portfolio/", views_portfolio.portfolio_page, name="portfolio"),

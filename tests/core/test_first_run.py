@@ -161,3 +161,34 @@ def test_test_message_hint_in_development_reaches_the_local_receiver(
         finally:
             controller.stop()
     assert TestMessage.objects.filter(site=site).exists()
+
+
+@pytest.mark.django_db
+def test_sign_up_is_confirmed_from_the_development_mailbox(client, tmp_path) -> None:
+    """In development the verification page links to /dev/mail/, which holds the link."""
+    signup = {
+        "email": "dana@shop.example.com",
+        "password1": "a-long-unusual-pass-42",
+        "password2": "a-long-unusual-pass-42",
+    }
+    with override_settings(
+        DEBUG=True, EMAIL_BACKEND="launchready.devmail.ReadableConsoleBackend", VAR_DIR=tmp_path
+    ):
+        sent = client.post(reverse("account_signup"), signup, follow=True).content.decode()
+        assert "dev-mailbox-notice" in sent and reverse("dev_mailbox") in sent
+        box = client.get(reverse("dev_mailbox")).content.decode()
+        link = re.search(r'href="(http://testserver/accounts/confirm-email/[^"]+)"', box).group(1)
+        confirm_page = client.get(link.replace("http://testserver", ""))
+        assert confirm_page.status_code == 200
+        client.post(link.replace("http://testserver", ""))
+    from allauth.account.models import EmailAddress
+
+    assert EmailAddress.objects.get(email="dana@shop.example.com").verified
+
+
+@pytest.mark.django_db
+def test_development_mailbox_is_absent_in_production(client, tmp_path) -> None:
+    with override_settings(DEBUG=False, VAR_DIR=tmp_path):
+        assert client.get(reverse("dev_mailbox")).status_code == 404
+    with override_settings(DEBUG=True, EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend"):
+        assert client.get(reverse("dev_mailbox")).status_code == 404  # real email: no mailbox
