@@ -49,6 +49,11 @@ class ProbeOptions:
     pagespeed_key: str = ""  # its API key; empty: no Lighthouse source, perf.lighthouse_low is skipped
     rdap_url: str = ""
     common_subdomains: tuple[str, ...] = COMMON_SUBDOMAINS
+    # The owner declared no route (the CLI without --route): time the routes found on the
+    # store. Otherwise only the declared (confirmed) routes are timed; what discovery found
+    # is kept in the facts for the owner to confirm.
+    time_discovered_routes: bool = False
+    route_budgets: dict[str, int] = field(default_factory=dict)  # p95 budgets by route name (--budget)
 
 
 class BudgetExhausted(Exception):

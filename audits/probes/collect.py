@@ -17,7 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -33,6 +33,7 @@ from audits.facts import (
     PageFacts,
     RdapFacts,
     RedirectChain,
+    RouteDiscovery,
     RouteTiming,
     TlsFacts,
     Unavailable,
@@ -40,7 +41,7 @@ from audits.facts import (
 )
 from audits.facts.email import EmailFacts
 
-from . import dns, email, exposure, performance, tls, web
+from . import dns, email, exposure, performance, route_discovery, tls, web
 from .base import BudgetExhausted, ProbeRun
 
 logger = logging.getLogger(__name__)
@@ -85,13 +86,14 @@ class _Probes:
     source_maps: asyncio.Task[list[ExposureProbe]]
     origin: asyncio.Task[list[OriginProbe]]
     load: asyncio.Task[list[LoadTiming] | None]  # None: ownership not proven, no load test
+    discovery: asyncio.Task[RouteDiscovery]
 
     def of_stage(self, stage: Stage) -> tuple[asyncio.Task, ...]:
         return {
             Stage.DNS: (self.dns, self.rdap),
             Stage.EDGE: (self.redirects, self.pages, self.tls, self.host_pages, self.assets, self.origin),
             Stage.DEPLOY: (self.exposure, self.source_maps),
-            Stage.PERFORMANCE: (self.routes, self.load, self.lighthouse),
+            Stage.PERFORMANCE: (self.routes, self.load, self.lighthouse, self.discovery),
             Stage.EMAIL: (self.email,),
         }[stage]
 
@@ -147,6 +149,7 @@ async def collect_facts(
         origin_probes=_list(probes.origin),
         exposure=_list(probes.exposure) + _list(probes.source_maps),
         routes=_list(probes.routes),
+        discovered_routes=_value(probes.discovery),
         load=_value(probes.load),
         lighthouse=_value(probes.lighthouse),
         email=_value(probes.email),
@@ -177,11 +180,23 @@ def _start(run: ProbeRun) -> _Probes:
     def hosts(found: DnsFacts) -> list[str]:
         return dns.contactable(found.hosts, run.config)
 
-    # Created in this order so the longest chain (the route samples) starts first.
-    routes = start(performance.probe_routes(run))
+    discovery = start(route_discovery.discover_routes(run))
+    routes: asyncio.Task[list[RouteTiming]]
+    pages: asyncio.Task[list[PageFacts]]
+    if run.options.time_discovered_routes and not run.site.routes:
+        # No declared route: time what the store really has, once discovery found it.
+        async def use_discovered(found: RouteDiscovery) -> None:
+            run.site = replace(run.site, routes=route_discovery.specs_for(found, run.options.route_budgets))
+
+        found_routes = after(discovery, use_discovered)
+        routes = after(found_routes, lambda _: performance.probe_routes(run))
+        pages = after(found_routes, lambda _: web.probe_route_pages(run))
+    else:
+        # Created in this order so the longest chain (the route samples) starts first.
+        routes = start(performance.probe_routes(run))
+        pages = start(web.probe_route_pages(run))
     rdap = start(dns.probe_rdap(run))
     redirects = start(web.probe_redirects(run))
-    pages = start(web.probe_route_pages(run))
     dns_facts = start(dns.probe_dns(run))
     site_email = start(email.probe_site_email(run))
     lighthouse = start(performance.probe_lighthouse(run))
@@ -208,6 +223,7 @@ def _start(run: ProbeRun) -> _Probes:
         source_maps=after(pages, lambda p: exposure.probe_source_maps(run, p)),
         origin=asyncio.create_task(origins()),
         load=after(routes, lambda r: performance.probe_load(run, r)),
+        discovery=discovery,
     )
 
 

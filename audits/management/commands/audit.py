@@ -27,6 +27,21 @@ def _names(kind: str) -> str:
     return ", ".join(name for name, (_path, k) in STANDARD_ROUTES.items() if k == kind)
 
 
+def routes_used(routes: list[RouteSpec]) -> list[dict[str, str]]:
+    """The JSON's ``routes_used``: each timed route and where its path came from."""
+    return [{"name": r.name, "path": r.path, "source": r.source or "given"} for r in routes]
+
+
+def routes_sentence(used: list[dict[str, str]], *, discovered: bool) -> str:
+    listed = ", ".join(f"{r['name']} {r['path']}" + (f" ({r['source']})" if discovered else "") for r in used)
+    if discovered:
+        return (
+            f"\nRoutes timed: none were given with --route, so these were found on the store: {listed or 'none'}."
+            "\nGive --route NAME=PATH to time others.\n"
+        )
+    return f"\nRoutes timed (given with --route): {listed}.\n"
+
+
 class Command(BaseCommand):
     help = "Audit a store's domain and print the launch verdict with the 48-hour fix plan."
     requires_system_checks: list[str] = []
@@ -58,7 +73,8 @@ class Command(BaseCommand):
             action="append",
             default=[],
             metavar="NAME=PATH",
-            help="a critical route, e.g. cart=/cart (repeatable; default: the standard routes). "
+            help="a critical route, e.g. cart=/cart (repeatable; default: the routes found on the store "
+            "from its sitemap, homepage links and platform). "
             f"Pages ({PAGE_BUDGET_MS} ms p95): {_names('page')}; API calls ({API_BUDGET_MS} ms): "
             f"{_names('api')} and any path under /api/",
         )
@@ -118,15 +134,24 @@ class Command(BaseCommand):
                 "LAUNCHREADY_PORT_MAP (from:to, comma-separated).",
                 returncode=2,
             ) from None
+        discover = not declaration.routes
         outcome = run_audit(
             declaration,
             config=config,
-            options=default_options(samples=options["samples"]),
+            options=default_options(
+                samples=options["samples"],
+                time_discovered_routes=discover,
+                route_budgets=self.budgets(options) if discover else {},
+            ),
         )
+        used = routes_used(outcome.facts.site.routes)
         if options["format"] == "json":
-            self.stdout.write(json.dumps(outcome.to_json(), indent=2, default=str))
+            document = outcome.to_json()
+            document["routes_used"] = used
+            self.stdout.write(json.dumps(document, indent=2, default=str))
         else:
             self.stdout.write(render_text(outcome))
+            self.stdout.write(routes_sentence(used, discovered=discover))
         fail_on = options["fail_on"]
         if fail_on:
             limit = FAIL_ON_RANK[fail_on]
@@ -136,6 +161,16 @@ class Command(BaseCommand):
             ):
                 sys.stdout.flush()
                 raise SystemExit(3)
+
+    @staticmethod
+    def budgets(options) -> dict[str, int]:
+        budgets = {}
+        for raw in options["budget"]:
+            name, sep, ms = raw.partition("=")
+            if not sep or not ms.strip().isdigit() or int(ms) <= 0:
+                raise CommandError(f"--budget {raw!r}: use NAME=MS, e.g. --budget cart=600.", returncode=2)
+            budgets[name.strip()] = int(ms)
+        return budgets
 
     def declaration(self, options) -> SiteDeclaration:
         try:
@@ -152,15 +187,9 @@ class Command(BaseCommand):
             except ValidationError:
                 raise CommandError(f"--subdomain {raw!r} is not a valid host label.", returncode=2) from None
             subdomains.append(label)
-        budgets = {}
-        for raw in options["budget"]:
-            name, sep, ms = raw.partition("=")
-            if not sep or not ms.strip().isdigit() or int(ms) <= 0:
-                raise CommandError(f"--budget {raw!r}: use NAME=MS, e.g. --budget cart=600.", returncode=2)
-            budgets[name.strip()] = int(ms)
+        budgets = self.budgets(options)
         routes = []
-        given = options["route"] or [f"{name}={path}" for name, (path, _kind) in STANDARD_ROUTES.items()]
-        for raw in given:
+        for raw in options["route"]:
             name, sep, path = raw.partition("=")
             name, path = name.strip(), path.strip()
             if not sep or not name or not path.startswith("/"):
@@ -168,7 +197,8 @@ class Command(BaseCommand):
                     f"--route {raw!r}: use NAME=PATH with a path starting with /.", returncode=2
                 )
             routes.append(RouteSpec.standard(name, path, budgets.get(name)))
-        unknown = set(budgets) - {r.name for r in routes}
+        # Without --route, the routes found on the store are timed: any standard name may get a budget.
+        unknown = set(budgets) - ({r.name for r in routes} if routes else set(STANDARD_ROUTES))
         if unknown:
             raise CommandError(
                 f"--budget names a route that is not audited: {', '.join(sorted(unknown))}.", returncode=2
