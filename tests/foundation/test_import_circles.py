@@ -14,7 +14,8 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("launchready", "audits", "monitoring", "handover", "sandbox", "bench", "tests")
+# Every top-level package of the project (the apps, the sandbox, bench, tests).
+PACKAGES = sorted(p.parent.name for p in ROOT.glob("*/__init__.py") if not p.parent.name.startswith("."))
 
 
 def module_name(path: Path) -> str:

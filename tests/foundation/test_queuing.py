@@ -13,7 +13,12 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("launchready", "audits", "monitoring", "handover")
+# The Django apps: every top-level package but the sandbox, the benchmarks and the tests.
+APPS = sorted(
+    p.parent.name
+    for p in ROOT.glob("*/__init__.py")
+    if p.parent.name not in {"sandbox", "bench", "tests"} and not p.parent.name.startswith(".")
+)
 ON_COMMIT = {"delay_on_commit", "apply_async_on_commit"}
 OTHER_WAYS = {"delay", "apply_async", "send_task", "on_commit"}
 
