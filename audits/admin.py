@@ -18,6 +18,9 @@ class FindingInline(admin.TabularInline):
     readonly_fields = fields
     show_change_link = True
 
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
 
 @admin.register(AuditRun)
 class AuditRunAdmin(admin.ModelAdmin):
@@ -45,6 +48,9 @@ class AuditRunAdmin(admin.ModelAdmin):
 
 @admin.register(Finding)
 class FindingAdmin(admin.ModelAdmin):
+    """A finding records what one audit observed: staff may look, never add, edit or delete
+    (no Save button; a finding goes away with its run, or is fixed on the store)."""
+
     list_display = ["check_id", "severity", "status", "subject", "change", "run"]
     list_filter = ["severity", "status", "stage", "change"]
     search_fields = ["check_id", "subject", "title", "run__site__domain"]
@@ -53,6 +59,15 @@ class FindingAdmin(admin.ModelAdmin):
         "uuid", "run", "check_id", "severity", "stage", "subject", "status", "title", "impact",
         "evidence", "fix", "change",
     ]  # fmt: skip
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(AcceptedRisk)

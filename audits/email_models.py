@@ -41,6 +41,7 @@ class InboundAddress(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name_plural = "inbound addresses"
         constraints = [
             models.UniqueConstraint(
                 fields=["site"], condition=models.Q(kind="check"), name="one_check_address_per_site"
@@ -186,6 +187,7 @@ class DmarcReport(models.Model):
     message_count = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = "DMARC report"
         ordering = ["-date_end"]
         constraints = [
             models.UniqueConstraint(fields=["workspace", "org_name", "report_id"], name="unique_dmarc_report")
@@ -211,6 +213,9 @@ class DmarcReportRecord(models.Model):
     dkim_aligned = models.BooleanField(default=False)
     spf_aligned = models.BooleanField(default=False)
     service = models.CharField(max_length=60, blank=True)  # recognised sender ("Klaviyo")
+
+    class Meta:
+        verbose_name = "DMARC report record"
 
     def __str__(self) -> str:
         return f"{self.source_ip} × {self.count}"

@@ -148,6 +148,10 @@ class SiteAuditSettings(models.Model):
     verification_checked_at = models.DateTimeField(null=True, blank=True)
     verification_error = models.TextField(blank=True)
 
+    class Meta:
+        verbose_name = "site audit settings"
+        verbose_name_plural = "site audit settings"
+
     def __str__(self) -> str:
         return f"Audit settings for {self.site}"
 

@@ -182,6 +182,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Dates read the same everywhere, admin included: "5 Dec 2026, 14:30" (launchready/formats).
+FORMAT_MODULE_PATH = ["launchready.formats"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
