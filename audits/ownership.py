@@ -17,6 +17,7 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from launchready import net
+from launchready.domains import hostname_under
 
 TXT_PREFIX = "launchready-verification="
 WELL_KNOWN_PATH = "/.well-known/launchready-verification.txt"
@@ -76,7 +77,7 @@ def _file_matches(body: bytes, token: str) -> bool:
 def _same_domain(url: str, domain: str) -> bool:
     """A redirect may move to www or another host of the domain, never to someone else's site."""
     host = (urlsplit(url).hostname or "").lower().rstrip(".")
-    return host == domain or host.endswith(f".{domain}")
+    return hostname_under(host, domain)
 
 
 async def _check_dns(domain: str, token: str, config: net.NetConfig | None) -> str | None:

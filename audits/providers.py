@@ -136,6 +136,22 @@ def _detect(
     return None
 
 
+def detect_server(headers: Mapping[str, str] | None) -> ProviderMatch | None:
+    """The web server that answered, from the first product token of its Server header
+    ("Apache/2.4.57 (Debian)" → apache), or None (no header, a CDN's, or one we do not know)."""
+    lowered = {k.lower(): v for k, v in (headers or {}).items()}
+    value = lowered.get("server", "").strip()
+    if not value:
+        return None
+    product = value.split()[0].split("/")[0].lower()
+    for slug, entry in _data()["servers"].items():
+        if slug.startswith("_"):
+            continue
+        if product in entry["products"]:
+            return ProviderMatch(slug=slug, name=entry["name"], via=f"header server: {value}")
+    return None
+
+
 def detect_dns_provider(ns_names: Iterable[str]) -> ProviderMatch | None:
     names = [n.lower().rstrip(".") for n in ns_names]
     for slug, entry in _data()["dns"].items():
@@ -191,6 +207,7 @@ class SiteProfile:
     cdn: ProviderMatch | None = None
     hosting: ProviderMatch | None = None
     registrar: str = ""
+    server: ProviderMatch | None = None  # the web server answering the canonical homepage
 
     def slugs(self, prefer_dns: bool = False) -> list[str]:
         """Provider slugs in the order their fix steps should be preferred."""
@@ -207,6 +224,15 @@ def host_cdn(facts: AuditFacts, host: str) -> ProviderMatch | None:
     page = facts.root_page(host)
     headers = page.headers if page else {}
     return detect_cdn(addresses, headers, chain)
+
+
+def host_server(facts: AuditFacts, host: str) -> ProviderMatch | None:
+    """The web server answering ``host``: from the headers of a page that host itself served
+    (its root first), else from the canonical homepage's."""
+    pages = [p for p in facts.pages if p.served_by == host and p.headers]
+    pages.sort(key=lambda p: (p.host != host, not p.is_https))
+    page = pages[0] if pages else facts.home()
+    return detect_server(page.headers if page else None)
 
 
 def site_profile(facts: AuditFacts) -> SiteProfile:
@@ -226,4 +252,5 @@ def site_profile(facts: AuditFacts) -> SiteProfile:
         cdn=detect_cdn(addresses, headers, chain),
         hosting=detect_hosting(addresses, headers, chain, hints),
         registrar=facts.rdap.registrar if facts.rdap and not facts.rdap.unavailable else "",
+        server=detect_server(headers),
     )

@@ -7,7 +7,7 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .domains import normalize_domain
+from .domains import normalize_domain, subdomain_label
 from .models import SENDING_SERVICES, CampaignURL, CriticalRoute, Role, Site, Subdomain, Workspace
 
 
@@ -157,8 +157,7 @@ class SubdomainForm(forms.ModelForm):
 
     def clean_name(self) -> str:
         label = self.cleaned_data["name"].strip().lower().rstrip(".")
-        if label.endswith("." + self.site.domain):
-            label = label[: -len(self.site.domain) - 1]
+        label = subdomain_label(label, self.site.domain) or label
         try:
             normalize_domain(f"{label}.example.com")
         except ValidationError:

@@ -19,7 +19,7 @@ from django.db import models
 from django.utils import timezone
 
 from . import routes
-from .domains import normalize_domain
+from .domains import normalize_domain, subdomain_label
 
 TIMEZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
 
@@ -210,8 +210,8 @@ class Subdomain(models.Model):
 
     def clean(self) -> None:
         label = (self.name or "").strip().lower().rstrip(".")
-        if self.site_id and label.endswith("." + self.site.domain):
-            label = label[: -len(self.site.domain) - 1]
+        if self.site_id:
+            label = subdomain_label(label, self.site.domain) or label
         self.name = label
         try:
             normalize_domain(f"{label}.example.com")

@@ -7,12 +7,12 @@ the founder changed (interval, keyword, severity) alone.
 
 from __future__ import annotations
 
-import functools
 import logging
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from launchready.domains import registered_domain
 from launchready.models import CriticalRoute, Site
 
 from .models import Monitor, Severity
@@ -26,18 +26,6 @@ ROUTE_SEVERITY = {
     "cart": Severity.WARNING,
     "login": Severity.WARNING,
 }
-
-
-@functools.cache
-def _psl():
-    from publicsuffixlist import PublicSuffixList
-
-    return PublicSuffixList()
-
-
-def registered_domain(domain: str) -> str:
-    """``shop.example.co.uk`` → ``example.co.uk``: what a registrar's RDAP knows about."""
-    return _psl().privatesuffix(domain) or domain
 
 
 def desired_monitors(site: Site) -> dict[str, dict]:

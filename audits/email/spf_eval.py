@@ -12,6 +12,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
+from launchready.domains import hostname_under
 from launchready.net import DnsStatus
 
 from .dns import EMPTY, TEMPORARY, Lookup, cached, txt_records
@@ -237,7 +238,7 @@ class _Evaluator:
         if name == "ptr":
             names = await self._ptr_names()
             self._void(names, term)
-            return any(n == target.lower() or n.endswith("." + target.lower()) for n in names)
+            return any(hostname_under(n, target) for n in names)
         raise _PermError(f"Unknown mechanism {term.raw}")
 
     def _addr_type(self) -> str:
@@ -297,7 +298,7 @@ class _Evaluator:
         if domain not in self._validated:
             names = await self._ptr_names()
             choice = next((n for n in names if n == domain.lower()), None)
-            choice = choice or next((n for n in names if n.endswith("." + domain.lower())), None)
+            choice = choice or next((n for n in names if hostname_under(n, domain)), None)
             self._validated[domain] = choice or (names[0] if names else "unknown")
         return self._validated[domain]
 

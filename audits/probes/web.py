@@ -22,6 +22,7 @@ from audits.facts import (
 )
 from audits.providers import detect_cdn
 from launchready import net
+from launchready.domains import hostname_under
 
 from .base import BudgetExhausted, ProbeRun, response_headers, route_urls
 from .dns import contactable
@@ -251,9 +252,7 @@ def asset_urls(home: PageFacts, domain: str, limit: int = 3) -> list[tuple[str, 
         for raw in urls:
             absolute = urljoin(base, raw)
             host = host_of(absolute)
-            if urlsplit(absolute).scheme in ("http", "https") and (
-                host == domain or host.endswith("." + domain)
-            ):
+            if urlsplit(absolute).scheme in ("http", "https") and hostname_under(host, domain):
                 out.append((absolute, kind))
                 seen += 1
                 if seen >= limit:

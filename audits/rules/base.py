@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
-from audits.checks import CATALOGUE, Severity, Stage, get_check
+from audits.checks import CATALOGUE, Severity, Stage, fill, get_check, gloss_line, template_values
 from audits.facts import AuditFacts, SiteDeclaration, Unavailable
 from audits.findings import Finding, Status
-from audits.providers import SiteProfile, site_profile
+from audits.providers import SiteProfile, host_server, site_profile
 from launchready.domains import hostname_under
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,30 @@ class RuleContext:
         """The site's own domain or one of its subdomains (not a third party's)."""
         return hostname_under(host, self.site.domain)
 
+    def subject_host(self, subject: str) -> str:
+        """The host a finding's subject is about: the host of a URL in it ("cart https://…"),
+        the subject itself when it is one of the site's hosts, else the canonical host."""
+        for word in subject.split():
+            if "://" in word:
+                host = urlsplit(word).hostname or ""
+                if host:
+                    return host
+        if self.is_site_host(subject):
+            return subject
+        return self.site.canonical_host
+
+    def fix_text(self, check_id: str, subject: str, fix_note: str = "") -> str:
+        """The catalogue's fix for the detected provider (CDN, host) or else the web server
+        answering the subject's host, with the store's own names put into it."""
+        check = get_check(check_id)
+        host = self.subject_host(subject)
+        server = host_server(self.facts, host)
+        fix = check.fix_for(
+            self.profile.slugs(prefer_dns=check.stage == Stage.DNS), server.slug if server else None
+        )
+        values = template_values(self.site.domain, self.site.canonical_host, host, subject)
+        return fill(f"{fix} {fix_note}".strip(), values)
+
     def fail(
         self,
         check_id: str,
@@ -62,10 +87,10 @@ class RuleContext:
         title: str | None = None,
         fix_note: str = "",
     ) -> Finding:
-        """A failing finding with the catalogue's texts and the provider-specific fix."""
+        """A failing finding with the catalogue's texts, the fix that fits the store, and a
+        plain-words line for the jargon it uses."""
         check = get_check(check_id)
-        fix = check.fix_for(self.profile.slugs(prefer_dns=check.stage == Stage.DNS))
-        return Finding(
+        return _glossed(
             check=check_id,
             severity=severity or check.severity,
             stage=check.stage,
@@ -73,14 +98,14 @@ class RuleContext:
             title=title or check.title,
             impact=check.impact,
             evidence=_lines(evidence),
-            fix=f"{fix} {fix_note}".strip(),
+            fix=self.fix_text(check_id, subject, fix_note),
             status=Status.FAIL,
         )
 
     def inconclusive(self, check_id: str, subject: str, reason: str | Unavailable) -> Finding:
         check = get_check(check_id)
         text = reason.reason if isinstance(reason, Unavailable) else reason
-        return Finding(
+        return _glossed(
             check=check_id,
             severity=check.severity,
             stage=check.stage,
@@ -91,6 +116,41 @@ class RuleContext:
             fix="Nothing to fix yet: run the audit again, or allow the Launch Ready scanner through your firewall.",
             status=Status.INCONCLUSIVE,
         )
+
+    def declared(self, check_id: str, subject: str, what: str, service: str, seen: str) -> Finding:
+        """A check the owner settled by declaring the service they use: it passes (an info
+        finding, like the provider inventory), and the report says what it rests on."""
+        check = get_check(check_id)
+        return _glossed(
+            check=check_id,
+            severity=Severity.INFO,
+            stage=check.stage,
+            subject=subject,
+            title=f"{what} declared by you: {service}",
+            impact="You told us which service you use, so the check passes on your word.",
+            evidence=_lines([f"declared by you: {service}", seen]),
+            fix="Nothing to do. If you stop using it, clear the declaration in the site settings.",
+            status=Status.FAIL,
+        )
+
+
+def _glossed(**fields: Any) -> Finding:
+    """The finding, its fix followed by one line explaining the jargon its texts use."""
+    gloss = gloss_line(fields["title"], fields["impact"], fields["evidence"], fields["fix"])
+    if gloss:
+        fields["fix"] = f"{fields['fix']}\n{gloss}"
+    return Finding(**fields)
+
+
+def checks_needing_workspace(facts: AuditFacts) -> list[str]:
+    """The catalogue's workspace checks these facts cannot run: no monitoring set-up (alert
+    channels, escalation contacts, heartbeats, monitors) or no deploy records to read, as in
+    a one-off CLI audit. The web audit has both and runs them all."""
+    missing: Mapping[Stage, bool] = {
+        Stage.MONITORING: facts.monitoring_setup is None,
+        Stage.DEPLOY: facts.deploy_records is None,
+    }
+    return [c.id for c in CATALOGUE.values() if c.needs_workspace and missing.get(c.stage, True)]
 
 
 RuleFunc = Callable[[RuleContext], list[Finding]]
@@ -197,3 +257,4 @@ def _lines(evidence: str | Iterable[str]) -> str:
     if isinstance(evidence, str):
         return evidence
     return "\n".join(evidence)
+

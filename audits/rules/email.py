@@ -6,6 +6,7 @@ shared registry (``audits.rules.base.rule``), so importing this module is enough
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from audits.checks import Severity
@@ -48,8 +49,14 @@ def _dkim(ctx: RuleContext):  # DkimFacts
 
 
 def _service_note(ctx: RuleContext, attr: str) -> str:
+    """The sending service's own setup steps, its examples written for this store: the
+    table says "send.example.com" where the founder must read "send.mystore.com"."""
     service = get_service(_email(ctx).sending_service)
-    return getattr(service, attr) if service is not None else ""
+    note = getattr(service, attr) if service is not None else ""
+    return _EXAMPLE_DOMAIN.sub(ctx.site.domain, note)
+
+
+_EXAMPLE_DOMAIN = re.compile(r"(?<![\w-])example\.com(?![\w-])")
 
 
 # --- MX -------------------------------------------------------------------------------
@@ -176,7 +183,8 @@ def dkim_missing(ctx: RuleContext) -> list[Finding]:
             ctx.inconclusive(
                 "email.dkim_missing",
                 dkim.domain,
-                "no DKIM selector to look at: declare your sending service or its DKIM selector in the site settings",
+                "no DKIM selector to look at: declare your sending service or its DKIM selector in the site "
+                "settings (Email sending), or with --sender / --dkim-selector on the audit command line",
             )
         ]
     if dkim.found:
@@ -184,7 +192,9 @@ def dkim_missing(ctx: RuleContext) -> list[Finding]:
     evidence = [f"{s.name} TXT: {s.error or s.status.upper()}" for s in dkim.selectors]
     if all(s.error for s in dkim.selectors):  # every lookup failed: nothing is known
         return [ctx.inconclusive("email.dkim_missing", dkim.domain, "; ".join(evidence))]
-    return [ctx.fail("email.dkim_missing", dkim.domain, evidence, fix_note=_service_note(ctx, "dkim_setup"))]
+    where = ", ".join(f"`{s.name}`" for s in dkim.selectors[:3])
+    note = f"{_service_note(ctx, 'dkim_setup')} We looked for the key at {where}.".strip()
+    return [ctx.fail("email.dkim_missing", dkim.domain, evidence, fix_note=note)]
 
 
 @rule("email.dkim_invalid")
@@ -350,7 +360,10 @@ def dmarc_external_rua_unauthorized(ctx: RuleContext) -> list[Finding]:
             findings.append(ctx.inconclusive("email.dmarc_external_rua_unauthorized", ext.uri, ext.evidence))
         elif not ext.authorised:
             evidence = [f"rua={ext.uri} is on {ext.report_domain}", ext.evidence]
-            findings.append(ctx.fail("email.dmarc_external_rua_unauthorized", ext.uri, evidence))
+            note = f"The record {ext.report_domain} must publish: `{ext.authorization_name}` TXT `v=DMARC1`."
+            findings.append(
+                ctx.fail("email.dmarc_external_rua_unauthorized", ext.uri, evidence, fix_note=note)
+            )
     return findings
 
 

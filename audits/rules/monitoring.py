@@ -23,17 +23,26 @@ PLATFORM_ANALYTICS = {
 def _detection_rule(
     ctx: RuleContext,
     check_id: str,
+    what: str,
+    flag: str,
     declared: str,
     found: Callable[[HtmlFacts], list[str]],
     looked_for: list[str],
 ) -> list[Finding]:
     host = ctx.site.canonical_host
-    if declared:
-        return []
     # The storefront only: a tracker on an admin or staging host does not watch customers.
     pages = ctx.facts.storefront_pages()
     if any(found(p.html) for p in pages if p.html):
         return []
+    if declared:
+        # Server-side tools never show in the page: the owner's word settles the check, and
+        # the report says so instead of claiming we saw it.
+        seen = (
+            f"not visible in the {len(pages)} storefront page(s) read (expected for a server-side service)"
+            if pages
+            else "no storefront page could be read to look for it"
+        )
+        return [ctx.declared(check_id, host, what, declared, seen)]
     if not pages:
         home = ctx.facts.home()
         reason = (
@@ -44,7 +53,11 @@ def _detection_rule(
         f"read {len(pages)} page(s): {', '.join(p.url for p in pages[:5])}",
         f"looked for {', '.join(looked_for)}: none found, and none declared for the site",
     ]
-    return [ctx.fail(check_id, host, evidence)]
+    note = (
+        "If you use one that the pages do not show (a server-side service), declare it under "
+        f"Edit site → Services you use, or with {flag} NAME on the audit command line."
+    )
+    return [ctx.fail(check_id, host, evidence, fix_note=note)]
 
 
 @rule("monitoring.error_tracking_missing")
@@ -52,6 +65,8 @@ def error_tracking_missing(ctx: RuleContext) -> list[Finding]:
     return _detection_rule(
         ctx,
         "monitoring.error_tracking_missing",
+        "Error tracking",
+        "--error-tracking",
         ctx.site.error_tracking_declared,
         lambda html: html.error_tracking,
         list(ERROR_TRACKERS),
@@ -66,6 +81,8 @@ def analytics_missing(ctx: RuleContext) -> list[Finding]:
     return _detection_rule(
         ctx,
         "monitoring.analytics_missing",
+        "Analytics",
+        "--analytics",
         ctx.site.analytics_declared,
         lambda html: html.analytics,
         list(ANALYTICS),

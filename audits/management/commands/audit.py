@@ -17,7 +17,7 @@ from audits.engine import default_options, run_audit
 from audits.facts import API_BUDGET_MS, PAGE_BUDGET_MS, STANDARD_ROUTES, RouteSpec, SiteDeclaration
 from audits.report_text import render_text
 from launchready import net
-from launchready.domains import normalize_domain
+from launchready.domains import normalize_domain, subdomain_label
 
 FAIL_ON_RANK = {"blocker": 0, "high": 1}
 SEVERITY_RANK = {"blocker": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
@@ -180,8 +180,7 @@ class Command(BaseCommand):
         subdomains = []
         for raw in options["subdomain"]:
             label = raw.strip().lower().rstrip(".")
-            if label.endswith("." + domain):
-                label = label[: -len(domain) - 1]
+            label = subdomain_label(label, domain) or label
             try:
                 normalize_domain(f"{label}.example.com")
             except ValidationError:
