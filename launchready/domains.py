@@ -1,17 +1,29 @@
-"""Domain names as founders paste them, normalised to what we probe.
+"""Domain names: as founders paste them, how they nest, and what the registry says.
 
 ``normalize_domain("https://Shop.Example.COM:443/products?x=1")`` gives
 ``"shop.example.com"``. IDNs become punycode (IDNA 2008 with UTS 46 mapping).
 Anything that is not a public host name is rejected with a sentence that says why.
+
+The one home of the small domain helpers every app needs: whether a host is under a
+domain (``hostname_under``, label by label, so ``notexample.com`` is not under
+``example.com``), the registered domain by the public-suffix list
+(``registered_domain``), and the registration record read from an RDAP answer
+(``parse_rdap``, used by the audit and by the domain-expiry monitor).
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
 
 import idna
 from django.core.exceptions import ValidationError
+from publicsuffixlist import PublicSuffixList
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
@@ -88,8 +100,97 @@ def _is_ip(text: str) -> bool:
     return all(re.fullmatch(r"(0x[0-9a-f]+|\d+)", p, re.IGNORECASE) for p in parts if p) and len(parts) <= 4
 
 
+def _bare(name: str) -> str:
+    return (name or "").strip().lower().rstrip(".")
+
+
 def hostname_under(host: str, domain: str) -> bool:
-    return host == domain or host.endswith("." + domain)
+    """``host`` is ``domain`` itself or a name below it (case and a final dot ignored).
+
+    Label by label: ``shop.example.com`` is under ``example.com``; ``notexample.com``
+    is not.
+    """
+    host, domain = _bare(host), _bare(domain)
+    return bool(domain) and (host == domain or host.endswith("." + domain))
+
+
+def subdomain_label(host: str, domain: str) -> str:
+    """What ``host`` adds in front of ``domain``: ``a.b.example.com`` → ``a.b``; ``""``
+    for the domain itself or a host that is not under it."""
+    host, domain = _bare(host), _bare(domain)
+    return host[: -len(domain) - 1] if host != domain and hostname_under(host, domain) else ""
+
+
+@functools.cache
+def _public_suffixes() -> PublicSuffixList:
+    return PublicSuffixList()  # the list bundled with the package: no network
+
+
+def registered_domain(name: str) -> str:
+    """The domain a registrar sells, by the public-suffix list:
+    ``mail.shop.example.co.uk`` → ``example.co.uk``. A name that is itself a public
+    suffix (or unknown to the list) is returned as it is."""
+    name = _bare(name)
+    return _public_suffixes().privatesuffix(name) or name
+
+
+# --- registration data (RDAP, RFC 9083) ---------------------------------------------
+
+# Registries whose RDAP server is known; anything else goes through the rdap.org
+# bootstrap redirector, which sends the client on to the registry's own server.
+RDAP_SERVERS = {
+    "com": "https://rdap.verisign.com/com/v1/",
+    "net": "https://rdap.verisign.com/net/v1/",
+    "org": "https://rdap.publicinterestregistry.org/rdap/",
+}
+RDAP_BOOTSTRAP = "https://rdap.org/"
+
+
+def rdap_domain_url(domain: str, base_url: str = "") -> str:
+    """Where to ask about ``domain``'s registration: ``base_url`` (a configured RDAP
+    server, ``LAUNCHREADY_RDAP_URL``) or the registry of its ending, plus ``domain/<name>``."""
+    name = registered_domain(domain)
+    base = base_url or RDAP_SERVERS.get(name.rsplit(".", 1)[-1], RDAP_BOOTSTRAP)
+    return urljoin(base if base.endswith("/") else base + "/", f"domain/{name}")
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What an RDAP domain answer says: who sells the name, until when, and its locks."""
+
+    registrar: str = ""
+    expires_at: datetime | None = None
+    statuses: list[str] = field(default_factory=list)  # lower case, e.g. "client transfer prohibited"
+
+
+def parse_rdap(document: Any) -> Registration:
+    """Read an RDAP domain object; ``ValueError`` when it is not one."""
+    if not isinstance(document, dict):
+        raise ValueError("the RDAP answer is not a JSON object")
+    expires = None
+    for event in _list(document.get("events")):
+        if isinstance(event, dict) and event.get("eventAction") == "expiration" and event.get("eventDate"):
+            try:
+                when = datetime.fromisoformat(str(event["eventDate"]).replace("Z", "+00:00"))
+            except ValueError:
+                raise ValueError(f"the expiration date {event['eventDate']!r} is not a date") from None
+            expires = when if when.tzinfo else when.replace(tzinfo=UTC)
+    registrar = ""
+    for entity in _list(document.get("entities")):
+        if isinstance(entity, dict) and "registrar" in _list(entity.get("roles")):
+            vcard = _list(entity.get("vcardArray"))
+            for item in _list(vcard[1]) if len(vcard) > 1 else []:
+                if isinstance(item, list) and len(item) > 3 and item[0] == "fn":
+                    registrar = str(item[3])
+    return Registration(
+        registrar=registrar,
+        expires_at=expires.astimezone(UTC) if expires else None,
+        statuses=[str(s).lower() for s in _list(document.get("status"))],
+    )
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
 
 
 def split_host_port(text: str, default_port: int = 443) -> tuple[str, int]:
