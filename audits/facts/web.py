@@ -132,6 +132,10 @@ class PageFacts(Serializable):
     html: HtmlFacts | None = None
     error: str = ""
     unavailable: Unavailable | None = None
+    # Browsers refuse this host's certificate; the page was read past it (without
+    # verification) so its headers, content and cookies are still checked. The chain of the
+    # same URL stops at the certificate; the rules say both, never "does not answer".
+    read_past_certificate: bool = False
 
     @property
     def host(self) -> str:
@@ -164,13 +168,20 @@ class AssetFacts(Serializable):
     content_type: str = ""
     size: int = 0
     unavailable: Unavailable | None = None
+    read_past_certificate: bool = False  # as for PageFacts: read past a refused certificate
 
 
 @dataclass(frozen=True)
 class OriginProbe(Serializable):
-    """Whether a non-proxied host (or address) serves the canonical site directly."""
+    """Whether a non-proxied host (or address) serves the canonical site directly.
+
+    ``serves_site`` says only that the page is the store's; whether the CDN is absent for
+    that address is for the rule to show from the DNS facts and ``headers``."""
 
     host: str
     address: str
     serves_site: bool | None  # None: could not tell
     evidence: str = ""
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # of the direct answer, lower-case names
+    canonical_link: str = ""  # the page's <link rel="canonical"> (a deployment naming itself)

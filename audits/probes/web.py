@@ -4,6 +4,7 @@ static assets, and origins that bypass the CDN."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import re
 from urllib.parse import urljoin, urlsplit
@@ -30,6 +31,7 @@ from .dns import contactable
 _STYLESHEET = re.compile(r"<link\b[^>]*\brel=[\"']?stylesheet[^>]*>", re.I)
 _HREF = re.compile(r"\bhref=[\"']?([^\"' >]+)", re.I)
 _IMG = re.compile(r"<img\b[^>]*\bsrc=[\"']?([^\"' >]+)", re.I)
+_CANONICAL = re.compile(r"<link\b[^>]*\brel=[\"']?canonical\b[^>]*>", re.I)
 
 
 # --- redirect chains ------------------------------------------------------------------
@@ -97,7 +99,12 @@ async def page(run: ProbeRun, url: str, *, route: str, follow: bool = True) -> P
         result = await run.fetch(url, follow_redirects=follow, read_past_certificate=True)
     except BudgetExhausted as exc:
         return PageFacts(url=url, route=route, unavailable=Unavailable(str(exc)))
-    return page_fact(url, route, result)
+    found = page_fact(url, route, result)
+    if found.status is not None and host_of(url) in run.refused_certificates:
+        # Read past a certificate browsers refuse: say so, so the report never quotes this
+        # page's content beside a chain that stopped at the certificate without explaining.
+        found = dataclasses.replace(found, read_past_certificate=True)
+    return found
 
 
 def home_page(pages: list[PageFacts]) -> PageFacts | None:
@@ -121,6 +128,7 @@ async def probe_assets(run: ProbeRun, pages: list[PageFacts]) -> list[AssetFacts
             content_encoding=home.headers.get("content-encoding", ""),
             content_type=home.headers.get("content-type", ""),
             size=home.body_bytes,
+            read_past_certificate=home.read_past_certificate,
         )
     ]
     results += await asyncio.gather(*(asset(run, u, k) for u, k in urls))
@@ -129,8 +137,13 @@ async def probe_assets(run: ProbeRun, pages: list[PageFacts]) -> list[AssetFacts
 
 async def asset(run: ProbeRun, url: str, kind: str) -> AssetFacts:
     try:
+        # Past a refused certificate like the pages and timings of the same host, so one
+        # host's facts agree (the tls.* checks report the certificate itself).
         result = await run.fetch(
-            url, headers={"Accept-Encoding": "gzip, deflate, br"}, max_body_bytes=512 * 1024
+            url,
+            headers={"Accept-Encoding": "gzip, deflate, br"},
+            max_body_bytes=512 * 1024,
+            read_past_certificate=True,
         )
     except BudgetExhausted as exc:
         return AssetFacts(url=url, kind=kind, unavailable=Unavailable(str(exc)))
@@ -144,6 +157,7 @@ async def asset(run: ProbeRun, url: str, kind: str) -> AssetFacts:
         content_encoding=result.content_encoding or result.header("content-encoding") or "",
         content_type=result.header("content-type") or "",
         size=result.body_bytes_read,
+        read_past_certificate=host_of(url) in run.refused_certificates,
     )
 
 
@@ -185,6 +199,9 @@ async def probe_origins(run: ProbeRun, dns: DnsFacts, pages: list[PageFacts]) ->
             address=h.addresses[0],
             serves_site=same if found.status else None,
             evidence=evidence,
+            status=found.status,
+            headers=found.headers,
+            canonical_link=canonical_link(found),
         )
 
     return list(await asyncio.gather(*(probe(h) for h in candidates[:10])))
@@ -231,6 +248,13 @@ def page_fact(url: str, route: str, result: net.FetchResult) -> PageFacts:
         error=result.error.message if result.error else "",
         unavailable=detect.detect_block(final.status, headers, body[:4000]),
     )
+
+
+def canonical_link(page: PageFacts) -> str:
+    """The absolute URL of the page's ``<link rel="canonical">``, or ""."""
+    tag = _CANONICAL.search(page.body_excerpt)
+    href = _HREF.search(tag.group(0)) if tag else None
+    return urljoin(page.final_url or page.url, href.group(1)) if href else ""
 
 
 def asset_urls(home: PageFacts, domain: str, limit: int = 3) -> list[tuple[str, str]]:

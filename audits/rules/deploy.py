@@ -14,6 +14,14 @@ from audits.findings import Finding
 from audits.rules.base import RuleContext, Skip, rule
 
 GATE_MAX_AGE = timedelta(days=30)
+# The reason of every deploy.* check that had no record to read: the stage summary says
+# "2 not checked: needs your deploy records…", and how to start keeping them.
+NEEDS_RECORDS = "needs your deploy records"
+HOW_TO_RECORD = (
+    "add the site to a workspace, report each deploy to the deploy hook (POST /api/v1/deploys, "
+    "which runs the smoke test), and list your environment variables and rollback rehearsals "
+    "on the site's Handover tab"
+)
 ROLLBACK_MAX_AGE = timedelta(days=90)
 ROLLBACK_MAX_MINUTES = 10
 
@@ -21,7 +29,7 @@ ROLLBACK_MAX_MINUTES = 10
 def _records(ctx: RuleContext) -> DeployRecords:
     records = ctx.facts.deploy_records
     if records is None:
-        raise Skip("needs the site's deploy records in a workspace (a one-off CLI audit has none)")
+        raise Skip(f"{NEEDS_RECORDS} (a one-off CLI audit has none): {HOW_TO_RECORD}")
     return records
 
 
@@ -42,7 +50,10 @@ def env_inventory_missing(ctx: RuleContext) -> list[Finding]:
 def env_undocumented(ctx: RuleContext) -> list[Finding]:
     records = _records(ctx)
     if not records.has_env_inventory:
-        raise Skip("no environment-variable inventory yet, so nothing to document")
+        raise Skip(
+            f"{NEEDS_RECORDS}: no environment variable is recorded yet, so there is nothing to document; "
+            "list them on the site's Handover tab (names and purposes, never values)"
+        )
     return [
         ctx.fail("deploy.env_undocumented", name, "required, but its purpose or storage place is empty")
         for name in records.env_undocumented
@@ -78,7 +89,10 @@ def smoke_missing(ctx: RuleContext) -> list[Finding]:
 def smoke_failed(ctx: RuleContext) -> list[Finding]:
     records = _records(ctx)
     if records.last_smoke_passed is None:
-        raise Skip("no post-deploy smoke test has finished yet")
+        raise Skip(
+            f"{NEEDS_RECORDS}: no post-deploy smoke test has finished yet; report each deploy to "
+            "the deploy hook (POST /api/v1/deploys) and it runs one"
+        )
     if records.last_smoke_passed:
         return []
     when = f"{records.last_smoke_at:%Y-%m-%d %H:%M} UTC" if records.last_smoke_at else "last deploy"

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from audits.facts import AssetFacts, host_of
+from audits.facts import AssetFacts, OriginProbe, host_of
 from audits.findings import Finding
-from audits.providers import detect_cdn, host_cdn
+from audits.providers import ProviderMatch, detect_cdn, host_cdn
 from audits.rules.base import RuleContext, Skip, rule
 
 STATIC_MIN_AGE = 86_400
@@ -42,31 +42,110 @@ def origin_exposed(ctx: RuleContext) -> list[Finding]:
     canonical = ctx.site.canonical_host
     cdn = host_cdn(ctx.facts, canonical)
     if not cdn:
-        return []  # nothing is hidden: edge.no_cdn reports the missing proxy
+        page = ctx.facts.root_page(canonical)
+        dns_host = ctx.facts.dns.host(canonical) if ctx.facts.dns else None
+        if (page is None or page.status is None) and not (dns_host and dns_host.resolves):
+            reason = "the canonical host neither resolved nor answered, so whether a CDN hides an origin is unknown"
+            return [ctx.inconclusive("edge.origin_exposed", canonical, reason)]
+        raise Skip("no CDN in front of the store, so no origin is hidden behind one (edge.no_cdn reports it)")
     findings = []
     for probe in ctx.facts.origin_probes:
-        if detect_cdn([probe.address]):
+        if _cdn_answers_for(ctx, probe):
             continue
         if probe.serves_site is None:
             findings.append(
                 ctx.inconclusive("edge.origin_exposed", probe.host, probe.evidence or "no answer")
             )
-        elif probe.serves_site:
-            evidence = [
-                f"{canonical} is behind {cdn.name} ({cdn.via})",
-                f"{probe.host} points at {probe.address}, which serves the store directly",
-            ]
-            if probe.evidence:
-                evidence.append(probe.evidence)
-            findings.append(ctx.fail("edge.origin_exposed", probe.host, evidence))
+        elif probe.serves_site and not _separate_deployment(probe):
+            findings.append(ctx.fail("edge.origin_exposed", probe.host, _origin_evidence(ctx, probe, cdn)))
     return findings
 
 
-def _own_assets(ctx: RuleContext, kinds: set[str]) -> list[AssetFacts]:
+def _proxied_addresses(ctx: RuleContext) -> set[str]:
+    """Addresses of the store's hosts that the CDN answers for: its own edge addresses,
+    whatever their range."""
+    if not ctx.facts.dns:
+        return set()
+    found: set[str] = set()
+    for name in {ctx.site.canonical_host, ctx.site.apex, ctx.site.www}:
+        host = ctx.facts.dns.host(name)
+        if host and host_cdn(ctx.facts, name):
+            found.update(host.addresses)
+    return found
+
+
+def _cdn_answers_for(ctx: RuleContext, probe: OriginProbe) -> str:
+    """Why the CDN is in front of ``probe``'s address after all ("" when nothing shows it)."""
+    if detect_cdn([probe.address]):
+        return f"{probe.address} is the CDN's address"
+    host = ctx.facts.dns.host(probe.host) if ctx.facts.dns else None
+    if ({probe.address} | set(host.addresses if host else [])) & _proxied_addresses(ctx):
+        return "the same address as the proxied host"
+    canonical = ctx.facts.dns.host(ctx.site.canonical_host) if ctx.facts.dns else None
+    proxied_names = {ctx.site.canonical_host, *(canonical.cname_chain if canonical else [])}
+    if host and any(name.rstrip(".").lower() in proxied_names for name in host.cname_chain):
+        return "a CNAME to the proxied host"
+    if cdn := detect_cdn(headers=probe.headers):
+        return f"{cdn.name} answers for it ({cdn.via})"
+    return ""
+
+
+def _separate_deployment(probe: OriginProbe) -> bool:
+    """A deployment whose pages name its own host as canonical (a preview, a staging copy)
+    is not production's origin, even when its page looks the same."""
+    return bool(probe.canonical_link) and host_of(probe.canonical_link) == probe.host
+
+
+def _origin_evidence(ctx: RuleContext, probe: OriginProbe, cdn: ProviderMatch) -> list[str]:
+    """What shows the CDN is absent for this address: DNS, then the direct answer."""
+    canonical = ctx.site.canonical_host
+    proxied = ", ".join(sorted(_proxied_addresses(ctx))) or "its CDN addresses"
+    server = probe.headers.get("server", "")
+    evidence = [
+        f"{canonical} is behind {cdn.name} ({cdn.via}) at {proxied}",
+        f"{probe.host} resolves to {probe.address}: not a {cdn.name} address, not a CNAME to {canonical}",
+        f"https://{probe.host}/ answered HTTP {probe.status or '?'} with no {cdn.name} header"
+        + (f" (Server: {server})" if server else ""),
+    ]
+    if probe.evidence:
+        evidence.append(probe.evidence)
+    return evidence
+
+
+def _own_assets(ctx: RuleContext, check_id: str, kinds: set[str]) -> tuple[list[AssetFacts], list[Finding]]:
+    """The site's readable assets of ``kinds``, and an inconclusive finding for each host
+    none of whose files could be read: never a pass for files nobody saw."""
     assets = [a for a in ctx.facts.assets if a.kind in kinds and ctx.is_site_host(host_of(a.url))]
     if not assets:
-        raise Skip("no static files of the site were fetched")
-    return [a for a in assets if a.status == 200 and not a.unavailable]
+        home = ctx.facts.home()
+        if home is not None and home.status == 200 and not home.unavailable:
+            raise Skip("the homepage links no CSS, JavaScript or image file of the site")
+        why = (home.unavailable or home.error or f"it answered HTTP {home.status}") if home else ""
+        reason = f"the homepage could not be read, so its files were not found ({why})"
+        return [], [
+            ctx.inconclusive(
+                check_id, ctx.site.canonical_host, reason if home else "the homepage was not read"
+            )
+        ]
+    readable = [a for a in assets if a.status == 200 and not a.unavailable]
+    unread: dict[str, list[str]] = defaultdict(list)
+    for asset in assets:
+        if asset not in readable:
+            why = asset.unavailable.reason if asset.unavailable else f"HTTP {asset.status}"
+            unread[host_of(asset.url)].append(f"{asset.url}: {why}")
+    seen_hosts = {host_of(a.url) for a in readable}
+    inconclusive = [
+        ctx.inconclusive(check_id, host, "no file could be read: " + "; ".join(lines[:3]))
+        for host, lines in sorted(unread.items())
+        if host not in seen_hosts
+    ]
+    return readable, inconclusive
+
+
+def _past_certificate(assets: list[AssetFacts]) -> list[str]:
+    if any(a.read_past_certificate for a in assets):
+        return ["(read past the certificate browsers refuse, which the tls.* findings report)"]
+    return []
 
 
 def _max_age(cache_control: str) -> int | None:
@@ -80,19 +159,24 @@ def _max_age(cache_control: str) -> int | None:
 @rule("edge.static_not_cached")
 def static_not_cached(ctx: RuleContext) -> list[Finding]:
     by_host: dict[str, list[str]] = defaultdict(list)
-    for asset in _own_assets(ctx, {"css", "js", "image", "font"}):
+    assets, findings = _own_assets(ctx, "edge.static_not_cached", {"css", "js", "image", "font"})
+    for asset in assets:
         age = _max_age(asset.cache_control)
         if age is None or age < STATIC_MIN_AGE:
             by_host[host_of(asset.url)].append(
                 f"{asset.url}: Cache-Control: {asset.cache_control or 'missing'}"
             )
-    return [ctx.fail("edge.static_not_cached", h, lines[:15]) for h, lines in sorted(by_host.items())]
+    return findings + [
+        ctx.fail("edge.static_not_cached", h, lines[:15] + _past_certificate(assets))
+        for h, lines in sorted(by_host.items())
+    ]
 
 
 @rule("edge.no_compression")
 def no_compression(ctx: RuleContext) -> list[Finding]:
     by_host: dict[str, list[str]] = defaultdict(list)
-    for asset in _own_assets(ctx, {"html", "css", "js"}):
+    assets, findings = _own_assets(ctx, "edge.no_compression", {"html", "css", "js"})
+    for asset in assets:
         encoding = asset.content_encoding.lower()
         if asset.size >= COMPRESS_MIN_BYTES and not any(
             e in encoding for e in ("gzip", "br", "zstd", "deflate")
@@ -100,7 +184,10 @@ def no_compression(ctx: RuleContext) -> list[Finding]:
             by_host[host_of(asset.url)].append(
                 f"{asset.url}: {asset.size} bytes, Content-Encoding: {encoding or 'none'}"
             )
-    return [ctx.fail("edge.no_compression", h, lines[:15]) for h, lines in sorted(by_host.items())]
+    return findings + [
+        ctx.fail("edge.no_compression", h, lines[:15] + _past_certificate(assets))
+        for h, lines in sorted(by_host.items())
+    ]
 
 
 @rule("edge.no_http2")
@@ -114,7 +201,9 @@ def no_http2(ctx: RuleContext) -> list[Finding]:
             )
         ]
     if not tls.handshake_ok:
-        return []  # tls.handshake_failed reports it
+        # tls.handshake_failed reports the failure; what ALPN would offer was not seen.
+        reason = f"no TLS handshake on {host}:443 ({tls.error or 'it failed'})"
+        return [ctx.inconclusive("edge.no_http2", host, reason)]
     if tls.http2 is None:
         return [ctx.inconclusive("edge.no_http2", host, "the ALPN negotiation gave no clear answer")]
     if tls.http2:

@@ -34,6 +34,53 @@ def _https_pages(ctx: RuleContext) -> list[PageFacts]:
     return [p for p in ctx.facts.pages if p.is_https and p.status is not None and not p.unavailable]
 
 
+def _unseen(chain: RedirectChain) -> str:
+    """Why the chain was not seen to its end, or "" when it was (a loop is seen: it loops)."""
+    if chain.unavailable:
+        return chain.unavailable.reason
+    if chain.failed and not chain.loop:
+        where = chain.hops[-1].url if chain.hops else chain.entry_url
+        return f"the redirects could not be followed to the end: {where} → {chain.error or 'no answer'}"
+    return ""
+
+
+def _canonical_read_past_certificate(ctx: RuleContext) -> PageFacts | None:
+    """The canonical homepage as read past a certificate that browsers refuse, if it was."""
+    chain = _canonical_chain(ctx)
+    if chain is None or chain.error_kind != CERTIFICATE_REFUSED:
+        return None
+    home = ctx.facts.root_page(ctx.site.canonical_host)
+    if home is None or home.status is None or home.unavailable or not home.read_past_certificate:
+        return None
+    return home
+
+
+def _none_requested(ctx: RuleContext, check_id: str, chains: list[RedirectChain]) -> list[Finding]:
+    if chains:
+        return []
+    return [ctx.inconclusive(check_id, ctx.site.canonical_url, "the store's entry URLs were not requested")]
+
+
+def _storefront_unread(ctx: RuleContext, check_id: str) -> list[Finding]:
+    """An inconclusive finding when no page of the storefront (the canonical host) was read
+    over HTTPS: another host's redirect page says nothing about the store's own pages."""
+    canonical = ctx.site.canonical_host
+    if any(p.served_by == canonical for p in _https_pages(ctx)):
+        return []
+    home = ctx.facts.home()
+    why = (home.unavailable or home.error) if home else ""
+    return [ctx.inconclusive(check_id, canonical, why or "no page of the storefront was read over HTTPS")]
+
+
+def _no_page_read(ctx: RuleContext, check_id: str) -> list[Finding]:
+    """An inconclusive finding when no page of the site gave an HTTP answer, else nothing."""
+    if any(p.status is not None and not p.unavailable for p in ctx.facts.pages):
+        return []
+    home = ctx.facts.home()
+    why = (home.unavailable or home.error) if home else ""
+    return [ctx.inconclusive(check_id, ctx.site.canonical_host, why or "no page of the site could be read")]
+
+
 @rule("http.unreachable")
 def unreachable(ctx: RuleContext) -> list[Finding]:
     chain = _canonical_chain(ctx)
@@ -42,6 +89,8 @@ def unreachable(ctx: RuleContext) -> list[Finding]:
         return [ctx.inconclusive("http.unreachable", subject, "the canonical URL was not requested")]
     if chain.unavailable:
         return [ctx.inconclusive("http.unreachable", subject, chain.unavailable)]
+    if _canonical_read_past_certificate(ctx):
+        return []  # it answers, with a certificate browsers refuse: the tls.* checks report that
     if chain.failed and chain.error_kind == CERTIFICATE_REFUSED:
         reason = f"browsers refuse the certificate ({chain.error}); fix the certificate findings first"
         return [ctx.inconclusive("http.unreachable", subject, reason)]
@@ -53,30 +102,42 @@ def unreachable(ctx: RuleContext) -> list[Finding]:
 @rule("http.server_error")
 def server_error(ctx: RuleContext) -> list[Finding]:
     chain = _canonical_chain(ctx)
-    if chain is None or chain.failed:
-        return []  # http.unreachable reports it
+    subject = ctx.site.canonical_url
+    if chain is None:
+        return [ctx.inconclusive("http.server_error", subject, "the canonical URL was not requested")]
     if chain.unavailable:
-        return [ctx.inconclusive("http.server_error", ctx.site.canonical_url, chain.unavailable)]
+        return [ctx.inconclusive("http.server_error", subject, chain.unavailable)]
+    if chain.failed:
+        home = _canonical_read_past_certificate(ctx)
+        if home is None:
+            return [ctx.inconclusive("http.server_error", subject, _unseen(chain) or chain.describe())]
+        if home.status is not None and home.status >= 500:
+            evidence = [chain.describe(), f"read past the refused certificate: {home.url} → {home.status}"]
+            return [ctx.fail("http.server_error", subject, evidence)]
+        return []
     if chain.final_status is not None and chain.final_status >= 500:
-        return [ctx.fail("http.server_error", ctx.site.canonical_url, chain.describe())]
+        return [ctx.fail("http.server_error", subject, chain.describe())]
     return []
 
 
 def _per_chain(
     ctx: RuleContext, check_id: str, chains: list[RedirectChain], failing: Callable[[RedirectChain], bool]
 ) -> list[Finding]:
-    findings = []
+    findings = _none_requested(ctx, check_id, chains)
     for chain in chains:
         if chain.unavailable:
             findings.append(ctx.inconclusive(check_id, chain.entry_url, chain.unavailable))
         elif failing(chain):
             findings.append(ctx.fail(check_id, chain.entry_url, chain.describe()))
+        elif unseen := _unseen(chain):
+            # What was seen is fine, but the rest of the chain was not: never a pass.
+            findings.append(ctx.inconclusive(check_id, chain.entry_url, unseen))
     return findings
 
 
 @rule("http.no_https_redirect")
 def no_https_redirect(ctx: RuleContext) -> list[Finding]:
-    findings = []
+    findings = _none_requested(ctx, "http.no_https_redirect", _entry_chains(ctx))
     for chain in _entry_chains(ctx):
         if not chain.entry_url.startswith("http://"):
             continue
@@ -88,7 +149,9 @@ def no_https_redirect(ctx: RuleContext) -> list[Finding]:
         elif _port_80_closed(ctx, chain):
             evidence = [chain.describe(), "https:// answers, but http:// (port 80) does not answer at all"]
             findings.append(ctx.fail("http.no_https_redirect", chain.entry_url, evidence))
-        # Otherwise the host does not answer at all: DNS or http.unreachable report it.
+        else:
+            # The host does not answer at all: DNS or http.unreachable report why.
+            findings.append(ctx.inconclusive("http.no_https_redirect", chain.entry_url, _unseen(chain)))
     return findings
 
 
@@ -113,8 +176,12 @@ def redirect_not_permanent(ctx: RuleContext) -> list[Finding]:
 def duplicate_site(ctx: RuleContext) -> list[Finding]:
     apex = ctx.facts.chain(f"https://{ctx.site.apex}/")
     www = ctx.facts.chain(f"https://{ctx.site.www}/")
-    if not apex or not www or (apex.failed and www.failed):
-        return []
+    if not apex or not www:
+        return [
+            ctx.inconclusive(
+                "http.duplicate_site", ctx.site.domain, "the apex and www were not both requested"
+            )
+        ]
     if apex.unavailable or www.unavailable or apex.failed or www.failed:
         # One of the two could not be read: we cannot tell whether it serves a copy.
         unread = next(c for c in (apex, www) if c.unavailable or c.failed)
@@ -134,12 +201,15 @@ def duplicate_site(ctx: RuleContext) -> list[Finding]:
 @rule("http.canonical_mismatch")
 def canonical_mismatch(ctx: RuleContext) -> list[Finding]:
     canonical = ctx.site.canonical_host
-    findings = []
+    findings = _none_requested(ctx, "http.canonical_mismatch", _entry_chains(ctx))
     for chain in _entry_chains(ctx):
         if chain.unavailable:
             findings.append(ctx.inconclusive("http.canonical_mismatch", chain.entry_url, chain.unavailable))
             continue
-        answered = not chain.failed and not chain.loop and (chain.final_status or 0) < 400
+        if unseen := _unseen(chain):
+            findings.append(ctx.inconclusive("http.canonical_mismatch", chain.entry_url, unseen))
+            continue
+        answered = not chain.loop and (chain.final_status or 0) < 400
         if answered and chain.final_host != canonical:
             evidence = [chain.describe(), f"declared canonical host: {canonical}"]
             findings.append(ctx.fail("http.canonical_mismatch", chain.entry_url, evidence))
@@ -148,12 +218,17 @@ def canonical_mismatch(ctx: RuleContext) -> list[Finding]:
 
 @rule("http.redirect_chain_long")
 def redirect_chain_long(ctx: RuleContext) -> list[Finding]:
-    findings = []
+    findings = _none_requested(ctx, "http.redirect_chain_long", ctx.facts.redirects)
     for chain in ctx.facts.redirects:
         if chain.unavailable:
             findings.append(ctx.inconclusive("http.redirect_chain_long", chain.entry_url, chain.unavailable))
             continue
-        if chain.loop or chain.redirects <= 1:
+        if chain.loop:
+            continue  # http.redirect_loop reports it
+        if chain.redirects <= 1:
+            # A chain that broke (a refused certificate, no answer) was not seen to its end.
+            if unseen := _unseen(chain):
+                findings.append(ctx.inconclusive("http.redirect_chain_long", chain.entry_url, unseen))
             continue
         severity = Severity.HIGH if chain.redirects >= 3 else Severity.MEDIUM
         evidence = [f"{chain.redirects} redirects before the page:", chain.describe()]
@@ -195,7 +270,13 @@ def campaign_url_broken(ctx: RuleContext) -> list[Finding]:
 
 
 def _hsts(ctx: RuleContext) -> tuple[RedirectChain | None, str | None]:
+    """The canonical chain and its HSTS header ("" when absent, None when it could not be read).
+
+    Behind a certificate browsers refuse, the header is read from the page fetched past it,
+    the same page whose content and cookies the other checks quote."""
     chain = _canonical_chain(ctx)
+    if chain is not None and (home := _canonical_read_past_certificate(ctx)):
+        return chain, home.headers.get("strict-transport-security", "")
     if chain is None or chain.failed or chain.unavailable or not chain.final_url.startswith("https://"):
         return chain, None
     return chain, chain.final.headers.get("strict-transport-security", "") if chain.final else ""
@@ -209,7 +290,7 @@ def hsts_missing(ctx: RuleContext) -> list[Finding]:
         return [ctx.inconclusive("http.hsts_missing", host, "the canonical URL was not requested")]
     if chain.unavailable:
         return [ctx.inconclusive("http.hsts_missing", host, chain.unavailable)]
-    if chain.failed:
+    if chain.failed and header is None:
         return [
             ctx.inconclusive(
                 "http.hsts_missing", host, f"the canonical page could not be read: {chain.error}"
@@ -217,15 +298,23 @@ def hsts_missing(ctx: RuleContext) -> list[Finding]:
         ]
     if header == "":
         evidence = f"{chain.final_url} → HTTP {chain.final_status}, no Strict-Transport-Security header"
+        if chain.failed and (home := _canonical_read_past_certificate(ctx)):
+            evidence = f"{home.url} (read past the refused certificate) → HTTP {home.status}, no Strict-Transport-Security header"
         return [ctx.fail("http.hsts_missing", host, evidence)]
+    if header is None:
+        return [ctx.inconclusive("http.hsts_missing", host, "the canonical page did not end on HTTPS")]
     return []
 
 
 @rule("http.hsts_short")
 def hsts_short(ctx: RuleContext) -> list[Finding]:
-    _chain, header = _hsts(ctx)
+    chain, header = _hsts(ctx)
+    host = ctx.site.canonical_host
+    if header is None:
+        why = (chain.unavailable or _unseen(chain)) if chain else ""
+        return [ctx.inconclusive("http.hsts_short", host, why or "the canonical page could not be read")]
     if not header:
-        return []
+        raise Skip("no Strict-Transport-Security header to measure (http.hsts_missing reports it)")
     match = re.search(r"max-age\s*=\s*\"?(\d+)", header, re.I)
     age = int(match.group(1)) if match else 0
     if age >= HSTS_MIN_AGE:
@@ -233,12 +322,12 @@ def hsts_short(ctx: RuleContext) -> list[Finding]:
     evidence = (
         f"Strict-Transport-Security: {header} (max-age {age} s = {age // 86_400} days; 180 days needed)"
     )
-    return [ctx.fail("http.hsts_short", ctx.site.canonical_host, evidence)]
+    return [ctx.fail("http.hsts_short", host, evidence)]
 
 
 @rule("http.mixed_content")
 def mixed_content(ctx: RuleContext) -> list[Finding]:
-    findings = []
+    findings = _storefront_unread(ctx, "http.mixed_content")
     for page in _https_pages(ctx):
         refs = page.html.mixed_content if page.html else []
         if not refs:
@@ -293,10 +382,15 @@ def csp_missing(ctx: RuleContext) -> list[Finding]:
 
 @rule("http.clickjacking")
 def clickjacking(ctx: RuleContext) -> list[Finding]:
-    pages = [p for p in _https_pages(ctx) if p.route in ("login", "checkout")]
-    if not pages:
+    requested = [p for p in ctx.facts.pages if p.route in ("login", "checkout")]
+    if not requested:
         raise Skip("no login or checkout page was fetched")
-    findings = []
+    pages = [p for p in _https_pages(ctx) if p.route in ("login", "checkout")]
+    findings = [
+        ctx.inconclusive("http.clickjacking", p.url, p.unavailable or p.error or "no answer")
+        for p in requested
+        if p not in pages
+    ]
     for page in pages:
         csp = page.headers.get("content-security-policy", "").lower()
         xfo = page.headers.get("x-frame-options", "").lower()
@@ -348,7 +442,7 @@ def cookie_insecure(ctx: RuleContext) -> list[Finding]:
             severity = Severity.HIGH if session else Severity.MEDIUM
             subject = f"{page.served_by} cookie {cookie.name}"
             findings[key] = ctx.fail("http.cookie_insecure", subject, evidence, severity=severity)
-    return list(findings.values())
+    return _storefront_unread(ctx, "http.cookie_insecure") + list(findings.values())
 
 
 @rule("http.version_leak")
@@ -359,4 +453,6 @@ def version_leak(ctx: RuleContext) -> list[Finding]:
             value = page.headers.get(header, "")
             if value and _VERSION.search(value) and ctx.is_site_host(page.served_by):
                 by_host[page.served_by].add(f"{header}: {value}")
+    if not by_host:
+        return _no_page_read(ctx, "http.version_leak")
     return [ctx.fail("http.version_leak", h, sorted(lines)) for h, lines in sorted(by_host.items())]

@@ -45,7 +45,19 @@ def _each_host(ctx: RuleContext, check_id: str, test: CertTest) -> list[Finding]
             findings.append(ctx.inconclusive(check_id, tls.host, tls.unavailable))
         elif tls.handshake_ok and tls.cert is not None and (found := test(ctx, tls, tls.cert)):
             findings.append(found)
+    if not any(t.handshake_ok and t.cert is not None and not t.unavailable for t in ctx.facts.tls):
+        # No host completed a handshake: not one certificate was seen, so none passed.
+        findings += _no_certificate_seen(ctx, check_id, findings)
     return findings
+
+
+def _no_certificate_seen(ctx: RuleContext, check_id: str, already: list[Finding]) -> list[Finding]:
+    if already:
+        return []  # the unavailable hosts already say why
+    host = ctx.site.canonical_host
+    tls = ctx.facts.tls_for(host) or ctx.facts.tls[0]
+    reason = f"no host completed a TLS handshake, so no certificate was received ({tls.host}: {tls.error or 'no answer'})"
+    return [ctx.inconclusive(check_id, tls.host, reason)]
 
 
 @rule("tls.handshake_failed")

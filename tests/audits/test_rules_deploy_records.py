@@ -87,3 +87,20 @@ def test_without_records_every_deploy_check_is_skipped_and_the_stage_counts_none
 def test_nothing_to_document_without_an_inventory_is_a_skip_not_a_pass() -> None:
     assert outcome(records(has_env_inventory=False), "deploy.env_undocumented") == "skipped"
     assert outcome(records(last_smoke_passed=None), "deploy.smoke_failed") == "skipped"
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        pytest.param(replace(G, deploy_records=None), id="cli-no-records"),
+        pytest.param(replace(G, deploy_records=type(R)()), id="workspace-nothing-recorded-yet"),
+    ],
+)
+def test_a_deploy_check_without_its_record_says_it_needs_your_deploy_records(facts) -> None:
+    # Never a pass: each deploy.* check either reads a record (pass or fail) or says which
+    # record it needs and how to start keeping it.
+    for result in evaluate(facts, NOW, list(DEPLOY_CHECKS)).results:
+        assert str(result.outcome) != "pass", result.check
+        if str(result.outcome) == "skipped":
+            assert result.reason.startswith("needs your deploy records"), result.reason
+            assert "Handover tab" in result.reason or "/api/v1/deploys" in result.reason
