@@ -19,7 +19,7 @@ from django.conf import settings
 from audits.facts import AuditFacts, RouteSpec, SiteDeclaration
 from audits.probes import ProbeOptions, ProbeRun, collect_facts
 from audits.rules import evaluate
-from audits.rules.base import Evaluation
+from audits.rules.base import Evaluation, checks_needing_workspace
 from audits.verdict import Report, build_report
 from launchready import net
 
@@ -44,6 +44,9 @@ class AuditOutcome:
             "duration_ms": self.duration_ms,
             "findings": [f.to_dict() for f in self.evaluation.findings],
             "facts": self.facts.to_dict(),
+            # Checks only a workspace can run (alert channels, escalation contacts, heartbeats,
+            # deploy records): the web audit's verdict may be lower than this one.
+            "workspace_checks": checks_needing_workspace(self.facts),
         }
 
 
@@ -170,5 +173,7 @@ def declaration_for(site) -> SiteDeclaration:
         ownership_token=token,
         sending_service=site.sending_service,
         from_address=site.from_address,
+        analytics_declared=site.analytics_service,
+        error_tracking_declared=site.error_tracking_service,
         dkim_selectors=list(site.dkim_selectors or []),
     )

@@ -210,8 +210,10 @@ class SiteProfile:
     server: ProviderMatch | None = None  # the web server answering the canonical homepage
 
     def slugs(self, prefer_dns: bool = False) -> list[str]:
-        """Provider slugs in the order their fix steps should be preferred."""
-        ordered = [self.dns, self.cdn, self.hosting] if prefer_dns else [self.cdn, self.hosting, self.dns]
+        """Provider slugs in the order their fix steps should be preferred. The DNS host's steps
+        fit DNS records only (``prefer_dns``): Cloudflare's edge settings do nothing for a store
+        that merely keeps its DNS there without the proxy in front."""
+        ordered = [self.dns, self.cdn, self.hosting] if prefer_dns else [self.cdn, self.hosting]
         return [p.slug for p in ordered if p]
 
 
@@ -227,11 +229,12 @@ def host_cdn(facts: AuditFacts, host: str) -> ProviderMatch | None:
 
 
 def host_server(facts: AuditFacts, host: str) -> ProviderMatch | None:
-    """The web server answering ``host``: from the headers of a page that host itself served
-    (its root first), else from the canonical homepage's."""
-    pages = [p for p in facts.pages if p.served_by == host and p.headers]
-    pages.sort(key=lambda p: (p.host != host, not p.is_https))
-    page = pages[0] if pages else facts.home()
+    """The web server answering ``host``: from the headers of its root page, else of another
+    page that host served, else of the canonical homepage."""
+    page = facts.root_page(host)
+    if page is None or not page.headers or page.served_by != host:
+        served = [p for p in facts.pages if p.served_by == host and p.headers]
+        page = served[0] if served else facts.home()
     return detect_server(page.headers if page else None)
 
 

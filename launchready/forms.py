@@ -35,19 +35,68 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Role.choices)
 
 
+# Suggestions for the declared services (free text: a self-hosted or server-side tool counts).
+SERVICE_SUGGESTIONS = {
+    "analytics-suggestions": [
+        "Google Analytics 4",
+        "Plausible",
+        "Fathom",
+        "Matomo",
+        "Segment",
+        "PostHog",
+        "Shopify Analytics",
+        "Server-side analytics",
+    ],
+    "error-tracking-suggestions": [
+        "Sentry",
+        "Sentry (server side)",
+        "Bugsnag",
+        "Datadog",
+        "Rollbar",
+        "New Relic",
+        "Honeybadger",
+        "AppSignal",
+    ],
+}
+
+
 class SiteForm(forms.ModelForm):
-    """Add or edit a site; ``workspace`` is needed for the one-site-per-domain check."""
+    """Add or edit a site; ``workspace`` is needed for the one-site-per-domain check.
+
+    The edit page also declares the services the audit cannot see from outside (server-side
+    analytics or error tracking): the monitoring checks then pass with "declared by you".
+    """
 
     class Meta:
         model = Site
-        fields = ["domain", "name", "canonical"]
-        labels = {"domain": "Store domain", "name": "Display name", "canonical": "Preferred address"}
+        fields = ["domain", "name", "canonical", "analytics_service", "error_tracking_service"]
+        labels = {
+            "domain": "Store domain",
+            "name": "Display name",
+            "canonical": "Preferred address",
+            "analytics_service": "Analytics you use",
+            "error_tracking_service": "Error tracking you use",
+        }
         help_texts = {
             "domain": "Paste the address of your store, e.g. https://www.shop.example.com/ — we keep the domain.",
             "name": "Optional. Shown instead of the domain.",
             "canonical": "The host your customers should end up on; the other one should redirect to it.",
+            "analytics_service": "Only needed when the audit cannot see it on your pages (server-side or "
+            "self-hosted analytics). Leave empty and the audit looks for it.",
+            "error_tracking_service": "The service that tells you about errors your customers hit, e.g. "
+            "Sentry on your server. Leave empty and the audit looks for it.",
         }
-        widgets = {"canonical": forms.RadioSelect}
+        widgets = {
+            "canonical": forms.RadioSelect,
+            "analytics_service": forms.TextInput(
+                attrs={"list": "analytics-suggestions", "autocomplete": "off"}
+            ),
+            "error_tracking_service": forms.TextInput(
+                attrs={"list": "error-tracking-suggestions", "autocomplete": "off"}
+            ),
+        }
+
+    suggestions = SERVICE_SUGGESTIONS
 
     def __init__(self, *args, workspace: Workspace, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -63,6 +112,18 @@ class SiteForm(forms.ModelForm):
         if clash.exists():
             raise ValidationError(f"{domain} is already a site in this workspace.")
         return domain
+
+    def _clean_service(self, name: str) -> str:
+        value = " ".join((self.cleaned_data.get(name) or "").split())
+        if not all(ch.isprintable() for ch in value):
+            raise ValidationError("Write the service's name in plain letters, e.g. “Sentry”.")
+        return value
+
+    def clean_analytics_service(self) -> str:
+        return self._clean_service("analytics_service")
+
+    def clean_error_tracking_service(self) -> str:
+        return self._clean_service("error_tracking_service")
 
 
 class SiteEmailForm(forms.ModelForm):

@@ -72,7 +72,8 @@ class RuleContext:
         host = self.subject_host(subject)
         server = host_server(self.facts, host)
         fix = check.fix_for(
-            self.profile.slugs(prefer_dns=check.stage == Stage.DNS), server.slug if server else None
+            self.profile.slugs(prefer_dns=check.stage in (Stage.DNS, Stage.EMAIL)),
+            server.slug if server else None,
         )
         values = template_values(self.site.domain, self.site.canonical_host, host, subject)
         return fill(f"{fix} {fix_note}".strip(), values)

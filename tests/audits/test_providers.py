@@ -8,12 +8,14 @@ from audits.providers import (
     detect_cdn,
     detect_dns_provider,
     detect_hosting,
+    detect_server,
+    host_server,
     name_matches,
     site_profile,
     takeover_fingerprint,
     takeover_service,
 )
-from tests.audits.factories import good_facts
+from tests.audits.factories import DOMAIN, WWW, good_facts, host, page, with_host, with_page
 
 
 @pytest.mark.parametrize(
@@ -121,7 +123,50 @@ def test_site_profile_of_the_good_store() -> None:
         "cloudflare",
         "Example Registrar",
     )
-    assert profile.slugs() == ["cloudflare", "cloudflare"]
+    assert profile.slugs() == ["cloudflare"]  # the CDN's steps (the proxy is on)
+    assert profile.slugs(prefer_dns=True) == ["cloudflare", "cloudflare"]
+
+
+def test_dns_host_alone_gives_no_edge_steps() -> None:
+    # DNS at Cloudflare, the store served straight from an origin: no Cloudflare edge settings.
+    facts = with_page(
+        with_host(good_facts(), host(WWW, "203.0.113.10", source="www")),
+        page(headers={"server": "nginx", "content-type": "text/html"}),
+    )
+    profile = site_profile(facts)
+    assert profile.dns.slug == "cloudflare" and profile.cdn is None
+    assert profile.slugs() == [] and profile.slugs(prefer_dns=True) == ["cloudflare"]
+    assert profile.server.slug == "nginx"
+
+
+@pytest.mark.parametrize(
+    ("server", "slug"),
+    [
+        ("Apache/2.4.57 (Debian)", "apache"),
+        ("Apache", "apache"),
+        ("nginx/1.25.3", "nginx"),
+        ("openresty/1.21.4.1", "nginx"),
+        ("Caddy", "caddy"),
+        ("Microsoft-IIS/10.0", "iis"),
+        ("LiteSpeed", "litespeed"),
+        ("Apache-Coyote/1.1", None),
+        ("cloudflare", None),
+        ("", None),
+    ],
+)
+def test_detect_server(server, slug) -> None:
+    found = detect_server({"Server": server})
+    assert (found.slug if found else None) == slug
+    if found:
+        assert found.via == f"header server: {server}"
+
+
+def test_host_server_reads_the_host_own_answer() -> None:
+    facts = with_page(
+        good_facts(), page(f"https://admin.{DOMAIN}/", route="", headers={"server": "Apache/2.4"})
+    )
+    assert host_server(facts, f"admin.{DOMAIN}").slug == "apache"
+    assert host_server(facts, WWW) is None  # www answers through Cloudflare
 
 
 def test_fingerprint_by_service_headers_when_the_cname_is_a_custom_name() -> None:

@@ -16,11 +16,24 @@ from audits.email.services import SERVICES, get_service
 from audits.engine import default_options, run_audit
 from audits.facts import API_BUDGET_MS, PAGE_BUDGET_MS, STANDARD_ROUTES, RouteSpec, SiteDeclaration
 from audits.report_text import render_text
+from audits.rules.base import checks_needing_workspace
 from launchready import net
 from launchready.domains import normalize_domain, subdomain_label
 
 FAIL_ON_RANK = {"blocker": 0, "high": 1}
 SEVERITY_RANK = {"blocker": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+
+
+def workspace_line(check_ids: list[str]) -> str:
+    """One line saying which checks only the web app runs, so the CLI's "ready" and the web's
+    "ready with risks" never look like a contradiction."""
+    if not check_ids:
+        return ""
+    return (
+        f"\n{len(check_ids)} checks need a workspace and did not run here (alert channels, escalation "
+        "contacts, heartbeats, uptime monitors, deploy records): add the site in the web app to run "
+        "them; its verdict can be lower than this one.\n"
+    )
 
 
 def _names(kind: str) -> str:
@@ -109,6 +122,18 @@ class Command(BaseCommand):
             "--from-address", default="", metavar="ADDR", help="the From address of order emails"
         )
         parser.add_argument(
+            "--analytics",
+            default="",
+            metavar="NAME",
+            help="the analytics you use when the pages do not show it, e.g. 'Matomo (server side)'",
+        )
+        parser.add_argument(
+            "--error-tracking",
+            default="",
+            metavar="NAME",
+            help="the error tracking you use when the pages do not show it, e.g. 'Sentry (server side)'",
+        )
+        parser.add_argument(
             "--samples",
             type=int,
             default=20,
@@ -152,6 +177,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write(render_text(outcome))
             self.stdout.write(routes_sentence(used, discovered=discover))
+            self.stdout.write(workspace_line(checks_needing_workspace(outcome.facts)))
         fail_on = options["fail_on"]
         if fail_on:
             limit = FAIL_ON_RANK[fail_on]
@@ -216,6 +242,14 @@ class Command(BaseCommand):
         for url in options["campaign_url"]:
             if not url.startswith(("http://", "https://")):
                 raise CommandError(f"--campaign-url {url!r}: give a full http(s) URL.", returncode=2)
+        declared = {}
+        for flag, key in (("--analytics", "analytics"), ("--error-tracking", "error_tracking")):
+            name = " ".join(options[key].split())
+            if len(name) > 40 or not name.isprintable():
+                raise CommandError(
+                    f"{flag} {options[key]!r}: give the service's name (40 characters at most).", returncode=2
+                )
+            declared[key] = name
         return SiteDeclaration(
             domain=domain,
             canonical=options["canonical"],
@@ -225,4 +259,6 @@ class Command(BaseCommand):
             sending_service=options["sender"].strip().lower(),
             from_address=options["from_address"].strip(),
             dkim_selectors=[s.strip().lower() for s in options["dkim_selector"] if s.strip()],
+            analytics_declared=declared["analytics"],
+            error_tracking_declared=declared["error_tracking"],
         )
