@@ -79,6 +79,15 @@ class ZoneView:
         suffix = "." + name
         return any(n.endswith(suffix) for n in self.nodes)  # empty non-terminal
 
+    def wildcard_for(self, name: str) -> dict[int, RRSpec] | None:
+        """RFC 4592: the ``*`` node below the closest existing ancestor of a name that does
+        not exist, whose records answer for that name (owner name: the name asked)."""
+        while name != self.name and name.endswith("." + self.name):
+            name = name.split(".", 1)[1]
+            if name == self.name or self.name_exists(name):
+                return self.nodes.get("*." + name)
+        return None
+
 
 def _rrset(name: str, rdtype: int, ttl: int, rdatas: list) -> dns.rrset.RRset:
     rrset = dns.rrset.RRset(dns.name.from_text(name), dns.rdataclass.IN, rdtype)
@@ -197,6 +206,8 @@ class DnsData:
             if authoritative:
                 response.flags |= dns.flags.AA
             node = zone.nodes.get(qname)
+            if node is None and not zone.name_exists(qname):
+                node = zone.wildcard_for(qname)
             if node is None:
                 if not zone.name_exists(qname):
                     response.set_rcode(dns.rcode.NXDOMAIN)

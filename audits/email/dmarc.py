@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from functools import cache
+
+from launchready.domains import registered_domain
 
 logger = logging.getLogger(__name__)
 
@@ -152,17 +153,9 @@ def _uris(value: str | None, tag: str, errors: list[str]) -> list[ReportUri]:
 # --- organisational domains and alignment (§3.2, §3.1) --------------------------------
 
 
-@cache
-def _psl():  # the PublicSuffixList type is internal to the package
-    from publicsuffixlist import PublicSuffixList
-
-    return PublicSuffixList()
-
-
 def organizational_domain(name: str) -> str:
     """The registered domain: ``mail.shop.example.co.uk`` → ``example.co.uk``."""
-    name = name.lower().rstrip(".")
-    return _psl().privatesuffix(name) or name
+    return registered_domain(name)
 
 
 def aligned(domain_a: str, domain_b: str, mode: str = "r") -> bool:

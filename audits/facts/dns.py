@@ -58,17 +58,43 @@ class DnsAnswer(Serializable):
         return self.status in (DnsStatus.TIMEOUT, DnsStatus.REFUSED, DnsStatus.ERROR, DnsStatus.BLOCKED)
 
 
+class HostSource(enum.StrEnum):
+    """How the audit came to look at a host name."""
+
+    APEX = "apex"
+    WWW = "www"
+    DECLARED = "declared"  # the site's subdomains, as the founder listed them
+    COMMON = "common"  # guessed: a common name (admin, staging, dev…) that resolved
+    CT = "ct"  # named in a certificate (certificate-transparency logs)
+    WILDCARD = "wildcard"  # the random label that shows a wildcard record
+
+    @property
+    def origin(self) -> str:
+        """Where the name comes from, in the founder's words ("" for the apex and www)."""
+        return {
+            HostSource.DECLARED: "a subdomain you declared in the site settings",
+            HostSource.COMMON: (
+                "not declared by you: found by guessing common subdomain names (admin, staging, dev…)"
+            ),
+            HostSource.CT: "not declared by you: found in public certificate logs (a certificate was issued for it)",
+            HostSource.WILDCARD: "a random name that nobody created, answered by a wildcard record",
+        }.get(self, "")
+
+
 @dataclass(frozen=True)
 class HostDns(Serializable):
     """Resolution of one host name (apex, www, a declared or discovered subdomain)."""
 
     name: str
-    source: str  # "apex", "www", "declared", "common", "ct"
+    source: HostSource
     a: DnsAnswer
     aaaa: DnsAnswer
     # Record types the authoritative server holds at this owner name besides CNAME
     # (filled when the name has a CNAME); used for dns.cname_conflict.
     other_types: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "source", HostSource(self.source))  # plain strings from old JSON
 
     @property
     def addresses(self) -> list[str]:
@@ -109,9 +135,26 @@ class DnsFacts(Serializable):
     caa: DnsAnswer | None = None
     hosts: list[HostDns] = field(default_factory=list)
     ct_unavailable: Unavailable | None = None  # CT source unreachable: discovery incomplete
+    # A random label under the domain, that nobody would create: when it resolves, a
+    # wildcard record (``*``) answers every name. None: not looked up (older audits).
+    wildcard_probe: HostDns | None = None
+    # Guessed names that resolved only through the wildcard: not hosts of the store, so
+    # left out of ``hosts`` and not probed further.
+    wildcard_guesses: list[str] = field(default_factory=list)
+
+    @property
+    def wildcard(self) -> HostDns | None:
+        """The random label's answer when a wildcard record gave it one."""
+        probe = self.wildcard_probe
+        return probe if probe is not None and (probe.resolves or probe.cname_chain) else None
 
     def host(self, name: str) -> HostDns | None:
         return next((h for h in self.hosts if h.name == name), None)
+
+    def origin_of(self, host: str) -> str:
+        """How the audit found ``host`` (declared, guessed, certificate logs), or ""."""
+        found = self.host(host)
+        return found.source.origin if found else ""
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,16 @@ single probe). Stage modules take it as their first argument; none of them keeps
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from audits.facts import SiteDeclaration, host_of
 from launchready import net
+
+if TYPE_CHECKING:
+    import httpx  # only the network layer uses httpx; here it is a type
 
 COMMON_SUBDOMAINS = (
     "www",
@@ -103,6 +107,20 @@ class ProbeRun:
             raise BudgetExhausted(
                 f"The audit's request budget ({self.options.request_budget} requests) was used up."
             )
+
+    @asynccontextmanager
+    async def api_client(self, **options: Any) -> AsyncIterator[httpx.AsyncClient]:
+        """The network layer's httpx client for API calls (RDAP, certificate transparency…),
+        on this audit's settings: every request it sends is charged to the request budget
+        (``BudgetExhausted`` when spent, as for ``fetch``) and its time to ``probe_seconds``."""
+
+        async def charge(_request: object) -> None:
+            self.charge()
+
+        async with net.async_api_client(config=self.config, **options) as client:
+            client.event_hooks["request"].append(charge)
+            with self.clock():
+                yield client
 
     @contextmanager
     def clock(self) -> Iterator[None]:

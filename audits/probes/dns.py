@@ -2,7 +2,11 @@
 
 Every name the store may answer on (apex, www, declared, common and
 certificate-transparency names) is resolved at once; the nameservers are asked directly
-(``dig +norec``) so that a lame or out-of-sync one shows. RDAP gives the registration.
+(``dig +norec``) so that a lame or out-of-sync one shows. A random label that nobody
+would create shows whether a wildcard record answers every name: a guessed name that
+only the wildcard answers is not a host of the store and is not probed further. RDAP
+gives the registration; it and the certificate-transparency source are APIs, asked
+through the httpx client of the network layer (``ProbeRun.api_client``).
 """
 
 from __future__ import annotations
@@ -10,8 +14,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import re
-from datetime import datetime
-from urllib.parse import urljoin
+import secrets
+from typing import Any
 
 from audits.facts import (
     DnsAnswer,
@@ -23,38 +27,51 @@ from audits.facts import (
     RdapFacts,
     Unavailable,
 )
+from audits.facts.dns import HostSource
 from launchready import net
+from launchready.domains import hostname_under, parse_rdap, rdap_domain_url, registered_domain
 
 from .base import BudgetExhausted, ProbeRun
 
-RDAP_BOOTSTRAP = {
-    "com": "https://rdap.verisign.com/com/v1/",
-    "net": "https://rdap.verisign.com/net/v1/",
-    "org": "https://rdap.publicinterestregistry.org/rdap/",
-}
-RDAP_FALLBACK = "https://rdap.org/"
+CT_MAX_NAMES = 50
+CT_MAX_BYTES = 4 * 1024 * 1024  # crt.sh answers for a busy domain run to megabytes
+
+
+class ApiUnavailable(Exception):
+    """An API answer that cannot be used; the message is the sentence for the founder."""
 
 
 async def probe_dns(run: ProbeRun) -> DnsFacts:
     domain = run.site.domain
     ns_task = asyncio.create_task(_resolve(run, domain, "NS"))
     caa_task = asyncio.create_task(_resolve(run, domain, "CAA"))
-    names: dict[str, str] = {domain: "apex", f"www.{domain}": "www"}
+    names: dict[str, HostSource] = {domain: HostSource.APEX, f"www.{domain}": HostSource.WWW}
     for label in run.site.subdomains:
-        names.setdefault(f"{label}.{domain}", "declared")
+        names.setdefault(f"{label}.{domain}", HostSource.DECLARED)
     for label in run.options.common_subdomains:
-        names.setdefault(f"{label}.{domain}", "common")
+        names.setdefault(f"{label}.{domain}", HostSource.COMMON)
     ct, ct_unavailable = await ct_names(run)
     for name in ct:
-        names.setdefault(name, "ct")
+        names.setdefault(name, HostSource.CT)
 
-    async def host(name: str, source: str) -> HostDns:
+    async def host(name: str, source: HostSource) -> HostDns:
         a, aaaa = await asyncio.gather(_resolve(run, name, "A"), _resolve(run, name, "AAAA"))
         return HostDns(name=name, source=source, a=a, aaaa=aaaa)
 
-    hosts = await asyncio.gather(*(host(n, s) for n, s in names.items()))
-    # Common names that do not exist are not part of the store: keep only what is there.
-    hosts = [h for h in hosts if h.source != "common" or h.resolves or h.cname_chain]
+    # A label nobody would create: if it resolves, a wildcard record answers every name.
+    random_name = f"launchready-{secrets.token_hex(6)}.{domain}"
+    wildcard_probe, *hosts = await asyncio.gather(
+        host(random_name, HostSource.WILDCARD), *(host(n, s) for n, s in names.items())
+    )
+    wildcard = wildcard_probe if wildcard_probe.resolves or wildcard_probe.cname_chain else None
+    # (An unanswered random label is no proof either way: dns.wildcard_record says so.)
+    # Common names that do not exist are not part of the store, nor are those that only
+    # the wildcard answers: keep what is there in its own right.
+    hosts = [h for h in hosts if h.source != HostSource.COMMON or h.resolves or h.cname_chain]
+    only_wildcard = sorted(
+        h.name for h in hosts if h.source == HostSource.COMMON and answered_by(h, wildcard)
+    )
+    hosts = [h for h in hosts if h.name not in only_wildcard]
     ns = await ns_task
     nameservers = await asyncio.gather(*(nameserver(run, n) for n in ns.values))
     hosts = await cname_conflicts(run, hosts, nameservers)
@@ -65,7 +82,19 @@ async def probe_dns(run: ProbeRun) -> DnsFacts:
         caa=await caa_task,
         hosts=hosts,
         ct_unavailable=ct_unavailable,
+        wildcard_probe=wildcard_probe,
+        wildcard_guesses=only_wildcard,
     )
+
+
+def answered_by(host: HostDns, wildcard: HostDns | None) -> bool:
+    """The wildcard's answer, not a record of the name's own: the same CNAME target, or
+    (without CNAMEs) the same addresses as the random label got."""
+    if wildcard is None:
+        return False
+    if host.cname_chain or wildcard.cname_chain:
+        return host.cname_chain == wildcard.cname_chain
+    return bool(host.addresses) and set(host.addresses) == set(wildcard.addresses)
 
 
 async def _resolve(run: ProbeRun, name: str, rdtype: str) -> DnsAnswer:
@@ -137,58 +166,79 @@ async def nameserver(run: ProbeRun, ns_name: str) -> NameServerFacts:
     )
 
 
+async def _api_json(run: ProbeRun, url: str, accept: str, what: str, **client_options: Any) -> Any:
+    """GET ``url`` as an API client; the JSON document, or ``ApiUnavailable`` with a sentence.
+
+    Budget exhaustion is raised as ``BudgetExhausted`` (the audit's request budget counts
+    these requests like every fetch)."""
+    try:
+        async with run.api_client(headers={"Accept": accept}, **client_options) as client:
+            response = await client.get(url)
+    except net.API_ERRORS as exc:
+        raise ApiUnavailable(f"{what} could not be reached: {net.api_error(exc).message}") from None
+    if response.status_code == 404:
+        raise ApiUnavailable(f"{what} has no record of this domain.")
+    if response.status_code != 200:
+        raise ApiUnavailable(f"{what} answered HTTP {response.status_code}.")
+    try:
+        return response.json()
+    except ValueError:
+        raise ApiUnavailable(f"{what} sent something that is not JSON.") from None
+
+
 async def ct_names(run: ProbeRun) -> tuple[list[str], Unavailable | None]:
+    """Names of the store found in certificate-transparency logs (a crt.sh-style JSON source)."""
     if not run.options.ct_url:
         return [], Unavailable(
             "No certificate-transparency source is configured, so subdomains known only from "
             "certificates were not looked for.",
         )
-    url = run.options.ct_url.format(domain=run.site.domain)
+    what = "The certificate-transparency source"
+    domain = run.site.domain
     try:
-        result = await run.fetch(url, headers={"Accept": "application/json"})
+        rows = await _api_json(
+            run,
+            run.options.ct_url.format(domain=domain),
+            "application/json",
+            what,
+            follow_redirects=True,
+            max_body_bytes=CT_MAX_BYTES,
+        )
     except BudgetExhausted as exc:
         return [], Unavailable(str(exc))
-    if not result.ok or result.status != 200:
-        reason = result.error.message if result.error else f"HTTP {result.status}"
-        return [], Unavailable(f"The certificate-transparency source did not answer: {reason}")
-    try:
-        rows = result.json()
-    except ValueError:
-        return [], Unavailable("The certificate-transparency source sent something that is not JSON.")
+    except ApiUnavailable as exc:
+        return [], Unavailable(str(exc))
+    if not isinstance(rows, list):
+        return [], Unavailable(f"{what} sent JSON that is not a list of certificates.")
     names: set[str] = set()
-    for row in rows if isinstance(rows, list) else []:
+    for row in rows:
         for value in str(row.get("name_value", "")).split("\n") if isinstance(row, dict) else []:
-            value = value.strip().lower().lstrip("*.")
-            if value.endswith("." + run.site.domain) and len(names) < 50:
+            value = value.strip().lower().removeprefix("*.")
+            if value != domain and hostname_under(value, domain) and len(names) < CT_MAX_NAMES:
                 names.add(value)
     return sorted(names), None
 
 
 async def probe_rdap(run: ProbeRun) -> RdapFacts:
-    domain = run.site.domain
-    base = run.options.rdap_url or RDAP_BOOTSTRAP.get(domain.rsplit(".", 1)[-1], RDAP_FALLBACK)
-    url = urljoin(base if base.endswith("/") else base + "/", f"domain/{domain}")
+    """The registration of the store's registered domain (``shop.example.co.uk`` asks
+    about ``example.co.uk``), from RDAP."""
+    domain = registered_domain(run.site.domain)
+    url = rdap_domain_url(domain, run.options.rdap_url)
     try:
-        result = await run.fetch(url, headers={"Accept": "application/rdap+json"})
+        # rdap.org and some registries redirect to the registry's own server.
+        document = await _api_json(
+            run, url, "application/rdap+json", "The registry (RDAP)", follow_redirects=True
+        )
+        record = parse_rdap(document)
     except BudgetExhausted as exc:
         return RdapFacts(domain=domain, unavailable=Unavailable(str(exc)))
-    if not result.ok:
-        return RdapFacts(
-            domain=domain,
-            unavailable=Unavailable(f"The registry (RDAP) could not be reached: {result.error.message}"),
-        )
-    if result.status == 404:
-        return RdapFacts(
-            domain=domain, unavailable=Unavailable("The registry (RDAP) has no record of this domain.")
-        )
-    if result.status != 200:
-        return RdapFacts(
-            domain=domain, unavailable=Unavailable(f"The registry (RDAP) answered HTTP {result.status}.")
-        )
-    try:
-        return parse_rdap(domain, result.json())
-    except (ValueError, TypeError, AttributeError):
+    except ApiUnavailable as exc:
+        return RdapFacts(domain=domain, unavailable=Unavailable(str(exc)))
+    except ValueError:
         return RdapFacts(domain=domain, unavailable=Unavailable("The registry (RDAP) answer was unreadable."))
+    return RdapFacts(
+        domain=domain, registrar=record.registrar, expires_at=record.expires_at, statuses=record.statuses
+    )
 
 
 # --- conversions from the network layer's results to facts (pure) ---------------------
@@ -207,23 +257,4 @@ def dns_answer_fact(answer: net.DnsAnswer) -> DnsAnswer:
         records=[DnsRecord(rtype=answer.rdtype, value=v, ttl=ttl) for v in answer.records],
         cname_chain=list(answer.cname_chain),
         error=answer.error.message if answer.error else "",
-    )
-
-
-def parse_rdap(domain: str, data: dict) -> RdapFacts:
-    expires = None
-    for event in data.get("events", []):
-        if event.get("eventAction") == "expiration" and event.get("eventDate"):
-            expires = datetime.fromisoformat(event["eventDate"].replace("Z", "+00:00"))
-    registrar = ""
-    for entity in data.get("entities", []):
-        if "registrar" in entity.get("roles", []):
-            for item in (entity.get("vcardArray") or [None, []])[1]:
-                if item and item[0] == "fn":
-                    registrar = str(item[3])
-    return RdapFacts(
-        domain=domain,
-        registrar=registrar,
-        expires_at=expires,
-        statuses=[str(s).lower() for s in data.get("status", [])],
     )

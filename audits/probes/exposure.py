@@ -8,6 +8,7 @@ import uuid
 
 from audits import detect
 from audits.facts import ExposureProbe, PageFacts, Unavailable, host_of
+from launchready.domains import hostname_under
 
 from .base import BudgetExhausted, ProbeRun, response_headers
 from .web import home_page
@@ -27,7 +28,7 @@ async def probe_source_maps(run: ProbeRun, pages: list[PageFacts]) -> list[Expos
     home = home_page(pages)
     if not home or not home.html:
         return []
-    bundles = [s.src for s in home.html.scripts if s.src and host_of(s.src).endswith(run.site.domain)]
+    bundles = [s.src for s in home.html.scripts if s.src and hostname_under(host_of(s.src), run.site.domain)]
     return list(await asyncio.gather(*(exposure_probe(run, src + ".map") for src in bundles[:3])))
 
 

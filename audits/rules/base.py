@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from audits.checks import CATALOGUE, Severity, Stage, fill, get_check, gloss_line, template_values
-from audits.facts import AuditFacts, SiteDeclaration, Unavailable
+from audits.facts import AuditFacts, SiteDeclaration, Unavailable, host_of
 from audits.findings import Finding, Status
 from audits.providers import SiteProfile, host_server, site_profile
 from launchready.domains import hostname_under
@@ -48,6 +48,23 @@ class RuleContext:
     @property
     def site(self) -> SiteDeclaration:
         return self.facts.site
+
+    def origin_of(self, subject: str) -> str:
+        """How the audit found the subdomain a finding is about: declared by the founder,
+        guessed, or seen in certificate logs ("" for the apex, www and anything else)."""
+        host = _subject_hostname(subject)
+        origin = self.facts.dns.origin_of(host) if self.facts.dns else ""
+        return f"{host}: {origin}" if origin else ""
+
+    @cached_property
+    def taken_over_hosts(self) -> frozenset[str]:
+        """Subdomains that dns.dangling_cname reports: a takeover risk is reported as that,
+        once, and no other stage's check (a certificate, a header) speaks of the host."""
+        try:
+            found = RULES["dns.dangling_cname"](self)
+        except Exception:  # the rule's own run reports its failure
+            return frozenset()
+        return frozenset(f.subject for f in found if f.status == Status.FAIL)
 
     def is_site_host(self, host: str) -> bool:
         """The site's own domain or one of its subdomains (not a third party's)."""
@@ -98,7 +115,7 @@ class RuleContext:
             subject=subject,
             title=title or check.title,
             impact=check.impact,
-            evidence=_lines(evidence),
+            evidence=_lines([_lines(evidence), self.origin_of(subject)]),
             fix=self.fix_text(check_id, subject, fix_note),
             status=Status.FAIL,
         )
@@ -234,6 +251,8 @@ def evaluate(facts: AuditFacts, now: datetime, checks: Iterable[str] | None = No
                 f"the check itself failed ({type(exc).__name__}); this is a Launch Ready bug, not your site"
             )
             produced = [ctx.inconclusive(check_id, subject, reason)]
+        if check.stage != Stage.DNS and ctx.facts.dns is not None:
+            produced = [f for f in produced if _subject_hostname(f.subject) not in ctx.taken_over_hosts]
         findings.extend(produced)
         results.append(CheckResult(check_id, check.stage, _outcome(produced)))
     findings.sort(key=sort_key)
@@ -257,5 +276,13 @@ def _outcome(findings: list[Finding]) -> Outcome:
 def _lines(evidence: str | Iterable[str]) -> str:
     if isinstance(evidence, str):
         return evidence
-    return "\n".join(evidence)
+    return "\n".join(line for line in evidence if line)
+
+
+def _subject_hostname(subject: str) -> str:
+    """The host name in a finding's subject: the subject itself, or the host of its URL
+    ("product https://www.example.com/p" → "www.example.com")."""
+    words = subject.split()
+    last = words[-1] if words else ""
+    return host_of(last) if "://" in last else last.lower()
 

@@ -1,5 +1,5 @@
 """Rules of the ``dns`` stage: resolution, name servers, TTLs, dangling records, CAA,
-registration (RDAP) and the provider inventory."""
+wildcards, registration (RDAP) and the provider inventory."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from collections.abc import Iterable
 
 from audits.checks import Severity
 from audits.facts import DnsAnswer, DnsFacts, DnsStatus, HostDns
+from audits.facts.tls import VerifyError
 from audits.findings import Finding
 from audits.providers import ProviderMatch, takeover_fingerprint, takeover_service
 from audits.rules.base import RuleContext, Skip, rule
+from audits.rules.tls import hostname_matches
 
 TTL_LIMIT = 86_400  # one day
 EXPIRY_BLOCKER_DAYS = 7
@@ -187,7 +189,19 @@ def _dangling(host: HostDns) -> bool:
 
 @rule("dns.dangling_cname")
 def dangling_cname(ctx: RuleContext) -> list[Finding]:
-    findings = []
+    return [ctx.fail("dns.dangling_cname", name, evidence) for name, evidence in dangling_hosts(ctx).items()]
+
+
+def dangling_hosts(ctx: RuleContext) -> dict[str, list[str]]:
+    """Subdomains whose CNAME leads to something nobody holds any more, with the evidence.
+
+    Three signs, each enough: the target does not exist (NXDOMAIN); a known takeover-able
+    service answers "no such app/bucket"; or a hosting service outside the store answers
+    the name with a 404 and a certificate for its own name only, not for the subdomain:
+    it no longer serves it, so anyone who claims the name there gets the subdomain.
+    Other checks (certificates, headers) say nothing more about such a host.
+    """
+    found: dict[str, list[str]] = {}
     for host in _dns(ctx).hosts:
         if not host.cname_chain:
             continue
@@ -198,15 +212,40 @@ def dangling_cname(ctx: RuleContext) -> list[Finding]:
             evidence = [f"{chain}: the target does not exist (NXDOMAIN)"]
             if service:
                 evidence.append(f"{target} belongs to {service[0]}: anyone can register that name there")
-            findings.append(ctx.fail("dns.dangling_cname", host.name, evidence))
+            found[host.name] = evidence
             continue
         page = ctx.facts.root_page(host.name)
         if page and page.body_excerpt:
             match = takeover_fingerprint(host.cname_chain, page.body_excerpt, page.headers)
             if match:
-                evidence = [chain, f"{page.url} → HTTP {page.status}: {match.service} {match.evidence}"]
-                findings.append(ctx.fail("dns.dangling_cname", host.name, evidence))
-    return findings
+                found[host.name] = [
+                    chain,
+                    f"{page.url} → HTTP {page.status}: {match.service} {match.evidence}",
+                ]
+                continue
+        if abandoned := _abandoned_at_provider(ctx, host, target):
+            found[host.name] = [chain, *abandoned]
+    return found
+
+
+def _abandoned_at_provider(ctx: RuleContext, host: HostDns, target: str) -> list[str]:
+    """Evidence that the service ``target`` belongs to no longer serves ``host`` (or [])."""
+    if ctx.is_site_host(target) or host.name in (ctx.site.apex, ctx.site.www):
+        return []
+    page, tls = ctx.facts.root_page(host.name), ctx.facts.tls_for(host.name)
+    if page is None or page.status not in (404, 410) or tls is None or tls.cert is None:
+        return []
+    names = tls.cert.sans or [tls.cert.subject]
+    covers_host = VerifyError.HOSTNAME_MISMATCH not in tls.verify_errors and hostname_matches(
+        host.name, names
+    )
+    if covers_host or not hostname_matches(target, names):
+        return []
+    return [
+        f"{page.url} → HTTP {page.status}, with a certificate for {', '.join(names)}, not for {host.name}",
+        f"the service at {target} no longer serves {host.name}: whoever claims that name there "
+        f"takes over {host.name}",
+    ]
 
 
 def _is_private(address: str, allowed: Iterable[str]) -> bool:
@@ -300,3 +339,31 @@ def provider_inventory(ctx: RuleContext) -> list[Finding]:
     if ctx.facts.rdap and ctx.facts.rdap.expires_at:
         evidence.append(f"Domain expires: {ctx.facts.rdap.expires_at:%Y-%m-%d}")
     return [ctx.fail("dns.provider_inventory", dns.domain, evidence)]
+
+
+@rule("dns.wildcard_record")
+def wildcard_record(ctx: RuleContext) -> list[Finding]:
+    dns = _dns(ctx)
+    if dns.wildcard_probe is None:
+        raise Skip("wildcard records were not looked for in this run")
+    wildcard = dns.wildcard
+    if wildcard is None:
+        if dns.wildcard_probe.inconclusive:
+            return [ctx.inconclusive("dns.wildcard_record", dns.domain, describe(dns.wildcard_probe.a))]
+        return []
+    if wildcard.cname_chain:
+        points_at = f"CNAME {' → '.join(wildcard.cname_chain)}"
+        if wildcard.addresses:
+            points_at += f" ({', '.join(wildcard.addresses)})"
+    else:
+        points_at = ", ".join(wildcard.addresses)
+    evidence = [
+        f"*.{dns.domain} → {points_at}",
+        f"{wildcard.name}, a name nobody created, resolves: every other name under {dns.domain} does too",
+    ]
+    if dns.wildcard_guesses:
+        labels = ", ".join(name.removesuffix("." + dns.domain) for name in dns.wildcard_guesses)
+        evidence.append(
+            f"guessed names answered only by the wildcard, so not checked as hosts of the store: {labels}"
+        )
+    return [ctx.fail("dns.wildcard_record", dns.domain, evidence)]

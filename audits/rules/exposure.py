@@ -13,6 +13,7 @@ from audits.facts import ExposureProbe, PageFacts, Sniff, host_of
 from audits.findings import Finding
 from audits.providers import detect_cdn
 from audits.rules.base import RuleContext, Skip, rule
+from launchready.domains import subdomain_label
 
 ADMIN_HOST = re.compile(
     r"^(admin|preview|staging|stage|stg|dev|develop|test|testing|beta|uat|qa|sandbox|internal|cms|backoffice|dashboard)"
@@ -110,8 +111,8 @@ def directory_listing(ctx: RuleContext) -> list[Finding]:
 
 
 def _first_label(ctx: RuleContext, host: str) -> str:
-    suffix = "." + ctx.site.domain
-    return host[: -len(suffix)].split(".")[-1] if host.endswith(suffix) else ""
+    """The label just below the site's domain: ``staging`` for ``a.staging.example.com``."""
+    return subdomain_label(host, ctx.site.domain).split(".")[-1]
 
 
 def _protected(page: PageFacts) -> str:

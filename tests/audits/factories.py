@@ -199,6 +199,10 @@ def good_facts() -> AuditFacts:
             host(WWW, "104.16.1.2", source="www"),
             host(f"app.{DOMAIN}", "104.16.1.3"),
         ],
+        # The random label a real audit asks for: no wildcard record answers it.
+        wildcard_probe=host(
+            f"launchready-0123456789ab.{DOMAIN}", source="wildcard", status=DnsStatus.NXDOMAIN
+        ),
     )
     redirects = [
         chain(f"http://{DOMAIN}/", hop(f"http://{DOMAIN}/", 301, HOME), ok_hop()),

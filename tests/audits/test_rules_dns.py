@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from audits.facts import DnsStatus, HostDns, NameServerFacts, PageFacts
+from audits.facts import DnsStatus, HostDns, NameServerFacts, PageFacts, VerifyError
 from audits.findings import Status
 from audits.rules import evaluate
 from tests.audits.factories import (
@@ -15,14 +15,17 @@ from tests.audits.factories import (
     NOW,
     WWW,
     answer,
+    cert,
     failing,
     good_facts,
     host,
     outcome,
     replace,
+    tls,
     with_dns,
     with_host,
     with_page,
+    with_tls,
 )
 
 G = good_facts()
@@ -52,6 +55,23 @@ def _s3_takeover():
 
 def _rdap(**changes):
     return replace(G, rdap=replace(G.rdap, **changes))
+
+
+RANDOM = f"launchready-0123456789ab.{DOMAIN}"
+
+
+def _wildcard(*addresses: str, chain=(), guesses=(), status=None):
+    probe = host(RANDOM, *addresses, source="wildcard", chain=chain, status=status)
+    return with_dns(G, wildcard_probe=probe, wildcard_guesses=[f"{g}.{DOMAIN}" for g in guesses])
+
+
+def _abandoned_blog(status: int = 404):
+    """blog. CNAMEs to a hosting service that answers with its own certificate only."""
+    blog = f"blog.{DOMAIN}"
+    facts = with_host(G, host(blog, "93.184.216.40", chain=["old-blog.hostingco.example"]))
+    facts = with_page(facts, PageFacts(url=f"https://{blog}/", status=status, body_excerpt="Not Found"))
+    platform_cert = cert(host_names=["old-blog.hostingco.example"])
+    return with_tls(facts, tls(blog, cert=platform_cert, verify_errors=[VerifyError.HOSTNAME_MISMATCH]))
 
 
 FAIL_CASES = [
@@ -134,6 +154,12 @@ FAIL_CASES = [
         id="cname-nxdomain",
     ),
     pytest.param("dns.dangling_cname", _s3_takeover(), "blocker", APP, id="s3-nosuchbucket"),
+    pytest.param(
+        "dns.dangling_cname", _abandoned_blog(), "blocker", f"blog.{DOMAIN}", id="abandoned-at-the-provider"
+    ),
+    pytest.param(
+        "dns.wildcard_record", _wildcard("203.0.113.50", guesses=["admin"]), "info", DOMAIN, id="wildcard"
+    ),
     pytest.param("dns.private_address", with_host(G, host(APP, "10.0.0.5")), "medium", APP, id="rfc1918"),
     pytest.param("dns.private_address", with_host(G, host(APP, "::1")), "medium", APP, id="loopback-v6"),
     pytest.param("dns.caa_missing", with_dns(G, caa=answer(DOMAIN, "CAA")), "low", DOMAIN, id="no-caa"),
@@ -235,3 +261,81 @@ def test_dangling_cname_to_a_custom_named_pages_host() -> None:
         ),
     )
     assert failing(facts, "dns.dangling_cname") == [("dns.dangling_cname", "blocker", f"blog.{DOMAIN}")]
+
+
+# --- wildcard records ------------------------------------------------------------------
+
+
+def test_wildcard_is_said_once_with_what_it_points_at_and_the_guesses_it_answered() -> None:
+    facts = _wildcard("203.0.113.50", chain=["stores.hostingco.example"], guesses=["admin", "staging"])
+    (finding,) = evaluate(facts, NOW, ["dns.wildcard_record"]).findings
+    assert finding.severity == "info" and finding.status == Status.FAIL
+    assert f"*.{DOMAIN} → CNAME stores.hostingco.example (203.0.113.50)" in finding.evidence
+    assert "admin, staging" in finding.evidence
+    assert outcome(facts, "dns.wildcard_record") == "pass"  # a fact worth knowing, not a problem
+
+
+def test_no_wildcard_when_the_random_label_does_not_exist() -> None:
+    facts = _wildcard(status=DnsStatus.NXDOMAIN)
+    assert evaluate(facts, NOW, ["dns.wildcard_record"]).findings == []
+    assert outcome(facts, "dns.wildcard_record") == "pass"
+
+
+def test_wildcard_is_inconclusive_when_the_random_label_got_no_answer() -> None:
+    (finding,) = evaluate(_wildcard(status=DnsStatus.TIMEOUT), NOW, ["dns.wildcard_record"]).findings
+    assert finding.status == Status.INCONCLUSIVE
+
+
+def test_wildcard_check_is_skipped_for_audits_that_did_not_look() -> None:
+    assert outcome(with_dns(G, wildcard_probe=None), "dns.wildcard_record") == "skipped"
+
+
+# --- declared or guessed ---------------------------------------------------------------
+
+
+def test_evidence_says_whether_a_subdomain_was_declared_or_guessed() -> None:
+    declared = with_host(G, host(APP, "10.0.0.5", source="declared"))
+    guessed = with_host(G, host(f"admin.{DOMAIN}", "10.0.0.6", source="common"))
+    from_ct = with_host(G, host(f"old.{DOMAIN}", "10.0.0.7", source="ct"))
+    (d,) = evaluate(declared, NOW, ["dns.private_address"]).findings
+    (g,) = evaluate(guessed, NOW, ["dns.private_address"]).findings
+    (c,) = evaluate(from_ct, NOW, ["dns.private_address"]).findings
+    assert f"{APP}: a subdomain you declared" in d.evidence
+    assert f"admin.{DOMAIN}: not declared by you: found by guessing common subdomain names" in g.evidence
+    assert f"old.{DOMAIN}: not declared by you: found in public certificate logs" in c.evidence
+    assert (
+        "declared"
+        not in evaluate(with_host(G, host(WWW, source="www")), NOW, ["dns.www_unresolved"]).findings
+    )
+
+
+def test_evidence_of_other_stages_says_it_too() -> None:
+    guessed = f"staging.{DOMAIN}"
+    facts = with_host(G, host(guessed, "93.184.216.60", source="common"))
+    facts = with_tls(facts, tls(guessed, cert=cert(host_names=["other.example"])))
+    (finding,) = [f for f in evaluate(facts, NOW, ["tls.hostname_mismatch"]).findings if f.subject == guessed]
+    assert "found by guessing common subdomain names" in finding.evidence
+
+
+# --- a dangling CNAME is reported once, as a takeover risk -----------------------------
+
+
+def test_a_subdomain_abandoned_at_its_provider_is_a_takeover_not_a_certificate_problem() -> None:
+    blog = f"blog.{DOMAIN}"
+    evaluation = evaluate(_abandoned_blog(), NOW)
+    about_blog = [(f.check, str(f.status)) for f in evaluation.findings if blog in f.subject]
+    assert about_blog == [("dns.dangling_cname", "fail")]
+    (finding,) = [f for f in evaluation.findings if f.subject == blog]
+    assert "takes over" in finding.evidence and "old-blog.hostingco.example" in finding.evidence
+    assert "Delete this CNAME record" in finding.fix and "reclaim" in finding.fix
+    assert "Issue a certificate" not in finding.fix
+    mismatch = next(r for r in evaluation.results if r.check == "tls.hostname_mismatch")
+    assert str(mismatch.outcome) == "pass"  # the store's own hosts have the right certificates
+
+
+def test_a_cname_to_a_provider_that_serves_the_name_is_not_dangling() -> None:
+    # The provider answers 200 (it serves the site) but with a wrong certificate: that is
+    # a certificate problem, and stays one.
+    facts = _abandoned_blog(status=200)
+    assert failing(facts, "dns.dangling_cname") == []
+    assert ("tls.hostname_mismatch", "blocker", f"blog.{DOMAIN}") in failing(facts, "tls.hostname_mismatch")
