@@ -17,6 +17,8 @@ BENCHMARKS: dict[str, str] = {
     "audit": "bench.audit",
     "monitoring": "bench.monitoring",
     "dashboard": "bench.dashboard",
+    "reports": "bench.reports",
+    "first_verdict": "bench.first_verdict",
 }
 
 
