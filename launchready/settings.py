@@ -182,7 +182,7 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
-# Dates read the same everywhere, admin included: "5 Dec 2026, 14:30" (launchready/formats).
+# Dates read the same everywhere, admin included: "5 December 2026, 14:30" (launchready/formats).
 FORMAT_MODULE_PATH = ["launchready.formats"]
 
 STATIC_URL = "/static/"
@@ -202,7 +202,6 @@ STORAGES = {
 # process), SMTP in production through EMAIL_URL.
 EMAIL_URL = env("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
 vars().update(env.email_url_config(EMAIL_URL))
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Launch Ready <noreply@launchready.localhost>")
 if DEBUG and EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":  # noqa: F821 - set just above
     # Development: each email as a short framed block, its links easy to find (devmail.py).
     EMAIL_BACKEND = "launchready.devmail.ReadableConsoleBackend"  # also kept for /dev/mail/
@@ -259,11 +258,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "monitoring-rollup": {"task": "monitoring.tasks.rollup_and_prune", "schedule": 3600.0},
     "audits-daily": {"task": "audits.tasks.schedule_daily_audits", "schedule": 300.0},
     "deploys-stale-smoke": {"task": "handover.tasks.fail_stale_smoke_tests", "schedule": 300.0},
+    # Weekly reports and digests due now (each claimed once), then retries of failed sends.
+    "reports-send-due": {"task": "reports.tasks.send_due_reports", "schedule": 60.0},
 }
 CELERY_TIMEZONE = "UTC"
 
-    # Weekly reports and digests due now (each claimed once), then retries of failed sends.
-    "reports-send-due": {"task": "reports.tasks.send_due_reports", "schedule": 60.0},
 # The network layer (launchready/net). Production leaves all of these unset.
 LAUNCHREADY_DNS_SERVERS = env.list("LAUNCHREADY_DNS_SERVERS", default=[])
 LAUNCHREADY_CA_BUNDLE = env("LAUNCHREADY_CA_BUNDLE", default="")
@@ -312,24 +311,24 @@ MONITORING_ESCALATE_AFTER_MINUTES = env.int("MONITORING_ESCALATE_AFTER_MINUTES",
 MONITORING_ACK_LINK_MAX_AGE_HOURS = env.int("MONITORING_ACK_LINK_MAX_AGE_HOURS", default=72)
 MONITORING_PING_LIMIT_PER_MINUTE = env.int("MONITORING_PING_LIMIT_PER_MINUTE", default=60)
 MONITORING_TEST_ALERTS_PER_HOUR = env.int("MONITORING_TEST_ALERTS_PER_HOUR", default=10)
+# "Send me a preview now" of the weekly report: emails one member may ask for per hour.
+REPORTS_PREVIEWS_PER_HOUR = env.int("REPORTS_PREVIEWS_PER_HOUR", default=3)
 # Requests one API token may make per minute (then 429 with Retry-After).
 API_RATE_LIMIT_PER_MINUTE = env.int("API_RATE_LIMIT_PER_MINUTE", default=120)
 
-# "Send me a preview now" of the weekly report: emails one member may ask for per hour.
-REPORTS_PREVIEWS_PER_HOUR = env.int("REPORTS_PREVIEWS_PER_HOUR", default=3)
 # Our own observability: Sentry only when SENTRY_DSN is set, logs to stdout.
 SENTRY_DSN = env("SENTRY_DSN", default="")
 SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")
 RELEASE = env("RELEASE", default="")
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+# The one-line-per-request logs (our access log and runserver's): make run sets WARNING
+# so that a page's progress polling does not bury its banner and the emails.
+REQUEST_LOG_LEVEL = env("REQUEST_LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "launchready.observability.RequestIdFilter"}},
     "formatters": {
-# The one-line-per-request logs (our access log and runserver's): make run sets WARNING
-# so that a page's progress polling does not bury its banner and the emails.
-REQUEST_LOG_LEVEL = env("REQUEST_LOG_LEVEL", default="INFO")
         "line": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
         }
@@ -348,13 +347,13 @@ REQUEST_LOG_LEVEL = env("REQUEST_LOG_LEVEL", default="INFO")
         # aiosmtpd logs every SMTP command line at INFO, RCPT TO included: the inbound
         # check/report addresses are secrets, so only its warnings reach the log.
         "mail.log": {"level": "WARNING"},
+        "django.server": {"level": REQUEST_LOG_LEVEL},
+        "launchready.access": {"level": REQUEST_LOG_LEVEL},
     },
 }
 
 # Inbound mail (audits/inbound): the SMTP receiver for live test messages and DMARC
 # aggregate reports. Its MX must point at the host running the "smtp" process.
-        "django.server": {"level": REQUEST_LOG_LEVEL},
-        "launchready.access": {"level": REQUEST_LOG_LEVEL},
 INBOUND_DOMAIN = env("INBOUND_DOMAIN", default="inbound.launchready.localhost")
 INBOUND_SMTP_HOST = env("INBOUND_SMTP_HOST", default="127.0.0.1")
 INBOUND_SMTP_PORT = env.int("INBOUND_SMTP_PORT", default=2525)
