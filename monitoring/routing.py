@@ -2,7 +2,8 @@
 
 Critical (homepage or checkout down, a certificate within 7 days of expiry, a new
 audit blocker) goes everywhere including SMS; a warning goes to email, Slack and
-webhooks; info waits for the weekly report.
+webhooks; info goes to no channel: the weekly report (reports/content.py) lists the week's
+info incidents under "For your information".
 """
 
 from __future__ import annotations

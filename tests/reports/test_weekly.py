@@ -103,10 +103,10 @@ def test_a_scheduler_down_for_two_weeks_sends_one_report(smtp_server, workspace,
 
 
 def test_subject_names_the_blockers_and_the_slow_route(smtp_server, workspace, site, owner):
+    site.routes.update_or_create(
+        name="checkout", defaults={"path": "/checkout", "budget_ms": 500, "confirmed": True}
+    )
     sync_site_monitors(site)
-    checkout = site.routes.get(name="checkout")
-    checkout.budget_ms = 500
-    checkout.save()
     run = AuditRun.objects.create(
         site=site,
         status=AuditRun.Status.DONE,
