@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 
 from launchready import net
-from launchready.domains import split_host_port
+from launchready.domains import parse_rdap, split_host_port
 
 from . import rules
 from .specs import CheckSpec, Outcome
@@ -90,13 +90,6 @@ async def check_tls(spec: CheckSpec, config: net.NetConfig | None = None) -> Out
     )
 
 
-def rdap_expiry(document: dict) -> datetime | None:
-    for event in document.get("events") or []:
-        if event.get("eventAction") == "expiration" and event.get("eventDate"):
-            return datetime.fromisoformat(event["eventDate"].replace("Z", "+00:00")).astimezone(UTC)
-    return None
-
-
 async def check_domain(spec: CheckSpec, config: net.NetConfig | None = None) -> Outcome:
     started = _now()
     base = (getattr(settings, "LAUNCHREADY_RDAP_URL", "") or DEFAULT_RDAP_URL).rstrip("/") + "/"
@@ -113,7 +106,7 @@ async def check_domain(spec: CheckSpec, config: net.NetConfig | None = None) -> 
         error = f"The registry's RDAP service answered {result.status}."
     else:
         try:
-            expires = rdap_expiry(result.json())
+            expires = parse_rdap(result.json()).expires_at
         except (ValueError, TypeError, AttributeError):
             error = "The registry's RDAP answer could not be read."
     days_left = (expires - started).total_seconds() / 86400 if expires else None
