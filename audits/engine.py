@@ -167,7 +167,9 @@ def declaration_for(site) -> SiteDeclaration:
         subdomains=[s.name for s in site.subdomains.all()],
         campaign_urls=[c.url for c in site.campaign_urls.all()],
         routes=[
-            RouteSpec(name=r.name, path=r.path, kind=r.kind, budget_ms=r.budget_ms) for r in site.routes.all()
+            # Only the routes the owner confirmed are timed as critical; found ones wait.
+            RouteSpec(name=r.name, path=r.path, kind=r.kind, budget_ms=r.budget_ms)
+            for r in site.routes.filter(confirmed=True)
         ],
         ownership_verified=verified,
         ownership_token=token,

@@ -5,8 +5,9 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from audits.models import SiteAuditSettings
+from audits.models import AuditRun, SiteAuditSettings
 from launchready.models import Site
+from launchready.site_routes import propose_found_routes
 
 
 @receiver(post_save, sender=Site, dispatch_uid="audits-site-settings")
@@ -38,3 +39,16 @@ def forget_verification_of_another_domain(
         f"{instance.domain}, so prove it again for the new domain."
     )
     row.save(update_fields=["verified_at", "verified_method", "verified_domain", "verification_error"])
+
+
+@receiver(post_save, sender=AuditRun, dispatch_uid="audits-propose-found-routes")
+def propose_routes_found_by_the_audit(sender, instance: AuditRun, raw: bool = False, **kwargs) -> None:
+    """The routes a finished audit found on the store wait on the site page for confirmation."""
+    if raw or instance.status != AuditRun.Status.DONE:
+        return
+    found = (instance.facts or {}).get("discovered_routes") or {}
+    routes = [
+        (r["name"], r["path"], r["source"]) for r in found.get("routes") or [] if r.get("name") != "home"
+    ]
+    if routes:
+        propose_found_routes(instance.site, routes)

@@ -177,8 +177,17 @@ class RouteForm(forms.ModelForm):
 
     class Meta:
         model = CriticalRoute
-        fields = ["name", "path", "kind", "budget_ms"]
-        labels = {"name": "Name", "path": "Path", "kind": "Type"}
+        fields = ["name", "path", "kind", "budget_ms", "accept_client_errors"]
+        labels = {
+            "name": "Name",
+            "path": "Path",
+            "kind": "Type",
+            "accept_client_errors": "A 4xx answer is normal here",
+        }
+        help_texts = {
+            "accept_client_errors": "Tick for an API call that answers a plain visit with 401 or 405; "
+            "otherwise any 4xx (such as 404 “not found”) counts as down."
+        }
 
     def __init__(self, *args, site: Site, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -203,6 +212,13 @@ class RouteForm(forms.ModelForm):
         if data.get("budget_ms") is None and data.get("kind"):
             data["budget_ms"] = CriticalRoute.default_budget(data["kind"])
         return data
+
+    def save(self, commit: bool = True) -> CriticalRoute:
+        # Saving a route is the owner's word that it exists: it is timed and watched from now on.
+        self.instance.confirmed = True
+        if self.instance.pk is None:
+            self.instance.source = CriticalRoute.Source.USER
+        return super().save(commit=commit)
 
 
 class SubdomainForm(forms.ModelForm):

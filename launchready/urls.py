@@ -29,6 +29,7 @@ site_patterns = [
     path("email/", views_sites.site_email, name="site_email"),
     path("delete/", views_sites.site_delete, name="site_delete"),
     path("routes/", views_site_rows.route_add, name="route_add"),
+    path("routes/confirm/", views_site_rows.route_confirm_all, name="route_confirm_all"),
     path("routes/<uuid:route>/", views_site_rows.route_update, name="route_update"),
     path("routes/<uuid:route>/delete/", views_site_rows.route_delete, name="route_delete"),
     path("subdomains/", views_site_rows.subdomain_add, name="subdomain_add"),

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from . import selectors
+from . import selectors, site_routes
 from .forms import CampaignURLForm, RouteForm, SubdomainForm
 from .models import Membership, Role, Site
 from .views_common import is_htmx, workspace_view
@@ -60,6 +60,14 @@ def route_update(request: HttpRequest, m: Membership, site: Site, route) -> Http
         form.save()
         return _respond(request, site, "routes", ok=True, saved_route=obj.uuid)
     return _respond(request, site, "routes", ok=False, bound_route=form)
+
+
+@workspace_view(write=Role.MEMBER, methods=["POST"])
+def route_confirm_all(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
+    """Confirm every route the audit found: from now on each is timed and gets a monitor."""
+    confirmed = site_routes.confirm_all(site)
+    logger.info("routes confirmed workspace=%s site=%s count=%d", m.workspace.uuid, site.uuid, confirmed)
+    return _respond(request, site, "routes", ok=True)
 
 
 @workspace_view(write=Role.MEMBER, methods=["POST"])

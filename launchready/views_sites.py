@@ -12,21 +12,16 @@ from django.shortcuts import redirect, render
 from . import selectors
 from .forms import CampaignURLForm, RouteForm, SiteEmailForm, SiteForm, SubdomainForm
 from .models import CriticalRoute, Membership, Role, Site
+from .site_routes import add_starting_routes
 from .views_common import workspace_view
 
 logger = logging.getLogger(__name__)
 
 
 def add_standard_routes(site: Site) -> None:
-    """Pre-fill the critical routes every store has (budgets from DESIGN.md)."""
-    CriticalRoute.objects.bulk_create(
-        [
-            CriticalRoute(
-                site=site, name=name, path=path, kind=kind, budget_ms=CriticalRoute.default_budget(kind)
-            )
-            for name, (path, kind) in CriticalRoute.STANDARD.items()
-        ]
-    )
+    """What a new site starts with: its homepage, confirmed. The other routes are found on
+    the store by the first audit and shown for confirmation (launchready.site_routes)."""
+    add_starting_routes(site)
 
 
 def route_rows(site: Site, bound: RouteForm | None = None) -> list[tuple[CriticalRoute, RouteForm]]:
@@ -45,6 +40,7 @@ def site_context(site: Site, **overrides) -> dict:
     context = {
         "site": site,
         "routes": route_rows(site, overrides.pop("bound_route", None)),
+        "routes_to_confirm": site.routes.filter(confirmed=False).count(),
         "route_form": RouteForm(site=site, auto_id="route-new-%s"),
         "subdomains": list(site.subdomains.all()),
         "subdomain_form": SubdomainForm(site=site, auto_id="subdomain-new-%s"),
@@ -71,7 +67,9 @@ def site_create(request: HttpRequest, m: Membership) -> HttpResponse:
             add_standard_routes(site)
         logger.info("site added workspace=%s site=%s", m.workspace.uuid, site.uuid)
         messages.success(
-            request, f"{site.domain} added. Check the critical routes, then run your first audit."
+            request,
+            f"{site.domain} added. Run your first audit: it finds your store's product, cart and "
+            "login pages for you to confirm.",
         )
         return redirect("site_detail", workspace=m.workspace.uuid, site=site.uuid)
     return render(request, "sites/create.html", {"form": form})

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from launchready.domains import registered_domain
-from launchready.models import CriticalRoute, Site
+from launchready.models import Site
 
 from .models import Monitor, Severity
 
@@ -54,24 +54,25 @@ def desired_monitors(site: Site) -> dict[str, dict]:
             "interval_s": 86400,
         },
     }
-    for route in site.routes.all():
+    # Only routes the owner confirmed: a guessed or merely found path is not watched.
+    for route in site.routes.filter(confirmed=True):
         if route.name not in ROUTE_SEVERITY or route.path == "/":
             continue
-        api = route.kind == CriticalRoute.Kind.API
         wanted[f"route:{route.name}"] = {
             "kind": Monitor.Kind.HTTP,
             "name": f"{route.name.capitalize()} ({host}{route.path})",
             "url": f"https://{host}{route.path}",
             "severity": ROUTE_SEVERITY[route.name],
             "interval_s": 60 if ROUTE_SEVERITY[route.name] == Severity.CRITICAL else 300,
-            # An API route answers GET with 401/405 when healthy: only a 5xx or no answer is down.
-            "expected_statuses": "200-499" if api else "200-399",
+            # Any 4xx is down (a 404 is a missing page, not an "up"), unless the owner says this
+            # route answers one when healthy (an API call that wants a POST answers GET with 405).
+            "expected_statuses": "200-499" if route.accept_client_errors else "200-399",
             "max_response_ms": None,
         }
     return wanted
 
 
-TARGET_FIELDS = ("url", "hostname", "name")
+TARGET_FIELDS = ("url", "hostname", "name", "expected_statuses")
 
 
 def sync_site_monitors(site: Site) -> list[Monitor]:
@@ -79,7 +80,13 @@ def sync_site_monitors(site: Site) -> list[Monitor]:
     existing = {m.auto_key: m for m in Monitor.objects.filter(site=site).exclude(auto_key="")}
     created = []
     now = timezone.now()
-    for key, spec in desired_monitors(site).items():
+    desired = desired_monitors(site)
+    # A route monitor whose route is gone or no longer confirmed watches nothing real: removed,
+    # as removing the route itself does (monitoring.signals).
+    stale = [m.pk for key, m in existing.items() if key.startswith("route:") and key not in desired]
+    if stale:
+        Monitor.objects.filter(pk__in=stale).delete()
+    for key, spec in desired.items():
         m = existing.get(key)
         if m is None:
             try:

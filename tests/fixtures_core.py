@@ -22,7 +22,16 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from launchready.models import CampaignURL, Invitation, Membership, Role, Site, Subdomain, Workspace
+from launchready.models import (
+    CampaignURL,
+    CriticalRoute,
+    Invitation,
+    Membership,
+    Role,
+    Site,
+    Subdomain,
+    Workspace,
+)
 from launchready.views_sites import add_standard_routes
 
 PASSWORD = "correct-horse-battery-staple"
@@ -85,7 +94,28 @@ def stranger(make_user):
 def site(workspace) -> Site:
     s = Site.objects.create(workspace=workspace, domain="shop.example.com", canonical=Site.Canonical.WWW)
     add_standard_routes(s)
+    # A store whose owner confirmed its critical routes (a new site starts with home only).
+    for name, path in CONFIRMED_ROUTES.items():
+        kind = CriticalRoute.kind_for(name, path)
+        CriticalRoute.objects.create(
+            site=s,
+            name=name,
+            path=path,
+            kind=kind,
+            budget_ms=CriticalRoute.default_budget(kind),
+            accept_client_errors=kind == CriticalRoute.Kind.API,
+        )
     return s
+
+
+CONFIRMED_ROUTES = {
+    "listing": "/collections/all",
+    "product": "/products/mug",
+    "cart": "/cart",
+    "login": "/account/login",
+    "checkout": "/checkout",
+    "order": "/api/orders",
+}
 
 
 @pytest.fixture

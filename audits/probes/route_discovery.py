@@ -242,7 +242,9 @@ async def discover_routes(run: ProbeRun) -> RouteDiscovery:
         listing = await _get(run, base + found["listing"].path, PAGE_MAX_BYTES)
         if listing is not None and listing.status == 200:
             links = page_links(listing.text(), base + found["listing"].path)
-            product = pick(links, store_hosts, "listing", "linked from the listing page").get("product")
+            # Found by following the listing, so it counts as found where the listing was.
+            source = found["listing"].source
+            product = pick(links, store_hosts, source, "linked from the listing page").get("product")
             if product:
                 found["product"] = product
     found.setdefault(

@@ -184,10 +184,11 @@ def test_a_shopify_store_gets_its_conventions_and_a_product_from_the_listing(sb)
     assert [(r.name, r.path, r.source) for r in found.routes] == [
         ("home", "/", "homepage"),
         ("listing", "/collections/tees", "homepage"),
-        ("product", "/products/black-tee", "listing"),
+        ("product", "/products/black-tee", "homepage"),
         ("cart", "/cart", "platform"),
         ("login", "/account/login", "platform"),
     ]
+    assert found.route("product").evidence == "linked from the listing page"
     # /checkout leaves for another host (Shopify's checkout): not a route of this store.
     assert found.route("checkout") is None
 

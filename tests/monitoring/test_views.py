@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from launchready.models import Site
+from launchready.models import CriticalRoute, Site
 from launchready.views_sites import add_standard_routes
 from monitoring.messages import ack_token
 from monitoring.models import (
@@ -96,6 +96,13 @@ def test_adding_a_site_creates_sensible_monitors(workspace, django_capture_on_co
     with django_capture_on_commit_callbacks(execute=True):
         site = Site.objects.create(workspace=workspace, domain="store.example", canonical="www")
         add_standard_routes(site)
+        # The routes its owner confirmed (found by the first audit); only these get monitors.
+        for name, path in (("login", "/login"), ("cart", "/cart"), ("checkout", "/checkout")):
+            CriticalRoute.objects.create(site=site, name=name, path=path)
+        CriticalRoute.objects.create(
+            site=site, name="order", path="/api/orders", kind="api", accept_client_errors=True
+        )
+        CriticalRoute.objects.create(site=site, name="product", path="/products/mug", confirmed=False)
     monitors = {m.auto_key: m for m in Monitor.objects.filter(site=site)}
     assert set(monitors) == {
         "home",
@@ -108,7 +115,8 @@ def test_adding_a_site_creates_sensible_monitors(workspace, django_capture_on_co
     }
     assert monitors["home"].url == "https://www.store.example/" and monitors["home"].severity == "critical"
     assert monitors["route:checkout"].severity == "critical"
-    assert monitors["route:order"].expected_statuses == "200-499"  # an API route answering 405 to GET is up
+    assert monitors["route:order"].expected_statuses == "200-499"  # its owner said a 405 to GET is normal
+    assert monitors["route:login"].expected_statuses == "200-399"  # any 4xx is down
     assert monitors["cert"].hostname == "www.store.example" and monitors["domain"].hostname == "store.example"
     sub = Site.objects.create(workspace=workspace, domain="shop.brand.co.uk", canonical="apex")
     assert Monitor.objects.get(site=sub, auto_key="domain").hostname == "brand.co.uk"
