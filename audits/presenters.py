@@ -4,6 +4,8 @@ Views and template tags call these; templates only loop over the dataclasses. Th
 report itself comes from ``audits.services.report_for_run`` (the same Report the
 Markdown export renders), enriched here with what the web needs: each finding's
 public UUID (for "Accept risk"), whether it is new, and each acceptance's reason.
+The page shows problems (one check at one severity, all its subjects on one card), as
+the Markdown does; "Accept risk" stays per subject.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from audits import ownership, services
 from audits.checks import Severity, Stage, stage_label
 from audits.findings import Finding as FindingData
 from audits.models import AcceptedRisk, AuditRun, Finding, SiteAuditSettings
-from audits.verdict import Report, StageProgress, Verdict
+from audits.verdict import Problem, Report, StageProgress, Verdict, group_problems
 from launchready.models import Site
 
 logger = logging.getLogger(__name__)
@@ -63,24 +65,93 @@ class FindingView:
         return stage_label(str(self.data.stage))
 
 
+SUBJECTS_SHOWN = 3  # on a card's line; all of them are listed inside it
+
+
+@dataclass(frozen=True)
+class ProblemView:
+    """One problem as the page shows it: one card, one line per subject."""
+
+    data: Problem
+    findings: list[FindingView]  # one per subject, in the problem's order
+
+    @property
+    def is_new(self) -> bool:
+        return any(f.is_new for f in self.findings)
+
+    @property
+    def stage_name(self) -> str:
+        return stage_label(str(self.data.stage))
+
+    @property
+    def reasons(self) -> str:
+        return "; ".join(self.data.reasons)
+
+    @property
+    def evidence_count(self) -> int:
+        return sum(1 for f in self.findings if f.evidence_lines)
+
+    @property
+    def subjects_line(self) -> str:
+        """ "www.shop.com", "on 2 hosts: shop.com, www.shop.com", "on 6 hosts: a, b, c and 3 more"."""
+        subjects = self.data.subjects
+        if len(subjects) == 1:
+            return subjects[0]
+        shown = subjects if len(subjects) <= SUBJECTS_SHOWN else subjects[: SUBJECTS_SHOWN - 1]
+        more = len(subjects) - len(shown)
+        return f"{self.data.where}: {', '.join(shown)}" + (f" and {more} more" if more else "")
+
+    @property
+    def is_blocker(self) -> bool:
+        return self.data.severity == Severity.BLOCKER
+
+
+SHORT_REASON = 60  # a longer reason (often the site's own error text) goes under the line
+
+
 @dataclass(frozen=True)
 class StageGroup:
     stage: str
     name: str
     progress: StageProgress | None
-    findings: list[FindingView]
+    problems: list[ProblemView]
+
+    @property
+    def summary(self) -> str:
+        """The stage's line: short reasons inline, long ones only counted (listed below it)."""
+        if self.progress is None:
+            return ""
+        return ", ".join(
+            f"{text}: {reason}" if reason and len(reason) <= SHORT_REASON else text
+            for text, reason in self.progress.summary_parts
+        )
+
+    @property
+    def long_reasons(self) -> list[str]:
+        if self.progress is None:
+            return []
+        return [
+            f"{text}: {reason}"
+            for text, reason in self.progress.summary_parts
+            if reason and len(reason) > SHORT_REASON
+        ]
+
+    @property
+    def unchecked(self) -> int:
+        return (self.progress.inconclusive + self.progress.skipped) if self.progress else 0
 
 
 @dataclass(frozen=True)
 class RunReport:
     run: AuditRun
     report: Report
-    plan: list[FindingView]
-    deferred: list[FindingView]
-    inconclusive: list[FindingView]
-    info: list[FindingView]
-    accepted: list[FindingView]
+    plan: list[ProblemView]
+    deferred: list[ProblemView]
+    inconclusive: list[ProblemView]
+    info: list[ProblemView]
+    accepted: list[FindingView]  # per subject: each acceptance has its own reason and expiry
     stages: list[StageGroup]
+    first_run: bool = False  # no earlier finished run: nothing is "new"
 
     @property
     def verdict(self) -> Verdict:
@@ -100,11 +171,30 @@ class RunReport:
 
     @property
     def blockers(self) -> int:
-        return self.report.counts.get(str(Severity.BLOCKER), 0)
+        """Distinct blocker problems in the plan (accepted risks are counted apart)."""
+        return self.report.problem_counts.get(str(Severity.BLOCKER), 0)
 
     @property
     def highs(self) -> int:
-        return self.report.counts.get(str(Severity.HIGH), 0)
+        return self.report.problem_counts.get(str(Severity.HIGH), 0)
+
+    @property
+    def accepted_blockers(self) -> int:
+        """Blocker problems the team accepted: they still decide the verdict."""
+        return len(group_problems(f.data for f in self.accepted if f.data.severity == Severity.BLOCKER))
+
+    @property
+    def accepted_highs(self) -> int:
+        return len(group_problems(f.data for f in self.accepted if f.data.severity == Severity.HIGH))
+
+    @property
+    def deferred_count(self) -> int:
+        return len(self.deferred)
+
+    @property
+    def new_count(self) -> int:
+        """Problems new since the previous run (0 on a first run, which says nothing of "new")."""
+        return 0 if self.first_run else sum(1 for p in self.plan + self.deferred if p.is_new)
 
 
 @dataclass(frozen=True)
@@ -127,6 +217,12 @@ class SitePanel:
     latest: RunReport | None
     active: AuditRun | None  # queued or running
     history: list[AuditRun]
+    first_done_id: int | None = None  # the site's first finished run: it has nothing "new"
+
+    @property
+    def history_rows(self) -> list[tuple[AuditRun, bool]]:
+        """Each run of the history with whether it was the site's first finished run."""
+        return [(run, run.pk == self.first_done_id) for run in self.history]
 
     @property
     def active_states(self) -> list[StageState]:
@@ -205,14 +301,18 @@ def run_report(
     rows: Iterable[Finding] | None = None,
     acceptances: dict[tuple[str, str], AcceptedRisk] | None = None,
     public: bool = False,
+    first_run: bool | None = None,
 ) -> RunReport:
-    """The run's report with each finding's UUID, change and acceptance.
+    """The run's report as problems, with each finding's UUID, change and acceptance.
 
-    ``public`` (share links) leaves out UUIDs and acceptances' authors.
+    ``public`` (share links) leaves out UUIDs and acceptances' authors. ``first_run``
+    (no earlier finished run) is read from the run's counts when not given.
     """
     rows = list(rows if rows is not None else run.findings.all())
     if acceptances is None:
         acceptances = accepted_risks(run.site)
+    if first_run is None:
+        first_run = not run.new_count and not run.resolved_count and _no_earlier_run(run)
     report, accepted = services.report_for_run(run, rows)
     by_key = {row.key: row for row in rows}
 
@@ -221,33 +321,64 @@ def run_report(
         return FindingView(
             data=f,
             uuid=None if public or row is None else row.uuid,
-            is_new=bool(row and row.change == Finding.Change.NEW and run.new_count),
+            is_new=bool(not first_run and row and row.change == Finding.Change.NEW and run.new_count),
             acceptance=acceptances.get(f.key),
         )
 
-    open_findings = report.plan + report.deferred
-    progress = {str(s.stage): s for s in report.stages}
+    def problems(items: list[Problem]) -> list[ProblemView]:
+        return [ProblemView(data=p, findings=[view(f) for f in p.findings]) for p in items]
+
+    plan = problems(report.plan_problems)
+    deferred = problems(report.deferred_problems)
+    inconclusive = problems(report.inconclusive_problems)
+    progress = {str(s.stage): _with_reasons(s, run, report) for s in report.stages}
     stage_names = sorted(
-        {str(f.stage) for f in open_findings + report.inconclusive} | set(progress), key=_stage_rank
+        {str(p.data.stage) for p in plan + deferred + inconclusive} | set(progress), key=_stage_rank
     )
     stages = [
         StageGroup(
             stage=name,
             name=stage_label(name),
             progress=progress.get(name),
-            findings=[view(f) for f in open_findings if str(f.stage) == name],
+            problems=[p for p in plan + deferred if str(p.data.stage) == name],
         )
         for name in stage_names
     ]
     return RunReport(
         run=run,
         report=report,
-        plan=[view(f) for f in report.plan],
-        deferred=[view(f) for f in report.deferred],
-        inconclusive=[view(f) for f in report.inconclusive],
-        info=[view(f) for f in report.info],
+        plan=plan,
+        deferred=deferred,
+        inconclusive=inconclusive,
+        info=problems(report.info_problems),
         accepted=[view(f) for f in accepted],
         stages=stages,
+        first_run=first_run,
+    )
+
+
+def _no_earlier_run(run: AuditRun) -> bool:
+    return not AuditRun.objects.filter(
+        site_id=run.site_id, status=AuditRun.Status.DONE, created_at__lt=run.created_at
+    ).exists()
+
+
+def _with_reasons(progress: StageProgress, run: AuditRun, report: Report) -> StageProgress:
+    """The stage's counts with the reasons stored with the run (or, for older runs, the
+    reasons of its inconclusive findings), so its summary can say why."""
+    stored = (run.stage_counts or {}).get(str(progress.stage)) or {}
+    saved = StageProgress.from_dict({**stored, "stage": str(progress.stage)}) if stored else progress
+    inconclusive_reasons = saved.inconclusive_reasons or tuple(
+        reason for p in report.inconclusive_problems if p.stage == progress.stage for reason in p.reasons[:1]
+    )
+    return StageProgress(
+        stage=progress.stage,
+        passed=progress.passed,
+        failing=progress.failing,
+        inconclusive=progress.inconclusive,
+        skipped=progress.skipped,
+        inconclusive_reasons=inconclusive_reasons[: progress.inconclusive],
+        skipped_reasons=saved.skipped_reasons,
     )
 
 
@@ -263,12 +394,29 @@ def site_panel(site: Site) -> SitePanel:
     settings_row = services.audit_settings_for_display(site)
     history = list(site.audit_runs.defer("facts").select_related("requested_by")[:HISTORY_LENGTH])
     active = next((r for r in history if r.status in ACTIVE_STATUSES), None)
-    latest_run = site.audit_runs.defer("facts").filter(status=AuditRun.Status.DONE).first()
+    # The history nearly always holds the latest finished run (ten failed runs in a row do not).
+    latest_run = next((r for r in history if r.status == AuditRun.Status.DONE), None)
+    if latest_run is None:
+        latest_run = site.audit_runs.defer("facts").filter(status=AuditRun.Status.DONE).first()
     latest = None
+    first_done_id = None
     if latest_run is not None:
         latest_run.site = site
-        latest = run_report(latest_run)
-    return SitePanel(site=site, settings=settings_row, latest=latest, active=active, history=history)
+        first_done_id = (
+            site.audit_runs.filter(status=AuditRun.Status.DONE)
+            .order_by("created_at")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        latest = run_report(latest_run, first_run=latest_run.pk == first_done_id)
+    return SitePanel(
+        site=site,
+        settings=settings_row,
+        latest=latest,
+        active=active,
+        history=history,
+        first_done_id=first_done_id,
+    )
 
 
 OVERVIEW_CACHE_ATTR = "_audit_overview"

@@ -194,7 +194,7 @@ def test_markdown_export(client_as, viewer, workspace, site, audit_run, url_kwar
     accepted = text[text.index("## Accepted risks") : text.index("## Could not be checked")]
     assert "Title of dns.single_nameserver" in accepted
     assert "No PageSpeed Insights API key is configured." in text
-    assert "| Domain and DNS | 3 |" in text
+    assert "- Domain and DNS: 3 of 4 checks passed, 1 failed" in text
 
 
 def test_export_of_an_unfinished_run_is_not_found(client_as, viewer, workspace, site, make_run):
