@@ -192,3 +192,39 @@ def test_development_mailbox_is_absent_in_production(client, tmp_path) -> None:
         assert client.get(reverse("dev_mailbox")).status_code == 404
     with override_settings(DEBUG=True, EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend"):
         assert client.get(reverse("dev_mailbox")).status_code == 404  # real email: no mailbox
+
+
+def test_sandbox_command_serves_several_scenarios_at_once() -> None:
+    import os
+    import signal
+    import subprocess
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "launchready.settings_test", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "sandbox", "demo_broken", "demo_good"],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines: list[str] = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (lines and "Press Ctrl-C" in lines[-1]):
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+        output = "".join(lines)
+        assert "scenario 'demo_broken+demo_good' is running" in output
+        assert "www.good-store.test" in output and "www.broken-store.test" in output
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0

@@ -1,4 +1,7 @@
-"""Run the sandbox internet in the foreground (for demos): ``manage.py sandbox demo_broken``."""
+"""Run the sandbox internet in the foreground (for demos): ``manage.py sandbox demo_broken``.
+
+Several scenarios are served by one sandbox: ``manage.py sandbox demo_broken demo_good``.
+"""
 
 from __future__ import annotations
 
@@ -20,12 +23,18 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("scenario", nargs="?", default="demo_broken", help="scenario name or YAML path")
+        parser.add_argument(
+            "scenario",
+            nargs="*",
+            default=["demo_broken"],
+            help="scenario names or YAML paths (several: one sandbox)",
+        )
         parser.add_argument("--list", action="store_true", help="list the bundled scenarios and exit")
         parser.add_argument("--env-file", help="also write the variables to this file (KEY=value lines)")
 
     def handle(self, *args, **options) -> None:
         from sandbox import Sandbox, ScenarioError, load_scenario
+        from sandbox.combine import combine
         from sandbox.scenario import SCENARIO_DIR
 
         if options["list"]:
@@ -34,7 +43,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"{path.stem:<14} {scenario.description.strip()[:100]}")
             return
         try:
-            scenario = load_scenario(options["scenario"])
+            scenario = combine(options["scenario"])
         except ScenarioError as exc:
             raise CommandError(str(exc)) from exc
 
