@@ -17,6 +17,7 @@ HSTS_MIN_AGE = 15_552_000  # 180 days
 MAX_REDIRECTS = 10
 SENSITIVE_ROUTES = {"cart", "checkout", "login"}
 CERTIFICATE_REFUSED = "tls_certificate"  # launchready.net ErrorKind.TLS_CERTIFICATE
+NO_SUCH_NAME, NO_RECORD = "dns_nxdomain", "dns_nodata"  # ErrorKind.DNS_NXDOMAIN, DNS_NODATA
 _SESSION_COOKIE = re.compile(r"sess|^sid$|auth|token|jwt|login|remember|customer_sig|identity", re.I)
 _NOT_SESSION = re.compile(r"csrf|xsrf", re.I)
 _VERSION = re.compile(r"\d+\.\d+|/\d")
@@ -59,6 +60,23 @@ def _none_requested(ctx: RuleContext, check_id: str, chains: list[RedirectChain]
     if chains:
         return []
     return [ctx.inconclusive(check_id, ctx.site.canonical_url, "the store's entry URLs were not requested")]
+
+
+def _nonexistent(chain: RedirectChain) -> bool:
+    """The entry URL's own name has no DNS record: there is no redirect to follow there."""
+    no_answer = not any(h.status is not None for h in chain.hops)
+    return no_answer and chain.error_kind in (NO_SUCH_NAME, NO_RECORD)
+
+
+def _followable(chains: list[RedirectChain]) -> list[RedirectChain]:
+    """The chains whose entry name exists (dns.* reports a name that does not). When none
+    does, the check is skipped with that reason, never passed."""
+    kept = [c for c in chains if not _nonexistent(c)]
+    if chains and not kept:
+        raise Skip(
+            "none of these addresses exists in DNS, so there is no redirect to follow (the DNS checks report it)"
+        )
+    return kept
 
 
 def _storefront_unread(ctx: RuleContext, check_id: str) -> list[Finding]:
@@ -124,7 +142,7 @@ def _per_chain(
     ctx: RuleContext, check_id: str, chains: list[RedirectChain], failing: Callable[[RedirectChain], bool]
 ) -> list[Finding]:
     findings = _none_requested(ctx, check_id, chains)
-    for chain in chains:
+    for chain in _followable(chains):
         if chain.unavailable:
             findings.append(ctx.inconclusive(check_id, chain.entry_url, chain.unavailable))
         elif failing(chain):
@@ -138,7 +156,7 @@ def _per_chain(
 @rule("http.no_https_redirect")
 def no_https_redirect(ctx: RuleContext) -> list[Finding]:
     findings = _none_requested(ctx, "http.no_https_redirect", _entry_chains(ctx))
-    for chain in _entry_chains(ctx):
+    for chain in _followable(_entry_chains(ctx)):
         if not chain.entry_url.startswith("http://"):
             continue
         if chain.unavailable:
@@ -151,7 +169,8 @@ def no_https_redirect(ctx: RuleContext) -> list[Finding]:
             findings.append(ctx.fail("http.no_https_redirect", chain.entry_url, evidence))
         else:
             # The host does not answer at all: DNS or http.unreachable report why.
-            findings.append(ctx.inconclusive("http.no_https_redirect", chain.entry_url, _unseen(chain)))
+            why = _unseen(chain) or chain.describe()
+            findings.append(ctx.inconclusive("http.no_https_redirect", chain.entry_url, why))
     return findings
 
 
@@ -182,6 +201,10 @@ def duplicate_site(ctx: RuleContext) -> list[Finding]:
                 "http.duplicate_site", ctx.site.domain, "the apex and www were not both requested"
             )
         ]
+    if _nonexistent(apex) or _nonexistent(www):
+        if _nonexistent(apex) and _nonexistent(www):
+            raise Skip("neither the apex nor www exists in DNS (the DNS checks report it)")
+        return []  # one of the two names does not exist: it cannot serve a copy
     if apex.unavailable or www.unavailable or apex.failed or www.failed:
         # One of the two could not be read: we cannot tell whether it serves a copy.
         unread = next(c for c in (apex, www) if c.unavailable or c.failed)
@@ -202,7 +225,7 @@ def duplicate_site(ctx: RuleContext) -> list[Finding]:
 def canonical_mismatch(ctx: RuleContext) -> list[Finding]:
     canonical = ctx.site.canonical_host
     findings = _none_requested(ctx, "http.canonical_mismatch", _entry_chains(ctx))
-    for chain in _entry_chains(ctx):
+    for chain in _followable(_entry_chains(ctx)):
         if chain.unavailable:
             findings.append(ctx.inconclusive("http.canonical_mismatch", chain.entry_url, chain.unavailable))
             continue
@@ -219,7 +242,7 @@ def canonical_mismatch(ctx: RuleContext) -> list[Finding]:
 @rule("http.redirect_chain_long")
 def redirect_chain_long(ctx: RuleContext) -> list[Finding]:
     findings = _none_requested(ctx, "http.redirect_chain_long", ctx.facts.redirects)
-    for chain in ctx.facts.redirects:
+    for chain in _followable(ctx.facts.redirects):
         if chain.unavailable:
             findings.append(ctx.inconclusive("http.redirect_chain_long", chain.entry_url, chain.unavailable))
             continue
@@ -262,10 +285,11 @@ def campaign_url_broken(ctx: RuleContext) -> list[Finding]:
         chain = chains.get(url)
         if chain is None:
             findings.append(ctx.inconclusive("http.campaign_url_broken", url, "the URL was not requested"))
-        else:
-            findings += _per_chain(
-                ctx, "http.campaign_url_broken", [chain], lambda c: c.failed or (c.final_status or 0) >= 400
-            )
+        elif chain.unavailable:
+            findings.append(ctx.inconclusive("http.campaign_url_broken", url, chain.unavailable))
+        elif chain.failed or (chain.final_status or 0) >= 400:
+            # A name that does not exist breaks the link too: it is judged, not skipped.
+            findings.append(ctx.fail("http.campaign_url_broken", url, chain.describe()))
     return findings
 
 

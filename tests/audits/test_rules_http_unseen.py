@@ -133,3 +133,34 @@ def test_files_read_past_a_refused_certificate_are_judged_and_say_so() -> None:
     )
     (finding,) = evaluate(facts, NOW, ["edge.static_not_cached"]).findings
     assert finding.status == Status.FAIL and "read past the certificate" in finding.evidence
+
+
+def _no_such_name(entry: str):
+    host = entry.split("/")[2]
+    return chain(
+        entry, hop(entry, None), error=f"{host} does not exist (NXDOMAIN).", error_kind="dns_nxdomain"
+    )
+
+
+def test_an_entry_url_whose_name_does_not_exist_has_no_redirect_to_judge() -> None:
+    # Canonical apex, no www at all: dns.www_unresolved says it; the redirect checks do not
+    # pile "could not be checked" on addresses that do not exist, nor call them passed.
+    facts = replace(G, site=replace(G.site, canonical="apex"))
+    www_entries = [f"http://{WWW}/", f"https://{WWW}/"]
+    for entry in www_entries:
+        facts = with_chain(facts, _no_such_name(entry))
+    for check in ("http.redirect_chain_long", "http.redirect_loop", "http.canonical_mismatch"):
+        assert not [s for s in _statuses(facts, check) if s[1] in www_entries], check
+    assert outcome(facts, "http.duplicate_site") == "pass"
+    nothing = replace(
+        facts, redirects=[_no_such_name(c.entry_url) for c in facts.redirects if c.kind == "entry"]
+    )
+    for check in ("http.redirect_chain_long", "http.no_https_redirect", "http.duplicate_site"):
+        assert outcome(nothing, check) == "skipped", check
+
+
+def test_a_campaign_url_on_a_name_that_does_not_exist_is_broken() -> None:
+    facts = with_chain(G, replace(_no_such_name(f"https://{DOMAIN}/spring"), kind="campaign"))
+    assert failing(facts, "http.campaign_url_broken") == [
+        ("http.campaign_url_broken", "high", f"https://{DOMAIN}/spring")
+    ]
