@@ -11,13 +11,10 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from audits.facts import SiteDeclaration, host_of
 from launchready import net
-
-if TYPE_CHECKING:
-    import httpx  # only the network layer uses httpx; here it is a type
 
 COMMON_SUBDOMAINS = (
     "www",
@@ -109,7 +106,7 @@ class ProbeRun:
             )
 
     @asynccontextmanager
-    async def api_client(self, **options: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async def api_client(self, **options: Any) -> AsyncIterator[Any]:  # an httpx.AsyncClient
         """The network layer's httpx client for API calls (RDAP, certificate transparency…),
         on this audit's settings: every request it sends is charged to the request budget
         (``BudgetExhausted`` when spent, as for ``fetch``) and its time to ``probe_seconds``."""
