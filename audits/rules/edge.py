@@ -202,7 +202,7 @@ def no_http2(ctx: RuleContext) -> list[Finding]:
         ]
     if not tls.handshake_ok:
         # tls.handshake_failed reports the failure; what ALPN would offer was not seen.
-        reason = f"no TLS handshake on {host}:443 ({tls.error or 'it failed'})"
+        reason = f"no secure (HTTPS) connection to {host} could be opened, so HTTP/2 could not be asked for ({tls.error or 'it failed'})"
         return [ctx.inconclusive("edge.no_http2", host, reason)]
     if tls.http2 is None:
         return [ctx.inconclusive("edge.no_http2", host, "the ALPN negotiation gave no clear answer")]

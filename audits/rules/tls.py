@@ -56,7 +56,10 @@ def _no_certificate_seen(ctx: RuleContext, check_id: str, already: list[Finding]
         return []  # the unavailable hosts already say why
     host = ctx.site.canonical_host
     tls = ctx.facts.tls_for(host) or ctx.facts.tls[0]
-    reason = f"no host completed a TLS handshake, so no certificate was received ({tls.host}: {tls.error or 'no answer'})"
+    reason = (
+        "no secure (HTTPS) connection could be opened to any host, so no certificate was received "
+        f"({tls.host}: {tls.error or 'no answer'})"
+    )
     return [ctx.inconclusive(check_id, tls.host, reason)]
 
 
