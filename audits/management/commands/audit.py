@@ -173,6 +173,10 @@ class Command(BaseCommand):
         if options["format"] == "json":
             document = outcome.to_json()
             document["routes_used"] = used
+            # Added keys (findings stay one per subject): each problem once, in the plan's
+            # order, and the verdict's counts as distinct problems.
+            document["problems"] = [p.to_dict() for p in outcome.report.problems]
+            document["problem_counts"] = outcome.report.problem_counts
             self.stdout.write(json.dumps(document, indent=2, default=str))
         else:
             self.stdout.write(render_text(outcome))
