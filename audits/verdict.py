@@ -123,9 +123,21 @@ def harm_of(check: str) -> Harm:
     return HARM.get(check, (Harm.OTHER, ""))[0]
 
 
-def harm_key(f: Finding) -> tuple[int, int, int, int, str, str]:
-    """Worst severity first; failures before inconclusives; then harm, roadmap stage, id, subject."""
-    return (f.severity.rank, f.status != Status.FAIL, harm_of(f.check), f.stage.rank, f.check, f.subject)
+_HARM_ORDER = {check: i for i, check in enumerate(HARM)}
+
+
+def harm_key(f: Finding) -> tuple[int, int, int, int, int, str, str]:
+    """Worst severity first; failures before inconclusives; then harm (and, within a kind of
+    harm, the order of ``HARM``: the .env file before .git), roadmap stage, id, subject."""
+    return (
+        f.severity.rank,
+        f.status != Status.FAIL,
+        harm_of(f.check),
+        _HARM_ORDER.get(f.check, len(_HARM_ORDER)),
+        f.stage.rank,
+        f.check,
+        f.subject,
+    )
 
 
 _HOST = re.compile(
