@@ -219,7 +219,7 @@ def test_dates_are_shown_in_each_workspaces_time_zone(client_as, make_user):
     run = _audit(ws.sites.get(), "ready")
     AuditRun.objects.filter(pk=run.pk).update(created_at=datetime(2030, 1, 2, 20, 30, tzinfo=UTC))
     page = client_as(consultant).get(reverse("portfolio")).content.decode()
-    assert "3 Jan 2030, 05:30" in page
+    assert "3 January 2030, 05:30" in page
 
 
 def _page_queries(c) -> int:

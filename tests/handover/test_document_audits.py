@@ -128,7 +128,7 @@ def test_page_markdown_and_pdf_show_the_history(store, client_as, member, worksp
     row = next(line for line in markdown.splitlines() if title in line)
     assert row.startswith(f"| {long_date} | "), row
     page_row = page[page.index(title) - 300 : page.index(title)]
-    assert f"{fixed_on.day} {fixed_on:%b %Y}" in page_row
+    assert f"{fixed_on.day} {fixed_on:%B %Y}" in page_row
     assert long_date in text and title in text and "What changed since the first audit" in text
     expires = timezone.localtime(AcceptedRisk.objects.get(site=site).expires_at)
     for body in (page, markdown, text):

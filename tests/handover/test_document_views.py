@@ -36,7 +36,7 @@ def test_member_ticks_a_standard_item_and_the_document_shows_who_and_when(client
     assert lines["rollback"].done and lines["rollback"].done_by == "member@example.com"
     assert not lines["access"].done and not lines["contacts"].done  # not saved yet, still listed
     body = client_as(member).get(url("handover_document", workspace, site)).content.decode()
-    assert "1 of 3 done." in body and "done 3 Nov 2026 by member@example.com" in body
+    assert "1 of 3 done." in body and "done 3 November 2026 by member@example.com" in body
     # Unticking keeps the row and clears who and when.
     client_as(member).post(url("handover_checklist_tick", workspace, site), {"item": "rollback"})
     item.refresh_from_db()
