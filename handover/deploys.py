@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
-from django.http import Http404
 from django.utils import timezone
 
 from launchready.models import CriticalRoute, Site
+from launchready.selectors import get_or_404
 from monitoring.models import AlertChannel, MaintenanceWindow, Notification
 from monitoring.routing import CRITICAL, wants
 
@@ -143,12 +142,9 @@ def _deploy_to_undo(site: Site, environment: str, rollback_of: UUID | None) -> D
 
 def deploy_in(site: Site, deploy_uuid) -> Deploy:
     """A deploy of ``site`` by its UUID, or 404 (the site is already scoped to the member)."""
-    try:
-        return Deploy.objects.select_related("site__workspace", "rollback_of").get(
-            site=site, uuid=deploy_uuid
-        )
-    except (Deploy.DoesNotExist, ValueError, ValidationError):
-        raise Http404 from None
+    return get_or_404(
+        Deploy.objects.select_related("site__workspace", "rollback_of").filter(site=site), uuid=deploy_uuid
+    )
 
 
 # --- the smoke test -----------------------------------------------------------------------

@@ -14,9 +14,9 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404
 
 from launchready.models import Site
+from launchready.selectors import get_or_404
 
 from .envfile import (
     SUGGESTED_ENVIRONMENTS,
@@ -53,10 +53,7 @@ def variables(site: Site, environment: str) -> QuerySet[EnvVar]:
 
 def variable_in(site: Site, variable_uuid) -> EnvVar:
     """One variable of ``site``, or 404 (the URL walk gives it another workspace's site)."""
-    try:
-        return EnvVar.objects.select_related("site").get(site=site, uuid=variable_uuid)
-    except EnvVar.DoesNotExist:
-        raise Http404 from None
+    return get_or_404(EnvVar.objects.select_related("site").filter(site=site), uuid=variable_uuid)
 
 
 # ---------------------------------------------------------------------------

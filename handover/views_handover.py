@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_safe
 
 from audits.forms import ShareLinkForm
 from launchready.models import Membership, Role, Site
+from launchready.selectors import get_or_404
 from launchready.views_common import workspace_view
 
 from . import document, links, markdown_doc, pdf
@@ -31,19 +31,12 @@ from .ownership import detected_providers, facts_of, latest_run, ownership
 logger = logging.getLogger(__name__)
 
 
-def _one_or_404(qs, **lookup):
-    try:
-        return qs.get(**lookup)
-    except (qs.model.DoesNotExist, ValueError, ValidationError):
-        raise Http404 from None
-
-
 def service_in(site: Site, uuid) -> Service:
-    return _one_or_404(Service.objects.filter(site=site), uuid=uuid)
+    return get_or_404(Service.objects.filter(site=site), uuid=uuid)
 
 
 def checklist_item_in(site: Site, uuid) -> ChecklistItem:
-    return _one_or_404(ChecklistItem.objects.filter(site=site), uuid=uuid)
+    return get_or_404(ChecklistItem.objects.filter(site=site), uuid=uuid)
 
 
 def _to_document(m: Membership, site: Site, anchor: str = "") -> HttpResponse:

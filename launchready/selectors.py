@@ -106,7 +106,11 @@ def site_list(workspace: Workspace) -> QuerySet[Site]:
     )
 
 
-def _get_or_404(qs: QuerySet[T], **lookup) -> T:
+def get_or_404(qs: QuerySet[T], **lookup) -> T:
+    """The one object of an already scoped queryset, or ``Http404``: a stranger's id, a
+    missing one and a malformed one look the same, so nobody learns what exists elsewhere.
+    The one home of this helper for views, selectors and the API (its 404 handler answers
+    with the API's sentence)."""
     try:
         return qs.get(**lookup)
     except (qs.model.DoesNotExist, ValueError, ValidationError):
@@ -114,15 +118,15 @@ def _get_or_404(qs: QuerySet[T], **lookup) -> T:
 
 
 def site_in(workspace: Workspace, site_uuid) -> Site:
-    return _get_or_404(sites_for(workspace), uuid=site_uuid)
+    return get_or_404(sites_for(workspace), uuid=site_uuid)
 
 
 def member_in(workspace: Workspace, membership_uuid) -> Membership:
-    return _get_or_404(members_of(workspace), uuid=membership_uuid)
+    return get_or_404(members_of(workspace), uuid=membership_uuid)
 
 
 def invitation_in(workspace: Workspace, invitation_uuid) -> Invitation:
-    return _get_or_404(Invitation.objects.filter(workspace=workspace), uuid=invitation_uuid)
+    return get_or_404(Invitation.objects.filter(workspace=workspace), uuid=invitation_uuid)
 
 
 def invitation_by_token(token: str) -> Invitation:
@@ -130,29 +134,29 @@ def invitation_by_token(token: str) -> Invitation:
     if not token or len(token) > 200:
         raise Http404
     qs = Invitation.objects.select_related("workspace", "invited_by")
-    return _get_or_404(qs, token_hash=hash_invitation_token(token))
+    return get_or_404(qs, token_hash=hash_invitation_token(token))
 
 
 def invitation_by_uuid(invitation_uuid) -> Invitation:
     """The invitation whose link this browser opened (its uuid is kept in the session)."""
-    return _get_or_404(Invitation.objects.select_related("workspace", "invited_by"), uuid=invitation_uuid)
+    return get_or_404(Invitation.objects.select_related("workspace", "invited_by"), uuid=invitation_uuid)
 
 
 def received_invitation(user, invitation_uuid) -> Invitation:
     """One of the user's own open invitations (sent to a verified address of theirs), or 404."""
-    return _get_or_404(open_invitations_for(user), uuid=invitation_uuid)
+    return get_or_404(open_invitations_for(user), uuid=invitation_uuid)
 
 
 def route_in(site_: Site, route_uuid) -> CriticalRoute:
-    return _get_or_404(CriticalRoute.objects.filter(site=site_), uuid=route_uuid)
+    return get_or_404(CriticalRoute.objects.filter(site=site_), uuid=route_uuid)
 
 
 def subdomain_in(site_: Site, subdomain_uuid) -> Subdomain:
-    return _get_or_404(Subdomain.objects.filter(site=site_), uuid=subdomain_uuid)
+    return get_or_404(Subdomain.objects.filter(site=site_), uuid=subdomain_uuid)
 
 
 def campaign_url_in(site_: Site, campaign_url_uuid) -> CampaignURL:
-    return _get_or_404(CampaignURL.objects.filter(site=site_), uuid=campaign_url_uuid)
+    return get_or_404(CampaignURL.objects.filter(site=site_), uuid=campaign_url_uuid)
 
 
 def open_invitations_for(user) -> QuerySet[Invitation]:

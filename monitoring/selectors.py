@@ -11,12 +11,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from launchready.models import Site, Workspace
+from launchready.selectors import get_or_404
 
 from . import charts
 from .models import (
@@ -31,41 +30,34 @@ from .models import (
 )
 
 
-def _get(qs: QuerySet, uuid):
-    try:
-        return qs.get(uuid=uuid)
-    except (qs.model.DoesNotExist, ValueError, ValidationError):
-        raise Http404 from None
-
-
 def monitors_for(workspace: Workspace) -> QuerySet[Monitor]:
     return Monitor.objects.filter(workspace=workspace).select_related("site")
 
 
 def monitor_in(workspace: Workspace, uuid) -> Monitor:
-    return _get(monitors_for(workspace), uuid)
+    return get_or_404(monitors_for(workspace), uuid=uuid)
 
 
 def incident_in(workspace: Workspace, uuid) -> Incident:
-    return _get(
-        Incident.objects.filter(workspace=workspace).select_related("monitor", "acknowledged_by"), uuid
+    return get_or_404(
+        Incident.objects.filter(workspace=workspace).select_related("monitor", "acknowledged_by"), uuid=uuid
     )
 
 
 def channel_in(workspace: Workspace, uuid) -> AlertChannel:
-    return _get(AlertChannel.objects.filter(workspace=workspace), uuid)
+    return get_or_404(AlertChannel.objects.filter(workspace=workspace), uuid=uuid)
 
 
 def window_in(workspace: Workspace, uuid) -> MaintenanceWindow:
-    return _get(MaintenanceWindow.objects.filter(workspace=workspace), uuid)
+    return get_or_404(MaintenanceWindow.objects.filter(workspace=workspace), uuid=uuid)
 
 
 def contact_in(workspace: Workspace, uuid) -> EscalationContact:
-    return _get(EscalationContact.objects.filter(workspace=workspace), uuid)
+    return get_or_404(EscalationContact.objects.filter(workspace=workspace), uuid=uuid)
 
 
 def token_in(workspace: Workspace, uuid) -> ApiToken:
-    return _get(ApiToken.objects.filter(workspace=workspace), uuid)
+    return get_or_404(ApiToken.objects.filter(workspace=workspace), uuid=uuid)
 
 
 @dataclass

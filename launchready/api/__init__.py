@@ -42,7 +42,7 @@ from ninja import NinjaAPI
 
 from . import errors
 from .auth import (
-    get_or_404,
+    get_or_404,  # launchready.selectors' own: Http404 answers with the API's sentence
     require_workspace_token,
     require_write,
     scoped,

@@ -10,16 +10,16 @@ workspace's (or, for a site token, another site's) object exists: it gets a 404.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
 from launchready import ratelimit
 from launchready.models import Site, Workspace
+from launchready.selectors import get_or_404
 from monitoring.models import ApiToken
 
-from .errors import NOT_FOUND, ApiError
+from .errors import ApiError
 
 RATE_WINDOW_S = 60
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -92,16 +92,8 @@ def scoped(
     return queryset
 
 
-def get_or_404(queryset: QuerySet, **lookup):
-    """One object of an already scoped queryset, or a 404 that says nothing about others."""
-    try:
-        return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, ValidationError):
-        raise ApiError(404, NOT_FOUND) from None
-
-
 def site_for(request: HttpRequest, site_uuid) -> Site:
-    """The site with this UUID if the token's scope includes it, else ``ApiError(404)``."""
+    """The site with this UUID if the token's scope includes it, else a 404."""
     return get_or_404(sites_of(request).select_related("workspace"), uuid=site_uuid)
 
 
