@@ -52,8 +52,9 @@ def test_panel_shows_verdict_plan_stages_and_history(request, client_as, workspa
         "Deployment hygiene",
     ]
     assert stages.index("Domain and DNS") < stages.index("Edge and TLS") < stages.index("Deployment hygiene")
-    assert '<span class="sev sev-blocker">Blocker</span>' in stages
-    assert '<progress max="4" value="3">' in stages and "3 of 4 checks passed" in stages
+    # Each stage says what passed of all its checks; its problems are in the plan and deferred list.
+    assert '<progress max="4" value="3">' in stages and "3 of 4 checks passed, 1 failed" in stages
+    assert "3 of 4 checks passed, 1 could not be checked" in stages  # never counted as passed
     deferred = body[body.index("Deferred (fix after launch)") :]
     assert "Title of dns.single_nameserver" in deferred
     assert "Could not be checked" in body and "No PageSpeed Insights API key is configured." in body
@@ -180,7 +181,7 @@ def test_site_page_queries_do_not_grow_with_findings_and_runs(
     )
     client.get(url)  # the first visit remembers the workspace in the session and creates settings
     baseline = count_queries(client, url)
-    assert baseline <= 20
+    assert baseline <= 22  # the site page reads each panel in a few queries (21 today)
 
     many = [finding("http.hsts_missing", "high", "edge", f"host{i}.shop.example.com") for i in range(30)]
     for i in range(8):
