@@ -85,14 +85,25 @@ def test_devsetup_refuses_without_debug(settings) -> None:
 
 @pytest.mark.django_db
 def test_dev_runs_the_processes_pointed_at_the_sandbox(settings, tmp_path: Path) -> None:
-    """`manage.py dev` starts the sandbox, then the Procfile's processes with its variables."""
+    """`manage.py dev` starts the sandbox, then the Procfile's processes with its variables,
+    relays their output and prints the banner once the web process says it serves."""
     settings.DEBUG = True
     procfile = tmp_path / "Procfile"
-    probe = "import os; print('dns=' + os.environ['LAUNCHREADY_DNS_SERVERS'], 'ca=' + os.environ['LAUNCHREADY_CA_BUNDLE'])"
-    procfile.write_text(f'probe: {sys.executable} -c "{probe}"\n')
+    probe = (
+        "import os; print('dns=' + os.environ['LAUNCHREADY_DNS_SERVERS']); "
+        "print('Quit the server with CONTROL-C.')"
+    )
+    procfile.write_text(f'web: {sys.executable} -c "{probe}"\n')
     out = io.StringIO()
     call_command("dev", procfile=str(procfile), stdout=out)
-    assert "Launch Ready stopped." in out.getvalue()
+    printed = out.getvalue()
+    assert re.search(
+        r"web\.1 +\| dns=127\.0\.0\.1:\d+", printed
+    )  # the sandbox's resolver reached the process
+    banner = printed.index("Launch Ready is running: open http://127.0.0.1:8000/")
+    assert printed.index("Quit the server with") < banner  # after the web process's own lines
+    assert "Log in as demo@launchready.localhost" in printed and "broken-store.test" in printed[banner:]
+    assert printed.rstrip().endswith("Launch Ready stopped.")
     assert Site.objects.filter(domain="broken-store.test").exists()  # the demo workspace got its stores
 
 

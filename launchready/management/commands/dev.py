@@ -4,7 +4,7 @@ Starts the sandbox internet serving both demo stores (``demo_broken`` and
 ``demo_good``), points every process at it through the environment, creates the demo
 login and its workspace holding both stores, then runs the processes of
 ``Procfile.dev`` (web, worker, scheduler, mail receiver) under honcho. Once the web
-app answers, a banner says where to go and how to log in. Ctrl-C stops everything.
+process serves, a banner says where to go and how to log in. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -14,9 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
-import time
-import urllib.request
 from pathlib import Path
 
 from django.conf import settings
@@ -25,7 +22,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 DEMO_SCENARIOS = ("demo_broken", "demo_good")
 WEB_URL = "http://127.0.0.1:8000"
-BANNER_WAIT_SECONDS = 120
+# runserver prints this once it serves requests (again after each reload).
+WEB_READY_LINE = "Quit the server with"
 
 
 class Command(BaseCommand):
@@ -71,27 +69,30 @@ class Command(BaseCommand):
 
     def _run(self, honcho: str, procfile: str, env: dict[str, str], *, demo_stores: bool) -> None:
         # honcho and its processes share our terminal's process group, so Ctrl-C reaches
-        # them directly; this process only waits for them to finish, quietly.
-        process = subprocess.Popen([honcho, "-f", procfile, "start"], env=env)
-        ready = threading.Event()
-        threading.Thread(target=self._banner_when_up, args=(ready, demo_stores), daemon=True).start()
+        # them directly; this process relays their output and prints the banner once the
+        # web process says it is serving (no network call: the output says when).
+        process = subprocess.Popen(  # our own tool, its output relayed line by line
+            [honcho, "--no-colour", "-f", procfile, "start"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+        )
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        shown = False
         try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                self.stdout.write(line, ending="")
+                if not shown and WEB_READY_LINE in line:
+                    self._banner(demo_stores)
+                    shown = True
             process.wait()
         finally:
-            ready.set()
             signal.signal(signal.SIGINT, previous)
 
-    def _banner_when_up(self, stop: threading.Event, demo_stores: bool) -> None:
-        deadline = time.monotonic() + BANNER_WAIT_SECONDS
-        while not stop.is_set() and time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{WEB_URL}/healthz", timeout=2):  # noqa: S310 - our own server
-                    break
-            except OSError:
-                stop.wait(0.5)
-        else:
-            return
+    def _banner(self, demo_stores: bool) -> None:
         from .devsetup import DEMO_EMAIL, DEMO_PASSWORD
 
         lines = [
@@ -101,7 +102,7 @@ class Command(BaseCommand):
         if demo_stores:
             lines.append('Your demo workspace holds both demo stores: open "broken-store.test" and press')
             lines.append('"Run audit now" to see a verdict. The stores live in a local sandbox, not online.')
-        lines.append("Signing up instead? The verification email appears in this terminal.")
+        lines.append(f"Signing up instead? Emails appear in this terminal and at {WEB_URL}/dev/mail/.")
         lines.append("Press Ctrl-C to stop everything.")
         width = max(len(line) for line in lines) + 4
         rule = "=" * width
