@@ -20,7 +20,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.core import mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -202,79 +202,27 @@ def deliver(ids: list[int] | None = None, now: datetime | None = None) -> int:
     by_report: dict[object, list[ReportDelivery]] = defaultdict(list)
     for d in rows:
         by_report[d.report_id or ("single", d.pk)].append(d)
-    groups = list(by_report.values())
     sent = 0
     with mail.get_connection() as connection:
-        for start in range(0, len(groups), BUILD_BATCH):
-            chunk = groups[start : start + BUILD_BATCH]
-            built = _build_batch([g[0] for g in chunk])
-            memberships = _membership_ids([d for g in chunk for d in g])
-            for group in chunk:
-                sent += _deliver_group(group, built.get(group[0].pk), memberships, now, connection)
+        for group in by_report.values():
+            sent += _deliver_group(group, now, connection)
     return sent
 
 
-def _build_batch(firsts: list[ReportDelivery]) -> dict[int, object]:
-    """The content of each group's report, by its first delivery's id; missing: could not be built.
-
-    Weekly reports of one period are read together; if that batch fails, each is built
-    alone, so one workspace's bad data fails only its own report.
-    """
-    built: dict[int, object] = {}
-    by_period: dict[tuple[datetime, datetime], list[ReportDelivery]] = defaultdict(list)
-    for d in firsts:
-        if d.kind == ReportDelivery.Kind.DIGEST:
-            built.update(_build_each([d]))
-        else:
-            by_period[(d.period_start, d.period_end)].append(d)
-    for (start, end), ds in by_period.items():
-        try:
-            contents = content.build_many([d.workspace for d in ds], start, end)
-        except Exception:
-            logger.exception("a batch of %d weekly reports could not be built together", len(ds))
-            built.update(_build_each(ds))
-            continue
-        for d in ds:
-            built[d.pk] = _with_report_url(d, contents[d.workspace_id])
-    return built
-
-
-def _build_each(ds: list[ReportDelivery]) -> dict[int, object]:
-    built: dict[int, object] = {}
-    for d in ds:
-        try:
-            built[d.pk] = _build(d)
-        except Exception:  # bad data in this workspace: its emails fail, the others go out
-            logger.exception("report content for delivery %s could not be built", d.pk)
-    return built
-
-
-def _membership_ids(ds: list[ReportDelivery]) -> dict[tuple[int, int], object]:
-    """The membership uuid (for the unsubscribe link) of each (workspace, user), in one query."""
-    workspaces = {d.workspace_id for d in ds if d.kind != ReportDelivery.Kind.DIGEST}
-    users = {d.user_id for d in ds if d.kind != ReportDelivery.Kind.DIGEST}
-    if not workspaces:
-        return {}
-    return {
-        (ws, user): public_id
-        for ws, user, public_id in Membership.objects.filter(
-            workspace_id__in=workspaces, user_id__in=users
-        ).values_list("workspace_id", "user_id", "uuid")
-    }
-
-
-def _deliver_group(
-    group: list[ReportDelivery], built, memberships: dict[tuple[int, int], object], now: datetime, connection
-) -> int:
-    """Deliveries of one report share its content, built once (None: it could not be built)."""
-    if built is None:
+def _deliver_group(group: list[ReportDelivery], now: datetime, connection) -> int:
+    """Deliveries of one report share its content, built once."""
+    first = group[0]
+    try:
+        built = _build(first, now)
+    except Exception:  # bad data in this workspace: its emails fail, the others go out
+        logger.exception("report content for delivery %s could not be built", first.pk)
         for d in group:
             _finish(d, ReportDelivery.Status.FAILED, error=NOT_SENT)
         return 0
     sent = 0
     for d in group:
         try:
-            rendered, unsubscribe = _render(d, built, memberships)
+            rendered, unsubscribe = _render(d, built)
             render.message(rendered, d.to_email, unsubscribe, connection=connection).send()
         except OSError as exc:  # smtplib's errors are OSErrors; only Django's backend talks SMTP
             _failed_send(d, now, exc)
