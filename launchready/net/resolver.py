@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import dns.asyncquery
@@ -78,16 +79,18 @@ def _plain(name: dns.name.Name | str) -> str:
     ).lower()
 
 
-def format_rdata(rdata: object, rdtype: str) -> str:
+def format_rdata(rdata: Any, rdtype: str) -> str:
+    """One record's data as text; ``rdata`` is a dnspython rdata of type ``rdtype`` (its
+    attributes depend on the type, hence ``Any``)."""
     if rdtype in ("A", "AAAA"):
-        return rdata.address  # type: ignore[attr-defined]
+        return str(rdata.address)
     if rdtype in ("TXT", "SPF"):
-        return b"".join(rdata.strings).decode("utf-8", errors="replace")  # type: ignore[attr-defined]
+        return b"".join(rdata.strings).decode("utf-8", errors="replace")
     if rdtype in _NAME_TARGET_TYPES:
-        return _plain(rdata.target)  # type: ignore[attr-defined]
+        return _plain(rdata.target)
     if rdtype == "MX":
-        return f"{rdata.preference} {_plain(rdata.exchange)}"  # type: ignore[attr-defined]
-    return rdata.to_text()  # type: ignore[attr-defined]
+        return f"{rdata.preference} {_plain(rdata.exchange)}"
+    return str(rdata.to_text())
 
 
 def _records(rrset: object | None, rdtype: str) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
@@ -149,7 +152,8 @@ async def resolve(
             qname, rdtype, lifetime=lifetime, raise_on_no_answer=False, search=False
         )
     except dns.resolver.NXDOMAIN as exc:
-        response = next(iter(exc.responses().values()), None) if exc.responses() else None
+        responses: dict[dns.name.Name, dns.message.Message] = exc.kwargs.get("responses") or {}
+        response = next(iter(responses.values()), None)
         chain = _chain_from_response(qname, response)
         lead = _describe_chain(shown, chain)
         return answer(
@@ -206,35 +210,35 @@ def _negative_ttl(response: dns.message.Message | None) -> int | None:
         return None
     for rrset in response.authority:
         if rrset.rdtype == dns.rdatatype.SOA:
-            return min(rrset.ttl, rrset[0].minimum)
+            return int(min(rrset.ttl, rrset[0].minimum))
     return None
 
 
-def _no_nameservers(exc: dns.resolver.NoNameservers, shown: str, answer: object) -> DnsAnswer:
+def _no_nameservers(
+    exc: dns.resolver.NoNameservers, shown: str, answer: Callable[..., DnsAnswer]
+) -> DnsAnswer:
     errors = exc.kwargs.get("errors", []) or []
     problems = [str(entry[3]) for entry in errors if len(entry) > 3]
     detail = "; ".join(f"{entry[0]}: {entry[3]}" for entry in errors if len(entry) > 3)
     if "REFUSED" in problems:
-        return answer(  # type: ignore[operator]
+        return answer(
             DnsStatus.REFUSED,
             ErrorKind.DNS_REFUSED,
             f"The DNS server refused to answer for {shown} (REFUSED).",
             detail=detail,
         )
     if "SERVFAIL" in problems:
-        return answer(  # type: ignore[operator]
+        return answer(
             DnsStatus.SERVFAIL,
             ErrorKind.DNS_SERVFAIL,
             f"The DNS servers failed to answer for {shown} (SERVFAIL).",
             detail=detail,
         )
     if errors and all(isinstance(entry[3], dns.exception.Timeout) for entry in errors if len(entry) > 3):
-        return answer(  # type: ignore[operator]
+        return answer(
             DnsStatus.TIMEOUT, ErrorKind.DNS_TIMEOUT, f"The DNS lookup for {shown} timed out.", detail=detail
         )
-    return answer(  # type: ignore[operator]
-        DnsStatus.ERROR, ErrorKind.DNS_ERROR, f"The DNS lookup for {shown} failed.", detail=detail
-    )
+    return answer(DnsStatus.ERROR, ErrorKind.DNS_ERROR, f"The DNS lookup for {shown} failed.", detail=detail)
 
 
 async def query_nameserver(

@@ -14,7 +14,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 # --- Storable text ---------------------------------------------------------------
 # Text from the network ends up in the database (results, evidence, snippets). NUL is
@@ -33,20 +33,27 @@ def storable(text: str) -> str:
     return _UNSTORABLE.sub(REPLACEMENT, text)
 
 
-def storable_result(value):
+T = TypeVar("T")
+
+
+def storable_result(value: T) -> T:
     """``value`` (a result dataclass, tuple or string, nested) with every string made storable."""
+    return cast(T, _storable_value(value))
+
+
+def _storable_value(value: object) -> object:
     if isinstance(value, str):
         return storable(value)
     if isinstance(value, tuple):
-        cleaned = tuple(storable_result(v) for v in value)
+        cleaned = tuple(_storable_value(v) for v in value)
         return value if all(a is b for a, b in zip(cleaned, value, strict=True)) else cleaned
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {}
+        changes: dict[str, object] = {}
         for f in dataclasses.fields(value):
             current = getattr(value, f.name)
-            cleaned = storable_result(current)
-            if cleaned is not current:
-                changes[f.name] = cleaned
+            stored = _storable_value(current)
+            if stored is not current:
+                changes[f.name] = stored
         return dataclasses.replace(value, **changes) if changes else value
     return value
 
@@ -255,7 +262,7 @@ class FetchResult:
     def header(self, name: str) -> str | None:
         return _header(self.headers, name)
 
-    def json(self):
+    def json(self) -> Any:
         """The body parsed as JSON; ``ValueError`` for anything else, absurd nesting included."""
         try:
             return json.loads(self.text())
