@@ -121,10 +121,15 @@ def run(argv: list[str]) -> list[dict]:
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
         try:
             started = time.perf_counter()
-            for ws in Workspace.objects.all():
-                c = content.build(ws, slot - timedelta(days=7), slot)
-                m = Membership.objects.filter(workspace=ws).first()
-                render.weekly(c, unsubscribe=render.unsubscribe_url("weekly", m.uuid))
+            workspaces = list(Workspace.objects.all())
+            for first in range(0, len(workspaces), delivery.BUILD_BATCH):  # as the sender reads them
+                batch = workspaces[first : first + delivery.BUILD_BATCH]
+                built = content.build_many(batch, slot - timedelta(days=7), slot)
+                members = dict(
+                    Membership.objects.filter(workspace__in=batch).values_list("workspace_id", "uuid")
+                )
+                for ws in batch:
+                    render.weekly(built[ws.pk], unsubscribe=render.unsubscribe_url("weekly", members[ws.pk]))
             baseline = time.perf_counter() - started
             now = slot + timedelta(minutes=1)
             started = time.perf_counter()

@@ -4,13 +4,16 @@
 subject line), a sentence saying the same, and sections of items, each with the
 absolute URL of the page that fixes it. A section the product had no data for says
 so ("No uptime checks ran this week"); missing data is never shown as good.
-The number of queries is fixed per workspace (about a dozen), whatever its size.
+``build_many(workspaces, start, end)`` builds a batch of reports with one query per
+kind of row for the whole batch (about a dozen), so the weekly run of a thousand
+workspaces costs a few dozen queries, not ten thousand.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -99,13 +102,24 @@ def _age(since: datetime, now: datetime) -> str:
 
 @dataclass
 class _Facts:
-    """What the builders share: the workspace's sites and monitors, read once."""
+    """What the builders share: one workspace's rows, read for the whole batch by ``_read``."""
 
     workspace: Workspace
     start: datetime
     end: datetime
-    sites: list[Site]
-    monitors: list[Monitor]
+    sites: list[Site] = field(default_factory=list)
+    monitors: list[Monitor] = field(default_factory=list)
+    site_runs: list[tuple[int, int | None, int | None]] = field(default_factory=list)  # site, now, before
+    runs: dict[int, AuditRun] = field(default_factory=dict)
+    findings: dict[int, list[Finding]] = field(default_factory=dict)  # failed findings by run
+    first_seen: dict[tuple[int, str, str], datetime] = field(default_factory=dict)
+    this_week: dict[int, Summary] = field(default_factory=dict)  # by monitor
+    last_week: dict[int, Summary] = field(default_factory=dict)
+    routes: list[CriticalRoute] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
+    deploys: list[Deploy] = field(default_factory=list)
+    dmarc_rows: list[tuple[int, str, str, str, str]] = field(default_factory=list)
+    has_dmarc_address: bool = False
     problems: list[tuple[int, str, str]] = field(default_factory=list)  # (rank, subject part, sentence part)
     overall_uptime: float | None = None  # critical pages over the week; None: not measured
 
@@ -127,18 +141,7 @@ def _latest_run(before: datetime):
 
 def _verdict_and_findings(f: _Facts) -> list[Section]:
     ws = f.workspace.uuid
-    rows = list(
-        Site.objects.filter(pk__in=[s.pk for s in f.sites])
-        .annotate(now_run=_latest_run(f.end), before_run=_latest_run(f.start))
-        .values_list("pk", "now_run", "before_run")
-    )
-    run_ids = {r for _, now, before in rows for r in (now, before) if r}
-    runs = {r.pk: r for r in AuditRun.objects.filter(pk__in=run_ids).only("pk", "uuid", "verdict", "site_id")}
-    findings: dict[int, list[Finding]] = defaultdict(list)
-    for finding in Finding.objects.filter(run_id__in=run_ids, status=Finding.Status.FAIL).only(
-        "run_id", "check_id", "subject", "severity", "title"
-    ):
-        findings[finding.run_id].append(finding)
+    rows, runs, findings = f.site_runs, f.runs, f.findings
     site_by_pk = {s.pk: s for s in f.sites}
     verdicts = Section("verdict", "Launch verdict")
     open_items = Section(
@@ -188,7 +191,7 @@ def _verdict_and_findings(f: _Facts) -> list[Section]:
                 resolved.items.append(
                     Item(f"{s.display_name}: {x.title}", run_url, "No longer found.", "good")
                 )
-    first_seen = _first_seen(open_keys)
+    first_seen = f.first_seen
     for site_pk, x, run_url in sorted(open_keys, key=lambda k: (k[1].severity != "blocker", k[1].title)):
         since = first_seen.get((site_pk, x.check_id, x.subject))
         age = _age(since, f.end) if since else ""
@@ -214,15 +217,15 @@ def _verdict_and_findings(f: _Facts) -> list[Section]:
     return [verdicts, open_items, resolved]
 
 
-def _first_seen(open_keys: list[tuple[int, Finding, str]]) -> dict[tuple[int, str, str], datetime]:
-    """When each open finding was first found on its site (one query for all of them)."""
+def _first_seen(open_keys: list[tuple[int, str]]) -> dict[tuple[int, str, str], datetime]:
+    """When each open finding (site, check id) was first found on its site, in one query."""
     if not open_keys:
         return {}
     rows = (
         Finding.objects.filter(
-            run__site_id__in={k[0] for k in open_keys},
+            run__site_id__in={site for site, _ in open_keys},
             run__status=AuditRun.Status.DONE,
-            check_id__in={k[1].check_id for k in open_keys},
+            check_id__in={check for _, check in open_keys},
         )
         .values_list("run__site_id", "check_id", "subject")
         .annotate(first=Min("run__created_at"))
@@ -237,14 +240,7 @@ def _monitor_url(f: _Facts, m: Monitor) -> str:
 def _uptime_and_speed(f: _Facts) -> list[Section]:
     http = [m for m in f.monitors if m.kind == Monitor.Kind.HTTP and m.state != Monitor.State.PAUSED]
     critical = [m for m in http if m.severity == Severity.CRITICAL]
-    ids = [m.pk for m in http]
-    last_day = (f.end - timedelta(seconds=1)).date()
-    this_week = summarize(ids, f.start.date(), last_day) if ids else {}
-    last_week = (
-        summarize(ids, (f.start - timedelta(days=7)).date(), f.start.date() - timedelta(days=1))
-        if ids
-        else {}
-    )
+    this_week, last_week = f.this_week, f.last_week
     uptime = Section("uptime", "Uptime of critical pages")
     if not critical:
         uptime.empty = "No critical page is monitored, so uptime was not measured."
@@ -284,10 +280,7 @@ def _route_speed(
 ) -> Section:
     section = Section("speed", "Response time (p95) of critical routes")
     by_key = {(m.site_id, m.auto_key): m for m in http}
-    routes = CriticalRoute.objects.filter(site__in=f.sites, confirmed=True).only(
-        "site_id", "name", "path", "budget_ms"
-    )
-    for route in routes:
+    for route in f.routes:
         key = "home" if route.path == "/" else f"route:{route.name}"
         m = by_key.get((route.site_id, key))
         if m is None:
@@ -328,12 +321,7 @@ def _route_speed(
 
 
 def _incidents(f: _Facts) -> list[Section]:
-    incidents = list(
-        Incident.objects.filter(workspace=f.workspace, started_at__lt=f.end)
-        .exclude(ended_at__lt=f.start)
-        .select_related("monitor")
-        .order_by("started_at")
-    )
+    incidents = f.incidents
     ws = f.workspace.uuid
     grouped: dict[str, list[Incident]] = defaultdict(list)
     heartbeats = Section("heartbeats", "Missed heartbeats")
@@ -425,13 +413,8 @@ def _expiry(f: _Facts) -> Section:
 def _deploys(f: _Facts) -> Section:
     section = Section("deploys", "Deploys and smoke tests")
     ws = f.workspace.uuid
-    deploys = (
-        Deploy.objects.filter(site__in=f.sites, created_at__gte=f.start, created_at__lt=f.end)
-        .select_related("site")
-        .order_by("created_at")
-    )
     failed = 0
-    for d in deploys:
+    for d in f.deploys:
         url = absolute("deploy_detail", workspace=ws, site=d.site.uuid, deploy=d.uuid)
         result = {
             Deploy.State.PASSED: ("smoke test passed", "good"),
@@ -464,18 +447,14 @@ def _dmarc(f: _Facts) -> Section:
     url = absolute("email_overview", workspace=f.workspace.uuid, site=first_site.uuid)
     volume = passed = 0
     unknown: set[str] = set()
-    for count, dkim, spf, service, ip in DmarcReportRecord.objects.filter(
-        report__workspace=f.workspace, report__date_end__gte=f.start, report__date_end__lt=f.end
-    ).values_list("count", "dkim_result", "spf_result", "service", "source_ip"):
+    for count, dkim, spf, service, ip in f.dmarc_rows:
         volume += count
         ok = dkim == "pass" or spf == "pass"
         passed += count if ok else 0
         if not ok and not service:
             unknown.add(ip)
     if not volume:
-        has_address = InboundAddress.objects.filter(
-            workspace=f.workspace, kind=InboundAddress.Kind.DMARC
-        ).exists()
+        has_address = f.has_dmarc_address
         section.empty = (
             "No DMARC reports arrived this week, so we cannot say how your email authenticated."
             if has_address
@@ -511,10 +490,89 @@ def _dmarc(f: _Facts) -> Section:
     return section
 
 
+def _read(batch: list[_Facts], start: datetime, end: datetime) -> None:
+    """Every row the sections need, for all workspaces of the batch: one query per kind of row."""
+    by_ws = {f.workspace.pk: f for f in batch}
+    for site in Site.objects.filter(workspace_id__in=by_ws).order_by("domain"):
+        by_ws[site.workspace_id].sites.append(site)
+    for m in Monitor.objects.filter(workspace_id__in=by_ws).order_by("name"):
+        by_ws[m.workspace_id].monitors.append(m)
+    site_ws = {s.pk: f for f in batch for s in f.sites}
+    for site_pk, now_pk, before_pk in (
+        Site.objects.filter(pk__in=site_ws)
+        .annotate(now_run=_latest_run(end), before_run=_latest_run(start))
+        .values_list("pk", "now_run", "before_run")
+    ):
+        site_ws[site_pk].site_runs.append((site_pk, now_pk, before_pk))
+    run_ids = {r for f in batch for _, now, before in f.site_runs for r in (now, before) if r}
+    runs = {r.pk: r for r in AuditRun.objects.filter(pk__in=run_ids).only("pk", "uuid", "verdict", "site_id")}
+    findings: dict[int, list[Finding]] = defaultdict(list)
+    for finding in Finding.objects.filter(run_id__in=run_ids, status=Finding.Status.FAIL).only(
+        "run_id", "check_id", "subject", "severity", "title"
+    ):
+        findings[finding.run_id].append(finding)
+    open_keys = []
+    for f in batch:
+        f.runs, f.findings = runs, findings
+        for site_pk, now_pk, _ in f.site_runs:
+            open_keys += [
+                (site_pk, x.check_id)
+                for x in findings.get(now_pk or 0, [])
+                if x.severity in ("blocker", "high")
+            ]
+    first_seen = _first_seen(open_keys)
+    http = [
+        m.pk
+        for f in batch
+        for m in f.monitors
+        if m.kind == Monitor.Kind.HTTP and m.state != Monitor.State.PAUSED
+    ]
+    this_week = summarize(http, start.date(), (end - timedelta(seconds=1)).date()) if http else {}
+    last_week = (
+        summarize(http, (start - timedelta(days=7)).date(), start.date() - timedelta(days=1)) if http else {}
+    )
+    for f in batch:
+        f.first_seen, f.this_week, f.last_week = first_seen, this_week, last_week
+    for route in CriticalRoute.objects.filter(site_id__in=site_ws, confirmed=True).only(
+        "site_id", "name", "path", "budget_ms"
+    ):
+        site_ws[route.site_id].routes.append(route)
+    for inc in (
+        Incident.objects.filter(workspace_id__in=by_ws, started_at__lt=end)
+        .exclude(ended_at__lt=start)
+        .select_related("monitor")
+        .order_by("started_at")
+    ):
+        by_ws[inc.workspace_id].incidents.append(inc)
+    for d in (
+        Deploy.objects.filter(site_id__in=site_ws, created_at__gte=start, created_at__lt=end)
+        .select_related("site")
+        .order_by("created_at")
+    ):
+        site_ws[d.site_id].deploys.append(d)
+    for ws_pk, *row in DmarcReportRecord.objects.filter(
+        report__workspace_id__in=by_ws, report__date_end__gte=start, report__date_end__lt=end
+    ).values_list("report__workspace_id", "count", "dkim_result", "spf_result", "service", "source_ip"):
+        by_ws[ws_pk].dmarc_rows.append(tuple(row))
+    for ws_pk in InboundAddress.objects.filter(
+        workspace_id__in=by_ws, kind=InboundAddress.Kind.DMARC
+    ).values_list("workspace_id", flat=True):
+        by_ws[ws_pk].has_dmarc_address = True
+
+
 def build(workspace: Workspace, start: datetime, end: datetime) -> WeeklyContent:
-    sites = list(Site.objects.filter(workspace=workspace).order_by("domain"))
-    monitors = list(Monitor.objects.filter(workspace=workspace).order_by("name"))
-    f = _Facts(workspace, start, end, sites, monitors)
+    return build_many([workspace], start, end)[workspace.pk]
+
+
+def build_many(workspaces: Sequence[Workspace], start: datetime, end: datetime) -> dict[int, WeeklyContent]:
+    """The reports of these workspaces for one period, by workspace id, read in one batch."""
+    batch = [_Facts(ws, start, end) for ws in {ws.pk: ws for ws in workspaces}.values()]
+    _read(batch, start, end)
+    return {f.workspace.pk: _content(f) for f in batch}
+
+
+def _content(f: _Facts) -> WeeklyContent:
+    workspace, start, end = f.workspace, f.start, f.end
     sections = _verdict_and_findings(f)
     sections += _uptime_and_speed(f)
     incidents, heartbeats, info = _incidents(f)

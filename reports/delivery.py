@@ -20,7 +20,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.core import mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 CLAIM_TTL = timedelta(minutes=10)
 BACKOFF_MINUTES = (5, 15, 60, 240)  # after the 1st, 2nd, 3rd, 4th failure; the 5th is final
 ISSUE_BATCH = 500
+BUILD_BATCH = 200  # workspaces whose reports are read together (one query per kind of row)
 NOT_SENT = "Not sent because of a problem on our side; we have been notified."
 
 
@@ -66,10 +67,17 @@ def issue_due(now: datetime | None = None) -> list[int]:
     now = now or timezone.now()
     ensure_schedules(now)
     issued: list[int] = []
-    due = ReportSchedule.objects.filter(next_send_at__lte=now).select_related("workspace")[:ISSUE_BATCH]
+    due = list(ReportSchedule.objects.filter(next_send_at__lte=now).select_related("workspace")[:ISSUE_BATCH])
+    # Read for the whole batch up front; each claim below still happens row by row.
+    with_sites = set(
+        Site.objects.filter(workspace_id__in=[s.workspace_id for s in due]).values_list(
+            "workspace_id", flat=True
+        )
+    )
+    members = recipients_of([s.workspace_id for s in due if s.workspace_id in with_sites])
     for schedule in due:
         try:
-            report = issue(schedule, now)
+            report = issue(schedule, now, has_sites=schedule.workspace_id in with_sites, members=members)
         except Exception:  # one workspace's bad data never stops the others' reports
             logger.exception("weekly report of workspace %s could not be issued", schedule.workspace_id)
             continue
@@ -78,22 +86,35 @@ def issue_due(now: datetime | None = None) -> list[int]:
     return issued
 
 
-def issue(schedule: ReportSchedule, now: datetime) -> WeeklyReport | None:
-    """Claim this schedule's slot and write the report with its deliveries; None if not ours."""
+def issue(
+    schedule: ReportSchedule,
+    now: datetime,
+    *,
+    has_sites: bool | None = None,
+    members: dict[int, list[Membership]] | None = None,
+) -> WeeklyReport | None:
+    """Claim this schedule's slot and write the report with its deliveries; None if not ours.
+
+    ``has_sites`` and ``members`` may be read beforehand for a batch of schedules.
+    """
     ws = schedule.workspace
     following = next_slot(now, schedule.weekday, schedule.hour, ws.timezone)
+    if has_sites is None:
+        has_sites = Site.objects.filter(workspace=ws).exists()
     with transaction.atomic():
         won = ReportSchedule.objects.filter(pk=schedule.pk, next_send_at=schedule.next_send_at).update(
             next_send_at=following
         )
-        if not won or not schedule.enabled or not Site.objects.filter(workspace=ws).exists():
+        if not won or not schedule.enabled or not has_sites:
             return None
         slot = previous_slot(now, schedule.weekday, schedule.hour, ws.timezone)
         start, end = period_before(slot, ws.timezone)
-        report, created = WeeklyReport.objects.get_or_create(
-            workspace=ws, period_end=end, defaults={"period_start": start, "created_at": now}
-        )
-        if not created:
+        try:
+            with transaction.atomic():  # an insert, not a look-up first: one write per workspace
+                report = WeeklyReport.objects.create(
+                    workspace=ws, period_start=start, period_end=end, created_at=now
+                )
+        except IntegrityError:  # this week's report was issued before (the owner moved the slot back)
             return None
         ReportDelivery.objects.bulk_create(
             [
@@ -108,7 +129,7 @@ def issue(schedule: ReportSchedule, now: datetime) -> WeeklyReport | None:
                     next_attempt_at=now,
                     created_at=now,
                 )
-                for m in recipients(ws)
+                for m in (recipients(ws) if members is None else members.get(ws.pk, []))
             ],
             ignore_conflicts=True,
         )
@@ -117,13 +138,21 @@ def issue(schedule: ReportSchedule, now: datetime) -> WeeklyReport | None:
 
 def recipients(ws: Workspace) -> list[Membership]:
     """Members with an email address who have not opted out of this workspace's report."""
-    return list(
-        Membership.objects.filter(workspace=ws, user__is_active=True)
+    return recipients_of([ws.pk]).get(ws.pk, [])
+
+
+def recipients_of(workspace_ids: list[int]) -> dict[int, list[Membership]]:
+    """``recipients`` of each of these workspaces, in one query."""
+    found: dict[int, list[Membership]] = defaultdict(list)
+    for m in (
+        Membership.objects.filter(workspace_id__in=workspace_ids, user__is_active=True)
         .exclude(user__email="")
         .exclude(report_setting__opted_out_at__isnull=False)
         .select_related("user")
         .order_by("user__email")
-    )
+    ):
+        found[m.workspace_id].append(m)
+    return found
 
 
 def issue_digests(now: datetime | None = None) -> list[int]:
@@ -202,27 +231,79 @@ def deliver(ids: list[int] | None = None, now: datetime | None = None) -> int:
     by_report: dict[object, list[ReportDelivery]] = defaultdict(list)
     for d in rows:
         by_report[d.report_id or ("single", d.pk)].append(d)
+    groups = list(by_report.values())
     sent = 0
     with mail.get_connection() as connection:
-        for group in by_report.values():
-            sent += _deliver_group(group, now, connection)
+        for start in range(0, len(groups), BUILD_BATCH):
+            chunk = groups[start : start + BUILD_BATCH]
+            built = _build_batch([g[0] for g in chunk])
+            memberships = _membership_ids([d for g in chunk for d in g])
+            for group in chunk:
+                sent += _deliver_group(group, built.get(group[0].pk), memberships, now, connection)
     return sent
 
 
-def _deliver_group(group: list[ReportDelivery], now: datetime, connection) -> int:
-    """Deliveries of one report share its content, built once."""
-    first = group[0]
-    try:
-        built = _build(first, now)
-    except Exception:  # bad data in this workspace: its emails fail, the others go out
-        logger.exception("report content for delivery %s could not be built", first.pk)
+def _build_batch(firsts: list[ReportDelivery]) -> dict[int, object]:
+    """The content of each group's report, by its first delivery's id; missing: could not be built.
+
+    Weekly reports of one period are read together; if that batch fails, each is built
+    alone, so one workspace's bad data fails only its own report.
+    """
+    built: dict[int, object] = {}
+    by_period: dict[tuple[datetime, datetime], list[ReportDelivery]] = defaultdict(list)
+    for d in firsts:
+        if d.kind == ReportDelivery.Kind.DIGEST:
+            built.update(_build_each([d]))
+        else:
+            by_period[(d.period_start, d.period_end)].append(d)
+    for (start, end), ds in by_period.items():
+        try:
+            contents = content.build_many([d.workspace for d in ds], start, end)
+        except Exception:
+            logger.exception("a batch of %d weekly reports could not be built together", len(ds))
+            built.update(_build_each(ds))
+            continue
+        for d in ds:
+            built[d.pk] = _with_report_url(d, contents[d.workspace_id])
+    return built
+
+
+def _build_each(ds: list[ReportDelivery]) -> dict[int, object]:
+    built: dict[int, object] = {}
+    for d in ds:
+        try:
+            built[d.pk] = _build(d)
+        except Exception:  # bad data in this workspace: its emails fail, the others go out
+            logger.exception("report content for delivery %s could not be built", d.pk)
+    return built
+
+
+def _membership_ids(ds: list[ReportDelivery]) -> dict[tuple[int, int], object]:
+    """The membership uuid (for the unsubscribe link) of each (workspace, user), in one query."""
+    workspaces = {d.workspace_id for d in ds if d.kind != ReportDelivery.Kind.DIGEST}
+    users = {d.user_id for d in ds if d.kind != ReportDelivery.Kind.DIGEST}
+    if not workspaces:
+        return {}
+    return {
+        (ws, user): public_id
+        for ws, user, public_id in Membership.objects.filter(
+            workspace_id__in=workspaces, user_id__in=users
+        ).values_list("workspace_id", "user_id", "uuid")
+    }
+
+
+def _deliver_group(
+    group: list[ReportDelivery], built, memberships: dict[tuple[int, int], object], now: datetime, connection
+) -> int:
+    """Deliveries of one report share its content, built once (None: it could not be built)."""
+    if built is None:
         for d in group:
             _finish(d, ReportDelivery.Status.FAILED, error=NOT_SENT)
         return 0
     sent = 0
     for d in group:
         try:
-            rendered, unsubscribe = _render(d, built)
+            rendered, unsubscribe = _render(d, built, memberships)
             render.message(rendered, d.to_email, unsubscribe, connection=connection).send()
         except OSError as exc:  # smtplib's errors are OSErrors; only Django's backend talks SMTP
             _failed_send(d, now, exc)
@@ -237,10 +318,13 @@ def _deliver_group(group: list[ReportDelivery], now: datetime, connection) -> in
     return sent
 
 
-def _build(d: ReportDelivery, now: datetime):
+def _build(d: ReportDelivery):
     if d.kind == ReportDelivery.Kind.DIGEST:
         return digest.build(d.user, d.period_end)
-    c = content.build(d.workspace, d.period_start, d.period_end)
+    return _with_report_url(d, content.build(d.workspace, d.period_start, d.period_end))
+
+
+def _with_report_url(d: ReportDelivery, c: content.WeeklyContent) -> content.WeeklyContent:
     if d.report_id:
         c.report_url = content.absolute("reports:detail", workspace=d.workspace.uuid, report=d.report.uuid)
     else:
@@ -248,13 +332,17 @@ def _build(d: ReportDelivery, now: datetime):
     return c
 
 
-def _render(d: ReportDelivery, built) -> tuple[render.Rendered, str]:
+def _render(
+    d: ReportDelivery, built, memberships: dict[tuple[int, int], object]
+) -> tuple[render.Rendered, str]:
     if d.kind == ReportDelivery.Kind.DIGEST:
         sub = DigestSubscription.objects.get(user_id=d.user_id)
         unsubscribe = render.unsubscribe_url("digest", sub.uuid)
         return digest.render(built, unsubscribe=unsubscribe), unsubscribe
-    m = Membership.objects.only("uuid").get(workspace_id=d.workspace_id, user_id=d.user_id)
-    unsubscribe = render.unsubscribe_url("weekly", m.uuid)
+    public_id = memberships.get((d.workspace_id, d.user_id))
+    if public_id is None:
+        raise Membership.DoesNotExist(f"delivery {d.pk}: the recipient is no longer a member")
+    unsubscribe = render.unsubscribe_url("weekly", public_id)
     preview = d.kind == ReportDelivery.Kind.PREVIEW
     return render.weekly(built, unsubscribe=unsubscribe, preview=preview), unsubscribe
 
