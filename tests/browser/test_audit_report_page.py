@@ -28,7 +28,9 @@ axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a
 """
 PANELS = """return [...document.querySelectorAll('main > section, main > div, #audit > section, #audit > div')]
   .map(el => (el.id || el.className) + ' ' + Math.round(el.getBoundingClientRect().height)).join(', ')"""
-SIZE = "return [document.documentElement.scrollHeight, document.documentElement.scrollWidth, window.innerWidth]"
+SIZE = (
+    "return [document.documentElement.scrollHeight, document.documentElement.scrollWidth, window.innerWidth]"
+)
 # Today's page is 16,647 px tall at 1280 px; a few screens is well below that.
 MAX_HEIGHT = {1280: 5000, 390: 10000}
 
@@ -66,11 +68,13 @@ def test_broken_demo_site_page_fits_in_a_few_screens(
     for width in (1280, 390):
         browser.set_window_size(width, 900)
         browser.get(f"{live_server.url}/w/{workspace.uuid}/sites/{site.uuid}/")
-        WebDriverWait(browser, 10).until(lambda b: b.execute_script("return document.readyState") == "complete")
+        WebDriverWait(browser, 10).until(
+            lambda b: b.execute_script("return document.readyState") == "complete"
+        )
         height, scroll_width, inner_width = browser.execute_script(SIZE)
         heights[width] = height
-        print(f"site page of the broken demo at {width} px: {height} px tall")  # noqa: T201 - the figure
-        print(browser.execute_script(PANELS))  # noqa: T201 - where the height goes
+        print(f"site page of the broken demo at {width} px: {height} px tall")
+        print(browser.execute_script(PANELS))
         assert scroll_width <= inner_width, (width, scroll_width, inner_width)
         browser.set_window_size(width, min(height + 100, 16000))
         browser.save_screenshot(f"/tmp/audit-report-{width}.png")
@@ -78,7 +82,11 @@ def test_broken_demo_site_page_fits_in_a_few_screens(
 
     # The plan comes first on the page, before the stages and the deferred list.
     page = browser.page_source
-    assert page.index("The 48-hour plan") < page.index("By roadmap stage") < page.index("Deferred (fix after launch)")
+    assert (
+        page.index("The 48-hour plan")
+        < page.index("By roadmap stage")
+        < page.index("Deferred (fix after launch)")
+    )
     browser.execute_script(AXE)
     browser.set_script_timeout(30)
     assert browser.execute_async_script(RUN_AXE) == []
