@@ -258,7 +258,8 @@ def parse_mta_sts_policy(text: str) -> tuple[str, list[str]]:
     if mode in ("enforce", "testing") and not fields.get("mx"):
         errors.append("The policy lists no mx: patterns.")
     max_age = (fields.get("max_age") or [""])[0]
-    if not max_age.isdigit() or int(max_age) > 31557600:
+    # ASCII digits only ("²".isdigit() is True but int() refuses it), and few of them.
+    if not (max_age.isascii() and max_age.isdigit()) or len(max_age) > 9 or int(max_age) > 31557600:
         errors.append("max_age: must be a number of seconds up to 31557600.")
     return mode, errors
 

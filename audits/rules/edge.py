@@ -152,7 +152,8 @@ def _max_age(cache_control: str) -> int | None:
     cc = cache_control.lower()
     if "no-store" in cc or "no-cache" in cc:
         return 0
-    ages = [int(m) for m in re.findall(r"(?:s-maxage|max-age)\s*=\s*(\d+)", cc)]
+    # At most 18 significant digits (int() refuses more than 4,300; a year is 8).
+    ages = [int(m.lstrip("0")[:18] or 0) for m in re.findall(r"(?:s-maxage|max-age)\s*=\s*(\d+)", cc)]
     return max(ages) if ages else None
 
 

@@ -340,7 +340,9 @@ def hsts_short(ctx: RuleContext) -> list[Finding]:
     if not header:
         raise Skip("no Strict-Transport-Security header to measure (http.hsts_missing reports it)")
     match = re.search(r"max-age\s*=\s*\"?(\d+)", header, re.I)
-    age = int(match.group(1)) if match else 0
+    # At most 18 significant digits: a longer number is far past the goal anyway, and int()
+    # refuses strings of more than 4,300 digits, which a hostile header can hold.
+    age = int(match.group(1).lstrip("0")[:18] or 0) if match else 0
     if age >= HSTS_MIN_AGE:
         return []
     evidence = (
