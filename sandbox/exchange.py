@@ -20,6 +20,7 @@ class Exchange:
     scheme: str  # http | https
     local_address: str
     body: bytes = b""
+    peer: str = ""  # the client's address (X-Forwarded-For of an upstream host)
 
     @property
     def path_qs(self) -> str:

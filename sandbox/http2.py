@@ -37,12 +37,15 @@ class H2Protocol(asyncio.Protocol):
         self.tasks: dict[int, asyncio.Task] = {}
         self.window_open: dict[int, asyncio.Event] = {}
         self.closed = False
+        self.peer = ""
 
     def connection_made(self, transport) -> None:
         self.transport = transport
         sockname = transport.get_extra_info("sockname")
         if sockname:
             self.local_address = sockname[0]
+        peername = transport.get_extra_info("peername")
+        self.peer = peername[0] if peername else ""
         self.conn.initiate_connection()
         self._flush()
 
@@ -115,6 +118,7 @@ class H2Protocol(asyncio.Protocol):
             scheme="https",
             local_address=self.local_address,
             body=bytes(body),
+            peer=self.peer,
         )
         try:
             reply = await self.respond(exchange)

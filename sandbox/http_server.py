@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 
@@ -188,6 +189,74 @@ def _encode(body: bytes, accept: str, headers: CIMultiDict) -> bytes:
     return body
 
 
+# Headers that belong to one connection (RFC 9110 section 7.6.1), never forwarded; a proxy
+# also sets its own Date and Server and frames the body itself.
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "content-length",
+}
+UPSTREAM_TIMEOUT_S = 30
+COMPRESSIBLE = ("text/", "application/json", "application/javascript", "application/xml", "image/svg+xml")
+
+
+async def forward(host: Host, exchange: Exchange) -> Reply:
+    """Pass a request to the host's upstream app the way a TLS proxy or CDN does.
+
+    The Host header is kept, ``X-Forwarded-Proto`` says which scheme the client used and
+    ``X-Forwarded-For`` gets the client's address appended. The answer comes back as the
+    app sent it (no redirects followed, bodies not decoded), with the proxy's own Server
+    and the host's ``headers``/``cookies`` on top; ``compress`` compresses text the app
+    sent uncompressed. An app that does not answer is a 502 (504 after 30 s).
+    """
+    headers = CIMultiDict((k, v) for k, v in exchange.headers.items() if k.lower() not in HOP_BY_HOP)
+    headers["Host"] = exchange.host or host.name
+    headers["X-Forwarded-Proto"] = exchange.scheme
+    forwarded_for = [v for v in [exchange.headers.get("X-Forwarded-For", ""), exchange.peer] if v]
+    headers["X-Forwarded-For"] = ", ".join(forwarded_for)
+    timeout = aiohttp.ClientTimeout(total=UPSTREAM_TIMEOUT_S)
+    try:
+        async with aiohttp.ClientSession(timeout=timeout, auto_decompress=False) as session:
+            async with session.request(
+                exchange.method,
+                host.upstream + exchange.path_qs,
+                headers=headers,
+                data=exchange.body or None,
+                allow_redirects=False,
+                skip_auto_headers=("User-Agent", "Accept-Encoding", "Content-Type"),
+            ) as upstream:
+                status = upstream.status
+                received = [(k, v) for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP]
+                body = await upstream.read()
+    except TimeoutError:
+        return _gateway_error(host, 504, "The app behind this host did not answer in time.")
+    except aiohttp.ClientError as exc:
+        logger.info("upstream %s of %s failed: %s", host.upstream, host.name, exc)
+        return _gateway_error(host, 502, "The app behind this host could not be reached.")
+    replies = _headers(host, None)
+    own = {k.lower() for k, _ in host.headers} | {"server", "date"}
+    for key, value in received:
+        if key.lower() not in own:
+            replies.add(key, value)
+    encoded = "Content-Encoding" in replies
+    if host.compress and not encoded and replies.get("Content-Type", "").startswith(COMPRESSIBLE):
+        body = _encode(body, exchange.headers.get("Accept-Encoding", ""), replies)
+    return Reply(status, replies, body)
+
+
+def _gateway_error(host: Host, status: int, text: str) -> Reply:
+    headers = _headers(host, None)
+    headers["Content-Type"] = "text/plain; charset=utf-8"
+    return Reply(status, headers, text.encode() + b"\n")
+
+
 class SiteHandler:
     """Answers an :class:`Exchange` for the scenario's hosts and services."""
 
@@ -219,6 +288,9 @@ class SiteHandler:
                 host, None, host.redirect_status, host.redirect_to.rstrip("/") + exchange.path_qs
             )
         route = next((r for r in host.routes if _match(r, exchange)), None)
+        if route is None and host.upstream:
+            await _delay(host, None)
+            return await forward(host, exchange)
         await _delay(host, route)
         if route is not None and route.serial_ms:
             # One worker: concurrent requests wait for each other, whatever the machine's load.
@@ -265,6 +337,7 @@ class SiteHandler:
             scheme="https" if transport and transport.get_extra_info("sslcontext") else "http",
             local_address=sockname[0] if sockname else "",
             body=await request.read(),
+            peer=request.remote or "",
         )
         reply = await self.respond(exchange)
         if reply.stream is None:

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 from statistics import NormalDist
 from typing import Any
+from urllib.parse import urlsplit
 
 from .pki import KEY_TYPES, PROFILES, CertSpec
 
@@ -201,6 +202,7 @@ HOST_KEYS = {
     "smtp",
     "compress",
     "http2",
+    "upstream",
 }
 
 
@@ -225,6 +227,7 @@ class Host:
     smtp: bool = False  # also listen for SMTP on this address
     compress: bool = False
     http2: bool = False  # offer h2 by ALPN on HTTPS
+    upstream: str = ""  # http://<loopback>:<port>: a local app behind this host, as behind a TLS proxy
 
     @classmethod
     def parse(cls, data: dict, where: str) -> Host:
@@ -286,7 +289,25 @@ class Host:
             smtp=bool(data.get("smtp", False)),
             compress=bool(data.get("compress", False)),
             http2=bool(data.get("http2", False)),
+            upstream=_upstream(data.get("upstream"), where),
         )
+
+
+def _upstream(value: Any, where: str) -> str:
+    """``http://127.0.0.1:8000``: plain HTTP to a loopback address, so a scenario never reaches out."""
+    if value in (None, ""):
+        return ""
+    parts = urlsplit(str(value))
+    try:
+        loopback = ipaddress.ip_address(parts.hostname or "").is_loopback
+        port = parts.port
+    except ValueError:
+        loopback, port = False, None
+    if parts.scheme != "http" or not (loopback or parts.hostname == "localhost") or not port:
+        raise ScenarioError(f"{where}: upstream must be http://<loopback address>:<port>, got {value!r}")
+    if parts.path not in ("", "/") or parts.query:
+        raise ScenarioError(f"{where}: upstream is an address only (the request path is kept), got {value!r}")
+    return f"http://{parts.netloc}"
 
 
 @dataclass
