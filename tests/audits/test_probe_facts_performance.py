@@ -1,0 +1,127 @@
+"""The performance probes against the sandbox's real servers: route timings and the light
+load test as typed facts (like ``tests/email/test_probe.py`` for email).
+
+Only lower bounds are asserted on times (the server waits at least its latency); how fast
+things are on this machine is the benchmarks' business, not the tests'.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from audits.engine import default_options
+from audits.facts import RouteSpec, RouteTiming, SiteDeclaration
+from audits.ownership import txt_name, txt_value
+from audits.probes.base import ProbeRun
+from audits.probes.performance import probe_load, probe_routes
+
+TOKEN = "perf-facts-token"
+LATENCY_MS = 60
+SCENARIO = {
+    "name": "performance_facts",
+    "zones": {
+        "perf.test": {
+            "records": [{"name": txt_name("perf.test") + ".", "type": "TXT", "value": txt_value(TOKEN)}]
+        }
+    },
+    "hosts": [
+        {"name": "perf.test", "redirect_to": "https://www.perf.test"},
+        {
+            "name": "www.perf.test",
+            "routes": [
+                {"path": "/", "body": "<html>home</html>", "latency": LATENCY_MS},
+                {"path": "/checkout", "status": 500, "body": "boom"},
+                {"path": "/login", "status": 429, "headers": {"Retry-After": "30"}},
+                {"path": "/api/orders", "body": "[]", "content_type": "application/json"},
+            ],
+        },
+        {"name": "www.unproven.test", "routes": [{"path": "/", "body": "home"}]},
+    ],
+}
+ROUTES = [
+    RouteSpec.standard("home", "/"),
+    RouteSpec.standard("cart", "/cart"),
+    RouteSpec.standard("checkout", "/checkout"),
+    RouteSpec.standard("login", "/login"),
+    RouteSpec.standard("order", "/api/orders"),
+]
+SAMPLES = 5
+
+
+@pytest.fixture(scope="module")
+def sb(sandbox_scenario):
+    return sandbox_scenario(SCENARIO)
+
+
+def run_for(domain: str = "perf.test", **site) -> ProbeRun:
+    options = default_options(samples=SAMPLES, load_max_s=1.0, load_max_requests=12, load_concurrency=3)
+    return ProbeRun(SiteDeclaration(domain=domain, canonical="www", routes=ROUTES, **site), options=options)
+
+
+@pytest.fixture(scope="module")
+def timings(sb) -> dict[str, RouteTiming]:
+    return {t.name: t for t in asyncio.run(probe_routes(run_for()))}
+
+
+def test_a_route_is_sampled_and_timed(timings):
+    home = timings["home"]
+    assert home.url == "https://www.perf.test/" and (home.kind, home.budget_ms) == ("page", 800)
+    assert home.samples == SAMPLES and home.errors == 0 and home.unavailable is None
+    assert len(home.ttfb_ms) == len(home.total_ms) == SAMPLES
+    assert min(home.ttfb_ms) >= LATENCY_MS  # the server waited that long before answering
+    assert all(total >= first for first, total in zip(home.ttfb_ms, home.total_ms, strict=True))
+    assert home.p95 is not None and home.p95 >= home.p50 >= LATENCY_MS
+
+
+def test_an_api_route_has_the_api_budget(timings):
+    order = timings["order"]
+    assert (order.kind, order.budget_ms) == ("api", 500) and len(order.ttfb_ms) == SAMPLES
+
+
+def test_a_missing_route_is_not_timed(timings):
+    cart = timings["cart"]
+    assert cart.not_found == 404 and cart.samples == 1 and cart.ttfb_ms == []
+
+
+def test_server_errors_are_counted_with_examples(timings):
+    checkout = timings["checkout"]
+    assert (checkout.samples, checkout.errors, checkout.server_errors) == (SAMPLES, SAMPLES, SAMPLES)
+    assert checkout.error_examples == ["HTTP 500"] * 3 and checkout.ttfb_ms == []
+
+
+def test_a_rate_limited_route_could_not_be_measured(timings):
+    login = timings["login"]
+    assert login.unavailable is not None and login.unavailable.reason.startswith("rate limited")
+    assert "retry after 30s" in login.unavailable.reason and login.ttfb_ms == []
+
+
+def test_no_load_test_without_proven_ownership(timings):
+    assert asyncio.run(probe_load(run_for(), list(timings.values()))) is None
+
+
+def test_the_load_test_of_a_proven_site(timings):
+    run = run_for(ownership_verified=True, ownership_token=TOKEN)
+    (load,) = asyncio.run(probe_load(run, list(timings.values())))
+    assert load.name == "home" and load.concurrency == 3 and load.unavailable is None
+    assert 0 < load.requests <= 12 and load.errors == 0 and len(load.ttfb_ms) == load.requests
+    assert min(load.ttfb_ms) >= LATENCY_MS and load.idle_p95_ms == timings["home"].p95
+
+
+def test_the_load_test_does_not_run_when_the_proof_is_gone(sb):
+    run = ProbeRun(
+        SiteDeclaration(
+            domain="unproven.test", routes=ROUTES[:1], ownership_verified=True, ownership_token=TOKEN
+        ),
+        options=default_options(samples=2),
+    )
+    (home,) = asyncio.run(probe_routes(run))
+    (load,) = asyncio.run(probe_load(run, [home]))
+    assert load.requests == 0 and load.unavailable is not None
+    assert "ownership proof for unproven.test was not found" in load.unavailable.reason
+
+
+def test_route_timings_round_trip_through_json(timings):
+    for timing in timings.values():
+        assert RouteTiming.from_dict(timing.to_dict()) == timing
