@@ -164,7 +164,9 @@ def test_trickling_body_hits_the_total_time_cap(config, run) -> None:
     assert result.error.message == "www.lab.test did not answer in full within 1 s."
     assert result.status == 200  # what was learned before the cap is kept
     assert 0 < result.body_bytes_read < 1000
-    assert elapsed < 3
+    # Without the cap the trickle (one byte per 100 ms) would take minutes: a margin of
+    # nine seconds over the 1 s cap holds on a loaded machine and still proves the cap.
+    assert elapsed < 10
 
 
 def test_slow_first_byte_hits_the_read_cap(lab, run) -> None:
@@ -204,7 +206,8 @@ def test_two_hundred_fetches_run_concurrently(lab, run) -> None:
     last_start = max(r.final.started_at for r in results)
     assert last_start < first_end
     slowest = max(r.final.timings.total_ms for r in results) / 1000
-    assert elapsed < 200 * 1.5 / 10  # far from sequential, whatever the machine
+    # Far from sequential (300 s), with room for a loaded machine's 200 TLS handshakes.
+    assert elapsed < 200 * 1.5 / 4
     print(f"200 parallel fetches: {elapsed:.2f} s wall, slowest single fetch {slowest:.2f} s")
 
 

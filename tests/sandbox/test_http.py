@@ -8,6 +8,7 @@ import time
 import brotli
 import pytest
 
+from sandbox.scenario import Latency
 from tests.sandbox.helpers import fetch, header, header_all
 
 LATENCY_SCENARIO = {
@@ -143,7 +144,17 @@ def test_fixed_latency(sandbox_scenario):
     assert time.monotonic() - started >= 0.15
 
 
-def test_latency_distribution_has_the_requested_p50_and_p95(sandbox_scenario):
+def test_latency_sampler_has_the_requested_p50_and_p95():
+    """The distribution itself, without a clock: 40 delays spread over it as asked."""
+    latency = Latency.parse({"p50": 20, "p95": 200}, "test")
+    delays = sorted(latency.sample_ms() for _ in range(40))
+    assert 18 <= statistics.median(delays) <= 22, delays
+    assert 180 <= delays[int(len(delays) * 0.95) - 1] <= 220, delays
+
+
+def test_the_server_waits_the_sampled_latency(sandbox_scenario):
+    """Lower bounds only: the server waits at least what it sampled; how much a loaded
+    machine adds on top is not this test's business (upper bounds here once failed CI)."""
     sb2 = sandbox_scenario(LATENCY_SCENARIO)
     samples = []
     for _ in range(40):
@@ -151,10 +162,8 @@ def test_latency_distribution_has_the_requested_p50_and_p95(sandbox_scenario):
         fetch(sb2, "www.timing.test", "/varied", scheme="http")
         samples.append((time.monotonic() - started) * 1000)
     samples.sort()
-    p50 = statistics.median(samples)
-    p95 = samples[int(len(samples) * 0.95) - 1]
-    assert 12 <= p50 <= 80, samples  # generous upper bounds: a loaded CI machine adds overhead
-    assert 130 <= p95 <= 420, samples
+    assert statistics.median(samples) >= 12, samples
+    assert samples[int(len(samples) * 0.95) - 1] >= 130, samples
 
 
 def test_requests_without_host_or_by_ip_literal(sb):
