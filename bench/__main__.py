@@ -15,6 +15,7 @@ import sys
 
 BENCHMARKS: dict[str, str] = {
     "audit": "bench.audit",
+    "audit_large": "bench.audit_large",
     "monitoring": "bench.monitoring",
     "dashboard": "bench.dashboard",
     "reports": "bench.reports",

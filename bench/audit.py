@@ -81,8 +81,9 @@ def scenario() -> dict:
 
 
 @contextlib.contextmanager
-def sandbox_process(data: dict) -> Iterator[dict]:
-    """Run ``manage.py sandbox`` on ``data`` in a child process; yield its settings."""
+def sandbox_process(data: dict, children: list | None = None) -> Iterator[dict]:
+    """Run ``manage.py sandbox`` on ``data`` in a child process; yield its settings.
+    ``children``, when given, receives the child's ``Popen`` (to read its CPU time)."""
     root = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as tmp:
         scenario_path = Path(tmp) / f"{data['name']}.yaml"
@@ -95,6 +96,8 @@ def sandbox_process(data: dict) -> Iterator[dict]:
             stderr=subprocess.DEVNULL,
             env={**os.environ, "DEBUG": "true"},
         )
+        if children is not None:
+            children.append(child)
         try:
             deadline = time.monotonic() + 30
             while not env_path.exists() or not env_path.read_text().strip():
@@ -123,47 +126,59 @@ def sandbox_process(data: dict) -> Iterator[dict]:
                 child.kill()
 
 
-def run(args: list[str]) -> list[dict]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``; 0.0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "launchready.settings")
     os.environ.setdefault("DEBUG", "true")
     import django
 
     django.setup()
+
+
+def measure(data: dict, site, chain_route: int, *, samples: int = SAMPLES, rounds: int = 3) -> dict:
+    """Audit ``site`` on the sandbox ``data`` (best of ``rounds``) and, in the same run,
+    the longest dependent chain alone: the route ``site.routes[chain_route]``'s
+    ``samples`` sequential samples, or DNS followed by the TLS probes of the hosts it
+    names. Returns the figures shared by ``audit`` and ``audit_large``."""
     from django.test import override_settings
 
     from audits.engine import audit_async, default_options
-    from audits.facts import RouteSpec, SiteDeclaration
     from audits.probes import ProbeRun, dns, performance, tls
 
     # The sandbox runs in its own process so that its servers do not compete with the
     # audit for this process's interpreter lock.
-    with sandbox_process(scenario()) as sandbox_settings, override_settings(**sandbox_settings):
-        site = SiteDeclaration(
-            domain="bench-store.test",
-            canonical="www",
-            routes=[
-                RouteSpec(name=n, path=p, kind="api" if p.startswith("/api/") else "page")
-                for n, p in zip(ROUTE_NAMES, ROUTES, strict=True)
-            ],
-        )
-        options = default_options(samples=SAMPLES)
+    children: list[subprocess.Popen] = []
+    with sandbox_process(data, children) as sandbox_settings, override_settings(**sandbox_settings):
+        sandbox_pid = children[0].pid
+        options = default_options(samples=samples)
         asyncio.run(audit_async(site, options=default_options(samples=2)))  # warm caches and imports
 
         # Best of three for both sides: the machine is shared, noise only ever adds time.
-        walls = []
-        for _ in range(3):
-            started = time.perf_counter()
+        walls, cpus, sandbox_cpus = [], [], []
+        for _ in range(rounds):
+            started, cpu_started = time.perf_counter(), time.process_time()
+            sandbox_started = cpu_seconds(sandbox_pid)
             outcome = asyncio.run(audit_async(site, options=options))
             walls.append(time.perf_counter() - started)
+            cpus.append(time.process_time() - cpu_started)
+            sandbox_cpus.append(cpu_seconds(sandbox_pid) - sandbox_started)
         wall = min(walls)
 
         # The baseline: each dependent chain alone, in the same run.
+        spec = site.routes[chain_route]
+
         async def route_alone() -> float:
-            run = ProbeRun(site, options=default_options(samples=SAMPLES))
+            run = ProbeRun(site, options=default_options(samples=samples))
             t0 = time.perf_counter()
-            await performance.route_timing(
-                run, "cart", f"https://www.bench-store.test{ROUTES[3]}", site.routes[3]
-            )
+            await performance.route_timing(run, spec.name, f"https://{site.canonical_host}{spec.path}", spec)
             return time.perf_counter() - t0
 
         async def dns_then_tls() -> float:
@@ -173,24 +188,45 @@ def run(args: list[str]) -> list[dict]:
             await tls.probe_tls(run, [h.name for h in found.hosts if h.resolves])
             return time.perf_counter() - t0
 
-        route_chain = min(asyncio.run(route_alone()) for _ in range(3))
-        dns_chain = min(asyncio.run(dns_then_tls()) for _ in range(3))
+        route_chain = min(asyncio.run(route_alone()) for _ in range(rounds))
+        dns_chain = min(asyncio.run(dns_then_tls()) for _ in range(rounds))
         longest = max(route_chain, dns_chain)
+    return {
+        "value": round(wall, 3),
+        "unit": "s",
+        "baseline": round(longest, 3),
+        "ratio": round(wall / longest, 3),
+        "wall_s": round(wall, 3),
+        "longest_chain_s": round(longest, 3),
+        "sum_probes_s": round(outcome.sum_probes_s, 3),
+        "walls_s": [round(w, 3) for w in walls],
+        "audit_cpu_s": [round(c, 3) for c in cpus],  # in this process, per audit
+        "sandbox_cpu_s": [round(c, 3) for c in sandbox_cpus],  # the servers' process, per audit
+        "route_chain_s": round(route_chain, 3),
+        "dns_tls_chain_s": round(dns_chain, 3),
+        "requests": outcome.requests,
+        "findings": len(outcome.evaluation.findings),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def run(args: list[str]) -> list[dict]:
+    setup_django()
+    from audits.facts import RouteSpec, SiteDeclaration
+
+    site = SiteDeclaration(
+        domain="bench-store.test",
+        canonical="www",
+        routes=[
+            RouteSpec(name=n, path=p, kind="api" if p.startswith("/api/") else "page")
+            for n, p in zip(ROUTE_NAMES, ROUTES, strict=True)
+        ],
+    )
+    figures = measure(scenario(), site, chain_route=ROUTE_NAMES.index("cart"))
     return [
         {
             "name": "audit",
-            "value": round(wall, 3),
-            "unit": "s",
-            "baseline": round(longest, 3),
-            "ratio": round(wall / longest, 3),
-            "wall_s": round(wall, 3),
-            "longest_chain_s": round(longest, 3),
-            "sum_probes_s": round(outcome.sum_probes_s, 3),
-            "walls_s": [round(w, 3) for w in walls],
-            "route_chain_s": round(route_chain, 3),
-            "dns_tls_chain_s": round(dns_chain, 3),
-            "requests": outcome.requests,
-            "findings": len(outcome.evaluation.findings),
+            **figures,
             "hosts": 5,
             "routes": len(ROUTES),
             "samples": SAMPLES,
