@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import zoneinfo
 
 from django import forms
 
+from .checks.specs import MAX_TIMEOUT_S
+from .heartbeats import MAX_GRACE_S, MAX_PERIOD_S, MIN_PERIOD_S
 from .models import AlertChannel, EscalationContact, MaintenanceWindow, Monitor
+from .models.monitors import MAX_CONFIRMATIONS, MAX_INTERVAL_S, MIN_INTERVAL_S
 
 MAX_EXPECTED_VALUES = 50
 MAX_VALUE_CHARS = 500
@@ -64,27 +68,217 @@ MONITOR_FIELD_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+# Which fields apply to each kind of monitor; the form shows only those of the chosen kind.
+_CHECKING = ("interval_s", "confirm_failures", "recover_successes")
+MONITOR_KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    Monitor.Kind.HTTP: (*MONITOR_FIELD_GROUPS[1][1], *_CHECKING),
+    Monitor.Kind.TLS_EXPIRY: ("hostname",),
+    Monitor.Kind.DOMAIN_EXPIRY: ("hostname",),
+    Monitor.Kind.DNS: ("hostname", "record_type", "expected_values", *_CHECKING),
+    Monitor.Kind.HEARTBEAT: (*MONITOR_FIELD_GROUPS[3][1], "confirm_failures", "recover_successes"),
+}
+COMMON_FIELDS = MONITOR_FIELD_GROUPS[0][1]
+
+
+def duration_label(seconds: int) -> str:
+    """3600 → "1 hour", 90 → "90 seconds": the largest unit that divides it evenly."""
+    for size, unit in ((604800, "week"), (86400, "day"), (3600, "hour"), (60, "minute"), (1, "second")):
+        if seconds and seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}{'' if n == 1 else 's'}"
+    return f"{seconds} seconds"
+
+
+def _steps(values: tuple[int, ...], low: int, high: int, label) -> list[tuple[int, str]]:
+    return [(v, label(v)) for v in values if low <= v <= high]
+
+
+MINUTE, HOUR, DAY = 60, 3600, 86400
+INTERVAL_CHOICES = _steps(
+    (30, MINUTE, 2 * MINUTE, 5 * MINUTE, 10 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR),
+    MIN_INTERVAL_S,
+    MAX_INTERVAL_S,
+    lambda v: f"Every {duration_label(v)}",
+)
+TIMEOUT_CHOICES = _steps(
+    (3, 5, 10, 15, 20, 30), 1, MAX_TIMEOUT_S, lambda v: f"Give up after {duration_label(v)}"
+)
+PERIOD_CHOICES = _steps(
+    (MINUTE, 5 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 6 * HOUR, 12 * HOUR, DAY, 7 * DAY, 30 * DAY),
+    MIN_PERIOD_S,
+    MAX_PERIOD_S,
+    lambda v: f"Every {duration_label(v)}",
+)
+GRACE_CHOICES = _steps(
+    (MINUTE, 5 * MINUTE, 15 * MINUTE, 30 * MINUTE, HOUR, 6 * HOUR, DAY),
+    0,
+    MAX_GRACE_S,
+    lambda v: f"{duration_label(v)} late",
+)
+CONFIRM_CHOICES = [
+    (n, "At the first failed check" if n == 1 else f"After {n} failed checks in a row")
+    for n in range(1, MAX_CONFIRMATIONS + 1)
+]
+RECOVER_CHOICES = [
+    (n, "At the first good check" if n == 1 else f"After {n} good checks in a row")
+    for n in range(1, MAX_CONFIRMATIONS + 1)
+]
+
+
+class DurationSelect(forms.Select):
+    """A list of human choices for a number field; a stored value not in the list is kept and named."""
+
+    def __init__(self, choices, unit_label=duration_label, attrs=None):
+        super().__init__(attrs, choices)
+        self.unit_label = unit_label
+
+    def get_context(self, name, value, attrs):
+        try:
+            current = int(value) if value not in (None, "") else None
+        except (TypeError, ValueError):
+            current = None
+        if current is not None and current not in {v for v, _ in self.choices}:
+            self.choices = sorted([*self.choices, (current, self.unit_label(current))])
+        return super().get_context(name, value, attrs)
+
+
+def _timezones() -> list[tuple[str, str]]:
+    zones = sorted(
+        z for z in zoneinfo.available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/"))
+    )
+    return [("", "The workspace's time zone"), ("UTC", "UTC"), *[(z, z.replace("_", " ")) for z in zones]]
+
+
+class LinesOrJSONField(SafeJSONField):
+    """A list typed one item a line (what people write), or the JSON the form took before."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not value.lstrip().startswith(("[", "{")):
+            return [line.strip() for line in value.splitlines() if line.strip()]
+        return super().to_python(value)
+
+    def bound_data(self, data, initial):
+        if isinstance(data, str) and not data.lstrip().startswith(("[", "{")):
+            return data
+        return super().bound_data(data, initial)
+
+    def prepare_value(self, value):
+        if value in (None, [], {}, ""):
+            return ""
+        if isinstance(value, list) and all(isinstance(v, str) and plain_text(v) for v in value):
+            return "\n".join(value)
+        if isinstance(value, str):
+            return value
+        return super().prepare_value(value)
+
+
+class HeadersField(SafeJSONField):
+    """Request headers typed one a line ("Authorization: Bearer …"), or as a JSON object."""
+
+    widget = forms.Textarea(attrs={"rows": 2})
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not value.lstrip().startswith(("[", "{")):
+            headers = {}
+            for line in value.splitlines():
+                if not line.strip():
+                    continue
+                name, sep, text = line.partition(":")
+                if not sep or not name.strip():
+                    raise forms.ValidationError("One header a line, a name and its value: “X-Token: abc”.")
+                headers[name.strip()] = text.strip()
+            return headers
+        return super().to_python(value)
+
+    def bound_data(self, data, initial):
+        if isinstance(data, str) and not data.lstrip().startswith(("[", "{")):
+            return data
+        return super().bound_data(data, initial)
+
+    def prepare_value(self, value):
+        if value in (None, [], {}, ""):
+            return ""  # never "null" or "{}" in an empty box
+        if isinstance(value, str):
+            return value
+        return super().prepare_value(value)
+
+
+def monitor_kind(data=None, initial: str | None = None, instance: Monitor | None = None) -> str:
+    """The kind the form is for: what was posted or asked for, else the monitor's, else HTTP."""
+    for value in ((data or {}).get("kind"), initial, instance.kind if instance and instance.pk else None):
+        if value in Monitor.Kind.values:
+            return value
+    return Monitor.Kind.HTTP
+
+
 class MonitorForm(forms.ModelForm):
     url = forms.URLField(required=False, max_length=1000, assume_scheme="https", label="URL")
     # Write-only, like channel credentials: the stored headers are never rendered back.
-    headers = SafeJSONField(
+    headers = HeadersField(
         required=False,
-        help_text='e.g. {"Authorization": "Bearer …"}. Stored encrypted and never shown again.',
+        label="Extra request headers",
+        help_text="One a line, e.g. “Authorization: Bearer …”. Stored encrypted and never shown again.",
     )
     clear_headers = forms.BooleanField(required=False, label="Remove the stored headers")
-    expected_values = SafeJSONField(required=False, initial=list, help_text='DNS only, e.g. ["192.0.2.10"]')
+    expected_values = LinesOrJSONField(
+        required=False,
+        label="Expected values",
+        help_text="One a line, e.g. 192.0.2.10. Empty: we alert when the answer changes.",
+    )
 
     class Meta:
         model = Monitor
         fields = [name for _, names in MONITOR_FIELD_GROUPS for name in names]
+        labels = {
+            "kind": "Kind of monitor",
+            "max_response_ms": "Slow when over (milliseconds)",
+            "timeout_s": "Timeout",
+            "interval_s": "How often to check",
+            "period_s": "Expected every",
+            "grace_s": "Alert when it is",
+            "cron": "Cron expression",
+            "tz": "Time zone of the cron expression",
+            "confirm_failures": "Alert",
+            "recover_successes": "Say it recovered",
+            "hostname": "Host name",
+            "record_type": "Record type",
+        }
+        help_texts = {
+            "max_response_ms": "Optional: a check slower than this counts as failed, e.g. 2000.",
+            "cron": "Five fields, e.g. “0 2 * * *” for every night at 02:00.",
+            "grace_s": "How late a ping may be before we alert.",
+        }
+        widgets = {
+            "interval_s": DurationSelect(INTERVAL_CHOICES, lambda v: f"Every {duration_label(v)}"),
+            "timeout_s": DurationSelect(TIMEOUT_CHOICES, lambda v: f"Give up after {duration_label(v)}"),
+            "period_s": DurationSelect(PERIOD_CHOICES, lambda v: f"Every {duration_label(v)}"),
+            "grace_s": DurationSelect(GRACE_CHOICES, lambda v: f"{duration_label(v)} late"),
+            "confirm_failures": DurationSelect(
+                CONFIRM_CHOICES, lambda n: f"After {n} failed checks in a row"
+            ),
+            "recover_successes": DurationSelect(RECOVER_CHOICES, lambda n: f"After {n} good checks in a row"),
+            "tz": forms.Select(choices=_timezones()),
+        }
 
-    def __init__(self, *args, workspace=None, **kwargs):
+    def __init__(self, *args, workspace=None, kind: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.workspace = workspace
+        self.kind = monitor_kind(self.data if self.is_bound else None, kind, self.instance)
+        if not self.instance.pk:
+            self.initial.setdefault("kind", self.kind)
+        shown = {*COMMON_FIELDS, *MONITOR_KIND_FIELDS[self.kind]}
+        for name in [n for n in self.fields if n not in shown]:
+            del self.fields[name]  # not shown, not cleaned: the stored value stays as it is
         self.fields["site"].queryset = workspace.sites.all()
         self.fields["site"].required = False
+        if "tz" in self.fields:
+            self.fields["tz"].widget.choices[0] = ("", f"The workspace's time zone ({workspace.timezone})")
         stored = self.instance.headers if self.instance.pk else {}
-        if stored:
+        if "headers" not in self.fields:
+            self.fields.pop("clear_headers", None)
+        elif stored:
             names = ", ".join(sorted(stored))
             self.fields[
                 "headers"
@@ -170,6 +364,18 @@ class ChannelForm(forms.Form):
     signing_secret = forms.CharField(
         required=False, max_length=128, label="Signing secret", widget=forms.PasswordInput
     )
+
+    def __init__(self, *args, kind: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        asked = self.data.get("kind") if self.is_bound else kind
+        self.kind = asked if asked in AlertChannel.Kind.values else AlertChannel.Kind.EMAIL
+        self.initial.setdefault("kind", self.kind)
+        for fields in CREDENTIAL_FIELDS.values():
+            for name in fields:
+                if name not in CREDENTIAL_FIELDS[self.kind]:
+                    self.fields.pop(name, None)  # only what this kind of channel needs
+                else:
+                    self.fields[name].required = True
 
     def clean_from_number(self) -> str:
         value = self.cleaned_data.get("from_number") or ""

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from launchready.models import Membership, Role, Site
 from launchready.views_common import workspace_view
 
 from . import outbox, selectors
-from .forms import MonitorForm
+from .forms import COMMON_FIELDS, MonitorForm, duration_label
 from .models import CheckResult, Monitor, StatusPage
 
 logger = logging.getLogger(__name__)
@@ -45,10 +47,20 @@ def status_page_toggle(request: HttpRequest, m: Membership, site: Site) -> HttpR
     return redirect("monitoring:site_overview", workspace=m.workspace.uuid, site=site.uuid)
 
 
+def _monitor_form(request: HttpRequest, m: Membership, instance: Monitor | None = None) -> MonitorForm:
+    """The form for the chosen kind. "Show the fields" (no JavaScript) or the kind list's htmx
+    request asks for the form of another kind, keeping the name, site and severity typed so far."""
+    asked = request.POST if "show_kind" in request.POST else request.GET
+    if request.method == "POST" and "show_kind" not in request.POST:
+        return MonitorForm(request.POST, instance=instance, workspace=m.workspace)
+    initial = {name: asked[name] for name in COMMON_FIELDS if asked.get(name)}
+    return MonitorForm(instance=instance, initial=initial, workspace=m.workspace, kind=asked.get("kind"))
+
+
 @workspace_view(write=Role.MEMBER, read=Role.MEMBER)  # the form shows custom headers (tokens)
 def monitor_create(request: HttpRequest, m: Membership) -> HttpResponse:
-    form = MonitorForm(request.POST or None, workspace=m.workspace)
-    if request.method == "POST" and form.is_valid():
+    form = _monitor_form(request, m)
+    if form.is_bound and form.is_valid():
         monitor = form.save()
         messages.success(request, f"Monitor “{monitor.name}” added; its first check runs within a minute.")
         return redirect("monitoring:monitor_detail", workspace=m.workspace.uuid, monitor=monitor.uuid)
@@ -64,15 +76,29 @@ def monitor_detail(request: HttpRequest, m: Membership, monitor) -> HttpResponse
     return render(
         request,
         "monitoring/monitor_detail.html",
-        _ctx(m, monitor=mon, results=results, incidents=incidents, pings=pings),
+        _ctx(m, monitor=mon, results=results, incidents=incidents, pings=pings, **_heartbeat_urls(mon)),
     )
+
+
+def _heartbeat_urls(mon: Monitor) -> dict[str, str]:
+    """The full addresses a job calls, as it must type them (with the site's scheme and host)."""
+    if mon.kind != Monitor.Kind.HEARTBEAT:
+        return {}
+    ping = settings.SITE_URL + reverse("monitoring_ping", kwargs={"uuid": mon.uuid})
+    return {
+        "ping_url": ping,
+        "fail_url": ping + "/fail",
+        "start_url": ping + "/start",
+        "period_label": duration_label(mon.period_s),
+        "grace_label": duration_label(mon.grace_s),
+    }
 
 
 @workspace_view(write=Role.MEMBER, read=Role.MEMBER)  # the form shows custom headers (tokens)
 def monitor_edit(request: HttpRequest, m: Membership, monitor) -> HttpResponse:
     mon = selectors.monitor_in(m.workspace, monitor)
-    form = MonitorForm(request.POST or None, instance=mon, workspace=m.workspace)
-    if request.method == "POST" and form.is_valid():
+    form = _monitor_form(request, m, instance=mon)
+    if form.is_bound and form.is_valid():
         form.save()
         if form.has_changed():
             # Check with the new settings now, not at the slot the old interval chose

@@ -47,10 +47,20 @@ def _channels_page(
     )
 
 
+def _channel_form(request: HttpRequest) -> ChannelForm:
+    """The form for the chosen kind. "Show the fields" (no JavaScript) or the kind list's htmx
+    request asks for another kind's form, keeping the name typed so far; secrets are never kept."""
+    if request.method == "POST" and "show_kind" not in request.POST:
+        return ChannelForm(request.POST)
+    asked = request.POST if request.method == "POST" else request.GET
+    initial = {"name": asked["name"]} if asked.get("name") else {}
+    return ChannelForm(initial=initial, kind=asked.get("kind"))
+
+
 @workspace_view(write=Role.ADMIN)
 def channels(request: HttpRequest, m: Membership) -> HttpResponse:
-    form = ChannelForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    form = _channel_form(request)
+    if form.is_bound and form.is_valid():
         channel = form.save(m.workspace)
         messages.success(request, f"Channel “{channel.name}” added. Send a test to check it works.")
         return redirect("monitoring:channels", workspace=m.workspace.uuid)
