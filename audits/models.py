@@ -50,6 +50,9 @@ class AuditRun(models.Model):
     verdict = models.CharField(max_length=20, choices=VERDICT_CHOICES, blank=True)
     # {"blocker": 1, "high": 3, ...} and {"dns": {"checked": 12, "failed": 2, "inconclusive": 0}, ...}
     severity_counts = models.JSONField(default=dict, blank=True)
+    # Distinct problems per severity (one check failing on several subjects counts once):
+    # what the plan, its badges, the overview and the portfolio count.
+    problem_counts = models.JSONField(default=dict, blank=True)
     stage_counts = models.JSONField(default=dict, blank=True)
     # Live progress while running: {"dns": "done", "edge": "running", ...}
     progress = models.JSONField(default=dict, blank=True)

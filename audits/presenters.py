@@ -259,11 +259,11 @@ class SiteStatus:
 
     @property
     def blockers(self) -> int:
-        return int((self.run.severity_counts or {}).get(str(Severity.BLOCKER), 0)) if self.run else 0
+        return int((self.run.problem_counts or {}).get(str(Severity.BLOCKER), 0)) if self.run else 0
 
     @property
     def highs(self) -> int:
-        return int((self.run.severity_counts or {}).get(str(Severity.HIGH), 0)) if self.run else 0
+        return int((self.run.problem_counts or {}).get(str(Severity.HIGH), 0)) if self.run else 0
 
 
 @dataclass

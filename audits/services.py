@@ -118,6 +118,7 @@ def save_outcome(run: AuditRun, outcome: AuditOutcome) -> AuditRun:
     run.duration_ms = outcome.duration_ms
     run.verdict = str(report.verdict)
     run.severity_counts = report.counts
+    run.problem_counts = report.problem_counts
     run.stage_counts = {str(s.stage): s.to_dict() for s in report.stages}
     run.progress = {stage: state if state != "running" else "done" for stage, state in run.progress.items()}
     run.new_count = len(changes.new) if previous else 0

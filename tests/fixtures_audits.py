@@ -1,7 +1,7 @@
 """Fixtures for the audit web pages: saved runs with findings, acceptances, share links.
 
 ``make_run(site, findings=[...])`` saves a finished run the way the audit task does
-(rows, per-severity counts, per-stage counts, verdict). ``audit_run`` is a finished run
+(rows, per-severity finding and problem counts, per-stage counts, verdict). ``audit_run`` is a finished run
 of ``site`` with a blocker, a high, a medium and an inconclusive finding.
 URL kwargs for the URLconf walk: ``run``, ``finding``, ``accepted_risk``, ``share``.
 """
@@ -65,6 +65,7 @@ def make_run(db) -> Callable[..., AuditRun]:
         created = timezone.now() - dt.timedelta(minutes=ago_minutes)
         failing = [f for f in findings if f.get("status", "fail") == "fail"]
         counts = Counter(f["severity"] for f in failing)
+        problems = Counter(severity for _check, severity in {(f["check_id"], f["severity"]) for f in failing})
         severities = ["blocker", "high", "medium", "low", "info"]
         verdict = "not_ready" if counts["blocker"] else "ready_with_risks" if counts["high"] else "ready"
         stage_counts = {}
@@ -85,6 +86,7 @@ def make_run(db) -> Callable[..., AuditRun]:
             "duration_ms": 9000 if done else None,
             "verdict": verdict if done else "",
             "severity_counts": {s: counts.get(s, 0) for s in severities} if done else {},
+            "problem_counts": {s: problems.get(s, 0) for s in severities} if done else {},
             "stage_counts": stage_counts if done else {},
             "progress": {"dns": "done", "edge": "running", "deploy": "pending", "performance": "pending"},
         }

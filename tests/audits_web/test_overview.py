@@ -37,6 +37,35 @@ def test_cards_and_panel_show_verdict_and_open_blockers(client_as, viewer, works
     assert "Not audited" in panel
 
 
+def test_open_blockers_count_problems_not_subjects(client_as, viewer, workspace, site, make_run):
+    """The same check failing on two hosts is one blocker, as in the site's plan."""
+    hosts = ["shop.example.com", "www.shop.example.com"]
+    make_run(site, [finding("exposure.env_file", "blocker", "deploy", h) for h in hosts])
+    body = text_of(overview(client_as(viewer), workspace))
+    assert "1 open blocker" in body and "2 open blockers" not in body
+
+
+def test_stored_runs_get_their_problem_counts_when_migrating(site, make_run) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    hosts = ["shop.example.com", "www.shop.example.com"]
+    run = make_run(
+        site,
+        [
+            *(finding("exposure.env_file", "blocker", "deploy", h) for h in hosts),
+            finding("http.hsts_missing", "high", "edge"),
+        ],
+        problem_counts={},
+    )
+    migration = importlib.import_module("audits.migrations.0007_run_problem_counts")
+    migration.count_problems(apps, None)
+    run.refresh_from_db()
+    assert run.problem_counts == {"blocker": 1, "high": 1, "medium": 0, "low": 0, "info": 0}
+    assert run.severity_counts["blocker"] == 2  # findings stay counted per subject
+
+
 def test_a_running_first_audit_is_shown(client_as, viewer, workspace, site, make_run):
     make_run(site, status=AuditRun.Status.RUNNING)
     assert "First audit running" in text_of(overview(client_as(viewer), workspace))

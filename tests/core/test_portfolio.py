@@ -29,7 +29,7 @@ def _audit(site: Site, verdict: str, blockers: int = 0, highs: int = 0, ago_hour
         site=site,
         status=AuditRun.Status.DONE,
         verdict=verdict,
-        severity_counts={"blocker": blockers, "high": highs},
+        problem_counts={"blocker": blockers, "high": highs},  # distinct problems, as the plan counts
         created_at=timezone.now() - timedelta(hours=ago_hours),
     )
 

@@ -30,7 +30,7 @@ def _clients(user, n: int) -> list[Workspace]:
             site=site,
             status=AuditRun.Status.DONE,
             verdict=verdict,
-            severity_counts={"blocker": 3} if i == 7 else {},
+            problem_counts={"blocker": 3} if i == 7 else {},
             created_at=MONDAY_8_UTC - timedelta(days=1),
         )
         made.append(ws)
