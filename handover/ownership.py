@@ -150,10 +150,6 @@ class Ownership:
     run: AuditRun | None = None
     missing_kinds: list[str] = field(default_factory=list)  # kinds neither recorded nor detected
 
-    @property
-    def unrecorded(self) -> list[OwnershipRow]:
-        return [r for r in self.rows if not r.is_recorded]
-
 
 def ownership_rows(services: Iterable[Service], detected: dict[str, DetectedProvider]) -> list[OwnershipRow]:
     """Recorded services in kind order, each with its detection; then detections not recorded."""

@@ -35,12 +35,6 @@ def memberships_for(user) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name")
 
 
-def workspaces_for(user) -> QuerySet[Workspace]:
-    if not user.is_authenticated:
-        return Workspace.objects.none()
-    return Workspace.objects.filter(memberships__user=user)
-
-
 def membership(user, workspace_uuid, *, need: str = Role.VIEWER) -> Membership:
     """The user's membership in a workspace, or 404 for strangers and 403 for low roles."""
     if not user.is_authenticated:

@@ -56,11 +56,6 @@ class EnvVar(models.Model):
         return f"{self.name} ({self.environment})"
 
     @property
-    def is_documented(self) -> bool:
-        """A purpose and a place where the value lives: what a newcomer needs to find it."""
-        return bool(self.purpose and self.storage)
-
-    @property
     def storage_label(self) -> str:
         if self.storage == self.Storage.OTHER and self.storage_detail:
             return self.storage_detail

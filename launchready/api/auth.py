@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from ninja.security import HttpBearer
 
 from launchready import ratelimit
-from launchready.models import Site, Workspace
+from launchready.models import Site
 from launchready.selectors import get_or_404
 from monitoring.models import ApiToken
 
@@ -63,10 +63,6 @@ token_auth = TokenAuth()
 
 def token_of(request: HttpRequest) -> ApiToken:
     return request.auth  # type: ignore[attr-defined]  # set by ninja once token_auth passed
-
-
-def workspace_of(request: HttpRequest) -> Workspace:
-    return token_of(request).workspace
 
 
 def sites_of(request: HttpRequest) -> QuerySet[Site]:

@@ -155,7 +155,3 @@ async def run_one(spec: CheckSpec, config: net.NetConfig | None = None) -> Outco
         return Outcome(
             spec.monitor_id, False, _now(), "The check could not run (internal error).", internal_error=True
         )
-
-
-async def run_all(specs: list[CheckSpec], config: net.NetConfig | None = None) -> list[Outcome]:
-    return list(await asyncio.gather(*(run_one(s, config) for s in specs)))
