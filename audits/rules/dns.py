@@ -41,6 +41,35 @@ def _host_evidence(host: HostDns) -> list[str]:
     return [describe(host.a), describe(host.aaaa)]
 
 
+def names_unlooked(dns: DnsFacts) -> str:
+    """Why no name under the domain got an answer (every lookup timed out, was refused…),
+    or "" when at least one name was answered, even with "does not exist"."""
+    if any(h.resolves or not h.inconclusive for h in dns.hosts):
+        return ""
+    if not dns.hosts:
+        return "no name under the domain was looked up in this run"
+    return f"no name under {dns.domain} got an answer from DNS ({describe(dns.hosts[0].a)})"
+
+
+def _zone_unlooked(ctx: RuleContext, check_id: str) -> list[Finding]:
+    """The inconclusive finding of a check over all names when none could be looked up."""
+    dns = _dns(ctx)
+    reason = names_unlooked(dns)
+    return [ctx.inconclusive(check_id, dns.domain, reason)] if reason else []
+
+
+def _ns_unlooked(ctx: RuleContext, check_id: str) -> list[Finding]:
+    """Inconclusive when the domain's name servers could not be listed; skipped when the
+    domain has none (dns.domain_unresolvable reports that)."""
+    dns = _dns(ctx)
+    if dns.ns.inconclusive:
+        reason = f"the domain's name servers could not be listed ({describe(dns.ns)})"
+        return [ctx.inconclusive(check_id, dns.domain, reason)]
+    if not dns.ns.values:
+        raise Skip("the domain has no name servers to check: the check that the domain resolves reports it")
+    return []
+
+
 def _resolution_rule(ctx: RuleContext, check_id: str, name: str) -> list[Finding]:
     host = _dns(ctx).host(name)
     if host is None:
@@ -75,14 +104,18 @@ def www_unresolved(ctx: RuleContext) -> list[Finding]:
 @rule("dns.apex_cname")
 def apex_cname(ctx: RuleContext) -> list[Finding]:
     host = _dns(ctx).host(ctx.site.apex)
-    if host is None or not host.cname_chain:
-        return []
-    return [ctx.fail("dns.apex_cname", host.name, f"{host.name} CNAME {host.cname_chain[0]}")]
+    if host is None:
+        return [ctx.inconclusive("dns.apex_cname", ctx.site.apex, "the name was not looked up")]
+    if host.cname_chain:
+        return [ctx.fail("dns.apex_cname", host.name, f"{host.name} CNAME {host.cname_chain[0]}")]
+    if host.inconclusive:
+        return [ctx.inconclusive("dns.apex_cname", host.name, _host_evidence(host)[0])]
+    return []
 
 
 @rule("dns.cname_conflict")
 def cname_conflict(ctx: RuleContext) -> list[Finding]:
-    findings = []
+    findings = _zone_unlooked(ctx, "dns.cname_conflict")
     for host in _dns(ctx).hosts:
         others = set(host.other_types) - {"CNAME", "RRSIG", "NSEC", "NSEC3"}
         if host.name == ctx.site.apex:
@@ -98,9 +131,9 @@ def cname_conflict(ctx: RuleContext) -> list[Finding]:
 @rule("dns.single_nameserver")
 def single_nameserver(ctx: RuleContext) -> list[Finding]:
     dns = _dns(ctx)
+    if unlooked := _ns_unlooked(ctx, "dns.single_nameserver"):
+        return unlooked
     names = dns.ns.values
-    if not names:
-        return []  # dns.domain_unresolvable reports it
     evidence = [f"NS {n}" for n in names]
     if len(names) < 2:
         return [ctx.fail("dns.single_nameserver", dns.domain, evidence)]
@@ -116,10 +149,10 @@ def single_nameserver(ctx: RuleContext) -> list[Finding]:
 @rule("dns.nameserver_lame")
 def nameserver_lame(ctx: RuleContext) -> list[Finding]:
     dns = _dns(ctx)
+    if unlooked := _ns_unlooked(ctx, "dns.nameserver_lame"):
+        return unlooked
     if not dns.nameservers:
-        if dns.ns.values:
-            return [ctx.inconclusive("dns.nameserver_lame", dns.domain, "the name servers were not queried")]
-        return []
+        return [ctx.inconclusive("dns.nameserver_lame", dns.domain, "the name servers were not queried")]
     if not any(ns.responded for ns in dns.nameservers):
         reason = "none of the name servers could be reached from the scanner"
         return [ctx.inconclusive("dns.nameserver_lame", dns.domain, reason)]
@@ -138,9 +171,17 @@ def nameserver_lame(ctx: RuleContext) -> list[Finding]:
 @rule("dns.nameservers_disagree")
 def nameservers_disagree(ctx: RuleContext) -> list[Finding]:
     dns = _dns(ctx)
+    if unlooked := _ns_unlooked(ctx, "dns.nameservers_disagree"):
+        return unlooked
+    if len(dns.ns.values) < 2:
+        raise Skip("the domain has a single name server, so there is nothing to compare it with")
     answering = [ns for ns in dns.nameservers if ns.responded and ns.authoritative]
     if len(answering) < 2:
-        return []
+        reason = (
+            f"only {len(answering)} of the {len(dns.ns.values)} name servers answered for the domain, "
+            "so their answers could not be compared"
+        )
+        return [ctx.inconclusive("dns.nameservers_disagree", dns.domain, reason)]
     views = {(ns.soa_serial, tuple(sorted(ns.apex_a)), tuple(sorted(ns.www_a))) for ns in answering}
     if len(views) == 1:
         return []
@@ -156,6 +197,8 @@ def nameservers_disagree(ctx: RuleContext) -> list[Finding]:
 def ttl_too_high(ctx: RuleContext) -> list[Finding]:
     # One finding for the zone: a long TTL is usually the zone's default, fixed in one place.
     dns = _dns(ctx)
+    if unlooked := _zone_unlooked(ctx, "dns.ttl_too_high"):
+        return unlooked
     evidence = [
         f"{host.name} {r.rtype} {r.value} TTL {r.ttl} s ({r.ttl / 3600:.0f} h)"
         for host in dns.hosts
@@ -189,6 +232,8 @@ def _dangling(host: HostDns) -> bool:
 
 @rule("dns.dangling_cname")
 def dangling_cname(ctx: RuleContext) -> list[Finding]:
+    if unlooked := _zone_unlooked(ctx, "dns.dangling_cname"):
+        return unlooked
     return [ctx.fail("dns.dangling_cname", name, evidence) for name, evidence in dangling_hosts(ctx).items()]
 
 
@@ -267,7 +312,7 @@ def _same_family(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, net: str) ->
 
 @rule("dns.private_address")
 def private_address(ctx: RuleContext) -> list[Finding]:
-    findings = []
+    findings = _zone_unlooked(ctx, "dns.private_address")
     for host in _dns(ctx).hosts:
         private = [a for a in host.addresses if _is_private(a, ctx.facts.allowed_networks)]
         if private:
@@ -325,6 +370,9 @@ def transfer_unlocked(ctx: RuleContext) -> list[Finding]:
 def provider_inventory(ctx: RuleContext) -> list[Finding]:
     dns = _dns(ctx)
     p = ctx.profile
+    if dns.ns.inconclusive and not (p.dns or p.registrar or p.hosting or p.cdn):
+        reason = f"no provider could be identified: the domain's name servers could not be listed ({describe(dns.ns)})"
+        return [ctx.inconclusive("dns.provider_inventory", dns.domain, reason)]
 
     def line(label: str, match: ProviderMatch | None) -> str:
         return f"{label}: {match.name} ({match.via})" if match else f"{label}: not identified"

@@ -13,6 +13,7 @@ from audits.facts import ExposureProbe, PageFacts, Sniff, host_of
 from audits.findings import Finding
 from audits.providers import detect_cdn
 from audits.rules.base import RuleContext, Skip, rule
+from audits.rules.dns import names_unlooked
 from launchready.domains import subdomain_label
 
 ADMIN_HOST = re.compile(
@@ -67,7 +68,24 @@ def git(ctx: RuleContext) -> list[Finding]:
 
 @rule("exposure.source_maps")
 def source_maps(ctx: RuleContext) -> list[Finding]:
-    return _sniff_rule(ctx, "exposure.source_maps", {Sniff.SOURCE_MAP}, lambda path: path.endswith(".map"))
+    findings = _sniff_rule(
+        ctx, "exposure.source_maps", {Sniff.SOURCE_MAP}, lambda path: path.endswith(".map")
+    )
+    probed = any(urlsplit(p.url).path.endswith(".map") for p in ctx.facts.exposure)
+    home = ctx.facts.home()
+    if not probed and (home is None or home.html is None):
+        # The source maps looked for are those of the homepage's own scripts.
+        if home is None:
+            why = "the homepage was not fetched"
+        elif home.status is not None and not home.unavailable:
+            why = f"the homepage answered HTTP {home.status} without an HTML page"
+        else:
+            why = _why_unread(home)
+        reason = (
+            f"the homepage's scripts could not be listed, so their source maps were not looked for ({why})"
+        )
+        findings.append(ctx.inconclusive("exposure.source_maps", ctx.site.canonical_host, reason))
+    return findings
 
 
 def _page_hits(ctx: RuleContext, test: Callable[[PageFacts], str]) -> dict[str, list[str]]:
@@ -87,7 +105,40 @@ def _with_pages(
             hits[probe.host].append(f"{probe.url} → HTTP {probe.status}: {probe.detail}")
     if not hits and not ctx.facts.pages and not ctx.facts.exposure:
         raise Skip("no page was fetched in this run")
-    return [ctx.fail(check_id, host, lines) for host, lines in sorted(hits.items())]
+    findings = [ctx.fail(check_id, host, lines) for host, lines in sorted(hits.items())]
+    findings += [
+        ctx.inconclusive(check_id, h, r) for h, r in sorted(_unread_hosts(ctx).items()) if h not in hits
+    ]
+    return findings
+
+
+def _unread_hosts(ctx: RuleContext) -> dict[str, str]:
+    """Hosts of which no page nor probed path got an HTTP answer, with the first reason."""
+    reasons: dict[str, str] = {}
+    answered: set[str] = set()
+    for page in ctx.facts.pages:
+        if page.status is not None and not page.unavailable:
+            answered.add(page.host)
+        else:
+            reasons.setdefault(page.host, _why_unread(page))
+    for probe in ctx.facts.exposure:
+        if probe.status is not None and not probe.unavailable:
+            answered.add(probe.host)
+        else:
+            reasons.setdefault(probe.host, _why_unread(probe))
+    return {
+        host: f"no page of this host could be read ({reason})"
+        for host, reason in reasons.items()
+        if host not in answered
+    }
+
+
+def _why_unread(fetched: PageFacts | ExposureProbe) -> str:
+    """Why a page or path gave no readable answer, in the network layer's words."""
+    if fetched.unavailable:
+        return fetched.unavailable.reason
+    error = fetched.error if isinstance(fetched, PageFacts) else ""
+    return error or "no answer"
 
 
 @rule("exposure.debug_page")
@@ -132,14 +183,24 @@ def _protected(page: PageFacts) -> str:
 def _open_hosts(
     ctx: RuleContext, pattern: re.Pattern[str], check_id: str
 ) -> tuple[list[PageFacts], list[Finding]]:
-    """Root pages of hosts whose label matches ``pattern`` and that answered without a login."""
-    open_pages, inconclusive, seen = [], [], set()
+    """Root pages of hosts whose label matches ``pattern`` and that answered without a login,
+    and the inconclusive findings of such hosts that could not be looked up or read."""
+    dns = ctx.facts.dns
+    if dns is None and not ctx.facts.pages:
+        raise Skip("no subdomain was looked up or fetched in this run")
+    open_pages: list[PageFacts] = []
+    inconclusive: list[Finding] = []
+    if dns is not None and (unlooked := names_unlooked(dns)):
+        reason = f"the subdomains (admin, staging, preview…) could not be looked for: {unlooked}"
+        inconclusive.append(ctx.inconclusive(check_id, ctx.site.domain, reason))
+    seen: set[str] = set()
     for page in sorted(ctx.facts.pages, key=lambda p: not p.is_https):
         if page.route or page.host in seen or not pattern.match(_first_label(ctx, page.host)):
             continue
         seen.add(page.host)
-        if page.unavailable:
-            inconclusive.append(ctx.inconclusive(check_id, page.host, page.unavailable))
+        if page.unavailable or page.status is None:
+            reason = f"its page could not be read ({_why_unread(page)})"
+            inconclusive.append(ctx.inconclusive(check_id, page.host, reason))
         elif page.served_by != page.host and not pattern.match(_first_label(ctx, page.served_by)):
             continue  # redirects away (to the store, or a sign-in service): nothing served here
         elif page.status is not None and 200 <= page.status < 300 and not _protected(page):
@@ -177,6 +238,9 @@ def staging_not_separated(ctx: RuleContext) -> list[Finding]:
     dns = ctx.facts.dns
     if dns is None:
         raise Skip("DNS was not probed in this run")
+    if unlooked := names_unlooked(dns):
+        reason = f"the staging names (staging, preview, dev…) could not be looked for: {unlooked}"
+        return [ctx.inconclusive("deploy.staging_not_separated", ctx.site.domain, reason)]
     production = [h for h in (dns.host(ctx.site.canonical_host), dns.host(ctx.site.apex)) if h and h.resolves]
     home = ctx.facts.home()
     findings = []

@@ -49,8 +49,11 @@ def route_slow(ctx: RuleContext) -> list[Finding]:
     """Slow only when the p95 is clearly over budget given the samples: its lower confidence
     bound is over the budget. A measured p95 over budget whose bound is not is borderline
     (low), so a route that sits at its budget gives the same verdict run after run."""
+    routes = _routes(ctx)
+    if all(route.not_found is not None for route in routes):
+        raise Skip("none of the routes exists on the store, so none could be timed")
     findings = []
-    for route in _routes(ctx):
+    for route in routes:
         subject = f"{route.name} {route.url}"
         if route.unavailable:
             findings.append(ctx.inconclusive("perf.route_slow", subject, route.unavailable))
@@ -58,8 +61,12 @@ def route_slow(ctx: RuleContext) -> list[Finding]:
         if route.not_found is not None:
             continue  # perf.route_not_found reports it: a missing page has no speed
         p95, low = route.p95, route.p95_low
-        if p95 is None or low is None or p95 <= route.budget_ms:
-            continue  # no successful sample: perf.route_errors reports it
+        if p95 is None or low is None:
+            # No request succeeded: perf.route_errors says why, and there is no speed to judge.
+            findings.append(ctx.inconclusive("perf.route_slow", subject, _unanswered(route, "its speed")))
+            continue
+        if p95 <= route.budget_ms:
+            continue
         evidence = [
             timing_line(route),
             f"budget for this {route.kind}: {route.budget_ms} ms at p95 ({P95_GLOSS})",
@@ -93,6 +100,12 @@ def route_not_found(ctx: RuleContext) -> list[Finding]:
     findings = []
     for route in _routes(ctx):
         if route.not_found is None:
+            subject = f"{route.name} {route.url}"
+            if route.unavailable:
+                findings.append(ctx.inconclusive("perf.route_not_found", subject, route.unavailable))
+            elif not route.ttfb_ms and not route.server_errors:
+                reason = _unanswered(route, "whether the page exists")
+                findings.append(ctx.inconclusive("perf.route_not_found", subject, reason))
             continue
         gone = "410 (gone)" if route.not_found == 410 else "404 (not found)"
         evidence = [f"{route.url} answered HTTP {gone}, so it was not timed"]
@@ -136,6 +149,16 @@ def route_errors(ctx: RuleContext) -> list[Finding]:
             evidence += route.error_examples[:5]
             findings.append(ctx.fail("perf.route_errors", subject, evidence))
     return findings
+
+
+def _unanswered(route: RouteTiming, what: str) -> str:
+    """Why nothing could be told about ``what`` of a route none of whose requests succeeded."""
+    if not route.samples:
+        return f"the route was not requested, so {what} is not known"
+    requests = "the only request" if route.samples == 1 else f"all {route.samples} requests"
+    failed = "answered with a server error" if route.server_errors == route.samples else "failed"
+    example = f" ({route.error_examples[0]})" if route.error_examples else ""
+    return f"{requests} {failed}{example}, so {what} is not known"
 
 
 def _store_down(ctx: RuleContext) -> str:

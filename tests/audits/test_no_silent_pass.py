@@ -4,9 +4,7 @@ observed, says "inconclusive" (or "skipped", with its reason), never "pass".
 Two ways of seeing nothing: no probe ran at all (only the site's declaration), and
 every probe ran and failed (every name timed out, no host answered, every request
 errored, the workspace has no records). A check that passes on either has not looked.
-
-Rules whose files belong to other stages and still pass without looking are listed in
-``STILL_PASSING`` as strict xfails, so the list is explicit and shrinks as they are fixed.
+Every check id of the catalogue is held to it: none is exempt.
 """
 
 from __future__ import annotations
@@ -112,43 +110,11 @@ def everything_failed() -> AuditFacts:
 
 VARIANTS = {"nothing-collected": nothing_collected, "everything-failed": everything_failed}
 
-# Check ids (in rule files of other stages) that still pass without having looked, per
-# variant. Each is a strict xfail: fixing one makes this test fail until it leaves the list.
-_EXPOSURE_OPEN_HOSTS = {"exposure.admin_public", "exposure.staging_indexable"}  # rules/exposure.py
-STILL_PASSING: dict[str, set[str]] = {
-    "nothing-collected": _EXPOSURE_OPEN_HOSTS,
-    "everything-failed": _EXPOSURE_OPEN_HOSTS
-    | {
-        # rules/dns.py: every DNS answer timed out, yet these pass.
-        "dns.apex_cname",
-        "dns.cname_conflict",
-        "dns.dangling_cname",
-        "dns.nameserver_lame",
-        "dns.nameservers_disagree",
-        "dns.private_address",
-        "dns.provider_inventory",
-        "dns.single_nameserver",
-        "dns.ttl_too_high",
-        # rules/exposure.py: every path's request timed out, yet these pass.
-        "exposure.debug_page",
-        "exposure.directory_listing",
-        "exposure.source_maps",
-        "deploy.staging_not_separated",
-        # rules/performance.py: every sample of every route failed, yet these pass.
-        "perf.route_not_found",
-        "perf.route_slow",
-    },
-}
-
 
 def _cases():
     for variant in VARIANTS:
         for check in sorted(RULES):
-            marks = ()
-            if check in STILL_PASSING[variant]:
-                reason = f"{check} still passes when {variant.replace('-', ' ')} (its rule file is another stage's)"
-                marks = (pytest.mark.xfail(strict=True, reason=reason),)
-            yield pytest.param(variant, check, marks=marks, id=f"{variant}:{check}")
+            yield pytest.param(variant, check, id=f"{variant}:{check}")
 
 
 @pytest.mark.parametrize(("variant", "check"), list(_cases()))

@@ -124,6 +124,13 @@ FAIL_CASES = [
         id="10pct-errors",
     ),
     pytest.param(
+        "perf.route_not_found",
+        with_route(G, timing("cart", "/cart", ttfb_ms=[], total_ms=[], samples=1, not_found=404)),
+        "high",
+        f"cart https://{WWW}/cart",
+        id="cart-404",
+    ),
+    pytest.param(
         "perf.degrades_under_load",
         replace(G, load=[replace(G.load[0], ttfb_ms=[500.0] * 40)]),
         "high",
