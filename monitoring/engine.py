@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from . import state as sm
 from .checks.rules import evaluate_expiry
-from .checks.specs import Outcome
+from .checks.specs import CheckOutcome
 from .heartbeats import ScheduleError
 from .models import AlertChannel, CheckResult, Incident, MaintenanceWindow, Monitor, Notification
 from .models.monitors import MAX_CONFIRMATIONS
@@ -115,7 +115,7 @@ def in_maintenance(windows: Iterable[MaintenanceWindow], m: Monitor, at: datetim
     return any(w.workspace_id == m.workspace_id and w.covers(m, at) for w in windows)
 
 
-def _stale_heartbeat(m: Monitor | None, o: Outcome) -> bool:
+def _stale_heartbeat(m: Monitor | None, o: CheckOutcome) -> bool:
     """A "late" verdict from before a ping that has since arrived (read under the row lock).
 
     The batch judged the heartbeat late, then a ping came in before its result was
@@ -131,7 +131,7 @@ def _stale_heartbeat(m: Monitor | None, o: Outcome) -> bool:
     )
 
 
-def apply_outcomes(outcomes: list[Outcome], now: datetime | None = None) -> Applied:
+def apply_outcomes(outcomes: list[CheckOutcome], now: datetime | None = None) -> Applied:
     """Write ``outcomes`` (several per monitor allowed, in order) and act on state changes.
 
     The whole batch is written in one transaction; if that fails, each monitor is
@@ -148,7 +148,7 @@ def apply_outcomes(outcomes: list[Outcome], now: datetime | None = None) -> Appl
         logger.warning(
             "writing a batch of %d outcomes failed; writing them monitor by monitor", len(outcomes)
         )
-    by_monitor: dict[int, list[Outcome]] = defaultdict(list)
+    by_monitor: dict[int, list[CheckOutcome]] = defaultdict(list)
     for o in outcomes:
         by_monitor[o.monitor_id].append(o)
     applied = Applied()
@@ -163,9 +163,9 @@ def apply_outcomes(outcomes: list[Outcome], now: datetime | None = None) -> Appl
     return applied
 
 
-def _apply(outcomes: list[Outcome], now: datetime) -> Applied:
+def _apply(outcomes: list[CheckOutcome], now: datetime) -> Applied:
     applied = Applied()
-    by_monitor: dict[int, list[Outcome]] = defaultdict(list)
+    by_monitor: dict[int, list[CheckOutcome]] = defaultdict(list)
     for o in outcomes:
         if not o.internal_error:
             by_monitor[o.monitor_id].append(o)
@@ -302,7 +302,7 @@ def _resolved_event(incident: Incident) -> str:
     return Notification.Event.RESOLVED
 
 
-def _apply_expiry(m, o: Outcome, incident, windows, to_notify, applied) -> None:
+def _apply_expiry(m, o: CheckOutcome, incident, windows, to_notify, applied) -> None:
     """Certificate and domain expiry: one incident per threshold crossed (30/14/7/1 days)."""
     what = "certificate" if m.kind == Monitor.Kind.TLS_EXPIRY else "domain"
     days_left = None

@@ -21,7 +21,7 @@ from launchready import net
 from . import engine, heartbeats
 from . import state as sm
 from .checks import probes
-from .checks.specs import CheckSpec, Outcome
+from .checks.specs import CheckOutcome, CheckSpec
 from .models import HeartbeatPing, Monitor
 from .scheduler import Claim
 
@@ -36,7 +36,7 @@ RECHECK_DELAY_S = 1.0
 CHECK_BUDGET_S = 60.0
 
 
-async def _at_slot(spec: CheckSpec, due: datetime, config, lags: list[float]) -> Outcome:
+async def _at_slot(spec: CheckSpec, due: datetime, config, lags: list[float]) -> CheckOutcome:
     wait = (due - datetime.now(UTC)).total_seconds()
     if wait > 0:
         await asyncio.sleep(wait)
@@ -54,7 +54,7 @@ async def check_concurrently(
     snapshots: dict[int, tuple[sm.Snapshot, sm.Policy]],
     config=None,
     budget_s: float | None = None,
-) -> tuple[list[Outcome], list[float]]:
+) -> tuple[list[CheckOutcome], list[float]]:
     """Run every check at its slot, then recheck unconfirmed failures while the budget allows.
 
     Returns outcomes and lags.
@@ -97,13 +97,13 @@ def _deadline(m: Monitor, last_ping_at: datetime | None) -> datetime:
     )
 
 
-def heartbeat_outcome(m: Monitor, now: datetime) -> Outcome | None:
+def heartbeat_outcome(m: Monitor, now: datetime) -> CheckOutcome | None:
     """A late heartbeat is a failed check; one that pinged in time needs no result."""
     due = _deadline(m, m.last_ping_at)
     if now < due:
         Monitor.objects.filter(pk=m.pk).update(next_check_at=due)
         return None
-    return Outcome(m.pk, False, now, heartbeats.describe_late(m.last_ping_at, due))
+    return CheckOutcome(m.pk, False, now, heartbeats.describe_late(m.last_ping_at, due))
 
 
 def _prepare(m: Monitor, due: datetime, now: datetime, outcomes, specs, snapshots) -> None:
@@ -135,7 +135,7 @@ def run_batch(claims: list[Claim], config: net.NetConfig | None = None) -> dict:
         .exclude(state=Monitor.State.PAUSED)
     )
     now = timezone.now()
-    outcomes: list[Outcome] = []
+    outcomes: list[CheckOutcome] = []
     specs: list[tuple[CheckSpec, datetime]] = []
     snapshots: dict[int, tuple[sm.Snapshot, sm.Policy]] = {}
     could_not_run = 0
@@ -181,7 +181,7 @@ def record_ping(m: Monitor, kind: str, now: datetime | None = None) -> list[int]
         Monitor.objects.filter(pk=m.pk).update(last_ping_at=now, next_check_at=due)
         if m.state == Monitor.State.UP:
             return []  # the common case: nothing changes, no result row needed
-        outcome = Outcome(m.pk, True, now, "Ping received.")
+        outcome = CheckOutcome(m.pk, True, now, "Ping received.")
     else:
-        outcome = Outcome(m.pk, False, now, "The job reported a failure (/fail ping).")
+        outcome = CheckOutcome(m.pk, False, now, "The job reported a failure (/fail ping).")
     return list(engine.apply_outcomes([outcome], now).notification_ids)

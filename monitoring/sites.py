@@ -15,16 +15,16 @@ from django.utils import timezone
 from launchready.domains import registered_domain
 from launchready.models import Site
 
-from .models import Monitor, Severity
+from .models import AlertSeverity, Monitor
 
 logger = logging.getLogger(__name__)
 
 # Routes worth an uptime check of their own, and how bad it is when they break.
 ROUTE_SEVERITY = {
-    "checkout": Severity.CRITICAL,
-    "order": Severity.CRITICAL,
-    "cart": Severity.WARNING,
-    "login": Severity.WARNING,
+    "checkout": AlertSeverity.CRITICAL,
+    "order": AlertSeverity.CRITICAL,
+    "cart": AlertSeverity.WARNING,
+    "login": AlertSeverity.WARNING,
 }
 
 
@@ -36,21 +36,21 @@ def desired_monitors(site: Site) -> dict[str, dict]:
             "kind": Monitor.Kind.HTTP,
             "name": f"Homepage ({host})",
             "url": f"https://{host}/",
-            "severity": Severity.CRITICAL,
+            "severity": AlertSeverity.CRITICAL,
             "interval_s": 60,
         },
         "cert": {
             "kind": Monitor.Kind.TLS_EXPIRY,
             "name": f"Certificate of {host}",
             "hostname": host,
-            "severity": Severity.WARNING,
+            "severity": AlertSeverity.WARNING,
             "interval_s": 86400,
         },
         "domain": {
             "kind": Monitor.Kind.DOMAIN_EXPIRY,
             "name": f"Domain registration of {registered}",
             "hostname": registered,
-            "severity": Severity.WARNING,
+            "severity": AlertSeverity.WARNING,
             "interval_s": 86400,
         },
     }
@@ -63,7 +63,7 @@ def desired_monitors(site: Site) -> dict[str, dict]:
             "name": f"{route.name.capitalize()} ({host}{route.path})",
             "url": f"https://{host}{route.path}",
             "severity": ROUTE_SEVERITY[route.name],
-            "interval_s": 60 if ROUTE_SEVERITY[route.name] == Severity.CRITICAL else 300,
+            "interval_s": 60 if ROUTE_SEVERITY[route.name] == AlertSeverity.CRITICAL else 300,
             # Any 4xx is down (a 404 is a missing page, not an "up"), unless the owner says this
             # route answers one when healthy (an API call that wants a POST answers GET with 405).
             "expected_statuses": "200-499" if route.accept_client_errors else "200-399",

@@ -27,7 +27,7 @@ from audits.models import AuditRun, Finding
 from handover.models import Deploy
 from launchready.models import CriticalRoute, Site, Workspace
 from monitoring.messages import human_duration
-from monitoring.models import Incident, Monitor, Severity
+from monitoring.models import AlertSeverity, Incident, Monitor
 from monitoring.rollups import Summary, summarize
 
 EXPIRY_HORIZON = timedelta(days=30)
@@ -239,7 +239,7 @@ def _monitor_url(f: _Facts, m: Monitor) -> str:
 
 def _uptime_and_speed(f: _Facts) -> list[Section]:
     http = [m for m in f.monitors if m.kind == Monitor.Kind.HTTP and m.state != Monitor.State.PAUSED]
-    critical = [m for m in http if m.severity == Severity.CRITICAL]
+    critical = [m for m in http if m.severity == AlertSeverity.CRITICAL]
     this_week, last_week = f.this_week, f.last_week
     uptime = Section("uptime", "Uptime of critical pages")
     if not critical:
@@ -330,7 +330,7 @@ def _incidents(f: _Facts) -> list[Section]:
     for inc in incidents:
         url = absolute("monitoring:incident", workspace=ws, incident=inc.uuid)
         started_in_week = inc.started_at >= f.start
-        if inc.severity == Severity.INFO:
+        if inc.severity == AlertSeverity.INFO:
             if started_in_week:
                 info.items.append(
                     Item(f"{inc.monitor.name}: {inc.cause}", url, f"{inc.started_at:%a %d %b %H:%M} UTC")

@@ -1,6 +1,6 @@
 """Probes: the network I/O of each check kind, through ``launchready.net`` only.
 
-Each probe takes a ``CheckSpec`` and returns an ``Outcome``; it never raises and
+Each probe takes a ``CheckSpec`` and returns an ``CheckOutcome``; it never raises and
 never touches the database (a probe that times out still returns a well-formed
 failed outcome, so the batch always completes).
 """
@@ -17,7 +17,7 @@ from launchready import net
 from launchready.domains import parse_rdap, split_host_port
 
 from . import rules
-from .specs import CheckSpec, Outcome
+from .specs import CheckOutcome, CheckSpec
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def check_http(spec: CheckSpec, config: net.NetConfig | None = None) -> Outcome:
+async def check_http(spec: CheckSpec, config: net.NetConfig | None = None) -> CheckOutcome:
     started = _now()
     result = await net.fetch(
         spec.url,
@@ -51,7 +51,7 @@ async def check_http(spec: CheckSpec, config: net.NetConfig | None = None) -> Ou
         keyword_mode=spec.keyword_mode,
         max_response_ms=spec.max_response_ms,
     )
-    return Outcome(
+    return CheckOutcome(
         monitor_id=spec.monitor_id,
         ok=verdict.ok,
         checked_at=started,
@@ -62,12 +62,12 @@ async def check_http(spec: CheckSpec, config: net.NetConfig | None = None) -> Ou
     )
 
 
-async def check_tls(spec: CheckSpec, config: net.NetConfig | None = None) -> Outcome:
+async def check_tls(spec: CheckSpec, config: net.NetConfig | None = None) -> CheckOutcome:
     started = _now()
     try:
         host, port = split_host_port(spec.hostname)
     except ValueError as exc:
-        return Outcome(spec.monitor_id, False, started, str(exc))
+        return CheckOutcome(spec.monitor_id, False, started, str(exc))
     result = await net.tls_handshake(host, port, timeout=spec.timeout_s, config=config)
     leaf = result.leaf
     expires = leaf.not_after if leaf else None
@@ -80,7 +80,7 @@ async def check_tls(spec: CheckSpec, config: net.NetConfig | None = None) -> Out
             result.error.message if result.error else "The certificate is not trusted."
         )
     verdict = rules.evaluate_expiry(what="certificate", error_message=error, days_left=days_left)
-    return Outcome(
+    return CheckOutcome(
         monitor_id=spec.monitor_id,
         ok=verdict.ok,
         checked_at=started,
@@ -90,7 +90,7 @@ async def check_tls(spec: CheckSpec, config: net.NetConfig | None = None) -> Out
     )
 
 
-async def check_domain(spec: CheckSpec, config: net.NetConfig | None = None) -> Outcome:
+async def check_domain(spec: CheckSpec, config: net.NetConfig | None = None) -> CheckOutcome:
     started = _now()
     base = (getattr(settings, "LAUNCHREADY_RDAP_URL", "") or DEFAULT_RDAP_URL).rstrip("/") + "/"
     result = await net.fetch(
@@ -111,7 +111,7 @@ async def check_domain(spec: CheckSpec, config: net.NetConfig | None = None) -> 
             error = "The registry's RDAP answer could not be read."
     days_left = (expires - started).total_seconds() / 86400 if expires else None
     verdict = rules.evaluate_expiry(what="domain", error_message=error, days_left=days_left)
-    return Outcome(
+    return CheckOutcome(
         monitor_id=spec.monitor_id,
         ok=verdict.ok,
         checked_at=started,
@@ -121,7 +121,7 @@ async def check_domain(spec: CheckSpec, config: net.NetConfig | None = None) -> 
     )
 
 
-async def check_dns(spec: CheckSpec, config: net.NetConfig | None = None) -> Outcome:
+async def check_dns(spec: CheckSpec, config: net.NetConfig | None = None) -> CheckOutcome:
     started = _now()
     answer = await net.resolve(spec.hostname, spec.record_type, timeout=spec.timeout_s, config=config)
     error = None
@@ -130,7 +130,7 @@ async def check_dns(spec: CheckSpec, config: net.NetConfig | None = None) -> Out
     verdict = rules.evaluate_dns(
         error_message=error, seen=answer.records, expected=spec.expected_values, previous=spec.last_values
     )
-    return Outcome(
+    return CheckOutcome(
         monitor_id=spec.monitor_id,
         ok=verdict.ok,
         checked_at=started,
@@ -143,15 +143,15 @@ async def check_dns(spec: CheckSpec, config: net.NetConfig | None = None) -> Out
 PROBES = {"http": check_http, "tls_expiry": check_tls, "domain_expiry": check_domain, "dns": check_dns}
 
 
-async def run_one(spec: CheckSpec, config: net.NetConfig | None = None) -> Outcome:
+async def run_one(spec: CheckSpec, config: net.NetConfig | None = None) -> CheckOutcome:
     try:
         # asyncio.timeout, not wait_for: no extra task per check on the hot path.
         async with asyncio.timeout(spec.timeout_s + TIMEOUT_MARGIN_S):
             return await PROBES[spec.kind](spec, config)
     except TimeoutError:
-        return Outcome(spec.monitor_id, False, _now(), f"Timed out after {spec.timeout_s:g} s.")
+        return CheckOutcome(spec.monitor_id, False, _now(), f"Timed out after {spec.timeout_s:g} s.")
     except Exception:  # a bug in one probe must not sink the batch
         logger.exception("probe for monitor %s crashed", spec.monitor_id)
-        return Outcome(
+        return CheckOutcome(
             spec.monitor_id, False, _now(), "The check could not run (internal error).", internal_error=True
         )

@@ -1,7 +1,7 @@
 """Typed descriptions of one check and its outcome, passed between the layers.
 
 The batch task turns ``Monitor`` rows into ``CheckSpec`` values before any I/O, so
-probes never touch the ORM and results come back as ``Outcome`` values that one
+probes never touch the ORM and results come back as ``CheckOutcome`` values that one
 step writes in bulk.
 """
 
@@ -58,7 +58,7 @@ class CheckSpec:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class CheckOutcome:
     """What one check found; ``message`` is the cause in plain words when not ok."""
 
     monitor_id: int

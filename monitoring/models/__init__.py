@@ -2,6 +2,7 @@
 
 from .alerts import AlertChannel, ApiToken, EscalationContact, Notification
 from .monitors import (
+    AlertSeverity,
     CheckResult,
     DailyRollup,
     HeartbeatPing,
@@ -9,7 +10,6 @@ from .monitors import (
     Incident,
     MaintenanceWindow,
     Monitor,
-    Severity,
     StatusPage,
 )
 
@@ -25,6 +25,6 @@ __all__ = [
     "MaintenanceWindow",
     "Monitor",
     "Notification",
-    "Severity",
+    "AlertSeverity",
     "StatusPage",
 ]

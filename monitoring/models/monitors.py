@@ -71,7 +71,7 @@ def host_problem(hostname: str, *, with_port: bool) -> str | None:
     return f"{host} is {problem}; only public names are checked." if problem else None
 
 
-class Severity(models.TextChoices):
+class AlertSeverity(models.TextChoices):
     CRITICAL = "critical", "Critical"
     WARNING = "warning", "Warning"
     INFO = "info", "Info"
@@ -109,7 +109,7 @@ class Monitor(models.Model):
     site = models.ForeignKey(Site, null=True, blank=True, on_delete=models.CASCADE, related_name="monitors")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.HTTP)
     name = models.CharField(max_length=100)
-    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.WARNING)
+    severity = models.CharField(max_length=10, choices=AlertSeverity.choices, default=AlertSeverity.WARNING)
     # Which automatically created monitor this is ("home", "login", "cert"…), so
     # re-saving a site does not create it twice; empty for monitors added by hand.
     auto_key = models.CharField(max_length=40, blank=True)
@@ -320,7 +320,7 @@ class Incident(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="incidents")
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="incidents")
-    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.WARNING)
+    severity = models.CharField(max_length=10, choices=AlertSeverity.choices, default=AlertSeverity.WARNING)
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     cause = models.CharField(max_length=300)

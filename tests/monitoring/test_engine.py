@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from monitoring import engine, rollups
-from monitoring.checks.specs import Outcome
+from monitoring.checks.specs import CheckOutcome
 from monitoring.models import CheckResult, DailyRollup, HourlyRollup, Incident, Monitor, Notification
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ def feed(monitor, pattern, start, step=timedelta(minutes=1)):
     for i, ok in enumerate(pattern):
         at = start + step * i
         engine.apply_outcomes(
-            [Outcome(monitor.pk, ok, at, "ok" if ok else "Status 503 (expected 200-399).")], now=at
+            [CheckOutcome(monitor.pk, ok, at, "ok" if ok else "Status 503 (expected 200-399).")], now=at
         )
 
 
@@ -37,12 +37,12 @@ def test_dns_change_is_confirmed_then_adopted(workspace):
         workspace=workspace, kind="dns", name="www", hostname="www.shop.test", last_values=["a"]
     )
     t = timezone.now()
-    changed = Outcome(m.pk, False, t, "Records changed from a to b.", values=("b",))
+    changed = CheckOutcome(m.pk, False, t, "Records changed from a to b.", values=("b",))
     engine.apply_outcomes([changed])  # first sighting: not yet confirmed, baseline kept
     m.refresh_from_db()
     assert m.last_values == ["a"] and m.state != "down"
     engine.apply_outcomes(
-        [Outcome(m.pk, False, t + timedelta(seconds=1), "Records changed from a to b.", values=("b",))]
+        [CheckOutcome(m.pk, False, t + timedelta(seconds=1), "Records changed from a to b.", values=("b",))]
     )
     m.refresh_from_db()
     assert m.state == "down" and m.last_values == ["b"]

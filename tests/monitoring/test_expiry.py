@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from monitoring import engine
-from monitoring.checks.specs import Outcome
+from monitoring.checks.specs import CheckOutcome
 from monitoring.models import Incident, MaintenanceWindow, Monitor, Notification
 
 pytestmark = pytest.mark.django_db
@@ -22,11 +22,11 @@ def cert_monitor(workspace) -> Monitor:
 
 
 def unreadable(m, at):
-    return Outcome(m.pk, False, at, "The TLS handshake failed: connection refused.")
+    return CheckOutcome(m.pk, False, at, "The TLS handshake failed: connection refused.")
 
 
 def readable(m, at, days):
-    return Outcome(
+    return CheckOutcome(
         m.pk, True, at, f"The certificate expires in {days} days.", expires_at=at + timedelta(days=days)
     )
 
@@ -59,7 +59,9 @@ def test_a_domain_whose_registry_gives_no_date_is_shown_not_alerted(workspace, e
         workspace=workspace, kind=Monitor.Kind.DOMAIN_EXPIRY, name="Domain", hostname="shop.example.de"
     )
     t0 = timezone.now()
-    engine.apply_outcomes([Outcome(m.pk, False, t0, "The registry's RDAP service answered 404.")], now=t0)
+    engine.apply_outcomes(
+        [CheckOutcome(m.pk, False, t0, "The registry's RDAP service answered 404.")], now=t0
+    )
     m.refresh_from_db()
     assert m.state == Monitor.State.UNKNOWN
     assert m.last_message == "The registry's RDAP service answered 404."

@@ -119,12 +119,12 @@ def test_pings_are_rate_limited_per_heartbeat(workspace, client, settings):
 def test_a_late_verdict_overtaken_by_a_ping_is_dropped(workspace, email_channel):
     """The batch judged the job late, then its ping landed before the result was written."""
     from monitoring import engine
-    from monitoring.checks.specs import Outcome
+    from monitoring.checks.specs import CheckOutcome
 
     hb = Monitor.objects.create(workspace=workspace, kind="heartbeat", name="Nightly export", period_s=600)
     judged_at = timezone.now()
     runner.record_ping(hb, HeartbeatPing.Kind.SUCCESS, now=judged_at + timedelta(milliseconds=300))
-    engine.apply_outcomes([Outcome(hb.pk, False, judged_at, "No ping since …")])
+    engine.apply_outcomes([CheckOutcome(hb.pk, False, judged_at, "No ping since …")])
     hb.refresh_from_db()
     assert hb.state == Monitor.State.UP
     assert not Incident.objects.exists() and not Notification.objects.exists()

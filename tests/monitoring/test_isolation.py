@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from launchready.models import Workspace
 from monitoring import engine
-from monitoring.checks.specs import Outcome
+from monitoring.checks.specs import CheckOutcome
 from monitoring.models import CheckResult, HeartbeatPing, Monitor
 from tests.monitoring.test_checks_sandbox import run
 
@@ -144,8 +144,8 @@ def test_a_result_the_database_refuses_costs_only_its_own_monitor(workspace, vic
     # A negative latency breaks the column's CHECK constraint on every database.
     applied = engine.apply_outcomes(
         [
-            Outcome(mine.pk, True, now, "Status 200.", latency_ms=-5),
-            Outcome(victim.pk, False, now, "Status 502.", status_code=502),
+            CheckOutcome(mine.pk, True, now, "Status 200.", latency_ms=-5),
+            CheckOutcome(victim.pk, False, now, "Status 502.", status_code=502),
         ]
     )
     assert applied.could_not_run == [mine.pk]

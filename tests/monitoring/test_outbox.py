@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from monitoring import engine, outbox
-from monitoring.checks.specs import Outcome
+from monitoring.checks.specs import CheckOutcome
 from monitoring.models import EscalationContact, Incident, MaintenanceWindow, Monitor, Notification
 
 pytestmark = pytest.mark.django_db
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def outcomes(monitor, pattern, start=None):
     start = start or timezone.now()
     return [
-        Outcome(
+        CheckOutcome(
             monitor.pk,
             ok,
             start + timedelta(seconds=30 * i),
