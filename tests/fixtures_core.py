@@ -94,17 +94,7 @@ def stranger(make_user):
 def site(workspace) -> Site:
     s = Site.objects.create(workspace=workspace, domain="shop.example.com", canonical=Site.Canonical.WWW)
     add_standard_routes(s)
-    # A store whose owner confirmed its critical routes (a new site starts with home only).
-    for name, path in CONFIRMED_ROUTES.items():
-        kind = CriticalRoute.kind_for(name, path)
-        CriticalRoute.objects.create(
-            site=s,
-            name=name,
-            path=path,
-            kind=kind,
-            budget_ms=CriticalRoute.default_budget(kind),
-            accept_client_errors=kind == CriticalRoute.Kind.API,
-        )
+    add_confirmed_routes(s)  # a store whose owner confirmed its critical routes
     return s
 
 
@@ -116,6 +106,21 @@ CONFIRMED_ROUTES = {
     "checkout": "/checkout",
     "order": "/api/orders",
 }
+
+
+def add_confirmed_routes(site: Site, routes: dict[str, str] | None = None) -> None:
+    """Critical routes as an owner confirms them (a new site starts with home only); an API
+    route accepts client errors (an order API answers 401 to a stranger)."""
+    for name, path in (CONFIRMED_ROUTES if routes is None else routes).items():
+        kind = CriticalRoute.kind_for(name, path)
+        CriticalRoute.objects.create(
+            site=site,
+            name=name,
+            path=path,
+            kind=kind,
+            budget_ms=CriticalRoute.default_budget(kind),
+            accept_client_errors=kind == CriticalRoute.Kind.API,
+        )
 
 
 @pytest.fixture

@@ -26,7 +26,17 @@ from launchready.models import Site
 from launchready.views_sites import add_standard_routes
 from tests.browser.test_journey import _console_problems, browser  # noqa: F401 - the same browser
 from tests.browser.test_journey import pytestmark as browser_rule
-from tests.fixtures_core import PASSWORD
+from tests.fixtures_core import PASSWORD, add_confirmed_routes
+
+# The routes the store's owner confirmed (a new site starts with home only).
+STORE_ROUTES = {
+    "listing": "/collections/all",
+    "product": "/products/example",
+    "cart": "/cart",
+    "login": "/account/login",
+    "checkout": "/checkout",
+    "order": "/api/orders",
+}
 
 MISSING_TOOLS = [tool for tool in ("curl", "jq") if not shutil.which(tool)]
 pytestmark = [
@@ -191,6 +201,7 @@ def test_paste_env_report_a_deploy_from_ci_and_hand_over(
     caplog.set_level(logging.INFO)
     site = Site.objects.create(workspace=workspace, domain=DOMAIN, canonical=Site.Canonical.WWW)
     add_standard_routes(site)
+    add_confirmed_routes(site, STORE_ROUTES)
     site_url = f"{live_server.url}/w/{workspace.uuid}/sites/{site.uuid}/"
     overflow: dict[str, dict[int, list[str]]] = {}
 

@@ -16,6 +16,17 @@ from handover.models import Deploy
 from launchready.models import Site
 from launchready.views_sites import add_standard_routes
 from monitoring.models import ApiToken
+from tests.fixtures_core import add_confirmed_routes
+
+# The routes the store's owner confirmed (a new site starts with home only).
+STORE_ROUTES = {
+    "listing": "/collections/all",
+    "product": "/products/example",
+    "cart": "/cart",
+    "login": "/account/login",
+    "checkout": "/checkout",
+    "order": "/api/orders",
+}
 
 pytestmark = [
     pytest.mark.sandbox,
@@ -54,6 +65,7 @@ def eager_celery():
 def run_step(live_server, workspace, domain: str, **env) -> tuple[Site, subprocess.CompletedProcess]:
     site = Site.objects.create(workspace=workspace, domain=domain, canonical=Site.Canonical.WWW)
     add_standard_routes(site)
+    add_confirmed_routes(site, STORE_ROUTES)
     _, plain = ApiToken.issue(workspace, "GitHub Actions", site=site)
     script = ci_steps(f"{live_server.url}/api/v1/deploys", site).shell
     result = subprocess.run(

@@ -17,6 +17,17 @@ from launchready.models import CriticalRoute, Site
 from launchready.views_sites import add_standard_routes
 from monitoring import outbox
 from monitoring.models import AlertChannel, MaintenanceWindow, Notification
+from tests.fixtures_core import add_confirmed_routes
+
+# The routes the store's owner confirmed (a new site starts with home only).
+STORE_ROUTES = {
+    "listing": "/collections/all",
+    "product": "/products/example",
+    "cart": "/cart",
+    "login": "/account/login",
+    "checkout": "/checkout",
+    "order": "/api/orders",
+}
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.django_db]
 
@@ -60,6 +71,7 @@ def _clean(sb):
 def store(workspace, domain: str) -> Site:
     site = Site.objects.create(workspace=workspace, domain=domain, canonical=Site.Canonical.WWW)
     add_standard_routes(site)
+    add_confirmed_routes(site, STORE_ROUTES)
     return site
 
 
