@@ -59,6 +59,7 @@ class ZoneView:
     behaviours: dict[str, str] = field(default_factory=dict)
     server_behaviour: str = "ok"
     negative_ttl: int = 300
+    delay_ms: int = 0  # answers for this zone wait this long (a slow server)
 
     def soa_rrset(self) -> dns.rrset.RRset:
         spec = self.nodes[self.name][dns.rdatatype.SOA]
@@ -130,7 +131,7 @@ def _add_records(view: ZoneView, records: list[Record], default_ttl: int, replac
 def build_view(zone: Zone, nameserver=None) -> ZoneView:
     """The zone as one server sees it (``nameserver`` None: the primary data)."""
     origin = dns.name.from_text(zone.name)
-    view = ZoneView(name=zone.name, origin=origin, behaviours=dict(zone.behaviours))
+    view = ZoneView(name=zone.name, origin=origin, behaviours=dict(zone.behaviours), delay_ms=zone.delay_ms)
     view.negative_ttl = min(zone.ttl, 300)
     _add_records(view, zone.records, zone.ttl, replace=False)
     apex = view.nodes.setdefault(zone.name, {})
@@ -163,6 +164,16 @@ class DnsData:
     @property
     def nameserver_addresses(self) -> list[str]:
         return [a for a in self.views if a != RESOLVER_VIEW]
+
+    def delay_s(self, wire: bytes, view_key: str) -> float:
+        """How long the listener waits before answering ``wire`` (a zone with ``delay_ms``)."""
+        try:
+            query = dns.message.from_wire(wire)
+            qname = query.question[0].name.to_text(omit_final_dot=True).lower()
+        except (dns.exception.DNSException, IndexError):
+            return 0.0
+        zone = _find_zone(self.views.get(view_key, []), qname)
+        return zone.delay_ms / 1000 if zone is not None else 0.0
 
     def answer(self, query: dns.message.Message, view_key: str) -> dns.message.Message | None:
         """The response to ``query`` on the listener ``view_key``; None means stay silent."""
@@ -305,12 +316,19 @@ class DnsUdpProtocol(asyncio.DatagramProtocol):
         self.transport = transport
 
     def datagram_received(self, wire: bytes, addr) -> None:
+        delay = self.data.delay_s(wire, self.view_key)
+        if delay:
+            asyncio.get_running_loop().call_later(delay, self._answer, wire, addr)
+            return
+        self._answer(wire, addr)
+
+    def _answer(self, wire: bytes, addr) -> None:
         try:
             reply = handle_wire(self.data, wire, self.view_key, udp=True)
         except Exception:  # a bad scenario must not kill the listener
             logger.exception("DNS handler failed")
             return
-        if reply is not None and self.transport is not None:
+        if reply is not None and self.transport is not None and not self.transport.is_closing():
             self.transport.sendto(reply, addr)
 
 
@@ -321,6 +339,9 @@ def make_tcp_handler(data: DnsData, view_key: str):
                 header = await reader.readexactly(2)
                 (length,) = struct.unpack("!H", header)
                 wire = await reader.readexactly(length)
+                delay = data.delay_s(wire, view_key)
+                if delay:
+                    await asyncio.sleep(delay)
                 reply = handle_wire(data, wire, view_key, udp=False)
                 if reply is None:
                     # Silence: hold the connection until the client gives up.

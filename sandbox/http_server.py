@@ -306,6 +306,8 @@ class SiteHandler:
             return _redirect(host, route, route.status, location)
         headers = _headers(host, route)
         headers.setdefault("Content-Type", content_type(route, exchange.path))
+        for n in range(1, route.header_flood + 1):
+            headers.add(f"X-Flood-{n}", str(n))
         if route.endless:
             return Reply(route.status, headers, stream=_endless())
         body = self._body(host, route, exchange)
@@ -363,6 +365,21 @@ def make_app(handler: SiteHandler) -> web.Application:
     app = web.Application(client_max_size=4 * 1024 * 1024)
     app.router.add_route("*", "/{tail:.*}", handler.aiohttp_handle)
     return app
+
+
+GARBAGE = bytes(range(256)) * 64  # 16 KiB that is not a TLS record
+
+
+class TlsGarbage(asyncio.Protocol):
+    """The https port of a ``tls_garbage`` host: answers a ClientHello with bytes that are no
+    TLS at all, then hangs up."""
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.transport.write(GARBAGE)
+        self.transport.close()
 
 
 class AlpnDispatch(asyncio.Protocol):

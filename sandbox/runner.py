@@ -296,7 +296,13 @@ class Sandbox:
         http1 = self._runner.server
         for sock in self._plan["http"].sockets:
             self._closers.append(await loop.create_server(http1, sock=sock))
+        garbage = {h.address for h in self.scenario.hosts if h.tls_garbage}
         for sock in self._plan["https"].sockets:
+            if sock.getsockname()[0] in garbage:
+                self._closers.append(
+                    await loop.create_server(lambda: self._track(http_server.TlsGarbage()), sock=sock)
+                )
+                continue
             ctx = self._ssl[sock.getsockname()[0]]
             server = await loop.create_server(
                 lambda: http_server.AlpnDispatch(http1, lambda: self._track(H2Protocol(handler.respond))),

@@ -129,6 +129,7 @@ ROUTE_KEYS = {
     "trickle_ms",
     "compress",
     "serial_ms",
+    "header_flood",
 }
 
 
@@ -150,6 +151,7 @@ class Route:
     trickle_ms: int = 0
     compress: bool = False
     serial_ms: int = 0  # a one-worker origin: requests are served one at a time, N ms each
+    header_flood: int = 0  # this many extra response headers (X-Flood-1: 1 …)
 
     @classmethod
     def parse(cls, data: dict, where: str) -> Route:
@@ -181,6 +183,7 @@ class Route:
             trickle_ms=int(data.get("trickle_ms", 0)),
             compress=bool(data.get("compress", False)),
             serial_ms=int(data.get("serial_ms", 0)),
+            header_flood=int(data.get("header_flood", 0)),
         )
 
 
@@ -203,6 +206,7 @@ HOST_KEYS = {
     "compress",
     "http2",
     "upstream",
+    "tls_garbage",
 }
 
 
@@ -228,6 +232,7 @@ class Host:
     compress: bool = False
     http2: bool = False  # offer h2 by ALPN on HTTPS
     upstream: str = ""  # http://<loopback>:<port>: a local app behind this host, as behind a TLS proxy
+    tls_garbage: bool = False  # the https port answers random bytes instead of a TLS handshake
 
     @classmethod
     def parse(cls, data: dict, where: str) -> Host:
@@ -290,6 +295,7 @@ class Host:
             compress=bool(data.get("compress", False)),
             http2=bool(data.get("http2", False)),
             upstream=_upstream(data.get("upstream"), where),
+            tls_garbage=bool(data.get("tls_garbage", False)),
         )
 
 
@@ -336,6 +342,7 @@ class Zone:
     nameservers: list[NameServer] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
     behaviours: dict[str, str] = field(default_factory=dict)  # name -> servfail | timeout | refused
+    delay_ms: int = 0  # every server (the resolver too) answers this zone's questions this late
     implicit: bool = False  # created for host or nameserver names outside declared zones
 
 
@@ -357,8 +364,8 @@ def _norm(name: str) -> str:
     return str(name).strip().rstrip(".").lower()
 
 
-ZONE_KEYS = {"ttl", "serial", "nameservers", "records", "failures"}
-RECORD_KEYS = {"name", "type", "value", "values", "ttl", "alternate"}
+ZONE_KEYS = {"ttl", "serial", "nameservers", "records", "failures", "delay_ms"}
+RECORD_KEYS = {"name", "type", "value", "values", "ttl", "alternate", "repeat"}
 NS_KEYS = {"name", "address", "behaviour", "serial", "records"}
 REG_KEYS = {"registered", "expires", "updated", "status", "registrar", "registrar_iana_id"}
 RECORD_TYPES = {"A", "AAAA", "CNAME", "MX", "TXT", "CAA", "NS", "SRV", "PTR"}
@@ -394,6 +401,10 @@ def _parse_record(data: dict, zone: str, where: str) -> Record:
         values = [data["value"]]
     else:
         raise ScenarioError(f"{where}: a record needs 'value' or 'values'")
+    repeat = int(data.get("repeat", 0))
+    if repeat:
+        # Thousands of records without thousands of lines: "{n}" in a value counts 1..repeat.
+        values = [str(v).replace("{n}", str(n)) for n in range(1, repeat + 1) for v in values]
     if rtype != "TXT":
         values = [str(v) for v in values]
     return Record(
@@ -411,6 +422,7 @@ def _parse_zone(name: str, data: dict) -> Zone:
     data = data or {}
     _check_keys(data, ZONE_KEYS, where)
     zone = Zone(name=zone_name, ttl=int(data.get("ttl", 300)), serial=int(data.get("serial", 2026010101)))
+    zone.delay_ms = int(data.get("delay_ms", 0))
     zone.records = [_parse_record(r, zone_name, where) for r in _as_list(data.get("records"))]
     for ns in _as_list(data.get("nameservers")):
         if isinstance(ns, str):
