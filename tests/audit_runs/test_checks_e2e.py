@@ -67,6 +67,7 @@ SITES: dict[str, SiteDeclaration] = {
                 R("listing"),
                 R("cart"),
                 R("login"),
+                R("checkout"),  # /checkout is not served: the store answers 404
             ],
         ),
         # Only this store is verified: the load probe runs for verified owners only, and
@@ -108,6 +109,7 @@ CASES = [
     ("edge.static_not_cached", "nohsts-store.test", "www.nohsts-store.test", "medium"),
     ("perf.route_slow", "slow-store.test", "product https://www.slow-store.test/products/mug", "high"),
     ("perf.route_errors", "slow-store.test", "search https://www.slow-store.test/search", "blocker"),
+    ("perf.route_not_found", "slow-store.test", "checkout https://www.slow-store.test/checkout", "high"),
     ("perf.page_heavy", "slow-store.test", "https://www.slow-store.test/collections/all", "medium"),
     ("perf.degrades_under_load", "busy-store.test", "home https://www.busy-store.test/", "high"),
 ]
@@ -208,3 +210,13 @@ def test_a_name_on_a_private_address_is_reported_once(audit_of):
         if f.subject == "internal.noapex-store.test"
     }
     assert about == {("dns.private_address", "fail")}
+
+
+def test_a_route_that_does_not_exist_is_reported_once_and_never_timed(audit_of):
+    checkout = "checkout https://www.slow-store.test/checkout"
+    about = {
+        (f.check, str(f.status))
+        for f in audit_of("slow-store.test").evaluation.findings
+        if f.subject == checkout
+    }
+    assert about == {("perf.route_not_found", "fail")}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from django.forms.models import model_to_dict
 from django.urls import reverse
 from django.utils import timezone
 
@@ -112,6 +113,7 @@ def test_a_domain_changed_in_the_admin_is_no_longer_verified(sb, admin_client, w
     site = make_site(workspace, "proof-store.test")
     assert verify(site).verified
     change = reverse("admin:launchready_site_change", args=[site.pk])
+    routes = list(site.routes.values_list("name", "path", "source", "confirmed"))
     form = {
         "workspace": workspace.pk,
         "domain": "victim-store.test",
@@ -130,13 +132,17 @@ def test_a_domain_changed_in_the_admin_is_no_longer_verified(sb, admin_client, w
             f"{prefix}-MAX_NUM_FORMS": 1000,
         }
         for i, row in enumerate(rows):
-            form[f"{prefix}-{i}-id"] = row.pk
-            form[f"{prefix}-{i}-site"] = site.pk
-            for field in ("name", "path", "kind", "budget_ms"):
-                form[f"{prefix}-{i}-{field}"] = getattr(row, field)
+            # Every field of the row as the change form shows it (a checkbox is absent when off),
+            # so the rows are saved unchanged whatever fields the inline gains.
+            for field, value in model_to_dict(row).items():
+                if value is not False:
+                    form[f"{prefix}-{i}-{field}"] = (
+                        "on" if value is True else ("" if value is None else value)
+                    )
     response = admin_client.post(change, form)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert fresh(site).domain == "victim-store.test"
+    assert list(site.routes.values_list("name", "path", "source", "confirmed")) == routes
     assert not SiteAuditSettings.objects.get(site=site).is_verified
     assert not declaration_for(fresh(site)).ownership_verified
 
