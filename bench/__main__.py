@@ -16,6 +16,7 @@ import sys
 BENCHMARKS: dict[str, str] = {
     "audit": "bench.audit",
     "audit_large": "bench.audit_large",
+    "peers": "bench.peers",
     "monitoring": "bench.monitoring",
     "dashboard": "bench.dashboard",
     "reports": "bench.reports",
