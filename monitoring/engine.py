@@ -14,16 +14,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from launchready.models import Workspace
+
+from . import correlation
 from . import state as sm
+from .checks import rules
 from .checks.rules import evaluate_expiry
-from .checks.specs import CheckOutcome
+from .checks.specs import Cause, CauseKind, CheckOutcome
 from .heartbeats import ScheduleError
 from .models import AlertChannel, CheckResult, Incident, MaintenanceWindow, Monitor, Notification
-from .models.monitors import MAX_CONFIRMATIONS
+from .models.monitors import MAX_CONFIRMATIONS, SEVERITY_RANK
 from .routing import wants
 
 logger = logging.getLogger(__name__)
@@ -213,15 +217,14 @@ def _apply(outcomes: list[CheckOutcome], now: datetime) -> Applied:
     windows = list(
         MaintenanceWindow.objects.filter(workspace_id__in=workspace_ids, starts_at__lte=now, ends_at__gt=now)
     )
-    to_notify: list[tuple[Incident, str]] = []
-    for pk, m in monitors.items():
+    batch = _Batch(windows=windows, applied=applied)
+    # Monitors without a dependency first: a dependent one then finds its dependency's incident.
+    for pk, m in sorted(monitors.items(), key=lambda item: item[1].depends_on_id is not None):
         results = by_monitor[pk]
         if m.kind in EXPIRY_KINDS:
-            _apply_expiry(m, results[-1], open_incidents.get(pk), windows, to_notify, applied)
+            _apply_expiry(batch, m, results[-1], open_incidents.get(pk))
         else:
-            _apply_state(
-                m, results, open_incidents.get(pk), recently_closed.get(pk), windows, to_notify, applied
-            )
+            _apply_state(batch, m, results, open_incidents.get(pk), recently_closed.get(pk))
         last = results[-1]
         m.last_checked_at = last.checked_at
         m.last_latency_ms = last.latency_ms
@@ -245,64 +248,229 @@ def _apply(outcomes: list[CheckOutcome], now: datetime) -> Applied:
             "alerted_threshold_days",
         ],
     )
-    applied.notification_ids = queue_notifications(to_notify)
+    applied.notification_ids = queue_notifications(batch.to_notify)
     return applied
 
 
-def _apply_state(m, results, incident, last_closed, windows, to_notify, applied) -> None:
+@dataclass
+class _Batch:
+    """What the monitors of one batch share: the outbox rows to write and the primaries opened."""
+
+    windows: list[MaintenanceWindow]
+    applied: Applied
+    to_notify: list[tuple[Incident, str]] = field(default_factory=list)
+    primaries: dict[tuple[int, str], Incident] = field(default_factory=dict)  # (workspace, cause key)
+    locked: set[int] = field(default_factory=set)  # workspaces whose row this transaction holds
+
+    def quiet(self, m: Monitor, at: datetime) -> bool:
+        return in_maintenance(self.windows, m, at)
+
+
+def _apply_state(batch: _Batch, m: Monitor, results, incident, last_closed) -> None:
     snap = snapshot_of(m, incident, last_closed)
     policy = policy_for(m)
     for o in results:
-        decision = sm.advance(
-            snap, o.ok, o.checked_at, policy, in_maintenance=in_maintenance(windows, m, o.checked_at)
-        )
+        quiet = batch.quiet(m, o.checked_at)
+        decision = sm.advance(snap, o.ok, o.checked_at, policy, in_maintenance=quiet)
         snap = decision.snapshot
         if decision.event == sm.Event.OPENED and incident is None:
             failing = [r for r in results if not r.ok]
             cause = failing[-1] if failing else o
-            incident = Incident.objects.create(
-                monitor=m,
-                workspace_id=m.workspace_id,
-                severity=m.severity,
-                started_at=o.checked_at,
-                cause=cause.message[:300] or "The check failed.",
+            incident = _open_part(
+                batch,
+                m,
+                at=o.checked_at,
+                text=cause.message[:300] or "The check failed.",
                 snippet=cause.snippet[:500],
-                notified=not in_maintenance(windows, m, o.checked_at),
+                severity=m.severity,
+                severity_reason=correlation.monitor_severity_reason(m.name),
+                cause=cause.cause,
+                quiet=quiet,
             )
-            applied.opened.append(incident.pk)
-            if incident.notified:
-                to_notify.append((incident, Notification.Event.OPENED))
         elif decision.event == sm.Event.REOPENED and incident is None and last_closed is not None:
             incident = last_closed
-            incident.ended_at = None
-            incident.flapping = True
-            incident.save(update_fields=["ended_at", "flapping"])
-            if incident.notified and not in_maintenance(windows, m, o.checked_at):
-                to_notify.append((incident, Notification.Event.ESCALATED))
+            _reopen_part(batch, incident, quiet)
         elif decision.event == sm.Event.FLAPPING and incident is not None:
             incident.flapping = True
             incident.save(update_fields=["flapping"])
         elif decision.event == sm.Event.RESOLVED and incident is not None:
-            incident.ended_at = o.checked_at
-            incident.save(update_fields=["ended_at"])
-            applied.resolved.append(incident.pk)
-            if incident.notified:
-                to_notify.append((incident, _resolved_event(incident)))
+            _close_part(batch, incident, o.checked_at)
             last_closed, incident = incident, None
+    if incident is not None and incident.is_open and _severity_changed(m, incident):
+        _follow_monitor_severity(batch, m, incident)
     m.state = snap.state
     m.consecutive_failures = snap.failures
     m.consecutive_successes = snap.successes
     m.transitions = [t.isoformat() for t in snap.transitions]
 
 
+def _open_groups():
+    """Primary incidents still going on: open themselves, or with a part still open."""
+    open_part = Incident.objects.filter(primary=OuterRef("pk"), ended_at__isnull=True)
+    return Incident.objects.filter(primary__isnull=True).filter(Q(ended_at__isnull=True) | Exists(open_part))
+
+
+def _lock_workspace(batch: _Batch, workspace_id: int) -> None:
+    """Serialize incident opening per workspace, so two batches failing for one cause open one incident."""
+    if workspace_id not in batch.locked:
+        list(Workspace.objects.select_for_update().filter(pk=workspace_id).values_list("pk", flat=True))
+        batch.locked.add(workspace_id)
+
+
+def _primary_for(batch: _Batch, m: Monitor, key: str, quiet: bool) -> Incident | None:
+    """The open incident this failure belongs to: same cause, a dependency that is down, or its host's."""
+    _lock_workspace(batch, m.workspace_id)
+    groups = _open_groups().filter(workspace_id=m.workspace_id)
+    if not quiet:  # an alerting failure never hides in an incident nobody was told about
+        groups = groups.filter(notified=True)
+    if key:
+        known = batch.primaries.get((m.workspace_id, key))
+        if known is not None and (quiet or known.notified):
+            return known
+        found = groups.filter(cause_key=key).order_by("started_at").first()
+        if found is not None:
+            return found
+    if m.depends_on_id:
+        dependency = (
+            Incident.objects.filter(monitor_id=m.depends_on_id, ended_at__isnull=True)
+            .select_related("primary")
+            .first()
+        )
+        if dependency is not None and (quiet or dependency.group.notified):
+            return dependency.group
+    host = rules.host_key(m.host)
+    if not key and host:
+        # A page failing while its whole host is down is part of the host's incident.
+        host_keys = [Cause(kind, host).key for kind in CauseKind]
+        return groups.filter(cause_key__in=host_keys).order_by("started_at").first()
+    return None
+
+
+def _open_part(
+    batch: _Batch,
+    m: Monitor,
+    *,
+    at: datetime,
+    text: str,
+    severity: str,
+    severity_reason: str,
+    cause: Cause | None,
+    quiet: bool,
+    snippet: str = "",
+) -> Incident:
+    """Open ``m``'s incident: a new primary that alerts, or a silent part of an open one."""
+    key = cause.key if cause else ""
+    primary = _primary_for(batch, m, key, quiet)
+    incident = Incident.objects.create(
+        monitor=m,
+        workspace_id=m.workspace_id,
+        severity=severity,
+        severity_reason=severity_reason,
+        started_at=at,
+        cause=text,
+        snippet=snippet,
+        cause_key=key,
+        primary=primary,
+        notified=not quiet,
+    )
+    batch.applied.opened.append(incident.pk)
+    if primary is not None:
+        _update_primary(batch, primary)
+        return incident
+    if key:
+        batch.primaries[(m.workspace_id, key)] = incident
+    if incident.notified:
+        batch.to_notify.append((incident, Notification.Event.OPENED))
+    return incident
+
+
+def _update_primary(batch: _Batch, primary: Incident, own: tuple[str, str] | None = None) -> None:
+    """After a part joined or changed: the primary's severity is its parts' highest; its cause lists them.
+
+    ``own`` is the primary's own monitor's (severity, reason) when that changed.
+    """
+    parts = list(primary.parts.select_related("monitor").order_by("started_at", "pk"))
+    candidates = [own or (primary.severity, primary.severity_reason)]
+    candidates += [(p.severity, p.severity_reason) for p in parts]
+    severity, reason = max(candidates, key=lambda c: SEVERITY_RANK.get(c[0], 1))
+    fields = []
+    if (severity, reason) != (primary.severity, primary.severity_reason):
+        raised = SEVERITY_RANK.get(severity, 1) > SEVERITY_RANK.get(primary.severity, 1)
+        primary.severity, primary.severity_reason = severity, reason
+        fields += ["severity", "severity_reason"]
+        if raised and primary.notified:
+            # Channels that did not hear of it at the lower severity (SMS for critical) hear now;
+            # those that did are not told twice (one row per channel and event).
+            batch.to_notify.append((primary, Notification.Event.OPENED))
+    if primary.cause_key:
+        names: list[str] = []
+        for i in [primary, *parts]:
+            if i.monitor.kind != Monitor.Kind.TLS_EXPIRY and i.monitor.name not in names:
+                names.append(i.monitor.name)
+        cause = correlation.group_cause(primary.cause_key, names, primary.cause)
+        if cause != primary.cause:
+            primary.cause = cause
+            fields.append("cause")
+    if fields:
+        primary.save(update_fields=fields)
+
+
+def _severity_changed(m: Monitor, incident: Incident) -> bool:
+    """Whether ``m``'s severity no longer agrees with its open incident (a primary may be higher)."""
+    if incident.severity == m.severity:
+        return False
+    if incident.primary_id or incident.severity_reason == correlation.monitor_severity_reason(m.name):
+        return True
+    return SEVERITY_RANK.get(m.severity, 1) > SEVERITY_RANK.get(incident.severity, 1)
+
+
+def _follow_monitor_severity(batch: _Batch, m: Monitor, incident: Incident) -> None:
+    """The founder changed the monitor's severity while it is down: its open incident follows."""
+    if m.kind in EXPIRY_KINDS:
+        return  # an expiry incident's severity is the date's (7 days or less: critical)
+    own = (m.severity, correlation.monitor_severity_reason(m.name))
+    if incident.primary_id is None:
+        _update_primary(batch, incident, own)
+        return
+    incident.severity, incident.severity_reason = own
+    incident.save(update_fields=["severity", "severity_reason"])
+    _update_primary(batch, incident.primary)
+
+
+def _reopen_part(batch: _Batch, incident: Incident, quiet: bool) -> None:
+    """Down again soon after recovering: the same incident, flapping; one alert unless its group is still on."""
+    group = incident.group
+    already_on = group.group_is_open()
+    incident.ended_at = None
+    incident.flapping = True
+    incident.save(update_fields=["ended_at", "flapping"])
+    if group.pk != incident.pk and not already_on and not group.flapping:
+        group.flapping = True
+        group.save(update_fields=["flapping"])
+    if group.notified and not quiet and not already_on:
+        batch.to_notify.append((group, Notification.Event.ESCALATED))
+
+
+def _close_part(batch: _Batch, incident: Incident, at: datetime, *, quietly: bool = False) -> None:
+    """This monitor recovered; the incident of its cause resolves (one alert) once every part has."""
+    incident.ended_at = at
+    incident.save(update_fields=["ended_at"])
+    if quietly:
+        return
+    batch.applied.resolved.append(incident.pk)
+    group = incident.group
+    if group.notified and not group.group_is_open():
+        batch.to_notify.append((group, _resolved_event(group)))
+
+
 def _resolved_event(incident: Incident) -> str:
     """RESOLVED, or SETTLED for a reopened (flapping) incident whose "resolved" already went out."""
-    if incident.flapping and incident.notifications.filter(event=Notification.Event.RESOLVED).exists():
+    if incident.notifications.filter(event=Notification.Event.RESOLVED).exists():
         return Notification.Event.SETTLED
     return Notification.Event.RESOLVED
 
 
-def _apply_expiry(m, o: CheckOutcome, incident, windows, to_notify, applied) -> None:
+def _apply_expiry(batch: _Batch, m: Monitor, o: CheckOutcome, incident) -> None:
     """Certificate and domain expiry: one incident per threshold crossed (30/14/7/1 days)."""
     what = "certificate" if m.kind == Monitor.Kind.TLS_EXPIRY else "domain"
     days_left = None
@@ -311,50 +479,44 @@ def _apply_expiry(m, o: CheckOutcome, incident, windows, to_notify, applied) -> 
         days_left = (o.expires_at - o.checked_at).total_seconds() / 86400
     m.state = Monitor.State.UP if o.ok else Monitor.State.DOWN
     step = sm.expiry_step(days_left, m.alerted_threshold_days)
+    quiet = batch.quiet(m, o.checked_at)
     if step.open_new:
         if incident is not None:  # superseded by the nearer threshold: closed quietly
-            incident.ended_at = o.checked_at
-            incident.save(update_fields=["ended_at"])
+            _close_part(batch, incident, o.checked_at, quietly=True)
         cause = evaluate_expiry(what=what, error_message=None, days_left=days_left).message
         if days_left > 0:
             cause = f"The {what} expires on {o.expires_at:%Y-%m-%d}, in {int(days_left)} days."
-        quiet = in_maintenance(windows, m, o.checked_at)
-        new = Incident.objects.create(
-            monitor=m,
-            workspace_id=m.workspace_id,
+        _open_part(
+            batch,
+            m,
+            at=o.checked_at,
+            text=cause,
             severity=step.severity,
-            started_at=o.checked_at,
-            cause=cause,
-            notified=not quiet,
+            severity_reason=correlation.expiry_severity_reason(what, days_left, step.threshold),
+            # Only an expired certificate takes pages down; a warning ahead of the date stands alone.
+            cause=o.cause if days_left <= 0 else None,
+            quiet=quiet,
         )
-        applied.opened.append(new.pk)
-        if new.notified:
-            to_notify.append((new, Notification.Event.OPENED))
         m.state = Monitor.State.DOWN
     elif incident is not None and days_left is not None and step.threshold is None:
         # Renewed, or readable again after a failed read: far from every threshold.
-        incident.ended_at = o.checked_at
-        incident.save(update_fields=["ended_at"])
-        applied.resolved.append(incident.pk)
-        if incident.notified:
-            to_notify.append((incident, Notification.Event.RESOLVED))
+        _close_part(batch, incident, o.checked_at)
     elif not o.ok and o.expires_at is None and m.kind == Monitor.Kind.DOMAIN_EXPIRY:
         # No date from RDAP (many country registries publish none, or the service is
         # down): the store itself is fine, so this is shown on the monitor, never alerted.
         m.state = Monitor.State.UNKNOWN
     elif not o.ok and o.expires_at is None and incident is None:
         # The certificate could not be read at all (handshake failed): a plain incident.
-        new = Incident.objects.create(
-            monitor=m,
-            workspace_id=m.workspace_id,
+        _open_part(
+            batch,
+            m,
+            at=o.checked_at,
+            text=o.message[:300],
             severity=m.severity,
-            started_at=o.checked_at,
-            cause=o.message[:300],
-            notified=not in_maintenance(windows, m, o.checked_at),
+            severity_reason=correlation.monitor_severity_reason(m.name),
+            cause=o.cause,
+            quiet=quiet,
         )
-        applied.opened.append(new.pk)
-        if new.notified:
-            to_notify.append((new, Notification.Event.OPENED))
     m.alerted_threshold_days = step.threshold
 
 

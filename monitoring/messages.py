@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils import timezone
+
+from . import correlation
 
 ACK_SALT = "monitoring.incident.ack"
 
@@ -132,6 +135,19 @@ def impact_and_action(kind: str, auto_key: str, event: str) -> tuple[str, str]:
     return _ROUTE_IMPACT.get(route) or _KIND_IMPACT.get(kind, _KIND_IMPACT["http"])
 
 
+def _outage(incident, parts) -> str:
+    """How long the incident lasted: from its start until its last monitor recovered."""
+    ends = [i.ended_at for i in [incident, *parts]]
+    end = max(ends) if all(ends) else timezone.now()
+    return human_duration((end - incident.started_at).total_seconds())
+
+
+def _part_span(part) -> str:
+    if part.ended_at is None:
+        return f"down since {part.started_at:%Y-%m-%d %H:%M} UTC"
+    return f"down {human_duration((part.ended_at - part.started_at).total_seconds())}, recovered"
+
+
 def build_audit(notification) -> AlertMessage:
     """New blockers found by an audit run (a critical alert)."""
     run = notification.audit_run
@@ -227,15 +243,24 @@ def build(notification) -> AlertMessage:
     ack_url = base + reverse("monitoring_ack", kwargs={"token": ack_token(incident.uuid)})
     event = notification.event
     resolved = event in ("resolved", "settled")
+    parts = list(incident.parts.select_related("monitor").order_by("started_at", "pk"))
+    # Several monitors, one cause: the alert names the cause (which lists them), not one monitor.
+    who = correlation.headline(incident.cause_key) if parts and incident.cause_key else monitor.name
+    count = len({monitor.pk, *(p.monitor_id for p in parts)})
+    back = f"all {count} monitors are back up" if parts else "is back up"
     if event == "settled":
         title = (
-            f"RESOLVED: {monitor.name} is stable again after going up and down for "
+            f"RESOLVED: {who} is stable again after going up and down for "
             f"{human_duration(incident.duration.total_seconds())}"
         )
     elif resolved:
-        title = (
-            f"RESOLVED: {monitor.name} is back up after {human_duration(incident.duration.total_seconds())}"
-        )
+        title = f"RESOLVED: {who}{' —' if parts else ''} {back} after {_outage(incident, parts)}"
+    elif parts and incident.cause_key:
+        # The cause already lists the monitors: "Certificate of … expired: Homepage and Cart are down."
+        if event != "escalated":
+            title = f"DOWN: {incident.cause}"
+        else:
+            title = f"{'UNACKNOWLEDGED' if notification.contact_id else 'FLAPPING'}: {incident.cause}"
     elif event == "escalated" and notification.contact_id is None:
         title = f"FLAPPING: {monitor.name} keeps going up and down — {incident.cause}"
     elif event == "escalated":
@@ -243,6 +268,8 @@ def build(notification) -> AlertMessage:
     else:
         title = f"DOWN: {monitor.name} — {incident.cause}"
     impact, action = impact_and_action(monitor.kind, monitor.auto_key, event)
+    if not resolved and incident.cause_key and correlation.impact_and_action(incident.cause_key):
+        impact, action = correlation.impact_and_action(incident.cause_key)
     lines = [
         title,
         f"Why it matters: {impact}",
@@ -250,7 +277,10 @@ def build(notification) -> AlertMessage:
         f"What: {monitor.target}",
         f"Since: {incident.started_at:%Y-%m-%d %H:%M} UTC",
     ]
-    if incident.ended_at:
+    if parts:
+        lines.append("Affected monitors:")
+        lines += [f"- {i.monitor.name}: {_part_span(i)}" for i in [incident, *parts]]
+    if incident.ended_at and not parts:
         lines.append(f"Resolved: {incident.ended_at:%Y-%m-%d %H:%M} UTC")
     if not resolved:
         lines.append(f"Acknowledge: {ack_url}")

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils import timezone
 
 from .models import AlertChannel, EscalationContact, Incident, Notification
@@ -92,33 +92,103 @@ def queue_test(channel: AlertChannel) -> Notification:
     )
 
 
+def _open_primaries():
+    """Primary incidents still going on (the primary itself or one of its parts), unacknowledged."""
+    open_part = Incident.objects.filter(primary=OuterRef("pk"), ended_at__isnull=True)
+    return (
+        Incident.objects.filter(primary__isnull=True, acknowledged_at__isnull=True, notified=True)
+        .filter(Q(ended_at__isnull=True) | Exists(open_part))
+        .exclude(severity="info")
+    )
+
+
+def catch_up(incidents: list[Incident]) -> list[int]:
+    """Tell the channels added (or routed) since these incidents opened: the "opened" alert, once each."""
+    if not incidents:
+        return []
+    told = set(
+        Notification.objects.filter(
+            incident__in=incidents,
+            event=Notification.Event.OPENED,
+            channel__isnull=False,
+            contact__isnull=True,
+        ).values_list("incident_id", "channel_id")
+    )
+    channels = list(
+        AlertChannel.objects.filter(
+            workspace_id__in={i.workspace_id for i in incidents}, disabled_at__isnull=True
+        )
+    )
+    rows = [
+        Notification(workspace_id=i.workspace_id, incident=i, channel=ch, event=Notification.Event.OPENED)
+        for i in incidents
+        for ch in channels
+        if ch.workspace_id == i.workspace_id and wants(ch.kind, i.severity) and (i.pk, ch.pk) not in told
+    ]
+    if not rows:
+        return []
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    wanted = {(n.incident_id, n.channel_id) for n in rows}
+    return [
+        pk
+        for pk, incident_id, channel_id in Notification.objects.filter(
+            incident__in={n.incident_id for n in rows},
+            event=Notification.Event.OPENED,
+            status=Notification.Status.PENDING,
+            contact__isnull=True,
+        ).values_list("pk", "incident_id", "channel_id")
+        if (incident_id, channel_id) in wanted
+    ]
+
+
 def escalate(now: datetime | None = None) -> list[int]:
     """Tell the next escalation contact about each open, unacknowledged incident that waited too long.
 
-    Contact k (0-based, in list order) is told ``(k + 1) × MONITORING_ESCALATE_AFTER_MINUTES``
-    after the incident opened: by email, and for a critical incident also by text through
-    the workspace's SMS channel when they have a phone number. Advancing ``escalation_step`` is a conditional UPDATE,
-    so a doubled beat escalates once.
+    Escalation never skips the primary channels. First, a channel added (or newly
+    routed) while an incident is open gets its "opened" alert. The contacts are told
+    only once no alert to a channel is still waiting, counting from the first alert
+    a channel received (from the start when no channel could be reached): contact k
+    (0-based, in list order) ``(k + 1) × MONITORING_ESCALATE_AFTER_MINUTES`` after it,
+    by email, and for a critical incident also by text through the workspace's SMS
+    channel when they have a phone number. Only primary incidents escalate: monitors
+    failing for one cause are one escalation. Advancing ``escalation_step`` is a
+    conditional UPDATE, so a doubled beat escalates once.
     """
     now = now or timezone.now()
     step = timedelta(minutes=settings.MONITORING_ESCALATE_AFTER_MINUTES)
     created: list[int] = []
-    candidates = Incident.objects.filter(
-        ended_at__isnull=True, acknowledged_at__isnull=True, notified=True, started_at__lte=now - step
-    ).exclude(severity="info")
+    open_primaries = list(_open_primaries())
+    created += catch_up(open_primaries)
+    candidates = [i for i in open_primaries if i.started_at <= now - step]
+    workspace_ids = {i.workspace_id for i in candidates}
+    told = {
+        row["incident_id"]: row
+        for row in Notification.objects.filter(
+            incident__in=candidates, channel__isnull=False, contact__isnull=True
+        )
+        .values("incident_id")
+        .annotate(
+            first_sent=Min("sent_at", filter=Q(status=Notification.Status.SENT)),
+            waiting=Count(
+                "id", filter=Q(status__in=(Notification.Status.PENDING, Notification.Status.SENDING))
+            ),
+        )
+    }
     sms_channels = {
         ch.workspace_id: ch
         for ch in AlertChannel.objects.filter(
-            kind=AlertChannel.Kind.SMS,
-            disabled_at__isnull=True,
-            workspace_id__in=candidates.values("workspace_id"),
+            kind=AlertChannel.Kind.SMS, disabled_at__isnull=True, workspace_id__in=workspace_ids
         )
     }
     contacts_of: dict[int, list[EscalationContact]] = defaultdict(list)
-    for contact in EscalationContact.objects.filter(workspace_id__in=candidates.values("workspace_id")):
+    for contact in EscalationContact.objects.filter(workspace_id__in=workspace_ids):
         contacts_of[contact.workspace_id].append(contact)  # in list order (Meta.ordering)
     for incident in candidates:
-        if incident.started_at + step * (incident.escalation_step + 1) > now:
+        alerts = told.get(incident.pk, {"first_sent": None, "waiting": 0})
+        if alerts["waiting"]:
+            continue  # a channel has not been told yet: the contacts wait
+        since = alerts["first_sent"] or incident.started_at
+        if since + step * (incident.escalation_step + 1) > now:
             continue
         contacts = contacts_of[incident.workspace_id]
         if incident.escalation_step >= len(contacts):
@@ -156,10 +226,13 @@ def _escalate_one(incident: Incident, contact: EscalationContact, sms_channels: 
 
 
 def acknowledge(incident: Incident, user=None, now: datetime | None = None) -> bool:
-    """Acknowledge once; stops escalation. False if it was already acknowledged."""
+    """Acknowledge once; stops escalation. False if it was already acknowledged.
+
+    Acknowledging one monitor's part acknowledges the incident of its cause (the one that escalates).
+    """
     now = now or timezone.now()
     return bool(
-        Incident.objects.filter(pk=incident.pk, acknowledged_at__isnull=True).update(
+        Incident.objects.filter(pk=incident.primary_id or incident.pk, acknowledged_at__isnull=True).update(
             acknowledged_at=now, acknowledged_by=user
         )
     )

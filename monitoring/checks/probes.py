@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -59,7 +60,16 @@ async def check_http(spec: CheckSpec, config: net.NetConfig | None = None) -> Ch
         latency_ms=round(result.elapsed_ms) if result.status is not None else None,
         status_code=result.status,
         snippet="" if verdict.ok else rules.snippet(body),
+        cause=None if verdict.ok else rules.cause_of_error(result.error, _failed_host(result)),
     )
+
+
+def _failed_host(result: net.FetchResult) -> str:
+    """The host whose request failed: the last hop's (a redirect may lead to another host)."""
+    try:
+        return urlsplit(result.final_url).hostname or ""
+    except ValueError:
+        return ""
 
 
 async def check_tls(spec: CheckSpec, config: net.NetConfig | None = None) -> CheckOutcome:
@@ -80,6 +90,13 @@ async def check_tls(spec: CheckSpec, config: net.NetConfig | None = None) -> Che
             result.error.message if result.error else "The certificate is not trusted."
         )
     verdict = rules.evaluate_expiry(what="certificate", error_message=error, days_left=days_left)
+    cause = None
+    if leaf is None:
+        cause = rules.cause_of_error(result.error, host)
+    elif days_left is not None and days_left <= 0:
+        cause = rules.cause_of_cert_problem(net.CertProblem.EXPIRED, host)
+    elif not result.trusted:
+        cause = rules.cause_of_cert_problem(result.reason, host)
     return CheckOutcome(
         monitor_id=spec.monitor_id,
         ok=verdict.ok,
@@ -87,6 +104,7 @@ async def check_tls(spec: CheckSpec, config: net.NetConfig | None = None) -> Che
         message=verdict.message,
         latency_ms=round(result.handshake_ms) if result.handshake_ms is not None else None,
         expires_at=expires,
+        cause=None if verdict.ok else cause,
     )
 
 
@@ -136,6 +154,7 @@ async def check_dns(spec: CheckSpec, config: net.NetConfig | None = None) -> Che
         checked_at=started,
         message=verdict.message,
         latency_ms=round(answer.elapsed_ms),
+        cause=rules.cause_of_error(answer.error, spec.hostname) if error is not None else None,
         values=rules.normalize_records(answer.records) if error is None else None,
     )
 

@@ -5,7 +5,12 @@ No I/O here: each rule is unit tested with literal inputs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+from launchready.net import CertProblem, ErrorKind, NetError
+
+from .specs import Cause, CauseKind
 
 SNIPPET_CHARS = 300
 
@@ -109,3 +114,72 @@ def evaluate_expiry(*, what: str, error_message: str | None, days_left: float | 
     if days_left <= 0:
         return HttpVerdict(False, f"The {what} has expired.")
     return HttpVerdict(True, f"The {what} expires in {int(days_left)} days.")
+
+
+# --- Causes: which failures belong to the host rather than to one page -----------------
+
+_DNS_ERRORS = frozenset(
+    {
+        ErrorKind.DNS_NXDOMAIN,
+        ErrorKind.DNS_NODATA,
+        ErrorKind.DNS_SERVFAIL,
+        ErrorKind.DNS_REFUSED,
+        ErrorKind.DNS_TIMEOUT,
+        ErrorKind.DNS_ERROR,
+    }
+)
+_TCP_ERRORS = frozenset({ErrorKind.CONNECT_TIMEOUT, ErrorKind.CONNECTION_REFUSED, ErrorKind.CONNECT_ERROR})
+# OpenSSL verify codes (X509_V_ERR_*) that name the problem when no finer reason was found.
+_VERIFY_CODES = {
+    10: CertProblem.EXPIRED,
+    62: CertProblem.HOSTNAME_MISMATCH,
+    64: CertProblem.HOSTNAME_MISMATCH,
+}
+_VERIFY_CODE = re.compile(r"\bcode (\d+)\b")
+
+
+def host_key(host: str) -> str:
+    """One spelling per host name: lower case, no trailing dot, IDNA (ASCII) form."""
+    name = host.strip().rstrip(".").lower()
+    if not name.isascii():
+        try:
+            name = name.encode("idna").decode("ascii")
+        except UnicodeError:
+            pass
+    return name
+
+
+def cause_of_cert_problem(problem: CertProblem, host: str) -> Cause:
+    if problem == CertProblem.EXPIRED:
+        kind = CauseKind.CERT_EXPIRED
+    elif problem == CertProblem.HOSTNAME_MISMATCH:
+        kind = CauseKind.CERT_MISMATCH
+    else:
+        kind = CauseKind.CERT_UNTRUSTED
+    return Cause(kind, host_key(host))
+
+
+def _cert_problem_of(error: NetError) -> CertProblem:
+    """The certificate problem the network layer named in ``detail`` (``"expired; OpenSSL: …"``)."""
+    token = error.detail.partition(";")[0].strip()
+    try:
+        return CertProblem(token)
+    except ValueError:
+        pass
+    code = _VERIFY_CODE.search(error.detail)
+    return _VERIFY_CODES.get(int(code.group(1)), CertProblem.INVALID) if code else CertProblem.INVALID
+
+
+def cause_of_error(error: NetError | None, host: str) -> Cause | None:
+    """The host-level cause of a network failure on ``host``, or None for a page-level one."""
+    if error is None or not host:
+        return None
+    if error.kind in _DNS_ERRORS:
+        return Cause(CauseKind.DNS, host_key(host))
+    if error.kind in _TCP_ERRORS:
+        return Cause(CauseKind.TCP, host_key(host))
+    if error.kind == ErrorKind.TLS_CERTIFICATE:
+        return cause_of_cert_problem(_cert_problem_of(error), host)
+    if error.kind == ErrorKind.TLS_ERROR:
+        return Cause(CauseKind.TLS, host_key(host))
+    return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 MAX_TIMEOUT_S = 30  # the form's bound (``Monitor.timeout_s``); a batch must not wait longer
 
@@ -57,6 +58,29 @@ class CheckSpec:
         )
 
 
+class CauseKind(StrEnum):
+    """Failures that are about a whole host, not one page: every monitor of the host sees them."""
+
+    DNS = "dns"  # the name does not resolve
+    TCP = "tcp"  # the host refuses connections or does not answer
+    TLS = "tls"  # the secure connection fails before any certificate is judged
+    CERT_EXPIRED = "tls-expired"
+    CERT_MISMATCH = "tls-mismatch"  # the certificate is for another name
+    CERT_UNTRUSTED = "tls-untrusted"  # self-signed, incomplete chain, unknown issuer…
+
+
+@dataclass(frozen=True)
+class Cause:
+    """Why a check failed, when the reason is the host's: monitors with the same key share one incident."""
+
+    kind: CauseKind
+    host: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.host}"
+
+
 @dataclass(frozen=True)
 class CheckOutcome:
     """What one check found; ``message`` is the cause in plain words when not ok."""
@@ -71,6 +95,7 @@ class CheckOutcome:
     expires_at: datetime | None = None  # TLS and domain expiry
     values: tuple[str, ...] | None = None  # DNS: the records seen
     extra: dict = field(default_factory=dict)
+    cause: Cause | None = None  # a host-level failure (typed), shared with the host's other monitors
     # The check itself failed on our side (a bug, unusable stored data): not a result
     # about the store, so it is shown on the monitor but never counted as down or up.
     internal_error: bool = False

@@ -7,6 +7,7 @@ import re
 import uuid
 import zoneinfo
 from datetime import UTC, timedelta
+from urllib.parse import urlsplit
 
 import idna
 from django.conf import settings
@@ -110,6 +111,16 @@ class Monitor(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.HTTP)
     name = models.CharField(max_length=100)
     severity = models.CharField(max_length=10, choices=AlertSeverity.choices, default=AlertSeverity.WARNING)
+    # "Checkout depends on the homepage host": while the dependency is down, this monitor's
+    # failures join the dependency's incident instead of alerting on their own.
+    depends_on = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="dependents",
+        help_text="While that monitor is down, this one's failures are part of its incident (no second alert).",
+    )
     # Which automatically created monitor this is ("home", "login", "cert"…), so
     # re-saving a site does not create it twice; empty for monitors added by hand.
     auto_key = models.CharField(max_length=40, blank=True)
@@ -210,6 +221,7 @@ class Monitor(models.Model):
     def clean(self) -> None:
         from ..checks.rules import parse_statuses
 
+        self._clean_dependency()
         if self.kind in (self.Kind.TLS_EXPIRY, self.Kind.DOMAIN_EXPIRY):
             self.interval_s = EXPIRY_INTERVAL_S
         elif not MIN_INTERVAL_S <= self.interval_s <= MAX_INTERVAL_S:
@@ -245,6 +257,36 @@ class Monitor(models.Model):
                 raise ValidationError({"period_s": "A heartbeat period is from one minute to one year."})
             if self.tz and self.tz not in zoneinfo.available_timezones():
                 raise ValidationError({"tz": "Unknown time zone."})
+
+    def _clean_dependency(self) -> None:
+        dependency = self.depends_on
+        if dependency is None:
+            return
+        if dependency.workspace_id != self.workspace_id:
+            raise ValidationError({"depends_on": "Choose a monitor of this workspace."})
+        seen = set()
+        while dependency is not None and dependency.pk not in seen:
+            if self.pk is not None and dependency.pk == self.pk:
+                raise ValidationError(
+                    {"depends_on": "A monitor cannot depend on itself, even through another monitor."}
+                )
+            seen.add(dependency.pk)
+            dependency = dependency.depends_on
+
+    @property
+    def host(self) -> str:
+        """The host this monitor reaches (lower case, no port), or "" (heartbeats)."""
+        if self.kind == self.Kind.HTTP:
+            try:
+                return (urlsplit(self.url).hostname or "").rstrip(".")
+            except ValueError:
+                return ""
+        if self.kind in (self.Kind.TLS_EXPIRY, self.Kind.DNS):
+            try:
+                return split_host_port(self.hostname)[0].rstrip(".").lower()
+            except ValueError:
+                return self.hostname.rstrip(".").lower()
+        return ""
 
     @property
     def timezone_name(self) -> str:
@@ -316,11 +358,29 @@ class DailyRollup(models.Model):
         return 100.0 * (self.checks - self.failures) / self.checks if self.checks else None
 
 
+SEVERITY_RANK = {AlertSeverity.INFO: 0, AlertSeverity.WARNING: 1, AlertSeverity.CRITICAL: 2}
+
+
 class Incident(models.Model):
+    """One monitor's outage (its "part"); parts failing for one cause share a primary incident.
+
+    ``ended_at`` is always this monitor's own recovery, so per-monitor history stays true.
+    The primary (``primary`` empty) alerts, escalates and is acknowledged for all its parts;
+    it is over when it and every part have ended (``group_is_open``).
+    """
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     monitor = models.ForeignKey(Monitor, on_delete=models.CASCADE, related_name="incidents")
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="incidents")
     severity = models.CharField(max_length=10, choices=AlertSeverity.choices, default=AlertSeverity.WARNING)
+    # Where the severity comes from, in words: "the Checkout monitor's severity".
+    severity_reason = models.CharField(max_length=200, blank=True)
+    # The incident this one is part of (same cause, or a dependency that is down); empty: a primary.
+    primary = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="parts"
+    )
+    # A host-level cause ("tls-expired:www.shop.com", "dns:…", "tcp:…"); empty for a page-level one.
+    cause_key = models.CharField(max_length=300, blank=True, db_index=True)
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
     cause = models.CharField(max_length=300)
@@ -352,6 +412,15 @@ class Incident(models.Model):
     @property
     def is_open(self) -> bool:
         return self.ended_at is None
+
+    @property
+    def group(self) -> Incident:
+        """The incident that speaks for this one: its primary, or itself."""
+        return self.primary if self.primary_id else self
+
+    def group_is_open(self) -> bool:
+        """Whether this primary or any of its parts is still going on."""
+        return self.ended_at is None or self.parts.filter(ended_at__isnull=True).exists()
 
     @property
     def duration(self) -> timedelta:

@@ -325,7 +325,9 @@ def test_escalation_texts_a_contact_with_a_phone_through_the_sms_channel(
     from monitoring.models import EscalationContact
 
     settings.MONITORING_ESCALATE_AFTER_MINUTES = 5
-    channel(workspace, "sms", account_sid="AC9", auth_token="t", from_number="+15005550006", to_number="+100")
+    sms = channel(
+        workspace, "sms", account_sid="AC9", auth_token="t", from_number="+15005550006", to_number="+100"
+    )
     EscalationContact.objects.create(
         workspace=workspace, name="Sam", email="sam@example.com", phone="+31699999999"
     )
@@ -339,12 +341,21 @@ def test_escalation_texts_a_contact_with_a_phone_through_the_sms_channel(
     assert Notification.objects.get(pk__in=outbox.escalate()).channel is None  # a warning: email only
     Incident.objects.filter(pk=warning.pk).update(ended_at=timezone.now())
     Notification.objects.all().delete()
-    Incident.objects.create(
+    critical = Incident.objects.create(
         monitor=http_monitor,
         workspace=workspace,
         severity="critical",
         started_at=timezone.now() - timedelta(minutes=6),
         cause="Status 502.",
+    )
+    # Its alert reached the SMS channel when it opened and nobody acknowledged: the contact is next.
+    Notification.objects.create(
+        workspace=workspace,
+        incident=critical,
+        channel=sms,
+        event="opened",
+        status="sent",
+        sent_at=critical.started_at,
     )
     ids = outbox.escalate()
     assert len(ids) == 2  # an email and a text
