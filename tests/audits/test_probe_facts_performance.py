@@ -19,6 +19,9 @@ from audits.probes.performance import probe_load, probe_routes
 
 TOKEN = "perf-facts-token"
 LATENCY_MS = 60
+# What the probe can see of that wait: the server's timer and ours are not the same clock
+# (a sleep may end a millisecond early), so the lower bound keeps a tenth as margin.
+SEEN_AT_LEAST_MS = LATENCY_MS * 0.9
 SCENARIO = {
     "name": "performance_facts",
     "zones": {
@@ -70,9 +73,9 @@ def test_a_route_is_sampled_and_timed(timings):
     assert home.url == "https://www.perf.test/" and (home.kind, home.budget_ms) == ("page", 800)
     assert home.samples == SAMPLES and home.errors == 0 and home.unavailable is None
     assert len(home.ttfb_ms) == len(home.total_ms) == SAMPLES
-    assert min(home.ttfb_ms) >= LATENCY_MS  # the server waited that long before answering
+    assert min(home.ttfb_ms) >= SEEN_AT_LEAST_MS  # the server waited that long before answering
     assert all(total >= first for first, total in zip(home.ttfb_ms, home.total_ms, strict=True))
-    assert home.p95 is not None and home.p95 >= home.p50 >= LATENCY_MS
+    assert home.p95 is not None and home.p95 >= home.p50 >= SEEN_AT_LEAST_MS
 
 
 def test_an_api_route_has_the_api_budget(timings):
@@ -106,7 +109,7 @@ def test_the_load_test_of_a_proven_site(timings):
     (load,) = asyncio.run(probe_load(run, list(timings.values())))
     assert load.name == "home" and load.concurrency == 3 and load.unavailable is None
     assert 0 < load.requests <= 12 and load.errors == 0 and len(load.ttfb_ms) == load.requests
-    assert min(load.ttfb_ms) >= LATENCY_MS and load.idle_p95_ms == timings["home"].p95
+    assert min(load.ttfb_ms) >= SEEN_AT_LEAST_MS and load.idle_p95_ms == timings["home"].p95
 
 
 def test_the_load_test_does_not_run_when_the_proof_is_gone(sb):
