@@ -95,6 +95,11 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {plural or word + 's'}"
 
 
+def _on_subjects(xs: list[Finding]) -> str:
+    """Says "on 3 subjects" when a problem covers several (one finding per subject)."""
+    return f" on {len(xs)} subjects" if len(xs) > 1 else ""
+
+
 def _age(since: datetime, now: datetime) -> str:
     days = (now - since).days
     return "since today" if days < 1 else f"open {_plural(days, 'day')}"
@@ -150,8 +155,10 @@ def _verdict_and_findings(f: _Facts) -> list[Section]:
         empty="No blockers or high-severity problems are open.",
     )
     resolved = Section("resolved", "Fixed this week")
-    open_keys: list[tuple[int, Finding, str]] = []
-    blockers = highs = 0
+    # One problem once, as the plan counts it: a check failing at one severity on several
+    # subjects of a site is one item (site, check, severity) -> (its findings, run URL).
+    open_problems: dict[tuple[int, str, str], tuple[list[Finding], str]] = {}
+    resolved_problems: dict[tuple[int, str], tuple[list[Finding], str]] = {}
     for site_pk, now_pk, before_pk in rows:
         s = site_by_pk[site_pk]
         site_url = absolute("site_detail", workspace=ws, site=s.uuid)
@@ -183,27 +190,30 @@ def _verdict_and_findings(f: _Facts) -> list[Section]:
         current_keys = {x.key for x in current}
         for x in current:
             if x.severity in ("blocker", "high"):
-                open_keys.append((site_pk, x, run_url))
-                blockers += x.severity == "blocker"
-                highs += x.severity == "high"
+                open_problems.setdefault((site_pk, x.check_id, x.severity), ([], run_url))[0].append(x)
         for x in findings.get(before_pk, []) if before_pk else []:
             if x.key not in current_keys:
-                resolved.items.append(
-                    Item(f"{s.display_name}: {x.title}", run_url, "No longer found.", "good")
-                )
+                resolved_problems.setdefault((site_pk, x.check_id), ([], run_url))[0].append(x)
     first_seen = f.first_seen
-    for site_pk, x, run_url in sorted(open_keys, key=lambda k: (k[1].severity != "blocker", k[1].title)):
-        since = first_seen.get((site_pk, x.check_id, x.subject))
-        age = _age(since, f.end) if since else ""
-        tone = "bad" if x.severity == "blocker" else "warn"
+    blockers = sum(severity == "blocker" for _site, _check, severity in open_problems)
+    highs = sum(severity == "high" for _site, _check, severity in open_problems)
+    ordered = sorted(open_problems.items(), key=lambda kv: (kv[0][2] != "blocker", kv[1][0][0].title))
+    for (site_pk, _check, severity), (xs, run_url) in ordered:
+        seen = [first_seen[key] for x in xs if (key := (site_pk, x.check_id, x.subject)) in first_seen]
+        where = site_by_pk[site_pk].display_name + _on_subjects(xs)
+        age = _age(min(seen), f.end) if seen else ""
+        tone = "bad" if severity == "blocker" else "warn"
         open_items.items.append(
             Item(
-                f"{x.severity.capitalize()}: {x.title}",
+                f"{severity.capitalize()}: {xs[0].title}",
                 run_url,
-                f"{site_by_pk[site_pk].display_name}, {age}",
+                ", ".join(filter(None, [where, age])),
                 tone,
             )
         )
+    for (site_pk, _check), (xs, run_url) in resolved_problems.items():
+        title = f"{site_by_pk[site_pk].display_name}: {xs[0].title}"
+        resolved.items.append(Item(title, run_url, "No longer found" + _on_subjects(xs) + ".", "good"))
     if blockers:
         f.problem(0, f"{_plural(blockers, 'blocker')} open", f"{_plural(blockers, 'blocker')} open")
     elif highs:

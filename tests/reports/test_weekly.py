@@ -152,6 +152,31 @@ def test_subject_names_the_blockers_and_the_slow_route(smtp_server, workspace, s
     assert "Not ready" in message.html and "620 ms" in message.html
 
 
+def test_a_check_failing_on_several_hosts_is_one_problem(smtp_server, workspace, site, owner):
+    """The weekly email counts problems as the plan does: one check on two hosts is one blocker."""
+    run = AuditRun.objects.create(
+        site=site,
+        status=AuditRun.Status.DONE,
+        verdict="not_ready",
+        created_at=MONDAY_8_AMS - timedelta(days=3),
+    )
+    for host in ("shop.example.com", "www.shop.example.com"):
+        Finding.objects.create(
+            run=run,
+            check_id="exposure.env_file",
+            severity="blocker",
+            stage="deploy",
+            subject=host,
+            title="Env file",
+        )
+    _schedule_due(workspace)
+    with time_machine.travel(MONDAY_8_AMS + timedelta(minutes=5), tick=False):
+        delivery.run()
+    message = smtp_server.to(owner.email)[0]
+    assert message.subject.startswith("1 blocker open")
+    assert message.text.count("Blocker: Env file") == 1 and "on 2 subjects" in message.text
+
+
 def test_all_good_only_when_it_was_measured(smtp_server, workspace, site, owner):
     sync_site_monitors(site)
     AuditRun.objects.create(
