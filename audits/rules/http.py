@@ -17,6 +17,8 @@ HSTS_MIN_AGE = 15_552_000  # 180 days
 MAX_REDIRECTS = 10
 SENSITIVE_ROUTES = {"cart", "checkout", "login"}
 CERTIFICATE_REFUSED = "tls_certificate"  # launchready.net ErrorKind.TLS_CERTIFICATE
+# launchready.net ErrorKind.DNS_TIMEOUT / DNS_ERROR: the lookup itself failed, not the store.
+RESOLVER_GAVE_NO_ANSWER = frozenset({"dns_timeout", "dns_error"})
 NO_SUCH_NAME, NO_RECORD = "dns_nxdomain", "dns_nodata"  # ErrorKind.DNS_NXDOMAIN, DNS_NODATA
 _SESSION_COOKIE = re.compile(r"sess|^sid$|auth|token|jwt|login|remember|customer_sig|identity", re.I)
 _NOT_SESSION = re.compile(r"csrf|xsrf", re.I)
@@ -111,6 +113,11 @@ def unreachable(ctx: RuleContext) -> list[Finding]:
         return []  # it answers, with a certificate browsers refuse: the tls.* checks report that
     if chain.failed and chain.error_kind == CERTIFICATE_REFUSED:
         reason = f"browsers refuse the certificate ({chain.error}); fix the certificate findings first"
+        return [ctx.inconclusive("http.unreachable", subject, reason)]
+    if chain.failed and chain.error_kind in RESOLVER_GAVE_NO_ANSWER:
+        # Our resolver got no answer in time: that says nothing about the store itself (the
+        # dns.* checks ask the store's own name servers and report what they find).
+        reason = f"the name could not be looked up in time ({chain.error}), so the store was not asked"
         return [ctx.inconclusive("http.unreachable", subject, reason)]
     if chain.failed and not chain.loop:
         return [ctx.fail("http.unreachable", subject, chain.describe())]

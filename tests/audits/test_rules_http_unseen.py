@@ -164,3 +164,15 @@ def test_a_campaign_url_on_a_name_that_does_not_exist_is_broken() -> None:
     assert failing(facts, "http.campaign_url_broken") == [
         ("http.campaign_url_broken", "high", f"https://{DOMAIN}/spring")
     ]
+
+
+def test_a_lookup_that_timed_out_does_not_make_the_store_unreachable() -> None:
+    """Our resolver's silence says nothing about the store: inconclusive, with the reason."""
+    timed_out = chain(
+        HOME, hop(HOME, None), error="The DNS servers did not answer in time.", error_kind="dns_timeout"
+    )
+    assert _statuses(with_chain(G, timed_out), "http.unreachable") == [("inconclusive", HOME)]
+    refused = chain(
+        HOME, hop(HOME, None), error="The connection was refused.", error_kind="connection_refused"
+    )
+    assert _statuses(with_chain(G, refused), "http.unreachable") == [("fail", HOME)]
