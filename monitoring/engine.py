@@ -332,7 +332,9 @@ def _primary_for(batch: _Batch, m: Monitor, key: str, quiet: bool) -> Incident |
             return found
     if m.depends_on_id:
         dependency = (
-            Incident.objects.filter(monitor_id=m.depends_on_id, ended_at__isnull=True)
+            Incident.objects.filter(
+                monitor_id=m.depends_on_id, workspace_id=m.workspace_id, ended_at__isnull=True
+            )
             .select_related("primary")
             .first()
         )
@@ -390,6 +392,8 @@ def _update_primary(batch: _Batch, primary: Incident, own: tuple[str, str] | Non
     ``own`` is the primary's own monitor's (severity, reason) when that changed.
     """
     parts = list(primary.parts.select_related("monitor").order_by("started_at", "pk"))
+    if own is None and primary.monitor.kind not in EXPIRY_KINDS:
+        own = (primary.monitor.severity, correlation.monitor_severity_reason(primary.monitor.name))
     candidates = [own or (primary.severity, primary.severity_reason)]
     candidates += [(p.severity, p.severity_reason) for p in parts]
     severity, reason = max(candidates, key=lambda c: SEVERITY_RANK.get(c[0], 1))

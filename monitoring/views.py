@@ -139,9 +139,21 @@ def monitor_delete(request: HttpRequest, m: Membership, monitor) -> HttpResponse
 @workspace_view()
 def incident_detail(request: HttpRequest, m: Membership, incident) -> HttpResponse:
     inc = selectors.incident_in(m.workspace, incident)
-    notifications = list(inc.notifications.select_related("channel", "contact").order_by("created_at"))
+    # A monitor's part of a shared incident shows the incident of its cause: alerts, escalation, parts.
+    group = inc.primary if inc.primary_id else inc
+    parts = [group, *group.parts.select_related("monitor").order_by("started_at", "pk")]
+    notifications = list(group.notifications.select_related("channel", "contact").order_by("created_at"))
     return render(
-        request, "monitoring/incident_detail.html", _ctx(m, incident=inc, notifications=notifications)
+        request,
+        "monitoring/incident_detail.html",
+        _ctx(
+            m,
+            incident=inc,
+            group=group,
+            group_open=group.group_is_open(),
+            parts=parts if len(parts) > 1 else [],
+            notifications=notifications,
+        ),
     )
 
 
