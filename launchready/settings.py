@@ -77,6 +77,10 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "launchready.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages and API answers gzipped when the client accepts it, whatever proxy is in front
+    # (static files are already compressed by whitenoise, which answers before this). Django's
+    # GZipMiddleware pads each response with random bytes against BREACH.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
