@@ -46,7 +46,7 @@ class SafeJSONField(forms.JSONField):
 
 # The monitor form's fields in sections, so it reads by monitor kind without JavaScript.
 MONITOR_FIELD_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("What to watch", ("kind", "name", "site", "severity")),
+    ("What to watch", ("kind", "name", "site", "severity", "depends_on")),
     (
         "HTTP(S) checks",
         (
@@ -244,6 +244,7 @@ class MonitorForm(forms.ModelForm):
             "recover_successes": "Say it recovered",
             "hostname": "Host name",
             "record_type": "Record type",
+            "depends_on": "Depends on",
         }
         help_texts = {
             "max_response_ms": "Optional: a check slower than this counts as failed, e.g. 2000.",
@@ -273,6 +274,9 @@ class MonitorForm(forms.ModelForm):
             del self.fields[name]  # not shown, not cleaned: the stored value stays as it is
         self.fields["site"].queryset = workspace.sites.all()
         self.fields["site"].required = False
+        others = Monitor.objects.filter(workspace=workspace).exclude(pk=self.instance.pk)
+        self.fields["depends_on"].queryset = others
+        self.fields["depends_on"].empty_label = "Nothing: it alerts on its own"
         if "tz" in self.fields:
             self.fields["tz"].widget.choices[0] = ("", f"The workspace's time zone ({workspace.timezone})")
         stored = self.instance.headers if self.instance.pk else {}

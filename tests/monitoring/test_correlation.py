@@ -169,3 +169,20 @@ def test_the_incident_page_lists_the_monitors_and_where_the_severity_comes_from(
     body = client_as(owner).get(part_url).content.decode()
     assert "in a wider incident" in body and str(primary.uuid) in body
     assert client_as(stranger).get(part_url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_monitor_form_offers_this_workspace_monitors_as_dependencies(client_as, owner, workspace):
+    from launchready.models import Workspace
+    from monitoring.forms import MonitorForm
+
+    home = Monitor.objects.create(workspace=workspace, name="Homepage", url="https://www.shop.test/")
+    elsewhere = Workspace.objects.create(name="Other")
+    foreign = Monitor.objects.create(workspace=elsewhere, name="Foreign store", url="https://x.test/")
+    page = client_as(owner).get(reverse("monitoring:monitor_create", kwargs={"workspace": workspace.uuid}))
+    body = page.content.decode()
+    assert "Depends on" in body and "Homepage" in body and "Foreign store" not in body
+    form = MonitorForm({"kind": "http", "depends_on": foreign.pk}, workspace=workspace)
+    assert "depends_on" in form.errors  # another workspace's monitor is not a choice
+    form = MonitorForm({"kind": "http", "depends_on": home.pk}, instance=home, workspace=workspace)
+    assert "depends_on" in form.errors  # nor the monitor itself
