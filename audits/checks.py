@@ -234,11 +234,6 @@ def template_values(
     }
 
 
-def workspace_check_ids() -> list[str]:
-    """The checks that read what a workspace records, so only the web audit runs them."""
-    return [c.id for c in CATALOGUE.values() if c.needs_workspace]
-
-
 # --- The published catalogue (docs/CHECKS.md) ------------------------------------------
 
 _INTRO = """\

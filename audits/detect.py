@@ -214,14 +214,6 @@ def _detect_names(table: Mapping[str, tuple[str, ...]], haystack: str) -> list[s
     return [name for name, needles in table.items() if any(n in haystack for n in needles)]
 
 
-def detect_error_tracking(text: str) -> list[str]:
-    return _detect_names(ERROR_TRACKERS, text.lower())
-
-
-def detect_analytics(text: str) -> list[str]:
-    return _detect_names(ANALYTICS, text.lower())
-
-
 def detect_debug_page(body: str) -> str:
     """The framework whose debug page or stack trace ``body`` shows, or ""."""
     for framework, pattern in _DEBUG_PAGES:

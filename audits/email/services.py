@@ -156,15 +156,6 @@ def get_service(key: str) -> SendingService | None:
     return SERVICES.get((key or "").lower())
 
 
-def service_for_include(domain: str) -> SendingService | None:
-    """Which service an SPF include belongs to (for evidence: "include:_spf.google.com (Google Workspace)")."""
-    lowered = domain.lower().rstrip(".")
-    for service in SERVICES.values():
-        if lowered in service.spf_includes:
-            return service
-    return None
-
-
 def selectors_for(service_key: str, declared: list[str]) -> list[str]:
     """Declared selectors first, then the service's well-known ones, without duplicates."""
     service = get_service(service_key)

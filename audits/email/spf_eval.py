@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass, field
 
 from launchready.domains import hostname_under
-from launchready.net import DnsStatus
 
 from .dns import EMPTY, TEMPORARY, Lookup, cached, txt_records
 from .spf import (
@@ -327,7 +326,3 @@ def _same_ip(text: str, ip: IP) -> bool:
         return ipaddress.ip_address(text) == ip
     except ValueError:
         return False
-
-
-def status_is_empty(status: DnsStatus) -> bool:
-    return status in EMPTY

@@ -32,7 +32,7 @@ from audits.email.dns import (
     txt_records,
     unavailable,
 )
-from audits.email.services import get_service, selectors_for
+from audits.email.services import selectors_for
 from audits.email.spf_expand import expand_spf
 from audits.facts.email import (
     DkimFacts,
@@ -274,6 +274,3 @@ def _replace(facts: MtaStsFacts, **changes: object) -> MtaStsFacts:
     return replace(facts, **changes)
 
 
-def service_name(key: str) -> str:
-    service = get_service(key)
-    return service.name if service else key
