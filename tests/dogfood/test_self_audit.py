@@ -56,20 +56,30 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def postgres_admin(url: str) -> tuple[str, str]:
+    """(maintenance database URL, name of the database of our own) for a PostgreSQL URL."""
+    parts = urlsplit(url)
+    name = (parts.path.lstrip("/") or "launchready") + "_dogfood"
+    return urlunsplit(parts._replace(path="/postgres")), name
+
+
+def recreate_postgres_database(url: str, drop_only: bool = False) -> str:
+    import psycopg
+
+    admin, name = postgres_admin(url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop_only:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
 def production_database(workdir: Path) -> str:
     """A database of its own: PostgreSQL when the suite runs on it, else a SQLite file."""
     url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return f"sqlite:///{workdir / 'db.sqlite3'}"
-    import psycopg
-
-    parts = urlsplit(url)
-    name = (parts.path.lstrip("/") or "launchready") + "_dogfood"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin.replace("postgres://", "postgresql://", 1), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
+    if url.startswith(("postgres://", "postgresql://")):
+        return recreate_postgres_database(url)
+    return f"sqlite:///{workdir / 'db.sqlite3'}"
 
 
 def production_env(workdir: Path) -> dict[str, str]:
@@ -190,6 +200,8 @@ def gunicorn_port(tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if env["DATABASE_URL"].startswith("postgres"):
+            recreate_postgres_database(os.environ["DATABASE_URL"], drop_only=True)
 
 
 @pytest.fixture(scope="module")
