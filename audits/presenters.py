@@ -118,23 +118,26 @@ class StageGroup:
 
     @property
     def summary(self) -> str:
-        """The stage's line: short reasons inline, long ones only counted (listed below it)."""
-        if self.progress is None:
+        """The stage's line, totals only: "6 of 33 checks passed, 20 failed, 4 could not be
+        checked, 3 not checked"; the reasons are listed under it (``long_reasons``)."""
+        p = self.progress
+        if p is None:
             return ""
-        return ", ".join(
-            f"{text}: {reason}" if reason and len(reason) <= SHORT_REASON else text
-            for text, reason in self.progress.summary_parts
-        )
+        parts = [p.summary_parts[0][0]]
+        if p.failing:
+            parts.append(f"{p.failing} failed")
+        if p.inconclusive:
+            parts.append(f"{p.inconclusive} could not be checked")
+        if p.skipped:
+            parts.append(f"{p.skipped} not checked")
+        return ", ".join(parts)
 
     @property
     def long_reasons(self) -> list[str]:
+        """Each reason once, with how many checks it covers ("3 not checked: no login page…")."""
         if self.progress is None:
             return []
-        return [
-            f"{text}: {reason}"
-            for text, reason in self.progress.summary_parts
-            if reason and len(reason) > SHORT_REASON
-        ]
+        return [f"{text}: {reason}" for text, reason in self.progress.summary_parts if reason]
 
     @property
     def unchecked(self) -> int:
