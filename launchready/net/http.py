@@ -406,9 +406,11 @@ async def _exchange(
     state: _HopState,
 ) -> None:
     host = vetted.host
+    # The clock starts as the request leaves: the server may answer before drain() returns
+    # on a loaded machine, and a time to first byte must never read shorter than the wait.
+    sent = time.perf_counter()
     conn.writer.write(_request_bytes(vetted, method, extra, body, cookie_header, config))
     await _read(conn.writer.drain(), config, host, "accepting the request")
-    sent = time.perf_counter()
     reader = conn.reader
     async with _Reading(config, host, "answering"):
         while True:  # skip interim 1xx responses (100 Continue, 103 Early Hints)
