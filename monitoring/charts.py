@@ -113,3 +113,91 @@ def latency_chart(
         top,
         False,
     )
+
+
+# ----------------------------------------------------------------------------- stored bars
+# A page does not draw 90 days per monitor on every request: the finished days are drawn
+# once a day into ``UptimeBar.svg`` (``monitoring.rollups.refresh_bars``), and a page
+# adds today's rectangle. Runs of days all up, or all without data, are one rectangle
+# with one title; a day with failures keeps its own, with its uptime.
+
+DAY_STEP = BAR_W + BAR_GAP
+
+
+@dataclass(frozen=True)
+class FinishedDays:
+    through: date
+    svg: str
+    checks: int
+    failures: int
+
+
+def _rect(css: str, x: int, days: int, title: str) -> str:
+    width = days * DAY_STEP - BAR_GAP
+    return f'<rect class="{css}" x="{x}" y="0" width="{width}" height="{BAR_H}"><title>{title}</title></rect>'
+
+
+def _run_title(first: date, last: date, css: str) -> str:
+    what = "up" if css == "bar-up" else "no data"
+    return f"{first:%d %b}: {what}" if first == last else f"{first:%d %b} – {last:%d %b}: {what}"
+
+
+def finished_days(days: dict[date, tuple[int, int]], through: date, n: int = BAR_DAYS - 1) -> FinishedDays:
+    """Rectangles for the ``n`` days ending at ``through`` (x from 0), and their totals.
+
+    Titles are made from dates and numbers only (no user input): the markup is safe."""
+    parts: list[str] = []
+    run: tuple[str, int, date, date] | None = None  # css, x, first day, last day
+    for i in range(n):
+        day = through - timedelta(days=n - 1 - i)
+        checks, failures = days.get(day, (0, 0))
+        css = bar_class(checks, failures)
+        if css in ("bar-up", "bar-none"):
+            if run and run[0] == css:
+                run = (css, run[1], run[2], day)
+            else:
+                if run:
+                    parts.append(
+                        _rect(run[0], run[1], (run[3] - run[2]).days + 1, _run_title(run[2], run[3], run[0]))
+                    )
+                run = (css, i * DAY_STEP, day, day)
+            continue
+        if run:
+            parts.append(
+                _rect(run[0], run[1], (run[3] - run[2]).days + 1, _run_title(run[2], run[3], run[0]))
+            )
+            run = None
+        uptime = 100 * (checks - failures) / checks
+        parts.append(_rect(css, i * DAY_STEP, 1, f"{day:%d %b}: {uptime:.2f}% up"))
+    if run:
+        parts.append(_rect(run[0], run[1], (run[3] - run[2]).days + 1, _run_title(run[2], run[3], run[0])))
+    window = [days.get(through - timedelta(days=k), (0, 0)) for k in range(n)]
+    return FinishedDays(
+        through=through,
+        svg="".join(parts),
+        checks=sum(c for c, _ in window),
+        failures=sum(f for _, f in window),
+    )
+
+
+def bar_with_today(
+    finished: FinishedDays, today: date, counts: tuple[int, int]
+) -> tuple[SafeString, float | None]:
+    """The 90-day bar: the stored finished days (``finished.through`` must be the day before
+    ``today``) and today's rectangle; with the 90-day uptime."""
+    n = BAR_DAYS
+    checks, failures = counts
+    css = bar_class(checks, failures)
+    if not checks:
+        title = f"{today:%d %b} (today): no data yet"
+    else:
+        title = f"{today:%d %b} (today): {100 * (checks - failures) / checks:.2f}% up"
+    total_checks, total_failures = finished.checks + checks, finished.failures + failures
+    uptime = 100.0 * (total_checks - total_failures) / total_checks if total_checks else None
+    width = n * DAY_STEP
+    label = f"Uptime over the last {n} days" + (f": {uptime:.2f}%" if uptime is not None else ": no data yet")
+    svg = mark_safe(  # noqa: S308 - dates and numbers we formatted (finished_days, here)
+        f'<svg class="uptime-bar" viewBox="0 0 {width} {BAR_H}" width="{width}" height="{BAR_H}" '
+        f'role="img" aria-label="{label}">{finished.svg}{_rect(css, (n - 1) * DAY_STEP, 1, title)}</svg>'
+    )
+    return svg, uptime

@@ -3,6 +3,11 @@
 Raw results and heartbeat pings live ``MONITORING_RESULT_RETENTION_DAYS`` (7), hourly rollups
 ``MONITORING_HOURLY_RETENTION_DAYS`` (90), daily rollups forever. Rolling up is
 idempotent: an hour or a day is recomputed from raw rows and upserted.
+
+Each monitor's uptime bar for the finished days is drawn once a day and stored
+(``UptimeBar``): a finished day whose rollup changes deletes the monitor's bar, and the
+hourly job draws the missing and outdated ones again (``refresh_bars``). Every run of the
+job bumps ``bars_version()``, which the cached monitoring fragments carry in their keys.
 """
 
 from __future__ import annotations
@@ -15,10 +20,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from .models import CheckResult, DailyRollup, HeartbeatPing, HourlyRollup
+from . import charts
+from .models import CheckResult, DailyRollup, HeartbeatPing, HourlyRollup, Monitor, UptimeBar
 
 logger = logging.getLogger(__name__)
 
@@ -69,16 +77,82 @@ def rollup_days(first: date, last: date) -> int:
     start = datetime(first.year, first.month, first.day, tzinfo=UTC)
     end = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
     buckets = _buckets(start, end, lambda at: at.astimezone(UTC).date())
+    today = timezone.now().date()
     with transaction.atomic():
+        old = DailyRollup.objects.filter(day__gte=first, day__lte=last, day__lt=today)
+        before = {
+            (mid, day): (c, f)
+            for mid, day, c, f in old.values_list("monitor_id", "day", "checks", "failures")
+        }
         DailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
-        DailyRollup.objects.bulk_create(
-            [
-                DailyRollup(monitor_id=mid, day=day, checks=c, failures=f, p50_ms=p50, p95_ms=p95)
-                for (mid, day), rows in buckets.items()
-                for c, f, p50, p95 in [_stats(rows)]
-            ]
-        )
+        new = [
+            DailyRollup(monitor_id=mid, day=day, checks=c, failures=f, p50_ms=p50, p95_ms=p95)
+            for (mid, day), rows in buckets.items()
+            for c, f, p50, p95 in [_stats(rows)]
+        ]
+        DailyRollup.objects.bulk_create(new)
+        after = {(r.monitor_id, r.day): (r.checks, r.failures) for r in new if r.day < today}
+        # A finished day that changed (late results, the last hours of yesterday): that
+        # monitor's stored bar is out of date.
+        changed = {mid for mid, _ in before.keys() ^ after.keys()}
+        changed |= {key[0] for key in before.keys() & after.keys() if before[key] != after[key]}
+        UptimeBar.objects.filter(monitor_id__in=changed).delete()
     return len(buckets)
+
+
+BARS_VERSION_KEY = "monitoring:bars-version"
+BAR_CHUNK = 500  # monitors drawn per query
+
+
+def bars_version() -> int:
+    """Changes whenever stored bars or today's rollups may have changed (each rollup run)."""
+    return cache.get_or_set(BARS_VERSION_KEY, 1, timeout=None)
+
+
+def bump_bars_version() -> None:
+    try:
+        cache.incr(BARS_VERSION_KEY)
+    except ValueError:  # not set yet (or evicted): any new value differs from the cached keys'
+        cache.set(BARS_VERSION_KEY, int(timezone.now().timestamp()), timeout=None)
+
+
+def refresh_bars(today: date | None = None) -> int:
+    """Draw the stored bar of every monitor whose bar is missing or not through yesterday."""
+    today = today or timezone.now().date()
+    through = today - timedelta(days=1)
+    first = through - timedelta(days=charts.BAR_DAYS - 2)
+    ids = list(
+        Monitor.objects.exclude(kind=Monitor.Kind.HEARTBEAT)
+        .filter(Q(uptime_bar__isnull=True) | ~Q(uptime_bar__through=through))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for i in range(0, len(ids), BAR_CHUNK):
+        chunk = ids[i : i + BAR_CHUNK]
+        days: dict[int, dict[date, tuple[int, int]]] = defaultdict(dict)
+        for mid, day, c, f in DailyRollup.objects.filter(
+            monitor_id__in=chunk, day__gte=first, day__lte=through
+        ).values_list("monitor_id", "day", "checks", "failures"):
+            days[mid][day] = (c, f)
+        bars = []
+        for mid in chunk:
+            drawn = charts.finished_days(days[mid], through)
+            bars.append(
+                UptimeBar(
+                    monitor_id=mid,
+                    through=through,
+                    svg=drawn.svg,
+                    checks=drawn.checks,
+                    failures=drawn.failures,
+                )
+            )
+        UptimeBar.objects.bulk_create(
+            bars,
+            update_conflicts=True,
+            unique_fields=["monitor"],
+            update_fields=["through", "svg", "checks", "failures"],
+        )
+    return len(ids)
 
 
 def rollup_and_prune(now: datetime | None = None) -> dict:
@@ -97,6 +171,7 @@ def rollup_and_prune(now: datetime | None = None) -> dict:
         "pruned_results": lambda: CheckResult.objects.filter(checked_at__lt=raw_cut).delete()[0],
         "pruned_hours": lambda: HourlyRollup.objects.filter(hour__lt=hourly_cut).delete()[0],
         "pruned_pings": lambda: HeartbeatPing.objects.filter(received_at__lt=raw_cut).delete()[0],
+        "bars": lambda: refresh_bars(now.date()),
     }
     done: dict[str, int | None] = {}
     for name, step in steps.items():
@@ -105,6 +180,10 @@ def rollup_and_prune(now: datetime | None = None) -> dict:
         except Exception:  # the other steps still run
             logger.exception("monitoring housekeeping step %s failed", name)
             done[name] = None
+    try:  # today's rectangles (and maybe stored bars) changed: cached pages are stale
+        bump_bars_version()
+    except Exception:  # the cache being away must not fail the job; keys also carry the day
+        logger.exception("could not bump the monitoring bars version")
     return done
 
 

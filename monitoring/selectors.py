@@ -1,8 +1,9 @@
 """Monitoring reads, scoped to a workspace (the membership check is done by
 ``launchready.views_common.workspace_view`` through ``launchready.selectors``).
 
-``overview()`` assembles a whole dashboard in a fixed number of queries, whatever
-the number of monitors: one per table, grouped in Python.
+``overview_page()`` assembles the workspace's monitoring page and ``overview()`` one
+site's, each in a fixed number of queries whatever the number of monitors: one per
+table, grouped in Python. Uptime bars come drawn (``UptimeBar``, see ``rollups``).
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from launchready.models import Site, Workspace
 from launchready.selectors import get_or_404
@@ -60,17 +63,35 @@ def token_in(workspace: Workspace, uuid) -> ApiToken:
     return get_or_404(ApiToken.objects.filter(workspace=workspace), uuid=uuid)
 
 
+STATE_RANK = {Monitor.State.DOWN: 0, Monitor.State.UNKNOWN: 1, Monitor.State.UP: 2, Monitor.State.PAUSED: 3}
+SITES_PER_PAGE = 10  # about 70 monitors: a page that stays fast and readable on a phone
+
+
 @dataclass
 class MonitorRow:
     monitor: Monitor
-    bars: list[charts.Bar]
+    bar_svg: SafeString
     uptime_90d: float | None
-    latency: charts.LatencyChart
+    latency: charts.LatencyChart | None = None
     open_incident: Incident | None = None
 
+
+@dataclass
+class SiteGroup:
+    """One site's monitors (or the monitors of no site: ``site`` None), worst first."""
+
+    site_id: int | None
+    name: str
+    down: int
+    unknown: int
+    up: int
+    paused: int
+    site_uuid: str | None = None
+    rows: list[MonitorRow] = field(default_factory=list)
+
     @property
-    def bar_svg(self):  # SafeString
-        return charts.uptime_bar_svg(self.bars, self.uptime_90d)
+    def rank(self) -> tuple:
+        return (-self.down, -self.unknown, self.site_id is None, self.name.lower())
 
 
 @dataclass
@@ -81,61 +102,154 @@ class Overview:
     windows: list[MaintenanceWindow]
     channels: list[AlertChannel]
     counts: dict[str, int] = field(default_factory=dict)
-    bar_width: int = charts.BAR_DAYS * (charts.BAR_W + charts.BAR_GAP)
-    bar_height: int = charts.BAR_H
+    groups: list[SiteGroup] = field(default_factory=list)
+    page: Page | None = None
 
 
-def overview(workspace: Workspace, site: Site | None = None, now: datetime | None = None) -> Overview:
-    """Everything the monitoring page shows, in eight queries."""
-    now = now or timezone.now()
-    today: date = now.date()
-    monitors = list(monitors_for(workspace).filter(site=site) if site else monitors_for(workspace))
-    ids = [m.pk for m in monitors]
+def _bars(monitors: list[Monitor], today: date) -> dict[int, tuple[SafeString, float | None]]:
+    """Each monitor's 90-day bar: its stored finished days and today's rollup (two queries;
+    a bar not yet drawn for yesterday is drawn here from the rollups, not stored: reads never write)."""
+    through = today - timedelta(days=1)
+    stale = []
+    stored: dict[int, charts.FinishedDays] = {}
+    for m in monitors:
+        bar = getattr(m, "uptime_bar", None)
+        if bar is not None and bar.through == through:
+            stored[m.pk] = charts.FinishedDays(bar.through, bar.svg, bar.checks, bar.failures)
+        else:
+            stale.append(m.pk)
+    first = through - timedelta(days=charts.BAR_DAYS - 2) if stale else today
     days: dict[int, dict[date, tuple[int, int]]] = defaultdict(dict)
     for mid, day, c, f in DailyRollup.objects.filter(
-        monitor_id__in=ids, day__gt=today - timedelta(days=charts.BAR_DAYS)
+        monitor_id__in=[m.pk for m in monitors], day__gte=first, day__lte=today
     ).values_list("monitor_id", "day", "checks", "failures"):
         days[mid][day] = (c, f)
-    start = now - timedelta(hours=24)
-    hours: dict[int, list] = defaultdict(list)
-    for mid, hour, p50, p95 in (
-        HourlyRollup.objects.filter(monitor_id__in=ids, hour__gte=start)
-        .order_by("hour")
-        .values_list("monitor_id", "hour", "p50_ms", "p95_ms")
-    ):
-        hours[mid].append((hour, p50, p95))
-    incidents = list(
-        Incident.objects.filter(monitor_id__in=ids, started_at__gte=now - timedelta(days=30))
-        .select_related("monitor")
-        .order_by("-started_at")[:50]
-    )
-    # Open incidents on their own: one open for weeks (or beyond the 50 listed) still shows on its row.
+    for mid in stale:
+        stored[mid] = charts.finished_days(days[mid], through)
+    return {m.pk: charts.bar_with_today(stored[m.pk], today, days[m.pk].get(today, (0, 0))) for m in monitors}
+
+
+def _rows(monitors: list[Monitor], now: datetime, *, latency: bool) -> list[MonitorRow]:
+    """Rows of the monitors given, with their bars, open incidents and (``latency``) 24-hour charts."""
+    ids = [m.pk for m in monitors]
+    bars = _bars(monitors, now.date())
     open_by_monitor = {
         i.monitor_id: i for i in Incident.objects.filter(monitor_id__in=ids, ended_at__isnull=True)
     }
-    rows = [
+    charts_by_monitor: dict[int, charts.LatencyChart] = {}
+    if latency:
+        start = now - timedelta(hours=24)
+        hours: dict[int, list] = defaultdict(list)
+        for mid, hour, p50, p95 in (
+            HourlyRollup.objects.filter(monitor_id__in=ids, hour__gte=start)
+            .order_by("hour")
+            .values_list("monitor_id", "hour", "p50_ms", "p95_ms")
+        ):
+            hours[mid].append((hour, p50, p95))
+        charts_by_monitor = {mid: charts.latency_chart(hours[mid], start, now) for mid in ids}
+    return [
         MonitorRow(
             monitor=m,
-            bars=charts.uptime_bars(days[m.pk], today),
-            uptime_90d=charts.uptime_pct(days[m.pk]),
-            latency=charts.latency_chart(hours[m.pk], start, now),
+            bar_svg=bars[m.pk][0],
+            uptime_90d=bars[m.pk][1],
+            latency=charts_by_monitor.get(m.pk),
             open_incident=open_by_monitor.get(m.pk),
         )
         for m in monitors
-        if m.kind != Monitor.Kind.HEARTBEAT
     ]
-    windows = list(
-        MaintenanceWindow.objects.filter(workspace=workspace, ends_at__gt=now).order_by("starts_at")[:20]
+
+
+def _recent(workspace: Workspace, now: datetime, ids: list[int] | None = None) -> dict:
+    incidents = Incident.objects.filter(workspace=workspace, started_at__gte=now - timedelta(days=30))
+    if ids is not None:
+        incidents = incidents.filter(monitor_id__in=ids)
+    return {
+        "incidents": list(incidents.select_related("monitor").order_by("-started_at")[:50]),
+        "windows": list(
+            MaintenanceWindow.objects.filter(workspace=workspace, ends_at__gt=now).order_by("starts_at")[:20]
+        ),
+        "channels": list(AlertChannel.objects.filter(workspace=workspace)),
+    }
+
+
+def site_groups(workspace: Workspace) -> list[SiteGroup]:
+    """Every site with monitors (and "Other monitors"), worst first, with their state counts (one query)."""
+    groups: dict[int | None, SiteGroup] = {}
+    for site_id, name, domain, site_uuid, state, n in (
+        Monitor.objects.filter(workspace=workspace)
+        .exclude(kind=Monitor.Kind.HEARTBEAT)
+        .values_list("site_id", "site__name", "site__domain", "site__uuid", "state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        group = groups.get(site_id)
+        if group is None:
+            group = groups[site_id] = SiteGroup(
+                site_id=site_id,
+                name=(name or domain) if site_id else "Other monitors",
+                site_uuid=str(site_uuid) if site_uuid else None,
+                down=0,
+                unknown=0,
+                up=0,
+                paused=0,
+            )
+        setattr(group, state, getattr(group, state) + n)
+    return sorted(groups.values(), key=lambda g: g.rank)
+
+
+def overview_page(
+    workspace: Workspace, page_number: str | int | None = 1, now: datetime | None = None
+) -> Overview:
+    """The workspace's monitoring page: monitors grouped by site, worst site first,
+    ``SITES_PER_PAGE`` sites a page; the same number of queries whatever the workspace holds."""
+    now = now or timezone.now()
+    groups = site_groups(workspace)
+    page = Paginator(groups, SITES_PER_PAGE).get_page(page_number)
+    shown = {g.site_id: g for g in page.object_list}
+    where = Q(site_id__in=[sid for sid in shown if sid is not None])
+    if None in shown:
+        where |= Q(site__isnull=True)
+    monitors = list(
+        Monitor.objects.filter(where, workspace=workspace)
+        .exclude(kind=Monitor.Kind.HEARTBEAT)
+        .select_related("uptime_bar")
     )
-    channels = list(AlertChannel.objects.filter(workspace=workspace))
-    counts = defaultdict(int)
+    rows = _rows(monitors, now, latency=False)
+    for row in sorted(rows, key=lambda r: (STATE_RANK.get(r.monitor.state, 9), r.monitor.name.lower())):
+        shown[row.monitor.site_id].rows.append(row)
+    heartbeats = list(monitors_for(workspace).filter(kind=Monitor.Kind.HEARTBEAT))
+    counts: dict[str, int] = defaultdict(int)
+    for g in groups:
+        for state in STATE_RANK:
+            counts[state] += getattr(g, state)
+    for hb in heartbeats:
+        counts[hb.state] += 1
+    return Overview(
+        rows=rows,
+        heartbeats=heartbeats,
+        counts=dict(counts),
+        groups=list(page.object_list),
+        page=page,
+        **_recent(workspace, now),
+    )
+
+
+def overview(workspace: Workspace, site: Site | None = None, now: datetime | None = None) -> Overview:
+    """Everything one site's monitoring page (or its public status page) shows, with the
+    24-hour latency charts, in a fixed number of queries; without ``site``, every monitor."""
+    now = now or timezone.now()
+    monitors = list(
+        (monitors_for(workspace).filter(site=site) if site else monitors_for(workspace)).select_related(
+            "uptime_bar"
+        )
+    )
+    checked = [m for m in monitors if m.kind != Monitor.Kind.HEARTBEAT]
+    counts: dict[str, int] = defaultdict(int)
     for m in monitors:
         counts[m.state] += 1
     return Overview(
-        rows=rows,
+        rows=_rows(checked, now, latency=True),
         heartbeats=[m for m in monitors if m.kind == Monitor.Kind.HEARTBEAT],
-        incidents=incidents,
-        windows=windows,
-        channels=channels,
         counts=dict(counts),
+        **_recent(workspace, now, ids=[m.pk for m in monitors]),
     )

@@ -27,7 +27,7 @@ def _ctx(m: Membership, **extra) -> dict:
 
 @workspace_view()
 def overview(request: HttpRequest, m: Membership) -> HttpResponse:
-    data = selectors.overview(m.workspace)
+    data = selectors.overview_page(m.workspace, request.GET.get("page"))
     return render(request, "monitoring/overview.html", _ctx(m, data=data, site=None))
 
 

@@ -1,6 +1,7 @@
 """Monitoring models: monitors and their results, incidents, alert channels and the outbox."""
 
 from .alerts import AlertChannel, ApiToken, EscalationContact, Notification
+from .bars import UptimeBar
 from .monitors import (
     AlertSeverity,
     CheckResult,
@@ -27,4 +28,5 @@ __all__ = [
     "Notification",
     "AlertSeverity",
     "StatusPage",
+    "UptimeBar",
 ]
