@@ -9,7 +9,6 @@ Homepage, Cart and Checkout are down.").
 from __future__ import annotations
 
 from .checks.specs import CauseKind
-from .models.monitors import SEVERITY_RANK
 
 CAUSE_CHARS = 300  # Incident.cause
 
@@ -93,10 +92,6 @@ def group_cause(key: str, names: list[str], fallback: str) -> str:
         if len(text) <= CAUSE_CHARS or len(shown) <= 1:
             return text[:CAUSE_CHARS]
         shown.pop()
-
-
-def most_severe(severities: list[str]) -> str:
-    return max(severities, key=lambda s: SEVERITY_RANK.get(s, 1))
 
 
 def monitor_severity_reason(monitor_name: str) -> str:
