@@ -60,6 +60,9 @@ class AuditRun(models.Model):
     resolved_count = models.PositiveIntegerField(default=0)
     facts = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
+    # Times a worker started this run: a run redelivered after its worker died is tried
+    # once more, never in a loop (an audit that kills its worker would otherwise do so forever).
+    attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]

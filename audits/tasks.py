@@ -9,6 +9,7 @@ from datetime import timedelta
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from audits import services
@@ -25,17 +26,43 @@ logger = logging.getLogger(__name__)
 # The probes get this much time; the task's soft limit leaves room to save the results.
 AUDIT_TIME_BUDGET_S = 120
 DAILY_BATCH = 200
+AUDIT_TIME_LIMIT_S = AUDIT_TIME_BUDGET_S + 60
+# A worker killed in the middle of an audit (kill -9, out of memory, a redeploy) gives
+# the message back (acks_late, reject_on_worker_lost) and another worker starts the run
+# again: the writes replace the run's own rows, so a second start is safe. Only one: an
+# audit that kills every worker that runs it must not go round forever.
+MAX_ATTEMPTS = 2
+# The reaper (``reap_stuck_runs``): a run still "running" this long after its last start
+# has no worker any more (the task's hard time limit has long passed); a run still
+# "queued" this long was lost with its message (a broker that lost its queue).
+RUNNING_STUCK_AFTER = timedelta(seconds=AUDIT_TIME_LIMIT_S * 2)
+QUEUED_STUCK_AFTER = timedelta(hours=1)
+WORKER_DIED = "This audit stopped without finishing: the worker died. Run it again."
+NEVER_STARTED = "This audit never started: no worker picked it up within an hour. Run it again."
 
 
 @shared_task(
-    soft_time_limit=AUDIT_TIME_BUDGET_S + 30, time_limit=AUDIT_TIME_BUDGET_S + 60, ignore_result=True
+    soft_time_limit=AUDIT_TIME_BUDGET_S + 30,
+    time_limit=AUDIT_TIME_LIMIT_S,
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
 )
 def run_audit_task(run_id: int) -> str:
-    """Claim the run, probe (reporting each stage's progress on the run), apply the rules, save."""
+    """Claim the run, probe (reporting each stage's progress on the run), apply the rules, save.
+
+    Idempotent (the claim is a conditional UPDATE, a retried run replaces its own
+    findings), hence ``acks_late``: a run whose worker died is redelivered and finishes.
+    """
     claimed = AuditRun.objects.filter(
-        pk=run_id, status__in=[AuditRun.Status.QUEUED, AuditRun.Status.RUNNING]
-    ).update(status=AuditRun.Status.RUNNING, started_at=timezone.now())
+        pk=run_id,
+        status__in=[AuditRun.Status.QUEUED, AuditRun.Status.RUNNING],
+        attempts__lt=MAX_ATTEMPTS,
+    ).update(status=AuditRun.Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1)
     if not claimed:
+        if AuditRun.objects.filter(pk=run_id, status=AuditRun.Status.RUNNING).exists():
+            _fail(run_id, WORKER_DIED)  # it used its attempts: each time its worker died
+            return "failed: the worker died on every attempt"
         return "skipped: the run is already finished"
     run = AuditRun.objects.select_related("site").get(pk=run_id)
     site = run.site
@@ -76,6 +103,25 @@ def _fail(run_id: int, message: str) -> None:
     AuditRun.objects.filter(pk=run_id).update(
         status=AuditRun.Status.FAILED, finished_at=timezone.now(), error=message
     )
+
+
+@shared_task(soft_time_limit=60, time_limit=90, ignore_result=True)
+def reap_stuck_runs() -> int:
+    """Beat: runs that no worker will finish say so, so no run shows "running" forever."""
+    return reap_stuck(timezone.now())
+
+
+def reap_stuck(now) -> int:
+    """Mark runs whose worker died (or whose message was lost) failed, with the reason. Returns how many."""
+    died = AuditRun.objects.filter(
+        status=AuditRun.Status.RUNNING, started_at__lt=now - RUNNING_STUCK_AFTER
+    ).update(status=AuditRun.Status.FAILED, finished_at=now, error=WORKER_DIED)
+    lost = AuditRun.objects.filter(
+        status=AuditRun.Status.QUEUED, created_at__lt=now - QUEUED_STUCK_AFTER
+    ).update(status=AuditRun.Status.FAILED, finished_at=now, error=NEVER_STARTED)
+    if died or lost:
+        logger.warning("audit runs left behind: %d stopped without a worker, %d never started", died, lost)
+    return died + lost
 
 
 def _alert_new_blockers(run: AuditRun) -> None:

@@ -112,6 +112,9 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
+# A kept connection is tested before each request or task reuses it, so a restarted
+# database costs one reconnect, not errors until the process is restarted.
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the web process, the worker and beat share the file.
     # IMMEDIATE transactions take the write lock at BEGIN, so a transaction that reads
@@ -261,6 +264,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "monitoring-escalate": {"task": "monitoring.tasks.escalate_unacknowledged", "schedule": 60.0},
     "monitoring-rollup": {"task": "monitoring.tasks.rollup_and_prune", "schedule": 3600.0},
     "audits-daily": {"task": "audits.tasks.schedule_daily_audits", "schedule": 300.0},
+    # Runs whose worker died (or whose message was lost) are marked failed with the reason.
+    "audits-reap-stuck": {"task": "audits.tasks.reap_stuck_runs", "schedule": 300.0},
     "deploys-stale-smoke": {"task": "handover.tasks.fail_stale_smoke_tests", "schedule": 300.0},
     # Weekly reports and digests due now (each claimed once), then retries of failed sends.
     "reports-send-due": {"task": "reports.tasks.send_due_reports", "schedule": 60.0},
