@@ -305,11 +305,11 @@ def _upstream(value: Any, where: str) -> str:
         return ""
     parts = urlsplit(str(value))
     try:
-        loopback = ipaddress.ip_address(parts.hostname or "").is_loopback
         port = parts.port
+        loopback = parts.hostname == "localhost" or ipaddress.ip_address(parts.hostname or "").is_loopback
     except ValueError:
         loopback, port = False, None
-    if parts.scheme != "http" or not (loopback or parts.hostname == "localhost") or not port:
+    if parts.scheme != "http" or not loopback or not port:
         raise ScenarioError(f"{where}: upstream must be http://<loopback address>:<port>, got {value!r}")
     if parts.path not in ("", "/") or parts.query:
         raise ScenarioError(f"{where}: upstream is an address only (the request path is kept), got {value!r}")

@@ -201,5 +201,10 @@ def test_an_app_that_does_not_answer_is_a_bad_gateway(sb):
     ],
 )
 def test_upstream_must_be_a_local_http_address(upstream):
-    with pytest.raises(ScenarioError, match="upstream"):
+    with pytest.raises(ScenarioError, match=r"www\.bad\.test: upstream (must be|is an address only)"):
         Scenario.from_dict({"hosts": [{"name": "www.bad.test", "upstream": upstream}]})
+
+
+def test_a_loopback_upstream_is_kept_as_an_address():
+    scenario = Scenario.from_dict({"hosts": [{"name": "www.ok.test", "upstream": "http://localhost:8000/"}]})
+    assert scenario.host("www.ok.test").upstream == "http://localhost:8000"
