@@ -160,3 +160,13 @@ def test_the_peers_requirements_are_pinned():
     lines = peers.requirement_lines()
     assert {line.split("==")[0] for line in lines} == {"sslyze", "checkdmarc"}
     assert all("==" in line for line in lines)
+
+
+def test_a_missing_peer_is_reported_with_its_reason(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no testssl.sh on this PATH
+    peer = peers.run_testssl({"valid.tls-peers.test": "127.77.1.1"}, 443, "ca.pem", tmp_path)
+    assert "apt-get install -y testssl.sh" in peer["missing"]
+    entry = peers._entry("testssl.sh", peers.TLS_QUESTIONS, ["valid.tls-peers.test"], peer, {}, 0.2)
+    assert entry["seconds"] is None
+    assert entry["missing"] == peer["missing"]
+    assert entry["differences"] == []
