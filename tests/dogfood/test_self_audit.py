@@ -232,6 +232,13 @@ def test_launch_ready_scores_ready_on_its_own_audit(sb):
     report = render_text(outcome)
     assert serious == [], report
     assert str(outcome.report.verdict) == "ready", report
+    # The app is in front of the audit: every DNS and edge check could look.
+    could_not_look = [
+        f"{f.check} {f.subject}: {f.evidence}"
+        for f in outcome.evaluation.findings
+        if f.status == "inconclusive" and str(f.stage) in ("dns", "edge")
+    ]
+    assert could_not_look == [], report
     # Every stage was really looked at, not skipped into a pass.
     evaluated = {str(s.stage) for s in outcome.report.stages if s.passed}
     assert {"dns", "edge", "deploy", "performance", "email"} <= evaluated, report
