@@ -1,4 +1,4 @@
-"""The Finding: what a rule reports, with exactly the JSON keys of the audit CLI contract
+"""FindingData: what a rule reports, with exactly the JSON keys of the audit CLI contract
 (DESIGN.md): check, severity, stage, subject, title, impact, evidence, fix, status.
 """
 
@@ -17,7 +17,7 @@ class Status(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class Finding:
+class FindingData:
     check: str
     severity: Severity
     stage: Stage

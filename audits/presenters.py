@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from audits import ownership, services
 from audits.checks import Severity, Stage, stage_label
-from audits.findings import Finding as FindingData
+from audits.findings import FindingData
 from audits.models import AcceptedRisk, AuditRun, Finding, SiteAuditSettings
 from audits.verdict import Problem, Report, StageProgress, Verdict, group_problems
 from launchready.models import Site

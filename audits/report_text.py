@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from audits.checks import Severity, stage_label
-from audits.findings import Finding
+from audits.findings import FindingData
 from audits.markdown import md_code, md_code_block, md_text
 from audits.verdict import Problem, Report, group_problems
 
@@ -73,7 +73,7 @@ def render_markdown(
     *,
     started_at: datetime | None = None,
     duration_ms: int | None = None,
-    accepted: Iterable[Finding] = (),
+    accepted: Iterable[FindingData] = (),
 ) -> str:
     lines = [f"# Launch audit of {md_text(domain)}", ""]
     when = f" on {started_at:%Y-%m-%d %H:%M} UTC" if started_at else ""

@@ -18,8 +18,7 @@ from audits import ownership
 from audits.checks import Severity, Stage
 from audits.engine import AuditOutcome
 from audits.facts import DeployRecords, MonitoringSetup
-from audits.findings import Finding as FindingData
-from audits.findings import Status
+from audits.findings import FindingData, Status
 from audits.models import AcceptedRisk, AuditRun, Finding, SiteAuditSettings
 from audits.probes import PROBED_STAGES
 from audits.rules.base import Evaluation

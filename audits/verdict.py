@@ -25,14 +25,14 @@ from typing import Any
 
 # Verdict lives with the catalogue, so that models can name its choices without loading rules.
 from audits.checks import Severity, Stage, Verdict
-from audits.findings import Finding, Status
-from audits.rules.base import CheckResult, Evaluation, Outcome
+from audits.findings import FindingData, Status
+from audits.rules.base import Evaluation, Outcome, RuleResult
 
 PLAN_SEVERITIES = (Severity.BLOCKER, Severity.HIGH)
 DEFERRED_SEVERITIES = (Severity.MEDIUM, Severity.LOW)
 
 
-def verdict_for(findings: Iterable[Finding]) -> Verdict:
+def verdict_for(findings: Iterable[FindingData]) -> Verdict:
     severities = {f.severity for f in findings if f.status == Status.FAIL}
     if Severity.BLOCKER in severities:
         return Verdict.NOT_READY
@@ -126,7 +126,7 @@ def harm_of(check: str) -> Harm:
 _HARM_ORDER = {check: i for i, check in enumerate(HARM)}
 
 
-def harm_key(f: Finding) -> tuple[int, int, int, int, int, str, str]:
+def harm_key(f: FindingData) -> tuple[int, int, int, int, int, str, str]:
     """Worst severity first; failures before inconclusives; then harm (and, within a kind of
     harm, the order of ``HARM``: the .env file before .git), roadmap stage, id, subject."""
     return (
@@ -162,7 +162,7 @@ class Problem:
     stage: Stage
     status: Status
     title: str
-    findings: tuple[Finding, ...]
+    findings: tuple[FindingData, ...]
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -241,7 +241,7 @@ class Problem:
         }
 
 
-def inconclusive_reason(f: Finding) -> str:
+def inconclusive_reason(f: FindingData) -> str:
     """The first line of an inconclusive finding's evidence, without "Could not be checked:"."""
     lines = [line.strip() for line in (f.evidence or "").splitlines() if line.strip()]
     reason = lines[0] if lines else f.title
@@ -249,9 +249,9 @@ def inconclusive_reason(f: Finding) -> str:
     return reason[len(prefix) :].strip() if reason.startswith(prefix) else reason
 
 
-def group_problems(findings: Iterable[Finding]) -> list[Problem]:
+def group_problems(findings: Iterable[FindingData]) -> list[Problem]:
     """One problem per (check, severity, status, title), in harm order, subjects in order."""
-    groups: dict[tuple[str, str, str, str], list[Finding]] = {}
+    groups: dict[tuple[str, str, str, str], list[FindingData]] = {}
     for f in sorted(findings, key=harm_key):
         groups.setdefault((f.check, str(f.severity), str(f.status), f.title), []).append(f)
     return [
@@ -353,13 +353,13 @@ def _with_reasons(count: int, verb: str, reasons: Iterable[str]) -> list[tuple[s
 @dataclass(frozen=True)
 class Report:
     verdict: Verdict
-    plan: list[Finding]  # the 48-hour plan: blockers, then highs, each in harm order
-    deferred: list[Finding]  # medium and low
-    info: list[Finding]  # facts worth knowing (provider inventory…)
-    inconclusive: list[Finding]
+    plan: list[FindingData]  # the 48-hour plan: blockers, then highs, each in harm order
+    deferred: list[FindingData]  # medium and low
+    info: list[FindingData]  # facts worth knowing (provider inventory…)
+    inconclusive: list[FindingData]
     stages: list[StageProgress]
     counts: dict[str, int]  # failing findings (one per subject) per severity
-    skipped: list[CheckResult] = field(default_factory=list)
+    skipped: list[RuleResult] = field(default_factory=list)
 
     @cached_property
     def plan_problems(self) -> list[Problem]:
@@ -420,7 +420,7 @@ def build_report(evaluation: Evaluation) -> Report:
 
 
 def stage_progress(
-    results: Iterable[CheckResult], inconclusive: Iterable[Finding] = ()
+    results: Iterable[RuleResult], inconclusive: Iterable[FindingData] = ()
 ) -> list[StageProgress]:
     """Per roadmap stage (only stages with at least one check run), in roadmap order.
 
@@ -452,12 +452,12 @@ def stage_progress(
 
 @dataclass(frozen=True)
 class FindingDiff:
-    new: list[Finding]
-    persisting: list[Finding]  # as reported by the current run
-    resolved: list[Finding]  # as reported by the previous run
+    new: list[FindingData]
+    persisting: list[FindingData]  # as reported by the current run
+    resolved: list[FindingData]  # as reported by the previous run
 
 
-def diff(previous: Iterable[Finding], current: Iterable[Finding]) -> FindingDiff:
+def diff(previous: Iterable[FindingData], current: Iterable[FindingData]) -> FindingDiff:
     """Compare two runs by (check, subject).
 
     A finding is resolved only when the current run no longer reports it at all: a check

@@ -3,8 +3,8 @@
 Public API::
 
     from audits.rules import run_rules, evaluate
-    findings = run_rules(facts, now)            # list[Finding], worst first
-    evaluation = evaluate(facts, now)           # findings + a CheckResult per check
+    findings = run_rules(facts, now)            # list[FindingData], worst first
+    evaluation = evaluate(facts, now)           # findings + a RuleResult per check
 
 Importing this package registers every rule module in ``RULES`` (one registry).
 """
@@ -22,10 +22,10 @@ from audits.rules import (  # noqa: F401 - importing a rule module registers its
 )
 from audits.rules.base import (
     RULES,
-    CheckResult,
     Evaluation,
     Outcome,
     RuleContext,
+    RuleResult,
     Skip,
     evaluate,
     rule,
@@ -35,7 +35,7 @@ from audits.rules.base import (
 
 __all__ = [
     "RULES",
-    "CheckResult",
+    "RuleResult",
     "Evaluation",
     "Outcome",
     "RuleContext",

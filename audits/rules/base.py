@@ -1,6 +1,6 @@
 """The rule registry: one pure function per check id, from facts to findings.
 
-A rule is ``def rule(ctx: RuleContext) -> list[Finding]`` registered with
+A rule is ``def rule(ctx: RuleContext) -> list[FindingData]`` registered with
 ``@rule("check.id")``. It reads ``ctx.facts`` and ``ctx.now`` (never the clock, never
 the network), returns one finding per failing subject (an empty list means pass), and
 raises ``Skip(reason)`` when the check does not apply (no Lighthouse source…).
@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from audits.checks import CATALOGUE, Severity, Stage, fill, get_check, gloss_line, template_values
 from audits.facts import AuditFacts, SiteDeclaration, Unavailable, host_of
-from audits.findings import Finding, Status
+from audits.findings import FindingData, Status
 from audits.providers import SiteProfile, host_server, site_profile
 from launchready.domains import hostname_under
 
@@ -104,7 +104,7 @@ class RuleContext:
         severity: Severity | None = None,
         title: str | None = None,
         fix_note: str = "",
-    ) -> Finding:
+    ) -> FindingData:
         """A failing finding with the catalogue's texts, the fix that fits the store, and a
         plain-words line for the jargon it uses."""
         check = get_check(check_id)
@@ -120,7 +120,7 @@ class RuleContext:
             status=Status.FAIL,
         )
 
-    def inconclusive(self, check_id: str, subject: str, reason: str | Unavailable) -> Finding:
+    def inconclusive(self, check_id: str, subject: str, reason: str | Unavailable) -> FindingData:
         check = get_check(check_id)
         text = reason.reason if isinstance(reason, Unavailable) else reason
         return _glossed(
@@ -135,7 +135,7 @@ class RuleContext:
             status=Status.INCONCLUSIVE,
         )
 
-    def declared(self, check_id: str, subject: str, what: str, service: str, seen: str) -> Finding:
+    def declared(self, check_id: str, subject: str, what: str, service: str, seen: str) -> FindingData:
         """A check the owner settled by declaring the service they use: it passes (an info
         finding, like the provider inventory), and the report says what it rests on."""
         check = get_check(check_id)
@@ -152,12 +152,12 @@ class RuleContext:
         )
 
 
-def _glossed(**fields: Any) -> Finding:
+def _glossed(**fields: Any) -> FindingData:
     """The finding, its fix followed by one line explaining the jargon its texts use."""
     gloss = gloss_line(fields["title"], fields["impact"], fields["evidence"], fields["fix"])
     if gloss:
         fields["fix"] = f"{fields['fix']}\n{gloss}"
-    return Finding(**fields)
+    return FindingData(**fields)
 
 
 def checks_needing_workspace(facts: AuditFacts) -> list[str]:
@@ -171,7 +171,7 @@ def checks_needing_workspace(facts: AuditFacts) -> list[str]:
     return [c.id for c in CATALOGUE.values() if c.needs_workspace and missing.get(c.stage, True)]
 
 
-RuleFunc = Callable[[RuleContext], list[Finding]]
+RuleFunc = Callable[[RuleContext], list[FindingData]]
 RULES: dict[str, RuleFunc] = {}
 
 
@@ -196,7 +196,7 @@ class Outcome(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class CheckResult:
+class RuleResult:
     """How one check came out as a whole (across all of its subjects)."""
 
     check: str
@@ -215,8 +215,8 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class Evaluation:
-    findings: list[Finding] = field(default_factory=list)
-    results: list[CheckResult] = field(default_factory=list)
+    findings: list[FindingData] = field(default_factory=list)
+    results: list[RuleResult] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -225,7 +225,7 @@ class Evaluation:
         }
 
 
-def sort_key(f: Finding) -> tuple[int, int, int, str, str]:
+def sort_key(f: FindingData) -> tuple[int, int, int, str, str]:
     """Worst first; within a severity failures before inconclusives, then by roadmap stage."""
     return (f.severity.rank, f.status != Status.FAIL, f.stage.rank, f.check, f.subject)
 
@@ -233,8 +233,8 @@ def sort_key(f: Finding) -> tuple[int, int, int, str, str]:
 def evaluate(facts: AuditFacts, now: datetime, checks: Iterable[str] | None = None) -> Evaluation:
     """Run the registered rules (all, or the given ids) over ``facts``."""
     ctx = RuleContext(facts=facts, now=now)
-    findings: list[Finding] = []
-    results: list[CheckResult] = []
+    findings: list[FindingData] = []
+    results: list[RuleResult] = []
     for check_id in checks if checks is not None else list(RULES):
         func = RULES[check_id]
         check = CATALOGUE[check_id]
@@ -243,7 +243,7 @@ def evaluate(facts: AuditFacts, now: datetime, checks: Iterable[str] | None = No
             gone = facts.stage_unavailable.get(str(check.stage))
             produced = [ctx.inconclusive(check_id, subject, gone)] if gone else func(ctx)
         except Skip as skip:
-            results.append(CheckResult(check_id, check.stage, Outcome.SKIPPED, skip.reason))
+            results.append(RuleResult(check_id, check.stage, Outcome.SKIPPED, skip.reason))
             continue
         except Exception as exc:
             logger.exception("rule %s failed", check_id)
@@ -254,17 +254,17 @@ def evaluate(facts: AuditFacts, now: datetime, checks: Iterable[str] | None = No
         if check.stage != Stage.DNS and ctx.facts.dns is not None:
             produced = [f for f in produced if _subject_hostname(f.subject) not in ctx.taken_over_hosts]
         findings.extend(produced)
-        results.append(CheckResult(check_id, check.stage, _outcome(produced)))
+        results.append(RuleResult(check_id, check.stage, _outcome(produced)))
     findings.sort(key=sort_key)
     return Evaluation(findings=findings, results=results)
 
 
-def run_rules(facts: AuditFacts, now: datetime) -> list[Finding]:
+def run_rules(facts: AuditFacts, now: datetime) -> list[FindingData]:
     """All findings for ``facts``, worst first."""
     return evaluate(facts, now).findings
 
 
-def _outcome(findings: list[Finding]) -> Outcome:
+def _outcome(findings: list[FindingData]) -> Outcome:
     # An info finding (dns.provider_inventory) reports a fact, it is not a failure.
     if any(f.status == Status.FAIL and f.severity != Severity.INFO for f in findings):
         return Outcome.FAIL
@@ -285,4 +285,3 @@ def _subject_hostname(subject: str) -> str:
     words = subject.split()
     last = words[-1] if words else ""
     return host_of(last) if "://" in last else last.lower()
-

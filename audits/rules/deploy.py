@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from audits.facts import DeployRecords
-from audits.findings import Finding
+from audits.findings import FindingData
 from audits.rules.base import RuleContext, Skip, rule
 
 GATE_MAX_AGE = timedelta(days=30)
@@ -34,7 +34,7 @@ def _records(ctx: RuleContext) -> DeployRecords:
 
 
 @rule("deploy.env_inventory_missing")
-def env_inventory_missing(ctx: RuleContext) -> list[Finding]:
+def env_inventory_missing(ctx: RuleContext) -> list[FindingData]:
     if _records(ctx).has_env_inventory:
         return []
     return [
@@ -47,7 +47,7 @@ def env_inventory_missing(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("deploy.env_undocumented")
-def env_undocumented(ctx: RuleContext) -> list[Finding]:
+def env_undocumented(ctx: RuleContext) -> list[FindingData]:
     records = _records(ctx)
     if not records.has_env_inventory:
         raise Skip(
@@ -61,7 +61,7 @@ def env_undocumented(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("deploy.env_gate_missing")
-def env_gate_missing(ctx: RuleContext) -> list[Finding]:
+def env_gate_missing(ctx: RuleContext) -> list[FindingData]:
     last = _records(ctx).env_gate_last_call
     if last is None:
         evidence = "the env-check gate (POST /api/v1/env-check) has never been called for this site"
@@ -73,7 +73,7 @@ def env_gate_missing(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("deploy.smoke_missing")
-def smoke_missing(ctx: RuleContext) -> list[Finding]:
+def smoke_missing(ctx: RuleContext) -> list[FindingData]:
     if _records(ctx).has_deploys:
         return []
     return [
@@ -86,7 +86,7 @@ def smoke_missing(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("deploy.smoke_failed")
-def smoke_failed(ctx: RuleContext) -> list[Finding]:
+def smoke_failed(ctx: RuleContext) -> list[FindingData]:
     records = _records(ctx)
     if records.last_smoke_passed is None:
         raise Skip(
@@ -106,7 +106,7 @@ def smoke_failed(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("deploy.rollback_unrehearsed")
-def rollback_unrehearsed(ctx: RuleContext) -> list[Finding]:
+def rollback_unrehearsed(ctx: RuleContext) -> list[FindingData]:
     records = _records(ctx)
     when, minutes = records.last_rollback_at, records.last_rollback_minutes
     kind = "rehearsal" if records.last_rollback_kind == "rehearsal" else "rollback"

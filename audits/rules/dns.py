@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from audits.checks import Severity
 from audits.facts import DnsAnswer, DnsFacts, DnsStatus, HostDns
 from audits.facts.tls import VerifyError
-from audits.findings import Finding
+from audits.findings import FindingData
 from audits.providers import ProviderMatch, takeover_fingerprint, takeover_service
 from audits.rules.base import RuleContext, Skip, rule
 from audits.rules.tls import hostname_matches
@@ -51,14 +51,14 @@ def names_unlooked(dns: DnsFacts) -> str:
     return f"no name under {dns.domain} got an answer from DNS ({describe(dns.hosts[0].a)})"
 
 
-def _zone_unlooked(ctx: RuleContext, check_id: str) -> list[Finding]:
+def _zone_unlooked(ctx: RuleContext, check_id: str) -> list[FindingData]:
     """The inconclusive finding of a check over all names when none could be looked up."""
     dns = _dns(ctx)
     reason = names_unlooked(dns)
     return [ctx.inconclusive(check_id, dns.domain, reason)] if reason else []
 
 
-def _ns_unlooked(ctx: RuleContext, check_id: str) -> list[Finding]:
+def _ns_unlooked(ctx: RuleContext, check_id: str) -> list[FindingData]:
     """Inconclusive when the domain's name servers could not be listed; skipped when the
     domain has none (dns.domain_unresolvable reports that)."""
     dns = _dns(ctx)
@@ -70,7 +70,7 @@ def _ns_unlooked(ctx: RuleContext, check_id: str) -> list[Finding]:
     return []
 
 
-def _resolution_rule(ctx: RuleContext, check_id: str, name: str) -> list[Finding]:
+def _resolution_rule(ctx: RuleContext, check_id: str, name: str) -> list[FindingData]:
     host = _dns(ctx).host(name)
     if host is None:
         return [ctx.inconclusive(check_id, name, "the name was not looked up")]
@@ -82,7 +82,7 @@ def _resolution_rule(ctx: RuleContext, check_id: str, name: str) -> list[Finding
 
 
 @rule("dns.domain_unresolvable")
-def domain_unresolvable(ctx: RuleContext) -> list[Finding]:
+def domain_unresolvable(ctx: RuleContext) -> list[FindingData]:
     dns = _dns(ctx)
     if dns.ns.inconclusive:
         return [ctx.inconclusive("dns.domain_unresolvable", dns.domain, describe(dns.ns))]
@@ -92,17 +92,17 @@ def domain_unresolvable(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("dns.apex_unresolved")
-def apex_unresolved(ctx: RuleContext) -> list[Finding]:
+def apex_unresolved(ctx: RuleContext) -> list[FindingData]:
     return _resolution_rule(ctx, "dns.apex_unresolved", ctx.site.apex)
 
 
 @rule("dns.www_unresolved")
-def www_unresolved(ctx: RuleContext) -> list[Finding]:
+def www_unresolved(ctx: RuleContext) -> list[FindingData]:
     return _resolution_rule(ctx, "dns.www_unresolved", ctx.site.www)
 
 
 @rule("dns.apex_cname")
-def apex_cname(ctx: RuleContext) -> list[Finding]:
+def apex_cname(ctx: RuleContext) -> list[FindingData]:
     host = _dns(ctx).host(ctx.site.apex)
     if host is None:
         return [ctx.inconclusive("dns.apex_cname", ctx.site.apex, "the name was not looked up")]
@@ -114,7 +114,7 @@ def apex_cname(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("dns.cname_conflict")
-def cname_conflict(ctx: RuleContext) -> list[Finding]:
+def cname_conflict(ctx: RuleContext) -> list[FindingData]:
     findings = _zone_unlooked(ctx, "dns.cname_conflict")
     for host in _dns(ctx).hosts:
         others = set(host.other_types) - {"CNAME", "RRSIG", "NSEC", "NSEC3"}
@@ -129,7 +129,7 @@ def cname_conflict(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("dns.single_nameserver")
-def single_nameserver(ctx: RuleContext) -> list[Finding]:
+def single_nameserver(ctx: RuleContext) -> list[FindingData]:
     dns = _dns(ctx)
     if unlooked := _ns_unlooked(ctx, "dns.single_nameserver"):
         return unlooked
@@ -147,7 +147,7 @@ def single_nameserver(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("dns.nameserver_lame")
-def nameserver_lame(ctx: RuleContext) -> list[Finding]:
+def nameserver_lame(ctx: RuleContext) -> list[FindingData]:
     dns = _dns(ctx)
     if unlooked := _ns_unlooked(ctx, "dns.nameserver_lame"):
         return unlooked
@@ -169,7 +169,7 @@ def nameserver_lame(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("dns.nameservers_disagree")
-def nameservers_disagree(ctx: RuleContext) -> list[Finding]:
+def nameservers_disagree(ctx: RuleContext) -> list[FindingData]:
     dns = _dns(ctx)
     if unlooked := _ns_unlooked(ctx, "dns.nameservers_disagree"):
         return unlooked
@@ -194,7 +194,7 @@ def nameservers_disagree(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("dns.ttl_too_high")
-def ttl_too_high(ctx: RuleContext) -> list[Finding]:
+def ttl_too_high(ctx: RuleContext) -> list[FindingData]:
     # One finding for the zone: a long TTL is usually the zone's default, fixed in one place.
     dns = _dns(ctx)
     if unlooked := _zone_unlooked(ctx, "dns.ttl_too_high"):
@@ -210,7 +210,7 @@ def ttl_too_high(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("dns.subdomain_unresolved")
-def subdomain_unresolved(ctx: RuleContext) -> list[Finding]:
+def subdomain_unresolved(ctx: RuleContext) -> list[FindingData]:
     dns = _dns(ctx)
     findings = []
     for name in ctx.site.declared_hosts():
@@ -231,7 +231,7 @@ def _dangling(host: HostDns) -> bool:
 
 
 @rule("dns.dangling_cname")
-def dangling_cname(ctx: RuleContext) -> list[Finding]:
+def dangling_cname(ctx: RuleContext) -> list[FindingData]:
     if unlooked := _zone_unlooked(ctx, "dns.dangling_cname"):
         return unlooked
     return [ctx.fail("dns.dangling_cname", name, evidence) for name, evidence in dangling_hosts(ctx).items()]
@@ -311,7 +311,7 @@ def _same_family(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, net: str) ->
 
 
 @rule("dns.private_address")
-def private_address(ctx: RuleContext) -> list[Finding]:
+def private_address(ctx: RuleContext) -> list[FindingData]:
     findings = _zone_unlooked(ctx, "dns.private_address")
     for host in _dns(ctx).hosts:
         private = [a for a in host.addresses if _is_private(a, ctx.facts.allowed_networks)]
@@ -322,7 +322,7 @@ def private_address(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("dns.caa_missing")
-def caa_missing(ctx: RuleContext) -> list[Finding]:
+def caa_missing(ctx: RuleContext) -> list[FindingData]:
     dns = _dns(ctx)
     if dns.caa is None:
         return [ctx.inconclusive("dns.caa_missing", dns.domain, "CAA was not queried")]
@@ -334,7 +334,7 @@ def caa_missing(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("domain.expiring")
-def domain_expiring(ctx: RuleContext) -> list[Finding]:
+def domain_expiring(ctx: RuleContext) -> list[FindingData]:
     rdap = ctx.facts.rdap
     if rdap is None:
         raise Skip("registration data (RDAP) was not queried in this run")
@@ -352,7 +352,7 @@ def domain_expiring(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("domain.transfer_unlocked")
-def transfer_unlocked(ctx: RuleContext) -> list[Finding]:
+def transfer_unlocked(ctx: RuleContext) -> list[FindingData]:
     rdap = ctx.facts.rdap
     if rdap is None:
         raise Skip("registration data (RDAP) was not queried in this run")
@@ -367,7 +367,7 @@ def transfer_unlocked(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("dns.provider_inventory")
-def provider_inventory(ctx: RuleContext) -> list[Finding]:
+def provider_inventory(ctx: RuleContext) -> list[FindingData]:
     dns = _dns(ctx)
     p = ctx.profile
     if dns.ns.inconclusive and not (p.dns or p.registrar or p.hosting or p.cdn):
@@ -390,7 +390,7 @@ def provider_inventory(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("dns.wildcard_record")
-def wildcard_record(ctx: RuleContext) -> list[Finding]:
+def wildcard_record(ctx: RuleContext) -> list[FindingData]:
     dns = _dns(ctx)
     if dns.wildcard_probe is None:
         raise Skip("wildcard records were not looked for in this run")

@@ -8,7 +8,7 @@ import re
 from collections import defaultdict
 
 from audits.facts import AssetFacts, OriginProbe, host_of
-from audits.findings import Finding
+from audits.findings import FindingData
 from audits.providers import ProviderMatch, detect_cdn, host_cdn
 from audits.rules.base import RuleContext, Skip, rule
 
@@ -17,7 +17,7 @@ COMPRESS_MIN_BYTES = 200  # below this gzip saves next to nothing, so servers ma
 
 
 @rule("edge.no_cdn")
-def no_cdn(ctx: RuleContext) -> list[Finding]:
+def no_cdn(ctx: RuleContext) -> list[FindingData]:
     host = ctx.site.canonical_host
     dns_host = ctx.facts.dns.host(host) if ctx.facts.dns else None
     page = ctx.facts.root_page(host)
@@ -38,7 +38,7 @@ def no_cdn(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("edge.origin_exposed")
-def origin_exposed(ctx: RuleContext) -> list[Finding]:
+def origin_exposed(ctx: RuleContext) -> list[FindingData]:
     canonical = ctx.site.canonical_host
     cdn = host_cdn(ctx.facts, canonical)
     if not cdn:
@@ -112,7 +112,9 @@ def _origin_evidence(ctx: RuleContext, probe: OriginProbe, cdn: ProviderMatch) -
     return evidence
 
 
-def _own_assets(ctx: RuleContext, check_id: str, kinds: set[str]) -> tuple[list[AssetFacts], list[Finding]]:
+def _own_assets(
+    ctx: RuleContext, check_id: str, kinds: set[str]
+) -> tuple[list[AssetFacts], list[FindingData]]:
     """The site's readable assets of ``kinds``, and an inconclusive finding for each host
     none of whose files could be read: never a pass for files nobody saw."""
     assets = [a for a in ctx.facts.assets if a.kind in kinds and ctx.is_site_host(host_of(a.url))]
@@ -158,7 +160,7 @@ def _max_age(cache_control: str) -> int | None:
 
 
 @rule("edge.static_not_cached")
-def static_not_cached(ctx: RuleContext) -> list[Finding]:
+def static_not_cached(ctx: RuleContext) -> list[FindingData]:
     by_host: dict[str, list[str]] = defaultdict(list)
     assets, findings = _own_assets(ctx, "edge.static_not_cached", {"css", "js", "image", "font"})
     for asset in assets:
@@ -174,7 +176,7 @@ def static_not_cached(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("edge.no_compression")
-def no_compression(ctx: RuleContext) -> list[Finding]:
+def no_compression(ctx: RuleContext) -> list[FindingData]:
     by_host: dict[str, list[str]] = defaultdict(list)
     assets, findings = _own_assets(ctx, "edge.no_compression", {"html", "css", "js"})
     for asset in assets:
@@ -192,7 +194,7 @@ def no_compression(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("edge.no_http2")
-def no_http2(ctx: RuleContext) -> list[Finding]:
+def no_http2(ctx: RuleContext) -> list[FindingData]:
     host = ctx.site.canonical_host
     tls = ctx.facts.tls_for(host)
     if tls is None or tls.unavailable:

@@ -14,7 +14,7 @@ from audits.email.dmarc import aligned
 from audits.email.services import get_service
 from audits.email.spf import LOOKUP_LIMIT, VOID_LIMIT
 from audits.facts.email import EmailFacts, ReportSummary
-from audits.findings import Finding
+from audits.findings import FindingData
 from audits.rules.base import RuleContext, Skip, rule
 
 MONITORING_GRACE = timedelta(days=60)
@@ -63,7 +63,7 @@ _EXAMPLE_DOMAIN = re.compile(r"(?<![\w-])example\.com(?![\w-])")
 
 
 @rule("email.mx_missing")
-def mx_missing(ctx: RuleContext) -> list[Finding]:
+def mx_missing(ctx: RuleContext) -> list[FindingData]:
     mx = _email(ctx).mx
     if mx is None:
         raise Skip("MX was not probed in this run")
@@ -84,7 +84,7 @@ def mx_missing(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("email.spf_missing")
-def spf_missing(ctx: RuleContext) -> list[Finding]:
+def spf_missing(ctx: RuleContext) -> list[FindingData]:
     spf = _spf(ctx)
     if spf.unavailable:
         return [ctx.inconclusive("email.spf_missing", spf.domain, spf.unavailable)]
@@ -99,7 +99,7 @@ def spf_missing(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("email.spf_multiple")
-def spf_multiple(ctx: RuleContext) -> list[Finding]:
+def spf_multiple(ctx: RuleContext) -> list[FindingData]:
     spf = _spf(ctx)
     if len(spf.records) <= 1:
         return []
@@ -107,7 +107,7 @@ def spf_multiple(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("email.spf_invalid")
-def spf_invalid(ctx: RuleContext) -> list[Finding]:
+def spf_invalid(ctx: RuleContext) -> list[FindingData]:
     spf = _spf(ctx)
     evidence: list[str] = []
     if spf.error:
@@ -123,7 +123,7 @@ def spf_invalid(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("email.spf_too_many_lookups")
-def spf_too_many_lookups(ctx: RuleContext) -> list[Finding]:
+def spf_too_many_lookups(ctx: RuleContext) -> list[FindingData]:
     spf = _spf(ctx)
     if spf.lookup_count <= LOOKUP_LIMIT and spf.void_lookups <= VOID_LIMIT:
         return []
@@ -136,7 +136,7 @@ def spf_too_many_lookups(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("email.spf_permissive")
-def spf_permissive(ctx: RuleContext) -> list[Finding]:
+def spf_permissive(ctx: RuleContext) -> list[FindingData]:
     spf = _spf(ctx)
     if not spf.records or not spf.permissive:
         return []
@@ -150,7 +150,7 @@ def spf_permissive(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("email.spf_sender_unauthorized")
-def spf_sender_unauthorized(ctx: RuleContext) -> list[Finding]:
+def spf_sender_unauthorized(ctx: RuleContext) -> list[FindingData]:
     email = _email(ctx)
     spf = _spf(ctx)
     service = get_service(email.sending_service)
@@ -174,7 +174,7 @@ def spf_sender_unauthorized(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("email.dkim_missing")
-def dkim_missing(ctx: RuleContext) -> list[Finding]:
+def dkim_missing(ctx: RuleContext) -> list[FindingData]:
     dkim = _dkim(ctx)
     if dkim.unavailable:
         return [ctx.inconclusive("email.dkim_missing", dkim.domain, dkim.unavailable)]
@@ -198,7 +198,7 @@ def dkim_missing(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("email.dkim_invalid")
-def dkim_invalid(ctx: RuleContext) -> list[Finding]:
+def dkim_invalid(ctx: RuleContext) -> list[FindingData]:
     findings = []
     for sel in _dkim(ctx).found:
         if sel.revoked:
@@ -214,7 +214,7 @@ def dkim_invalid(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("email.dkim_weak_key")
-def dkim_weak_key(ctx: RuleContext) -> list[Finding]:
+def dkim_weak_key(ctx: RuleContext) -> list[FindingData]:
     findings = []
     for sel in _dkim(ctx).found:
         if sel.key_type != "rsa" or sel.bits is None or sel.bits >= 2048 or sel.errors:
@@ -233,7 +233,7 @@ def _looks_like_dmarc(text: str) -> bool:
 
 
 @rule("email.dmarc_missing")
-def dmarc_missing(ctx: RuleContext) -> list[Finding]:
+def dmarc_missing(ctx: RuleContext) -> list[FindingData]:
     dmarc = _dmarc(ctx)
     name = f"_dmarc.{dmarc.domain}"
     if dmarc.unavailable:
@@ -244,7 +244,7 @@ def dmarc_missing(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("email.dmarc_invalid")
-def dmarc_invalid(ctx: RuleContext) -> list[Finding]:
+def dmarc_invalid(ctx: RuleContext) -> list[FindingData]:
     dmarc = _dmarc(ctx)
     name = f"_dmarc.{dmarc.domain}"
     misplaced = [t for t in dmarc.other_txt if _looks_like_dmarc(t)]
@@ -274,7 +274,7 @@ def _valid_dmarc(ctx: RuleContext):  # DmarcFacts
 
 
 @rule("email.dmarc_no_reporting")
-def dmarc_no_reporting(ctx: RuleContext) -> list[Finding]:
+def dmarc_no_reporting(ctx: RuleContext) -> list[FindingData]:
     dmarc = _valid_dmarc(ctx)
     if dmarc.rua:
         return []
@@ -288,7 +288,7 @@ def dmarc_no_reporting(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("email.dmarc_monitoring_only")
-def dmarc_monitoring_only(ctx: RuleContext) -> list[Finding]:
+def dmarc_monitoring_only(ctx: RuleContext) -> list[FindingData]:
     email = _email(ctx)
     dmarc = _valid_dmarc(ctx)
     if dmarc.policy != "none":
@@ -352,7 +352,7 @@ def failing_sources(reports: ReportSummary | None) -> list[str]:
 
 
 @rule("email.dmarc_external_rua_unauthorized")
-def dmarc_external_rua_unauthorized(ctx: RuleContext) -> list[Finding]:
+def dmarc_external_rua_unauthorized(ctx: RuleContext) -> list[FindingData]:
     dmarc = _valid_dmarc(ctx)
     findings = []
     for ext in dmarc.external_rua:
@@ -371,7 +371,7 @@ def dmarc_external_rua_unauthorized(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("email.from_domain_mismatch")
-def from_domain_mismatch(ctx: RuleContext) -> list[Finding]:
+def from_domain_mismatch(ctx: RuleContext) -> list[FindingData]:
     email = _email(ctx)
     if not email.from_address:
         raise Skip("no From address is declared for this site")
@@ -383,7 +383,7 @@ def from_domain_mismatch(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("email.mta_sts_missing")
-def mta_sts_missing(ctx: RuleContext) -> list[Finding]:
+def mta_sts_missing(ctx: RuleContext) -> list[FindingData]:
     email = _email(ctx)
     sts = email.mta_sts
     if sts is None:
@@ -408,7 +408,7 @@ def mta_sts_missing(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("email.test_message_failed")
-def test_message_failed(ctx: RuleContext) -> list[Finding]:
+def test_message_failed(ctx: RuleContext) -> list[FindingData]:
     email = _email(ctx)
     msg = email.test_message
     if msg is None:

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from audits.detect import debug_page_detail, is_noindex
 from audits.facts import ExposureProbe, PageFacts, Sniff, host_of
-from audits.findings import Finding
+from audits.findings import FindingData
 from audits.providers import detect_cdn
 from audits.rules.base import RuleContext, Skip, rule
 from audits.rules.dns import names_unlooked
@@ -41,7 +41,7 @@ def _probes(ctx: RuleContext, wanted: Callable[[ExposureProbe], bool]) -> list[E
 
 def _sniff_rule(
     ctx: RuleContext, check_id: str, sniffs: set[Sniff], path_test: Callable[[str], bool]
-) -> list[Finding]:
+) -> list[FindingData]:
     """One finding per host listing its URLs that hold what ``sniffs`` names."""
     hits: dict[str, list[str]] = defaultdict(list)
     inconclusive: dict[str, str] = {}
@@ -57,17 +57,17 @@ def _sniff_rule(
 
 
 @rule("exposure.env_file")
-def env_file(ctx: RuleContext) -> list[Finding]:
+def env_file(ctx: RuleContext) -> list[FindingData]:
     return _sniff_rule(ctx, "exposure.env_file", {Sniff.ENV_FILE}, lambda path: "/.env" in path)
 
 
 @rule("exposure.git")
-def git(ctx: RuleContext) -> list[Finding]:
+def git(ctx: RuleContext) -> list[FindingData]:
     return _sniff_rule(ctx, "exposure.git", {Sniff.GIT_HEAD, Sniff.GIT_CONFIG}, lambda path: "/.git/" in path)
 
 
 @rule("exposure.source_maps")
-def source_maps(ctx: RuleContext) -> list[Finding]:
+def source_maps(ctx: RuleContext) -> list[FindingData]:
     findings = _sniff_rule(
         ctx, "exposure.source_maps", {Sniff.SOURCE_MAP}, lambda path: path.endswith(".map")
     )
@@ -98,7 +98,7 @@ def _page_hits(ctx: RuleContext, test: Callable[[PageFacts], str]) -> dict[str, 
 
 def _with_pages(
     ctx: RuleContext, check_id: str, sniff: Sniff, test: Callable[[PageFacts], str]
-) -> list[Finding]:
+) -> list[FindingData]:
     hits = _page_hits(ctx, test)
     for probe in ctx.facts.exposure:
         if probe.sniff == sniff:
@@ -142,7 +142,7 @@ def _why_unread(fetched: PageFacts | ExposureProbe) -> str:
 
 
 @rule("exposure.debug_page")
-def debug_page(ctx: RuleContext) -> list[Finding]:
+def debug_page(ctx: RuleContext) -> list[FindingData]:
     return _with_pages(
         ctx,
         "exposure.debug_page",
@@ -152,7 +152,7 @@ def debug_page(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("exposure.directory_listing")
-def directory_listing(ctx: RuleContext) -> list[Finding]:
+def directory_listing(ctx: RuleContext) -> list[FindingData]:
     return _with_pages(
         ctx,
         "exposure.directory_listing",
@@ -182,14 +182,14 @@ def _protected(page: PageFacts) -> str:
 
 def _open_hosts(
     ctx: RuleContext, pattern: re.Pattern[str], check_id: str
-) -> tuple[list[PageFacts], list[Finding]]:
+) -> tuple[list[PageFacts], list[FindingData]]:
     """Root pages of hosts whose label matches ``pattern`` and that answered without a login,
     and the inconclusive findings of such hosts that could not be looked up or read."""
     dns = ctx.facts.dns
     if dns is None and not ctx.facts.pages:
         raise Skip("no subdomain was looked up or fetched in this run")
     open_pages: list[PageFacts] = []
-    inconclusive: list[Finding] = []
+    inconclusive: list[FindingData] = []
     if dns is not None and (unlooked := names_unlooked(dns)):
         reason = f"the subdomains (admin, staging, preview…) could not be looked for: {unlooked}"
         inconclusive.append(ctx.inconclusive(check_id, ctx.site.domain, reason))
@@ -209,7 +209,7 @@ def _open_hosts(
 
 
 @rule("exposure.admin_public")
-def admin_public(ctx: RuleContext) -> list[Finding]:
+def admin_public(ctx: RuleContext) -> list[FindingData]:
     pages, findings = _open_hosts(ctx, ADMIN_HOST, "exposure.admin_public")
     for page in pages:
         title = f" (“{page.html.title}”)" if page.html and page.html.title else ""
@@ -219,7 +219,7 @@ def admin_public(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("exposure.staging_indexable")
-def staging_indexable(ctx: RuleContext) -> list[Finding]:
+def staging_indexable(ctx: RuleContext) -> list[FindingData]:
     pages, findings = _open_hosts(ctx, STAGING_HOST, "exposure.staging_indexable")
     for page in pages:
         if is_noindex(page.headers, page.html):
@@ -234,7 +234,7 @@ def staging_indexable(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("deploy.staging_not_separated")
-def staging_not_separated(ctx: RuleContext) -> list[Finding]:
+def staging_not_separated(ctx: RuleContext) -> list[FindingData]:
     dns = ctx.facts.dns
     if dns is None:
         raise Skip("DNS was not probed in this run")

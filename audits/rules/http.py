@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from audits.checks import Severity
 from audits.facts import PageFacts, RedirectChain
-from audits.findings import Finding
+from audits.findings import FindingData
 from audits.rules.base import RuleContext, Skip, rule
 
 HSTS_MIN_AGE = 15_552_000  # 180 days
@@ -58,7 +58,7 @@ def _canonical_read_past_certificate(ctx: RuleContext) -> PageFacts | None:
     return home
 
 
-def _none_requested(ctx: RuleContext, check_id: str, chains: list[RedirectChain]) -> list[Finding]:
+def _none_requested(ctx: RuleContext, check_id: str, chains: list[RedirectChain]) -> list[FindingData]:
     if chains:
         return []
     return [ctx.inconclusive(check_id, ctx.site.canonical_url, "the store's entry URLs were not requested")]
@@ -81,7 +81,7 @@ def _followable(chains: list[RedirectChain]) -> list[RedirectChain]:
     return kept
 
 
-def _storefront_unread(ctx: RuleContext, check_id: str) -> list[Finding]:
+def _storefront_unread(ctx: RuleContext, check_id: str) -> list[FindingData]:
     """An inconclusive finding when no page of the storefront (the canonical host) was read
     over HTTPS: another host's redirect page says nothing about the store's own pages."""
     canonical = ctx.site.canonical_host
@@ -92,7 +92,7 @@ def _storefront_unread(ctx: RuleContext, check_id: str) -> list[Finding]:
     return [ctx.inconclusive(check_id, canonical, why or "no page of the storefront was read over HTTPS")]
 
 
-def _no_page_read(ctx: RuleContext, check_id: str) -> list[Finding]:
+def _no_page_read(ctx: RuleContext, check_id: str) -> list[FindingData]:
     """An inconclusive finding when no page of the site gave an HTTP answer, else nothing."""
     if any(p.status is not None and not p.unavailable for p in ctx.facts.pages):
         return []
@@ -102,7 +102,7 @@ def _no_page_read(ctx: RuleContext, check_id: str) -> list[Finding]:
 
 
 @rule("http.unreachable")
-def unreachable(ctx: RuleContext) -> list[Finding]:
+def unreachable(ctx: RuleContext) -> list[FindingData]:
     chain = _canonical_chain(ctx)
     subject = ctx.site.canonical_url
     if chain is None:
@@ -125,7 +125,7 @@ def unreachable(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("http.server_error")
-def server_error(ctx: RuleContext) -> list[Finding]:
+def server_error(ctx: RuleContext) -> list[FindingData]:
     chain = _canonical_chain(ctx)
     subject = ctx.site.canonical_url
     if chain is None:
@@ -147,7 +147,7 @@ def server_error(ctx: RuleContext) -> list[Finding]:
 
 def _per_chain(
     ctx: RuleContext, check_id: str, chains: list[RedirectChain], failing: Callable[[RedirectChain], bool]
-) -> list[Finding]:
+) -> list[FindingData]:
     findings = _none_requested(ctx, check_id, chains)
     for chain in _followable(chains):
         if chain.unavailable:
@@ -161,7 +161,7 @@ def _per_chain(
 
 
 @rule("http.no_https_redirect")
-def no_https_redirect(ctx: RuleContext) -> list[Finding]:
+def no_https_redirect(ctx: RuleContext) -> list[FindingData]:
     findings = _none_requested(ctx, "http.no_https_redirect", _entry_chains(ctx))
     for chain in _followable(_entry_chains(ctx)):
         if not chain.entry_url.startswith("http://"):
@@ -189,7 +189,7 @@ def _port_80_closed(ctx: RuleContext, chain: RedirectChain) -> bool:
 
 
 @rule("http.redirect_not_permanent")
-def redirect_not_permanent(ctx: RuleContext) -> list[Finding]:
+def redirect_not_permanent(ctx: RuleContext) -> list[FindingData]:
     return _per_chain(
         ctx,
         "http.redirect_not_permanent",
@@ -199,7 +199,7 @@ def redirect_not_permanent(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("http.duplicate_site")
-def duplicate_site(ctx: RuleContext) -> list[Finding]:
+def duplicate_site(ctx: RuleContext) -> list[FindingData]:
     apex = ctx.facts.chain(f"https://{ctx.site.apex}/")
     www = ctx.facts.chain(f"https://{ctx.site.www}/")
     if not apex or not www:
@@ -229,7 +229,7 @@ def duplicate_site(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("http.canonical_mismatch")
-def canonical_mismatch(ctx: RuleContext) -> list[Finding]:
+def canonical_mismatch(ctx: RuleContext) -> list[FindingData]:
     canonical = ctx.site.canonical_host
     findings = _none_requested(ctx, "http.canonical_mismatch", _entry_chains(ctx))
     for chain in _followable(_entry_chains(ctx)):
@@ -247,7 +247,7 @@ def canonical_mismatch(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("http.redirect_chain_long")
-def redirect_chain_long(ctx: RuleContext) -> list[Finding]:
+def redirect_chain_long(ctx: RuleContext) -> list[FindingData]:
     findings = _none_requested(ctx, "http.redirect_chain_long", ctx.facts.redirects)
     for chain in _followable(ctx.facts.redirects):
         if chain.unavailable:
@@ -267,14 +267,14 @@ def redirect_chain_long(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("http.redirect_loop")
-def redirect_loop(ctx: RuleContext) -> list[Finding]:
+def redirect_loop(ctx: RuleContext) -> list[FindingData]:
     return _per_chain(
         ctx, "http.redirect_loop", ctx.facts.redirects, lambda c: c.loop or c.redirects > MAX_REDIRECTS
     )
 
 
 @rule("http.redirect_downgrade")
-def redirect_downgrade(ctx: RuleContext) -> list[Finding]:
+def redirect_downgrade(ctx: RuleContext) -> list[FindingData]:
     def downgrades(c: RedirectChain) -> bool:
         urls = [h.url for h in c.hops]
         return any(
@@ -285,7 +285,7 @@ def redirect_downgrade(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("http.campaign_url_broken")
-def campaign_url_broken(ctx: RuleContext) -> list[Finding]:
+def campaign_url_broken(ctx: RuleContext) -> list[FindingData]:
     chains = {c.entry_url: c for c in ctx.facts.redirects if c.kind == "campaign"}
     findings = []
     for url in ctx.site.campaign_urls:
@@ -314,7 +314,7 @@ def _hsts(ctx: RuleContext) -> tuple[RedirectChain | None, str | None]:
 
 
 @rule("http.hsts_missing")
-def hsts_missing(ctx: RuleContext) -> list[Finding]:
+def hsts_missing(ctx: RuleContext) -> list[FindingData]:
     chain, header = _hsts(ctx)
     host = ctx.site.canonical_host
     if chain is None:
@@ -338,7 +338,7 @@ def hsts_missing(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("http.hsts_short")
-def hsts_short(ctx: RuleContext) -> list[Finding]:
+def hsts_short(ctx: RuleContext) -> list[FindingData]:
     chain, header = _hsts(ctx)
     host = ctx.site.canonical_host
     if header is None:
@@ -359,7 +359,7 @@ def hsts_short(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("http.mixed_content")
-def mixed_content(ctx: RuleContext) -> list[Finding]:
+def mixed_content(ctx: RuleContext) -> list[FindingData]:
     findings = _storefront_unread(ctx, "http.mixed_content")
     for page in _https_pages(ctx):
         refs = page.html.mixed_content if page.html else []
@@ -374,7 +374,9 @@ def mixed_content(ctx: RuleContext) -> list[Finding]:
     return findings
 
 
-def _per_host_header(ctx: RuleContext, check_id: str, lacking: Callable[[PageFacts], str]) -> list[Finding]:
+def _per_host_header(
+    ctx: RuleContext, check_id: str, lacking: Callable[[PageFacts], str]
+) -> list[FindingData]:
     """One finding per host listing its HTML pages for which ``lacking(page)`` gives a reason."""
     by_host: dict[str, list[str]] = defaultdict(list)
     # Successful HTML answers only: an error page without the header is not the store.
@@ -402,7 +404,7 @@ def _per_host_header(ctx: RuleContext, check_id: str, lacking: Callable[[PageFac
 
 
 @rule("http.csp_missing")
-def csp_missing(ctx: RuleContext) -> list[Finding]:
+def csp_missing(ctx: RuleContext) -> list[FindingData]:
     def lacking(page: PageFacts) -> str:
         if page.headers.get("content-security-policy") or (page.html and page.html.meta_csp):
             return ""
@@ -414,7 +416,7 @@ def csp_missing(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("http.clickjacking")
-def clickjacking(ctx: RuleContext) -> list[Finding]:
+def clickjacking(ctx: RuleContext) -> list[FindingData]:
     requested = [p for p in ctx.facts.pages if p.route in ("login", "checkout")]
     if not requested:
         raise Skip("no login or checkout page was fetched")
@@ -435,7 +437,7 @@ def clickjacking(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("http.nosniff_missing")
-def nosniff_missing(ctx: RuleContext) -> list[Finding]:
+def nosniff_missing(ctx: RuleContext) -> list[FindingData]:
     def lacking(page: PageFacts) -> str:
         value = page.headers.get("x-content-type-options", "")
         return "" if value.strip().lower() == "nosniff" else f"X-Content-Type-Options: {value or 'missing'}"
@@ -444,7 +446,7 @@ def nosniff_missing(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("http.referrer_policy_missing")
-def referrer_policy_missing(ctx: RuleContext) -> list[Finding]:
+def referrer_policy_missing(ctx: RuleContext) -> list[FindingData]:
     return _per_host_header(
         ctx,
         "http.referrer_policy_missing",
@@ -453,8 +455,8 @@ def referrer_policy_missing(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("http.cookie_insecure")
-def cookie_insecure(ctx: RuleContext) -> list[Finding]:
-    findings: dict[tuple[str, str], Finding] = {}
+def cookie_insecure(ctx: RuleContext) -> list[FindingData]:
+    findings: dict[tuple[str, str], FindingData] = {}
     for page in _https_pages(ctx):
         for cookie in page.cookies:
             session = bool(_SESSION_COOKIE.search(cookie.name)) and not _NOT_SESSION.search(cookie.name)
@@ -479,7 +481,7 @@ def cookie_insecure(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("http.version_leak")
-def version_leak(ctx: RuleContext) -> list[Finding]:
+def version_leak(ctx: RuleContext) -> list[FindingData]:
     by_host: dict[str, set[str]] = defaultdict(set)
     for page in ctx.facts.pages:
         for header in ("server", "x-powered-by", "x-aspnet-version", "x-generator"):

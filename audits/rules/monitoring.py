@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from audits.detect import ANALYTICS, ERROR_TRACKERS
 from audits.facts import HtmlFacts
-from audits.findings import Finding
+from audits.findings import FindingData
 from audits.rules.base import RuleContext, Skip, rule
 
 # Hosted shop builders whose own analytics is always on.
@@ -28,7 +28,7 @@ def _detection_rule(
     declared: str,
     found: Callable[[HtmlFacts], list[str]],
     looked_for: list[str],
-) -> list[Finding]:
+) -> list[FindingData]:
     host = ctx.site.canonical_host
     # The storefront only: a tracker on an admin or staging host does not watch customers.
     pages = ctx.facts.storefront_pages()
@@ -61,7 +61,7 @@ def _detection_rule(
 
 
 @rule("monitoring.error_tracking_missing")
-def error_tracking_missing(ctx: RuleContext) -> list[Finding]:
+def error_tracking_missing(ctx: RuleContext) -> list[FindingData]:
     return _detection_rule(
         ctx,
         "monitoring.error_tracking_missing",
@@ -74,7 +74,7 @@ def error_tracking_missing(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("monitoring.analytics_missing")
-def analytics_missing(ctx: RuleContext) -> list[Finding]:
+def analytics_missing(ctx: RuleContext) -> list[FindingData]:
     hosting = ctx.profile.hosting
     if hosting and hosting.slug in PLATFORM_ANALYTICS:
         return []
@@ -117,7 +117,7 @@ def _flow_of(url: str) -> str:
 
 
 @rule("monitoring.uptime_routes_missing")
-def uptime_routes_missing(ctx: RuleContext) -> list[Finding]:
+def uptime_routes_missing(ctx: RuleContext) -> list[FindingData]:
     setup = _setup(ctx)
     covered = {_flow_of(url) for url in setup.monitored_urls} - {""}
     missing = [flow for flow in WATCHED_FLOWS if flow not in covered]
@@ -130,7 +130,7 @@ def uptime_routes_missing(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("monitoring.alert_channel_missing")
-def alert_channel_missing(ctx: RuleContext) -> list[Finding]:
+def alert_channel_missing(ctx: RuleContext) -> list[FindingData]:
     setup = _setup(ctx)
     if setup.verified_channels:
         return []
@@ -141,7 +141,7 @@ def alert_channel_missing(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("monitoring.escalation_contact_missing")
-def escalation_contact_missing(ctx: RuleContext) -> list[Finding]:
+def escalation_contact_missing(ctx: RuleContext) -> list[FindingData]:
     if _setup(ctx).escalation_contacts:
         return []
     return [
@@ -152,7 +152,7 @@ def escalation_contact_missing(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("monitoring.heartbeat_missing")
-def heartbeat_missing(ctx: RuleContext) -> list[Finding]:
+def heartbeat_missing(ctx: RuleContext) -> list[FindingData]:
     if _setup(ctx).heartbeats:
         return []
     return [

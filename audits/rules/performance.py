@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from audits.checks import Severity
 from audits.facts import PageFacts, RouteTiming, host_of
-from audits.findings import Finding
+from audits.findings import FindingData
 from audits.rules.base import RuleContext, Skip, rule
 
 PRODUCT_ROUTES = {"product", "listing"}  # product detail and product listing pages
@@ -45,7 +45,7 @@ def interval_line(route: RouteTiming) -> str:
 
 
 @rule("perf.route_slow")
-def route_slow(ctx: RuleContext) -> list[Finding]:
+def route_slow(ctx: RuleContext) -> list[FindingData]:
     """Slow only when the p95 is clearly over budget given the samples: its lower confidence
     bound is over the budget. A measured p95 over budget whose bound is not is borderline
     (low), so a route that sits at its budget gives the same verdict run after run."""
@@ -96,7 +96,7 @@ def route_slow(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("perf.route_not_found")
-def route_not_found(ctx: RuleContext) -> list[Finding]:
+def route_not_found(ctx: RuleContext) -> list[FindingData]:
     findings = []
     for route in _routes(ctx):
         if route.not_found is None:
@@ -116,7 +116,7 @@ def route_not_found(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("perf.route_errors")
-def route_errors(ctx: RuleContext) -> list[Finding]:
+def route_errors(ctx: RuleContext) -> list[FindingData]:
     findings = []
     for route in _routes(ctx):
         subject = f"{route.name} {route.url}"
@@ -185,7 +185,7 @@ def _tls_refused(ctx: RuleContext, url: str) -> str:
 
 
 @rule("perf.degrades_under_load")
-def degrades_under_load(ctx: RuleContext) -> list[Finding]:
+def degrades_under_load(ctx: RuleContext) -> list[FindingData]:
     if ctx.facts.load is None:
         if not ctx.site.ownership_verified:
             raise Skip("the load probe runs only once the site's ownership is verified")
@@ -222,7 +222,7 @@ def _first_party(ctx: RuleContext, url: str) -> bool:
 
 
 @rule("perf.render_blocking_third_party")
-def render_blocking_third_party(ctx: RuleContext) -> list[Finding]:
+def render_blocking_third_party(ctx: RuleContext) -> list[FindingData]:
     findings = []
     for page in _html_pages(ctx):
         blocking = [
@@ -240,7 +240,7 @@ def render_blocking_third_party(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("perf.page_heavy")
-def page_heavy(ctx: RuleContext) -> list[Finding]:
+def page_heavy(ctx: RuleContext) -> list[FindingData]:
     findings = []
     for page in _html_pages(ctx):
         evidence = []
@@ -256,7 +256,7 @@ def page_heavy(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("perf.lighthouse_low")
-def lighthouse_low(ctx: RuleContext) -> list[Finding]:
+def lighthouse_low(ctx: RuleContext) -> list[FindingData]:
     lighthouse = ctx.facts.lighthouse
     if lighthouse is None:
         raise Skip("no Lighthouse source is configured (e.g. a PageSpeed Insights API key)")

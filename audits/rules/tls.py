@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from audits.checks import Severity
 from audits.facts import CertInfo, TlsFacts, VerifyError
-from audits.findings import Finding
+from audits.findings import FindingData
 from audits.rules.base import RuleContext, Skip, rule
 
 EXPIRING = ((7, Severity.BLOCKER), (14, Severity.HIGH), (30, Severity.MEDIUM))
@@ -32,10 +32,10 @@ def _cert_line(cert: CertInfo) -> str:
     return f"certificate for {cert.subject} issued by {cert.issuer or 'unknown'}, valid until {after}"
 
 
-CertTest = Callable[[RuleContext, TlsFacts, CertInfo], Finding | None]
+CertTest = Callable[[RuleContext, TlsFacts, CertInfo], FindingData | None]
 
 
-def _each_host(ctx: RuleContext, check_id: str, test: CertTest) -> list[Finding]:
+def _each_host(ctx: RuleContext, check_id: str, test: CertTest) -> list[FindingData]:
     """Run ``test`` for every host that completed a handshake; blocked hosts are inconclusive."""
     if not ctx.facts.tls:
         raise Skip("TLS was not probed in this run")
@@ -51,7 +51,7 @@ def _each_host(ctx: RuleContext, check_id: str, test: CertTest) -> list[Finding]
     return findings
 
 
-def _no_certificate_seen(ctx: RuleContext, check_id: str, already: list[Finding]) -> list[Finding]:
+def _no_certificate_seen(ctx: RuleContext, check_id: str, already: list[FindingData]) -> list[FindingData]:
     if already:
         return []  # the unavailable hosts already say why
     host = ctx.site.canonical_host
@@ -64,7 +64,7 @@ def _no_certificate_seen(ctx: RuleContext, check_id: str, already: list[Finding]
 
 
 @rule("tls.handshake_failed")
-def handshake_failed(ctx: RuleContext) -> list[Finding]:
+def handshake_failed(ctx: RuleContext) -> list[FindingData]:
     if not ctx.facts.tls:
         raise Skip("TLS was not probed in this run")
     findings = []
@@ -78,8 +78,8 @@ def handshake_failed(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("tls.cert_expired")
-def cert_expired(ctx: RuleContext) -> list[Finding]:
-    def test(ctx: RuleContext, tls: TlsFacts, cert: CertInfo) -> Finding | None:
+def cert_expired(ctx: RuleContext) -> list[FindingData]:
+    def test(ctx: RuleContext, tls: TlsFacts, cert: CertInfo) -> FindingData | None:
         expired = VerifyError.EXPIRED in tls.verify_errors or (cert.not_after and cert.not_after <= ctx.now)
         early = VerifyError.NOT_YET_VALID in tls.verify_errors or (
             cert.not_before and cert.not_before > ctx.now
@@ -95,8 +95,8 @@ def cert_expired(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("tls.cert_expiring")
-def cert_expiring(ctx: RuleContext) -> list[Finding]:
-    def test(ctx: RuleContext, tls: TlsFacts, cert: CertInfo) -> Finding | None:
+def cert_expiring(ctx: RuleContext) -> list[FindingData]:
+    def test(ctx: RuleContext, tls: TlsFacts, cert: CertInfo) -> FindingData | None:
         if cert.not_after is None or cert.not_after <= ctx.now:
             return None  # expired: tls.cert_expired
         days = (cert.not_after - ctx.now).total_seconds() / 86_400
@@ -110,8 +110,8 @@ def cert_expiring(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("tls.hostname_mismatch")
-def hostname_mismatch(ctx: RuleContext) -> list[Finding]:
-    def test(ctx: RuleContext, tls: TlsFacts, cert: CertInfo) -> Finding | None:
+def hostname_mismatch(ctx: RuleContext) -> list[FindingData]:
+    def test(ctx: RuleContext, tls: TlsFacts, cert: CertInfo) -> FindingData | None:
         flagged = VerifyError.HOSTNAME_MISMATCH in tls.verify_errors
         if not flagged and (not cert.sans or hostname_matches(tls.host, cert.sans)):
             return None
@@ -124,8 +124,8 @@ def hostname_mismatch(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("tls.untrusted")
-def untrusted(ctx: RuleContext) -> list[Finding]:
-    def test(ctx: RuleContext, tls: TlsFacts, cert: CertInfo) -> Finding | None:
+def untrusted(ctx: RuleContext) -> list[FindingData]:
+    def test(ctx: RuleContext, tls: TlsFacts, cert: CertInfo) -> FindingData | None:
         if cert.self_signed or VerifyError.SELF_SIGNED in tls.verify_errors:
             why = "the certificate is self-signed"
         elif VerifyError.UNTRUSTED in tls.verify_errors:
@@ -138,8 +138,8 @@ def untrusted(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("tls.chain_incomplete")
-def chain_incomplete(ctx: RuleContext) -> list[Finding]:
-    def test(ctx: RuleContext, tls: TlsFacts, cert: CertInfo) -> Finding | None:
+def chain_incomplete(ctx: RuleContext) -> list[FindingData]:
+    def test(ctx: RuleContext, tls: TlsFacts, cert: CertInfo) -> FindingData | None:
         if VerifyError.INCOMPLETE_CHAIN not in tls.verify_errors:
             return None
         served = " → ".join(c.subject for c in tls.chain) or cert.subject
@@ -153,7 +153,7 @@ def chain_incomplete(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("tls.legacy_protocol")
-def legacy_protocol(ctx: RuleContext) -> list[Finding]:
+def legacy_protocol(ctx: RuleContext) -> list[FindingData]:
     findings = []
     for f in _each_host(ctx, "tls.legacy_protocol", lambda *_: None):
         findings.append(f)  # the inconclusive ones of blocked hosts
@@ -171,7 +171,7 @@ def legacy_protocol(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("tls.no_tls13")
-def no_tls13(ctx: RuleContext) -> list[Finding]:
+def no_tls13(ctx: RuleContext) -> list[FindingData]:
     findings = list(_each_host(ctx, "tls.no_tls13", lambda *_: None))
     for tls in ctx.facts.tls:
         if not tls.handshake_ok or tls.unavailable:
@@ -187,8 +187,8 @@ def no_tls13(ctx: RuleContext) -> list[Finding]:
 
 
 @rule("tls.weak_key")
-def weak_key(ctx: RuleContext) -> list[Finding]:
-    def test(ctx: RuleContext, tls: TlsFacts, cert: CertInfo) -> Finding | None:
+def weak_key(ctx: RuleContext) -> list[FindingData]:
+    def test(ctx: RuleContext, tls: TlsFacts, cert: CertInfo) -> FindingData | None:
         minimum = MIN_KEY_BITS.get(cert.key_type.upper())
         if minimum is None or cert.key_bits is None or cert.key_bits >= minimum:
             return None

@@ -11,7 +11,7 @@ import re
 from datetime import UTC, datetime
 
 from audits.checks import Severity, Stage
-from audits.findings import Finding, Status
+from audits.findings import FindingData, Status
 from audits.report_text import render_markdown
 from audits.verdict import Report, StageProgress, Verdict
 
@@ -38,7 +38,7 @@ OUR_HEADINGS = {
 }
 
 
-def hostile(check: str, severity: Severity, stage: Stage, **extra) -> Finding:
+def hostile(check: str, severity: Severity, stage: Stage, **extra) -> FindingData:
     values = {
         "check": check,
         "severity": severity,
@@ -50,7 +50,7 @@ def hostile(check: str, severity: Severity, stage: Stage, **extra) -> Finding:
         "fix": "Send `X-Content-Type-Options: nosniff` on all responses.",
     }
     values.update(extra)
-    return Finding(**values)
+    return FindingData(**values)
 
 
 def report() -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from audits.checks import CATALOGUE, Severity
 from audits.facts import AuditFacts, Unavailable, UnavailableKind
-from audits.findings import Finding, Status
+from audits.findings import FindingData, Status
 from audits.rules import RULES, evaluate, rule, run_rules
 from audits.rules.base import Skip
 from tests.audits import test_rules_deploy_perf, test_rules_dns, test_rules_edge
@@ -123,7 +123,7 @@ def test_finding_json_has_exactly_the_cli_contract_keys() -> None:
         "status",
     ]
     assert data["severity"] == "info" and data["status"] == "fail"
-    assert Finding.from_dict(data) == finding
+    assert FindingData.from_dict(data) == finding
 
 
 def test_evaluation_to_dict_is_json() -> None:

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 
 from audits.checks import Severity, Stage
-from audits.findings import Finding, Status
-from audits.rules import CheckResult, Evaluation, Outcome, evaluate
+from audits.findings import FindingData, Status
+from audits.rules import Evaluation, Outcome, RuleResult, evaluate
 from audits.verdict import StageProgress, Verdict, build_report, diff, stage_progress, verdict_for
 from tests.audits.factories import NOW, good_facts
 
 
 def f(
     check: str, severity: str, subject: str = "example.com", status: Status = Status.FAIL, stage: str = "edge"
-) -> Finding:
-    return Finding(check, Severity(severity), Stage(stage), subject, "t", "i", "e", "fix it", status)
+) -> FindingData:
+    return FindingData(check, Severity(severity), Stage(stage), subject, "t", "i", "e", "fix it", status)
 
 
 @pytest.mark.parametrize(
@@ -58,11 +58,11 @@ def test_plan_lists_blockers_then_highs_with_fixes_and_defers_the_rest() -> None
 
 def test_stage_progress_counts_evaluated_checks_and_keeps_inconclusive_apart() -> None:
     results = [
-        CheckResult("dns.a", Stage.DNS, Outcome.PASS),
-        CheckResult("dns.b", Stage.DNS, Outcome.FAIL),
-        CheckResult("dns.c", Stage.DNS, Outcome.INCONCLUSIVE),
-        CheckResult("perf.d", Stage.PERFORMANCE, Outcome.SKIPPED, "no source"),
-        CheckResult("edge.e", Stage.EDGE, Outcome.PASS),
+        RuleResult("dns.a", Stage.DNS, Outcome.PASS),
+        RuleResult("dns.b", Stage.DNS, Outcome.FAIL),
+        RuleResult("dns.c", Stage.DNS, Outcome.INCONCLUSIVE),
+        RuleResult("perf.d", Stage.PERFORMANCE, Outcome.SKIPPED, "no source"),
+        RuleResult("edge.e", Stage.EDGE, Outcome.PASS),
     ]
     progress = {str(p.stage): p.to_dict() for p in stage_progress(results)}
     assert list(progress) == ["dns", "edge", "performance"]
@@ -122,8 +122,8 @@ HOSTS = [
 ]
 
 
-def titled(check: str, severity: str, subject: str, title: str, stage: str = "edge") -> Finding:
-    return Finding(check, Severity(severity), Stage(stage), subject, title, "i", "e", "fix it")
+def titled(check: str, severity: str, subject: str, title: str, stage: str = "edge") -> FindingData:
+    return FindingData(check, Severity(severity), Stage(stage), subject, title, "i", "e", "fix it")
 
 
 def test_one_check_failing_on_several_subjects_is_one_problem_counted_once() -> None:
@@ -204,12 +204,12 @@ def test_within_a_severity_leaked_secrets_come_first_then_what_stops_sales() -> 
 
 def test_a_stage_summary_counts_only_what_was_evaluated() -> None:
     deploy_records = "needs the site's deploy records in a workspace"
-    results = [CheckResult(f"deploy.p{i}", Stage.DEPLOY, Outcome.PASS) for i in range(6)]
-    results += [CheckResult(f"deploy.s{i}", Stage.DEPLOY, Outcome.SKIPPED, deploy_records) for i in range(2)]
+    results = [RuleResult(f"deploy.p{i}", Stage.DEPLOY, Outcome.PASS) for i in range(6)]
+    results += [RuleResult(f"deploy.s{i}", Stage.DEPLOY, Outcome.SKIPPED, deploy_records) for i in range(2)]
     results += [
-        CheckResult("edge.a", Stage.EDGE, Outcome.PASS),
-        CheckResult("edge.b", Stage.EDGE, Outcome.FAIL),
-        CheckResult("http.hsts_missing", Stage.EDGE, Outcome.INCONCLUSIVE),
+        RuleResult("edge.a", Stage.EDGE, Outcome.PASS),
+        RuleResult("edge.b", Stage.EDGE, Outcome.FAIL),
+        RuleResult("http.hsts_missing", Stage.EDGE, Outcome.INCONCLUSIVE),
     ]
     unread = f(
         "http.hsts_missing",
@@ -217,7 +217,7 @@ def test_a_stage_summary_counts_only_what_was_evaluated() -> None:
         status=Status.INCONCLUSIVE,
         subject="www.example.com",
     )
-    unread = Finding(**{**unread.__dict__, "evidence": "Could not be checked: the page timed out"})
+    unread = FindingData(**{**unread.__dict__, "evidence": "Could not be checked: the page timed out"})
     progress = {str(p.stage): p for p in stage_progress(results, [unread])}
     assert progress["deploy"].summary == f"6 of 8 checks passed, 2 not checked: {deploy_records}"
     assert (
