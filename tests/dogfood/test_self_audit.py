@@ -142,6 +142,9 @@ def collect_static(env: dict[str, str]) -> None:
             partial.rename(cache)
         except OSError:  # another test process got there first
             shutil.rmtree(partial, ignore_errors=True)
+        for stale in cache.parent.glob(f"launchready-dogfood-static-{os.getuid()}-*"):
+            if stale.name != cache.name and "." not in stale.name:
+                shutil.rmtree(stale, ignore_errors=True)  # made from older static files
         return
     shutil.copytree(cache, target, dirs_exist_ok=True)
 
