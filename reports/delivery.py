@@ -233,13 +233,18 @@ def deliver(ids: list[int] | None = None, now: datetime | None = None) -> int:
         by_report[d.report_id or ("single", d.pk)].append(d)
     groups = list(by_report.values())
     sent = 0
-    with mail.get_connection() as connection:
+    # Opened by the first send, not here: a mail server that is down fails each send
+    # (retried with backoff), never the whole job with the deliveries left claimed.
+    connection = mail.get_connection()
+    try:
         for start in range(0, len(groups), BUILD_BATCH):
             chunk = groups[start : start + BUILD_BATCH]
             built = _build_batch([g[0] for g in chunk])
             memberships = _membership_ids([d for g in chunk for d in g])
             for group in chunk:
                 sent += _deliver_group(group, built.get(group[0].pk), memberships, now, connection)
+    finally:
+        connection.close()
     return sent
 
 
