@@ -120,6 +120,14 @@ def python_peer(requirement: str, command: str) -> tuple[Path | None, str]:
     return python, ""
 
 
+def _peer_process(command: list[str]) -> subprocess.CompletedProcess:
+    """Run a peer; one that hangs is stopped after ``PEER_TIMEOUT_S`` and reported."""
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=PEER_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(command, -1, "", f"stopped after {PEER_TIMEOUT_S} s")
+
+
 def testssl_command() -> str | None:
     return shutil.which("testssl") or shutil.which("testssl.sh")
 
@@ -298,17 +306,13 @@ def run_testssl(hosts: dict[str, str], port: int, ca_file: str, workdir: Path) -
 
     def one(host: str) -> tuple[str, list[dict], str]:
         out = workdir / f"testssl-{host}.json"
-        done = subprocess.run(
+        done = _peer_process(
             [
                 command,
                 *("--quiet", "--color", "0", "--warnings", "off", "--nodns", "none"),
                 *("--ip", hosts[host], "--add-ca", ca_file, "--jsonfile", str(out), "-p", "-S"),
                 f"{host}:{port}",
             ],
-            capture_output=True,
-            text=True,
-            timeout=PEER_TIMEOUT_S,
-            check=False,
         )
         entries = json.loads(out.read_text()) if out.exists() and out.stat().st_size else []
         return host, entries, "" if entries else (done.stderr or done.stdout).strip()[-300:]
@@ -332,7 +336,7 @@ def run_sslyze(hosts: dict[str, str], port: int, ca_file: str, workdir: Path) ->
         return {"missing": reason}
     out = workdir / "sslyze.json"
     started = time.perf_counter()
-    done = subprocess.run(
+    done = _peer_process(
         [
             str(python),
             "-c",
@@ -344,10 +348,6 @@ def run_sslyze(hosts: dict[str, str], port: int, ca_file: str, workdir: Path) ->
             *("--tlsv1", "--tlsv1_1", "--tlsv1_3"),
             *(f"{host}:{port}{{{address}}}" for host, address in hosts.items()),
         ],
-        capture_output=True,
-        text=True,
-        timeout=PEER_TIMEOUT_S,
-        check=False,
     )
     seconds = time.perf_counter() - started
     if not out.exists():
@@ -368,12 +368,8 @@ def run_checkdmarc(domains: list[str], dns_server: str) -> dict:
         return {"missing": reason}
     ip, port = dns_server.rsplit(":", 1)
     started = time.perf_counter()
-    done = subprocess.run(
+    done = _peer_process(
         [str(python), "-c", DRIVER, "checkdmarc", ip, port, *domains],
-        capture_output=True,
-        text=True,
-        timeout=PEER_TIMEOUT_S,
-        check=False,
     )
     seconds = time.perf_counter() - started
     try:
