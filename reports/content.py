@@ -330,6 +330,20 @@ def _route_speed(
     return section
 
 
+def _outages(parts: list[Incident], end: datetime) -> list[tuple[float, Incident]]:
+    """Each outage once (parts of one primary are one outage): its seconds, from the first
+    monitor down to the last one back, within the week."""
+    by_primary: dict[int, list[Incident]] = defaultdict(list)
+    for part in parts:
+        by_primary[part.primary_id or part.pk].append(part)
+    outages = []
+    for members in by_primary.values():
+        first = min(members, key=lambda i: i.started_at)
+        ends = [i.ended_at or end for i in members]
+        outages.append((max(0.0, (min(max(ends), end) - first.started_at).total_seconds()), first))
+    return outages
+
+
 def _incidents(f: _Facts) -> list[Section]:
     incidents = f.incidents
     ws = f.workspace.uuid
@@ -359,17 +373,22 @@ def _incidents(f: _Facts) -> list[Section]:
             continue
         if inc.monitor.kind in (Monitor.Kind.TLS_EXPIRY, Monitor.Kind.DOMAIN_EXPIRY):
             continue  # the expiry section says it with the date
-        grouped[inc.cause].append(inc)
-        open_now += inc.ended_at is None
+        # Monitors that failed for one cause share a primary incident: one outage, told
+        # once, in the words of the primary (which names the cause and its monitors).
+        grouped[(inc.group.cause_key or inc.group.cause)].append(inc)
     section = Section("incidents", "Incidents", empty="No incidents this week.")
-    for cause, group in sorted(grouped.items(), key=lambda g: -sum(_seconds(i, f.end) for i in g[1])):
-        total = sum(_seconds(i, f.end) for i in group)
+    outages = {key: _outages(group, f.end) for key, group in grouped.items()}
+    for key, group in sorted(grouped.items(), key=lambda g: -sum(seconds for seconds, _ in outages[g[0]])):
+        events = outages[key]
+        total = sum(seconds for seconds, _ in events)
         names = ", ".join(sorted({i.monitor.name for i in group}))
         still = " — still open" if any(i.ended_at is None for i in group) else ""
-        url = absolute("monitoring:incident", workspace=ws, incident=group[-1].uuid)
+        open_now += any(i.ended_at is None for i in group)
+        latest = max(group, key=lambda i: i.started_at).group
+        url = absolute("monitoring:incident", workspace=ws, incident=latest.uuid)
         section.items.append(
             Item(
-                f"{cause} ({_plural(len(group), 'time')}, {human_duration(total)} in all){still}",
+                f"{latest.cause} ({_plural(len(events), 'time')}, {human_duration(total)} in all){still}",
                 url,
                 names,
                 "bad" if still else "warn",
@@ -383,10 +402,6 @@ def _incidents(f: _Facts) -> list[Section]:
     elif any(m.kind == Monitor.Kind.HEARTBEAT for m in f.monitors):
         heartbeats.empty = "Every heartbeat arrived on time."
     return [section, heartbeats, info]
-
-
-def _seconds(inc: Incident, end: datetime) -> float:
-    return ((inc.ended_at or end) - inc.started_at).total_seconds()
 
 
 def _expiry(f: _Facts) -> Section:
@@ -550,7 +565,7 @@ def _read(batch: list[_Facts], start: datetime, end: datetime) -> None:
     for inc in (
         Incident.objects.filter(workspace_id__in=by_ws, started_at__lt=end)
         .exclude(ended_at__lt=start)
-        .select_related("monitor")
+        .select_related("monitor", "primary")
         .order_by("started_at")
     ):
         by_ws[inc.workspace_id].incidents.append(inc)

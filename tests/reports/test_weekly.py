@@ -177,6 +177,43 @@ def test_a_check_failing_on_several_hosts_is_one_problem(smtp_server, workspace,
     assert message.text.count("Blocker: Env file") == 1 and "on 2 subjects" in message.text
 
 
+def test_monitors_that_failed_for_one_cause_are_one_outage(smtp_server, workspace, site, owner):
+    """Three monitors down for one expired certificate: one incident line, told once."""
+    sync_site_monitors(site)
+    monitors = list(Monitor.objects.filter(site=site, kind=Monitor.Kind.HTTP)[:3])
+    assert len(monitors) == 3
+    start = MONDAY_8_AMS - timedelta(days=2)
+    key = "tls-expired:www.shop.example.com"
+    cause = "Certificate of www.shop.example.com expired: three pages are down."
+    primary = Incident.objects.create(
+        monitor=monitors[0],
+        workspace=workspace,
+        severity="critical",
+        started_at=start,
+        ended_at=start + timedelta(minutes=30),
+        cause=cause,
+        cause_key=key,
+    )
+    for n, m in enumerate(monitors[1:], start=1):
+        Incident.objects.create(
+            monitor=m,
+            workspace=workspace,
+            severity="critical",
+            started_at=start + timedelta(minutes=n),
+            ended_at=start + timedelta(minutes=30 + n),
+            cause="The certificate expired.",
+            cause_key=key,
+            primary=primary,
+        )
+    _schedule_due(workspace)
+    with time_machine.travel(MONDAY_8_AMS + timedelta(minutes=5), tick=False):
+        delivery.run()
+    text = smtp_server.to(owner.email)[0].text
+    assert text.count(cause) == 1, text
+    assert "(1 time, 32 min in all)" in text, text
+    assert "The certificate expired." not in text  # the parts speak through their primary
+
+
 def test_all_good_only_when_it_was_measured(smtp_server, workspace, site, owner):
     sync_site_monitors(site)
     AuditRun.objects.create(
