@@ -23,8 +23,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy launchready/net --strict --ignore-missing-imports
-	$(BIN)/mypy audits/facts audits/rules --ignore-missing-imports
+	$(BIN)/mypy launchready/net audits/facts audits/rules --strict --ignore-missing-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .

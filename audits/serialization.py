@@ -19,11 +19,13 @@ class Serializable:
     """Mixin: ``to_dict()`` gives plain JSON types, ``from_dict()`` rebuilds the dataclass."""
 
     def to_dict(self) -> dict[str, Any]:
-        return _dump(self)
+        # _dump of a dataclass is always a dict of its fields.
+        return typing.cast(dict[str, Any], _dump(self))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        return _load(cls, data)
+        # _load of a dataclass type is always an instance of it.
+        return typing.cast(Self, _load(cls, data))
 
 
 def _dump(value: Any) -> Any:

@@ -189,7 +189,7 @@ def parse_rdap(document: Any) -> Registration:
     )
 
 
-def _list(value: Any) -> list:
+def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 

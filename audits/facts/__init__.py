@@ -17,15 +17,7 @@ The classes live in submodules named like the probes and rules of their stage
 """
 
 from audits.facts.audit import AuditFacts
-from audits.facts.base import (
-    API_BUDGET_MS,
-    PAGE_BUDGET_MS,
-    STANDARD_ROUTES,
-    Unavailable,
-    UnavailableKind,
-    host_of,
-    percentile,
-)
+from audits.facts.base import Unavailable, UnavailableKind, host_of, percentile
 from audits.facts.dns import DnsAnswer, DnsFacts, DnsRecord, DnsStatus, HostDns, NameServerFacts, RdapFacts
 from audits.facts.exposure import ExposureProbe, Sniff
 from audits.facts.performance import (
@@ -51,6 +43,7 @@ from audits.facts.web import (
     ScriptRef,
 )
 from audits.serialization import Serializable
+from launchready.routes import API_BUDGET_MS, PAGE_BUDGET_MS, STANDARD_ROUTES
 
 __all__ = [
     "API_BUDGET_MS",

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from audits.serialization import Serializable
-from launchready.routes import API_BUDGET_MS, PAGE_BUDGET_MS, STANDARD_ROUTES  # noqa: F401 - re-exported
 
 
 class UnavailableKind(enum.StrEnum):

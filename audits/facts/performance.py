@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from audits.facts.base import PAGE_BUDGET_MS, Unavailable, percentile
+from audits.facts.base import Unavailable, percentile
 from audits.serialization import Serializable
+from launchready.routes import PAGE_BUDGET_MS
 
 
 @dataclass(frozen=True)

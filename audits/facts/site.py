@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from audits.facts.base import PAGE_BUDGET_MS, STANDARD_ROUTES
 from audits.serialization import Serializable
-from launchready.routes import default_budget, route_kind
+from launchready.routes import PAGE_BUDGET_MS, STANDARD_ROUTES, default_budget, route_kind
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from audits.checks import Severity
 from audits.email.dmarc import aligned
 from audits.email.services import get_service
 from audits.email.spf import LOOKUP_LIMIT, VOID_LIMIT
-from audits.facts.email import EmailFacts, ReportSummary
+from audits.facts.email import DkimFacts, DmarcFacts, EmailFacts, ReportSummary, SpfFacts
 from audits.findings import FindingData
 from audits.rules.base import RuleContext, Skip, rule
 
@@ -21,27 +21,27 @@ MONITORING_GRACE = timedelta(days=60)
 
 
 def _email(ctx: RuleContext) -> EmailFacts:
-    facts = getattr(ctx.facts, "email", None)
+    facts = ctx.facts.email
     if facts is None:
         raise Skip("email was not probed in this run")
     return facts
 
 
-def _spf(ctx: RuleContext):  # SpfFacts
+def _spf(ctx: RuleContext) -> SpfFacts:
     spf = _email(ctx).spf
     if spf is None:
         raise Skip("SPF was not probed in this run")
     return spf
 
 
-def _dmarc(ctx: RuleContext):  # DmarcFacts
+def _dmarc(ctx: RuleContext) -> DmarcFacts:
     dmarc = _email(ctx).dmarc
     if dmarc is None:
         raise Skip("DMARC was not probed in this run")
     return dmarc
 
 
-def _dkim(ctx: RuleContext):  # DkimFacts
+def _dkim(ctx: RuleContext) -> DkimFacts:
     dkim = _email(ctx).dkim
     if dkim is None:
         raise Skip("DKIM was not probed in this run")
@@ -256,7 +256,7 @@ def dmarc_invalid(ctx: RuleContext) -> list[FindingData]:
     return [ctx.fail("email.dmarc_invalid", name, [f"{name} TXT: {r}" for r in dmarc.records] + dmarc.errors)]
 
 
-def _record_evidence(dmarc) -> list[str]:  # DmarcFacts
+def _record_evidence(dmarc: DmarcFacts) -> list[str]:
     lines = [f"_dmarc.{dmarc.domain} TXT: {dmarc.records[0]}"]
     if dmarc.inherited_from:
         lines.append(
@@ -266,7 +266,7 @@ def _record_evidence(dmarc) -> list[str]:  # DmarcFacts
     return lines
 
 
-def _valid_dmarc(ctx: RuleContext):  # DmarcFacts
+def _valid_dmarc(ctx: RuleContext) -> DmarcFacts:
     dmarc = _dmarc(ctx)
     if len(dmarc.records) != 1 or dmarc.errors:
         raise Skip("no valid DMARC record")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from audits.detect import ANALYTICS, ERROR_TRACKERS
-from audits.facts import HtmlFacts
+from audits.facts import HtmlFacts, MonitoringSetup
 from audits.findings import FindingData
 from audits.rules.base import RuleContext, Skip, rule
 
@@ -99,7 +99,7 @@ WATCHED_FLOWS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _setup(ctx: RuleContext):  # MonitoringSetup
+def _setup(ctx: RuleContext) -> MonitoringSetup:
     setup = ctx.facts.monitoring_setup
     if setup is None:
         raise Skip("checked only for sites in a workspace (the CLI has no monitoring set-up to read)")
