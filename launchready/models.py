@@ -279,6 +279,8 @@ class CampaignURL(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["site", "url"], name="unique_campaign_url_per_site")]
+        verbose_name = "campaign URL"
+        verbose_name_plural = "campaign URLs"
 
     def __str__(self) -> str:
         return self.url

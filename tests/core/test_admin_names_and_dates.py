@@ -30,14 +30,19 @@ def test_admin_plural_is_not_a_blind_s(model):
         assert plural != singular + "s", f"{model._meta.label}: “{plural}”"
 
 
-# launchready.CampaignURL ("campaign url") and monitoring.ApiToken ("api token") still
-# need their Meta names: their apps' models are outside this change.
-@pytest.mark.parametrize(
-    "model", [m for m in _our_models() if m._meta.app_label == "audits"], ids=lambda m: m._meta.label
-)
+# Acronyms a founder reads in capitals ("campaign URL", "API token", "DMARC report").
+ACRONYMS = r"dmarc|dkim|spf|mx|dns|tls|ssl|http|https|url|urls|api|sms|smtp|ip|rdap|uuid|csv|pdf|html|json"
+
+
+@pytest.mark.parametrize("model", _our_models(), ids=lambda m: m._meta.label)
 def test_admin_names_write_acronyms_in_capitals(model):
     for name in (str(model._meta.verbose_name), str(model._meta.verbose_name_plural)):
-        assert not re.search(r"\b(dmarc|dkim|spf|url|urls|api)\b", name), f"{model._meta.label}: “{name}”"
+        assert not re.search(rf"\b({ACRONYMS})s?\b", name), f"{model._meta.label}: “{name}”"
+
+
+def test_admin_index_names_campaign_urls_and_api_tokens(admin_client):
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert ">Campaign URLs<" in page and ">API tokens<" in page
 
 
 def test_admin_index_shows_the_right_names(admin_client):
