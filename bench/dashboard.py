@@ -1,60 +1,128 @@
-"""Dashboard benchmark: p95 of the dashboard pages under 20 concurrent clients, and queries.
+"""Dashboard benchmark: every page a user opens daily, under 20 concurrent clients, on
+PostgreSQL with a consultant-sized data set, served as the Procfile serves it.
 
-A consultant account is seeded in a fresh SQLite database: one user in 10 workspaces.
-The measured workspace has ``--sites`` sites (25), each with ``--runs`` finished audit
-runs (30) and ``--findings`` findings (60) on the latest run, the automatic monitors
-the site signals create (7 a site), 90 days of daily rollups for every monitor, hourly
-rollups for the last two days of every HTTP monitor and for 90 days of a few, and some
-incidents (a few open). A second workspace holds the same shape at a fifth of the size
-(5 sites × 6 runs × 12 findings) for the query counts.
+Data (built once with bulk inserts and kept in its own PostgreSQL database, ``--database-url``,
+default ``lr_bench_dashboard``; a marker workspace names the data set's shape, so a later run
+reuses it, and ``--rebuild`` builds it again): a consultant in 50 workspaces holding 1,000
+sites in all, the largest workspace 50 sites (the measured one) and a small one of 5 sites
+(for the query counts). Every site has the 7 automatic monitors (homepage, four confirmed
+routes, certificate, domain) with 90 days of daily rollups and 48 hours of hourly ones,
+30 finished audit runs, its latest with its findings (100,000 findings in all), and one
+incident (1,000 in all; two open in the measured workspace). The stored uptime bars are
+drawn as the hourly rollup job draws them.
 
-1. ``p95_ms``: the app is served by gunicorn (``-w 2``, sync workers, the same
-   environment) and ``--clients`` threads (20), each with its own connection per request
-   and the logged-in session cookie, fetch each route ``--requests`` times (200) in
-   turn. ``p95_ms`` is the worst route's p95. Baseline: the same clients fetching
-   ``/healthz`` (a view that does nothing), before and after the routes; the lower p95
-   counts. ``ratio`` = worst p95 / healthz p95. ``service_ms`` (median of one client
-   alone) says how much of a p95 is the page's own work and how much is waiting for
-   one of the two workers.
-2. ``queries_per_request_max``: every route is fetched in-process with
-   ``django.test.Client`` under ``CaptureQueriesContext``, in the large workspace and
-   in the small one (after one warm-up request each). ``queries_constant`` is true when
-   every route issues the same number of queries at both sizes.
+1. Load: the Procfile's ``web`` line runs (``$PORT``, ``$WEB_CONCURRENCY`` as set there, or
+   ``--web`` to try another worker class or count); ``--clients`` threads (20), each with
+   a new connection per request and the logged-in session cookie (or the API token), fetch
+   each route ``--requests`` times (200) in turn. p50/p95/p99 per route; ``p95_ms`` is the
+   worst route's p95. Baseline: the same clients on ``/healthz``, before and after the
+   routes (the lower p95 counts); ``ratio`` = worst p95 / healthz p95. ``service_ms``: the
+   median of one client alone (the page's own cost, no queueing).
+2. Queries: every route is fetched in-process with ``django.test.Client`` under
+   ``CaptureQueriesContext`` in the large workspace and in the small one (after a warm-up
+   request each, with an empty cache before the warm-up: the counts are those of a cache
+   hit). ``queries_constant`` is true when every route issues the same number at both sizes.
+3. ``--compare-web``: the load part once per web command given (e.g. sync and gthread, workers
+   × threads), reported under ``web_compare``: how the Procfile's choice was made.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import http.client
 import logging
 import os
 import platform
 import random
-import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKSPACES = 10
 GOAL_P95_MS = 100.0
+DATASET_VERSION = 1
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/lr_bench_dashboard"
+DEFAULT_CACHE_URL = "redis://127.0.0.1:6379/6"
+SHAPE = {
+    "workspaces": 50,
+    "sites": 1000,
+    "largest": 50,
+    "small": 5,
+    "runs": 30,
+    "findings": 100_000,
+    "incidents": 1000,
+    "monitors_per_site": 7,
+    "days": 90,
+}
+ROUTES_CONFIRMED = {
+    "cart": "/cart",
+    "login": "/account/login",
+    "checkout": "/checkout",
+    "order": "/api/orders",
+}
+API_TOKEN_FILE = "bench-dashboard-token"
 
 
-def _setup_django(workdir: str) -> dict[str, str]:
+def _marker_name() -> str:
+    digest = hashlib.sha256(repr((DATASET_VERSION, sorted(SHAPE.items()))).encode()).hexdigest()[:12]
+    return f"bench-dashboard-dataset {digest}"
+
+
+def _pg_admin(database_url: str, sql: str) -> None:
+    import psycopg
+
+    parts = urlsplit(database_url)
+    with psycopg.connect(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=parts.username,
+        password=parts.password,
+        dbname="postgres",
+    ) as conn:
+        conn.autocommit = True
+        conn.execute(sql)
+
+
+def _database_exists(database_url: str) -> bool:
+    import psycopg
+
+    parts = urlsplit(database_url)
+    name = parts.path.lstrip("/")
+    with psycopg.connect(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=parts.username,
+        password=parts.password,
+        dbname="postgres",
+    ) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+
+
+def _setup_django(database_url: str, cache_url: str, rebuild: bool, workdir: Path) -> dict[str, str]:
+    name = urlsplit(database_url).path.lstrip("/")
+    if rebuild and _database_exists(database_url):
+        _pg_admin(database_url, f'DROP DATABASE "{name}" WITH (FORCE)')
+    if not _database_exists(database_url):
+        _pg_admin(database_url, f'CREATE DATABASE "{name}"')
     env = {
         "DJANGO_SETTINGS_MODULE": "launchready.settings_test",
-        "DATABASE_URL": f"sqlite:///{workdir}/bench.sqlite3",
-        "LAUNCHREADY_VAR_DIR": workdir,
+        "DATABASE_URL": database_url,
+        "CACHE_URL": cache_url,
+        "LAUNCHREADY_VAR_DIR": str(workdir),
         "CELERY_BROKER_URL": "memory://",
+        "REQUEST_LOG_LEVEL": "WARNING",
+        # The load's 200 requests per route come from one token: no per-minute cap here.
+        "API_RATE_LIMIT_PER_MINUTE": "1000000",
         # A fixed key: the gunicorn workers must accept the session cookie made here.
         "SECRET_KEY": "bench-dashboard-key-not-secret-" + "x" * 40,
     }
@@ -78,7 +146,7 @@ def _finding_rows(count: int, domain: str, rng: random.Random) -> list[dict]:
     rows = []
     for i in range(count):
         check = checks[i % len(checks)]
-        # Some checks fire on several hosts or URLs: a second lap over the catalogue.
+        # Some checks fire on several hosts or URLs: later laps over the catalogue.
         subject = domain if i < len(checks) else f"https://www.{domain}/page-{i}"
         rows.append(
             {
@@ -97,10 +165,12 @@ def _finding_rows(count: int, domain: str, rng: random.Random) -> list[dict]:
     return rows
 
 
-def _counts(rows: list[dict]) -> tuple[dict, dict, str]:
+def _counts(rows: list[dict]) -> tuple[dict, dict, dict, str]:
     failing = [r for r in rows if r["status"] == "fail"]
     severity = Counter(r["severity"] for r in failing)
     severity_counts = {s: severity.get(s, 0) for s in ("blocker", "high", "medium", "low", "info")}
+    problems = Counter(sev for sev, _ in {(r["severity"], r["check_id"]) for r in failing})
+    problem_counts = {s: problems.get(s, 0) for s in severity_counts}
     stage_counts: dict[str, dict] = {}
     for r in rows:
         c = stage_counts.setdefault(
@@ -110,35 +180,61 @@ def _counts(rows: list[dict]) -> tuple[dict, dict, str]:
     for c in stage_counts.values():
         c["evaluated"] = c["passed"] + c["failing"]
     verdict = "not_ready" if severity["blocker"] else "ready_with_risks" if severity["high"] else "ready"
-    return severity_counts, stage_counts, verdict
+    return severity_counts, problem_counts, stage_counts, verdict
 
 
-def seed_workspace(user, name: str, sites: int, runs: int, findings: int, rng: random.Random) -> dict:
+def _workspace_sizes() -> list[tuple[str, int]]:
+    """(name, sites): the measured workspace, the small one, and the consultant's other clients."""
+    others = SHAPE["workspaces"] - 2
+    rest = SHAPE["sites"] - SHAPE["largest"] - SHAPE["small"]
+    sizes = [rest // others + (1 if i < rest % others else 0) for i in range(others)]
+    return [("Acme Agency clients", SHAPE["largest"]), ("Acme Agency small", SHAPE["small"])] + [
+        (f"Client {i + 1}", n) for i, n in enumerate(sizes)
+    ]
+
+
+def seed_workspace(
+    user, name: str, sites: int, findings_per_site: list[int], incidents: int, rng, now
+) -> dict:
     """One workspace of ``sites`` stores with their audit history and monitoring data."""
-    from django.db import transaction
-    from django.utils import timezone
-
     from audits.models import AuditRun, Finding
     from launchready import tenancy
-    from launchready.models import Site
-    from launchready.views_sites import add_standard_routes
+    from launchready.models import CriticalRoute, Site
+    from launchready.site_routes import add_starting_routes
     from monitoring.models import DailyRollup, HourlyRollup, Incident, Monitor
 
-    now = timezone.now()
-    m = tenancy.create_workspace(user, name, "UTC")
-    ws = m.workspace
-    site_objs = []
-    for i in range(sites):
-        with transaction.atomic():  # the signal syncs the route monitors on commit
-            site = Site.objects.create(workspace=ws, domain=f"store{i:02d}-{ws.pk}.example.com")
-            add_standard_routes(site)
-        site_objs.append(site)
+    ws = tenancy.create_workspace(user, name, "UTC").workspace
+    site_objs = Site.objects.bulk_create(
+        [Site(workspace=ws, domain=f"store{i:02d}-w{ws.pk}.example.com") for i in range(sites)]
+    )
+    site_objs = list(Site.objects.filter(workspace=ws).order_by("domain"))
+    routes = []
+    for site in site_objs:
+        for route, path in ROUTES_CONFIRMED.items():
+            kind = CriticalRoute.kind_for(route, path)
+            routes.append(
+                CriticalRoute(
+                    site=site,
+                    name=route,
+                    path=path,
+                    kind=kind,
+                    budget_ms=CriticalRoute.default_budget(kind),
+                    confirmed=True,
+                    accept_client_errors=kind == CriticalRoute.Kind.API,
+                )
+            )
+    CriticalRoute.objects.bulk_create(routes)
+    for site in site_objs:
+        add_starting_routes(site)  # its signal creates the site's monitors, as in the app
+    Monitor.objects.filter(workspace=ws).update(
+        state=Monitor.State.UP, last_checked_at=now, last_latency_ms=140
+    )
 
     run_objs, finding_sets = [], []
-    for site in site_objs:
-        rows = _finding_rows(findings, site.domain, rng)
-        severity_counts, stage_counts, verdict = _counts(rows)
-        for k in range(runs):  # k = 0 is the latest
+    for site, n_findings in zip(site_objs, findings_per_site, strict=True):
+        rows = _finding_rows(n_findings, site.domain, rng)
+        severity_counts, problem_counts, stage_counts, verdict = _counts(rows)
+        for k in range(SHAPE["runs"]):  # k = 0 is the latest
             created = now - dt.timedelta(days=k, minutes=rng.randint(0, 600))
             run_objs.append(
                 AuditRun(
@@ -152,6 +248,7 @@ def seed_workspace(user, name: str, sites: int, runs: int, findings: int, rng: r
                     duration_ms=9000 + rng.randint(0, 3000),
                     verdict=verdict,
                     severity_counts=severity_counts,
+                    problem_counts=problem_counts,
                     stage_counts=stage_counts,
                     progress=dict.fromkeys(("dns", "edge", "deploy", "performance", "email"), "done"),
                     new_count=rng.randint(0, 3),
@@ -159,7 +256,7 @@ def seed_workspace(user, name: str, sites: int, runs: int, findings: int, rng: r
                 )
             )
         finding_sets.append(rows)
-    AuditRun.objects.bulk_create(run_objs, batch_size=500)
+    AuditRun.objects.bulk_create(run_objs, batch_size=1000)
     latest = AuditRun.objects.filter(site__workspace=ws, created_at__gte=now - dt.timedelta(hours=11))
     latest_by_site = {r.site_id: r for r in latest}
     Finding.objects.bulk_create(
@@ -168,18 +265,16 @@ def seed_workspace(user, name: str, sites: int, runs: int, findings: int, rng: r
             for site, rows in zip(site_objs, finding_sets, strict=True)
             for row in rows
         ],
-        batch_size=1000,
+        batch_size=2000,
     )
 
-    monitors = list(Monitor.objects.filter(workspace=ws))
+    monitors = list(Monitor.objects.filter(workspace=ws).order_by("pk"))
     today = now.date()
-    daily, hourly, incidents = [], [], []
-    http = [mon for mon in monitors if mon.kind == Monitor.Kind.HTTP]
-    full_history = {mon.pk for mon in http[:5]}
     this_hour = now.replace(minute=0, second=0, microsecond=0)
+    daily, hourly = [], []
     for mon in monitors:
-        for d in range(90):
-            checks = 1440 if mon.interval_s == 60 else 288 if mon.interval_s == 300 else 1
+        checks = 1440 if mon.interval_s == 60 else 288 if mon.interval_s == 300 else 1
+        for d in range(SHAPE["days"]):
             daily.append(
                 DailyRollup(
                     monitor=mon,
@@ -191,104 +286,191 @@ def seed_workspace(user, name: str, sites: int, runs: int, findings: int, rng: r
                 )
             )
         if mon.kind == Monitor.Kind.HTTP:
-            hours = 90 * 24 if mon.pk in full_history else 48
-            per_hour = 3600 // mon.interval_s
-            for h in range(hours):
+            for h in range(48):
                 hourly.append(
                     HourlyRollup(
                         monitor=mon,
                         hour=this_hour - dt.timedelta(hours=h),
-                        checks=per_hour,
+                        checks=3600 // mon.interval_s,
                         failures=1 if rng.random() < 0.02 else 0,
                         p50_ms=rng.randint(80, 200),
                         p95_ms=rng.randint(200, 900),
                     )
                 )
-        for _ in range(rng.randint(0, 3)):
-            started = now - dt.timedelta(days=rng.randint(0, 29), minutes=rng.randint(0, 1400))
-            incidents.append(
-                Incident(
-                    monitor=mon,
-                    workspace=ws,
-                    severity=mon.severity,
-                    started_at=started,
-                    ended_at=started + dt.timedelta(minutes=rng.randint(2, 90)),
-                    cause="HTTP 502 from the origin",
-                    snippet="<html><body>Bad gateway</body></html>",
-                )
-            )
-    for mon in http[:2]:  # two monitors are down right now
-        incidents.append(
+    DailyRollup.objects.bulk_create(daily, batch_size=5000)
+    HourlyRollup.objects.bulk_create(hourly, batch_size=5000)
+    http = [mon for mon in monitors if mon.kind == Monitor.Kind.HTTP]
+    chosen = rng.sample(http, incidents)
+    down = chosen[:2] if name == "Acme Agency clients" else []
+    incident_objs = []
+    for mon in chosen:
+        started = now - dt.timedelta(days=rng.randint(0, 29), minutes=rng.randint(0, 1400))
+        is_down = mon in down
+        incident_objs.append(
             Incident(
                 monitor=mon,
                 workspace=ws,
                 severity=mon.severity,
-                started_at=now - dt.timedelta(minutes=17),
-                cause="Connection timed out after 10 s",
+                started_at=now - dt.timedelta(minutes=17) if is_down else started,
+                ended_at=None if is_down else started + dt.timedelta(minutes=rng.randint(2, 90)),
+                cause="Connection timed out after 10 s" if is_down else "HTTP 502 from the origin",
+                snippet="" if is_down else "<html><body>Bad gateway</body></html>",
             )
         )
-    Monitor.objects.filter(pk__in=[mon.pk for mon in http[:2]]).update(state=Monitor.State.DOWN)
-    Monitor.objects.filter(workspace=ws).exclude(pk__in=[mon.pk for mon in http[:2]]).update(
-        state=Monitor.State.UP, last_checked_at=now, last_latency_ms=140
-    )
-    DailyRollup.objects.bulk_create(daily, batch_size=2000)
-    HourlyRollup.objects.bulk_create(hourly, batch_size=2000)
-    Incident.objects.bulk_create(incidents, batch_size=500)
-    return {
-        "workspace": ws,
-        "site": site_objs[len(site_objs) // 2],
-        "sites": len(site_objs),
-        "runs": len(run_objs),
-        "findings": sum(len(r) for r in finding_sets),
-        "monitors": len(monitors),
-        "daily_rollups": len(daily),
-        "hourly_rollups": len(hourly),
-        "incidents": len(incidents),
-    }
+    Incident.objects.bulk_create(incident_objs)
+    Monitor.objects.filter(pk__in=[mon.pk for mon in down]).update(state=Monitor.State.DOWN)
+    return {"sites": len(site_objs), "monitors": len(monitors), "daily_rollups": len(daily)}
 
 
-def seed(sites: int, runs: int, findings: int) -> dict:
+def seed() -> dict:
     from django.contrib.auth import get_user_model
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from launchready.models import Workspace
+    from monitoring import rollups
 
     rng = random.Random(20261128)
+    now = timezone.now()
     user = get_user_model().objects.create_user(
         username="consultant", email="consultant@example.com", password="bench-password"
     )
-    big = seed_workspace(user, "Acme Agency clients", sites, runs, findings, rng)
-    small = seed_workspace(
-        user, "Acme Agency small", max(1, sites // 5), max(1, runs // 5), max(1, findings // 5), rng
-    )
-    for i in range(WORKSPACES - 2):  # the consultant's other clients: small workspaces
-        seed_workspace(user, f"Client {i + 1}", 2, 5, 10, rng)
-    return {"user": user, "big": big, "small": small}
+    sizes = _workspace_sizes()
+    total_sites = sum(n for _, n in sizes)
+    # Findings on each site's latest run: 100,000 in all, the small workspace's sites 20 each.
+    small_findings = 20
+    per_site = (SHAPE["findings"] - SHAPE["small"] * small_findings) // (total_sites - SHAPE["small"])
+    extra = (SHAPE["findings"] - SHAPE["small"] * small_findings) % (total_sites - SHAPE["small"])
+    per_incident = SHAPE["incidents"] / total_sites
+    totals: Counter = Counter()
+    incidents_left = SHAPE["incidents"]
+    for index, (name, n) in enumerate(sizes):
+        if name == "Acme Agency small":
+            findings = [small_findings] * n
+        else:
+            findings = [per_site + (1 if extra > 0 and i < extra else 0) for i in range(n)]
+            extra -= min(extra, n)
+        incidents = (
+            incidents_left if index == len(sizes) - 1 else min(incidents_left, round(per_incident * n))
+        )
+        incidents_left -= incidents
+        with transaction.atomic():
+            done = seed_workspace(user, name, n, findings, incidents, rng, now)
+        totals.update(done)
+        totals["findings"] += sum(findings)
+        totals["incidents"] += incidents
+        print(f"seeded {name}: {n} sites", file=sys.stderr, flush=True)
+    rollups.refresh_bars(now.date())  # as the hourly rollup job does
+    with connection.cursor() as cursor:  # as autovacuum would soon: plans for the real sizes
+        cursor.execute("ANALYZE")
+    Workspace.objects.create(name=_marker_name())  # nobody's: says the data set is complete
+    return dict(totals)
+
+
+def dataset(rebuild: bool) -> tuple[dict, float, bool]:
+    """(data, seconds spent seeding, reused): the workspaces, sites and user to measure."""
+    from django.contrib.auth import get_user_model
+
+    from audits.models import AuditRun, Finding
+    from launchready.models import Site, Workspace
+    from monitoring import rollups
+    from monitoring.models import DailyRollup, Incident, Monitor
+
+    reused = Workspace.objects.filter(name=_marker_name()).exists()
+    t0 = time.perf_counter()
+    if not reused:
+        if Workspace.objects.exists():
+            raise SystemExit("The bench database holds an unfinished data set: run again with --rebuild.")
+        seed()
+    else:
+        rollups.refresh_bars()  # a later day: the hourly job would have drawn yesterday by now
+    seed_s = time.perf_counter() - t0
+    user = get_user_model().objects.get(username="consultant")
+    big = Workspace.objects.get(name="Acme Agency clients")
+    small = Workspace.objects.get(name="Acme Agency small")
+    data = {
+        "user": user,
+        "big": _pick(big),
+        "small": _pick(small),
+        "counts": {
+            "workspaces": Workspace.objects.filter(memberships__user=user).count(),
+            "sites": Site.objects.count(),
+            "largest_workspace_sites": Site.objects.filter(workspace=big).count(),
+            "monitors": Monitor.objects.count(),
+            "daily_rollups": DailyRollup.objects.count(),
+            "audit_runs": AuditRun.objects.count(),
+            "findings": Finding.objects.count(),
+            "incidents": Incident.objects.count(),
+        },
+    }
+    return data, seed_s, reused
+
+
+def _pick(ws) -> dict:
+    """The objects a user of ``ws`` opens: a site in the middle, a monitor, an incident."""
+    from audits.models import AuditRun
+    from monitoring.models import ApiToken, Incident, Monitor
+
+    sites = list(ws.sites.order_by("domain"))
+    site = sites[len(sites) // 2]
+    monitor = Monitor.objects.filter(site=site, auto_key="home").get()
+    incident = Incident.objects.filter(workspace=ws).order_by("-started_at").first()
+    token_name = API_TOKEN_FILE
+    ApiToken.objects.filter(workspace=ws, name=token_name).delete()
+    _, plain = ApiToken.issue(ws, token_name, read_only=True)
+    assert AuditRun.objects.filter(site=site).exists()
+    return {"workspace": ws, "site": site, "monitor": monitor, "incident": incident, "token": plain}
 
 
 def routes_for(data: dict) -> dict[str, str]:
     ws, site = data["workspace"].uuid, data["site"].uuid
+    mon, inc = data["monitor"].uuid, data["incident"].uuid
     return {
         "workspace_overview": f"/w/{ws}/",
+        "portfolio": "/portfolio/",
         "site_list": f"/w/{ws}/sites/",
         "site_detail": f"/w/{ws}/sites/{site}/",
         "monitoring_overview": f"/w/{ws}/monitoring/",
+        "monitor_detail": f"/w/{ws}/monitoring/monitors/{mon}/",
+        "incident_detail": f"/w/{ws}/monitoring/incidents/{inc}/",
+        "handover": f"/w/{ws}/handover/",
         "workspace_list": "/workspaces/",
+        "api_sites": "/api/v1/sites",
+        "api_site_audits": f"/api/v1/sites/{site}/audits",
+        "api_monitors": "/api/v1/monitors",
+        "api_incidents": "/api/v1/incidents",
+        "api_heartbeats": "/api/v1/heartbeats",
+        "api_maintenance_windows": "/api/v1/maintenance-windows",
     }
+
+
+def _headers_for(name: str, data: dict, cookie: str) -> dict[str, str]:
+    if name.startswith("api_"):
+        return {"Authorization": f"Bearer {data['token']}"}
+    return {"Cookie": cookie} if cookie else {}
 
 
 # ----------------------------------------------------------------------------- queries
 
 
 def count_queries(user, big: dict, small: dict) -> dict[str, dict[str, int]]:
+    from django.core.cache import cache
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    client = Client()
-    client.force_login(user)
+    from launchready.views_common import SESSION_WORKSPACE_KEY
+
     counts: dict[str, dict[str, int]] = {}
     for (name, big_url), small_url in zip(routes_for(big).items(), routes_for(small).values(), strict=True):
         counts[name] = {}
-        for size, url in (("large", big_url), ("small", small_url)):
-            # The first request of a workspace remembers it in the session (one write).
+        for size, url, data in (("large", big_url, big), ("small", small_url, small)):
+            client = Client(headers=_headers_for(name, data, ""))
+            client.force_login(user)
+            session = client.session
+            session[SESSION_WORKSPACE_KEY] = str(data["workspace"].uuid)  # the portfolio and lists
+            session.save()
+            cache.clear()
             assert client.get(url).status_code == 200, url
             with CaptureQueriesContext(connection) as ctx:
                 response = client.get(url)
@@ -322,46 +504,63 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-class Gunicorn:
-    def __init__(self, env: dict[str, str], workers: int, log_path: str) -> None:
+def procfile_web() -> str:
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith("web:"):
+            return line.split(":", 1)[1].strip()
+    raise RuntimeError("the Procfile has no web line")
+
+
+class Web:
+    """The web process as the Procfile runs it (``command``), on a free port on loopback."""
+
+    def __init__(self, env: dict[str, str], command: str, log_path: Path) -> None:
         self.port = _free_port()
-        self.env = {**os.environ, **env}
-        self.workers = workers
+        venv_bin = str(Path(sys.executable).parent)
+        self.env = {
+            **os.environ,
+            **env,
+            "PORT": str(self.port),
+            "PATH": venv_bin + os.pathsep + os.environ["PATH"],
+        }
+        # The Procfile binds 0.0.0.0; the benchmark keeps it on loopback.
+        self.command = command.replace("0.0.0.0:", "127.0.0.1:")
         self.log_path = log_path
 
-    def __enter__(self) -> Gunicorn:
-        gunicorn = Path(sys.executable).with_name("gunicorn")
-        command = [str(gunicorn), "launchready.wsgi", "-w", str(self.workers)]
-        command += ["-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "--backlog", "256"]
-        # The app's access log (one line a request) goes to a file, not over the results.
+    def __enter__(self) -> Web:
         self.log = open(self.log_path, "wb")  # closed in __exit__
         self.proc = subprocess.Popen(
-            command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+            ["bash", "-c", "exec " + self.command],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if _get(self.port, "/healthz", "")[0] == 200:
+                if _get(self.port, "/healthz", {})[0] == 200:
                     return self
             except OSError:
                 time.sleep(0.2)
         self.__exit__()
-        raise RuntimeError("gunicorn did not start")
+        raise RuntimeError(f"the web process did not start: {self.command}")
 
     def __exit__(self, *exc) -> None:
-        self.proc.send_signal(signal.SIGTERM)
+        os.killpg(self.proc.pid, signal.SIGTERM)
         try:
-            self.proc.wait(15)
+            self.proc.wait(20)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
         self.log.close()
 
 
-def _get(port: int, path: str, cookie: str) -> tuple[int, int]:
+def _get(port: int, path: str, headers: dict[str, str]) -> tuple[int, int]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
-        conn.request("GET", path, headers={"Cookie": cookie, "Host": "127.0.0.1"})
+        conn.request("GET", path, headers={**headers, "Host": "127.0.0.1"})
         response = conn.getresponse()
         body = response.read()
         return response.status, len(body)
@@ -373,10 +572,11 @@ def _p(ordered: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def load(port: int, path: str, cookie: str, requests: int, clients: int) -> dict:
+def load(port: int, path: str, headers: dict[str, str], requests: int, clients: int) -> dict:
     """``requests`` GETs of ``path`` by ``clients`` threads at once; latencies in ms."""
     latencies: list[float] = []
     errors: list[str] = []
+    sizes: list[int] = []
     lock = threading.Lock()
     remaining = iter(range(requests))
     start = threading.Barrier(clients)
@@ -388,13 +588,15 @@ def load(port: int, path: str, cookie: str, requests: int, clients: int) -> dict
                 if next(remaining, None) is None:
                     return
             t0 = time.perf_counter()
+            size = 0
             try:
-                status, _ = _get(port, path, cookie)
+                status, size = _get(port, path, headers)
             except OSError as exc:
                 status = repr(exc)
             elapsed = (time.perf_counter() - t0) * 1000
             with lock:
                 latencies.append(elapsed)
+                sizes.append(size)
                 if status != 200:
                     errors.append(str(status))
 
@@ -409,33 +611,71 @@ def load(port: int, path: str, cookie: str, requests: int, clients: int) -> dict
     return {
         "p50_ms": round(_p(ordered, 0.5), 1),
         "p95_ms": round(_p(ordered, 0.95), 1),
+        "p99_ms": round(_p(ordered, 0.99), 1),
         "max_ms": round(ordered[-1], 1),
         "rps": round(len(ordered) / wall, 1),
+        "kb": round(statistics.median(sizes) / 1024, 1),
         "errors": len(errors),
         "error_sample": errors[:3],
     }
 
 
-def service_time(port: int, path: str, cookie: str, n: int = 20) -> float:
+def service_time(port: int, path: str, headers: dict[str, str], n: int = 20) -> float:
     """Median latency of one client alone: the page's own cost, no queueing."""
     times = []
     for _ in range(n):
         t0 = time.perf_counter()
-        _get(port, path, cookie)
+        _get(port, path, headers)
         times.append((time.perf_counter() - t0) * 1000)
     return round(statistics.median(times), 1)
 
 
-def profile_route(user, url: str, n: int = 5, top: int = 25) -> list[dict]:
-    """cProfile of ``n`` in-process requests of ``url``: the functions with most own time."""
+def measure(env: dict, command: str, data: dict, cookie: str, args, log_path: Path) -> dict:
+    routes = routes_for(data)
+    headers = {name: _headers_for(name, data, cookie) for name in routes}
+    with Web(env, command, log_path) as server:
+        for name, path in routes.items():  # warm every worker: imports, templates, cached fragments
+            for _ in range(8):
+                status, _ = _get(server.port, path, headers[name])
+                if status != 200:
+                    raise RuntimeError(f"GET {path} answered {status}")
+        load_before = os.getloadavg()
+        healthz_before = load(server.port, "/healthz", {}, args.requests, args.clients)
+        per_route = {
+            name: load(server.port, path, headers[name], args.requests, args.clients)
+            for name, path in routes.items()
+        }
+        healthz_after = load(server.port, "/healthz", {}, args.requests, args.clients)
+        service = {name: service_time(server.port, path, headers[name]) for name, path in routes.items()}
+        service["healthz"] = service_time(server.port, "/healthz", {})
+        load_after = os.getloadavg()
+    worst = max(per_route, key=lambda name: per_route[name]["p95_ms"])
+    return {
+        "web": command,
+        "worst_route": worst,
+        "p95_ms": per_route[worst]["p95_ms"],
+        "baseline": min(healthz_before["p95_ms"], healthz_after["p95_ms"]),
+        "routes": per_route,
+        "healthz": {"before": healthz_before, "after": healthz_after},
+        "service_ms": service,
+        "load_average": {
+            "before": [round(x, 2) for x in load_before],
+            "after": [round(x, 2) for x in load_after],
+        },
+    }
+
+
+def profile_route(user, data: dict, name: str, n: int = 5, top: int = 25) -> list[dict]:
+    """cProfile of ``n`` in-process requests of route ``name``: the functions with most own time."""
     import cProfile
     import io
     import pstats
 
     from django.test import Client
 
-    client = Client()
+    client = Client(headers=_headers_for(name, data, ""))
     client.force_login(user)
+    url = routes_for(data)[name]
     client.get(url)  # warm: templates, session workspace
     profiler = cProfile.Profile()
     profiler.enable()
@@ -464,57 +704,45 @@ def profile_route(user, url: str, n: int = 5, top: int = 25) -> list[dict]:
 
 def run(argv: list[str]) -> list[dict]:
     parser = argparse.ArgumentParser(prog="python -m bench dashboard")
-    parser.add_argument("--sites", type=int, default=25)
-    parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--findings", type=int, default=60)
+    parser.add_argument(
+        "--database-url", default=os.environ.get("BENCH_DASHBOARD_DATABASE_URL", DEFAULT_DATABASE_URL)
+    )
+    parser.add_argument("--cache-url", default=os.environ.get("BENCH_DASHBOARD_CACHE_URL", DEFAULT_CACHE_URL))
+    parser.add_argument("--rebuild", action="store_true", help="build the data set again")
     parser.add_argument("--requests", type=int, default=200, help="per route")
     parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--web", help="web command instead of the Procfile's (uses $PORT)")
     parser.add_argument(
-        "--profile", nargs="?", const="worst", help="cProfile a route (default: the worst) in-process"
+        "--compare-web", action="append", default=[], metavar="COMMAND", help="also measure this web command"
     )
+    parser.add_argument("--profile", nargs="?", const="worst", help="cProfile a route (default: the worst)")
     args = parser.parse_args(argv)
 
-    workdir = tempfile.mkdtemp(prefix="bench-dashboard-")
-    try:
-        env = _setup_django(workdir)
-        # One access-log line per in-process request would bury the results.
-        logging.getLogger("launchready.access").setLevel(logging.WARNING)
-        t0 = time.perf_counter()
-        data = seed(args.sites, args.runs, args.findings)
-        seed_s = time.perf_counter() - t0
-        queries = count_queries(data["user"], data["big"], data["small"])
-        routes = routes_for(data["big"])
-        cookie = session_cookie(data["user"], data["big"]["workspace"])
-        from django.db import connections
+    workdir = ROOT / "var" / "bench-dashboard"
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = _setup_django(args.database_url, args.cache_url, args.rebuild, workdir)
+    # One access-log line per in-process request would bury the results.
+    logging.getLogger("launchready.access").setLevel(logging.WARNING)
+    from django.core.cache import cache
+    from django.db import connections
 
-        connections.close_all()
-        with Gunicorn(env, args.workers, os.path.join(workdir, "gunicorn.log")) as server:
-            for path in ["/healthz", *routes.values()]:  # warm both workers: imports, templates
-                for _ in range(2 * args.workers):
-                    status, _ = _get(server.port, path, cookie)
-                    if status != 200:
-                        raise RuntimeError(f"GET {path} answered {status}")
-            healthz_before = load(server.port, "/healthz", "", args.requests, args.clients)
-            per_route = {
-                name: load(server.port, path, cookie, args.requests, args.clients)
-                for name, path in routes.items()
-            }
-            healthz_after = load(server.port, "/healthz", "", args.requests, args.clients)
-            service = {name: service_time(server.port, path, cookie) for name, path in routes.items()}
-            service["healthz"] = service_time(server.port, "/healthz", "")
-        worst = max(per_route, key=lambda name: per_route[name]["p95_ms"])
-        profiled = worst if args.profile == "worst" else args.profile
-        profile = profile_route(data["user"], routes[profiled]) if args.profile else None
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    data, seed_s, reused = dataset(args.rebuild)
+    queries = count_queries(data["user"], data["big"], data["small"])
+    cookie = session_cookie(data["user"], data["big"]["workspace"])
+    connections.close_all()
+    cache.clear()
+    command = args.web or procfile_web()
+    main = measure(env, command, data["big"], cookie, args, workdir / "web.log")
+    compared = [main]
+    for other in args.compare_web:
+        compared.append(measure(env, other, data["big"], cookie, args, workdir / "web-compare.log"))
+    profiled = main["worst_route"] if args.profile == "worst" else args.profile
+    profile = profile_route(data["user"], data["big"], profiled) if args.profile else None
 
-    p95 = per_route[worst]["p95_ms"]
-    baseline = min(healthz_before["p95_ms"], healthz_after["p95_ms"])
+    p95 = main["p95_ms"]
+    baseline = main["baseline"]
     q_max = max(max(c.values()) for c in queries.values())
     constant = all(c["large"] == c["small"] for c in queries.values())
-    big = {k: v for k, v in data["big"].items() if k not in ("workspace", "site")}
-    small = {k: v for k, v in data["small"].items() if k not in ("workspace", "site")}
     return [
         {
             "name": "dashboard",
@@ -523,21 +751,34 @@ def run(argv: list[str]) -> list[dict]:
             "baseline": baseline,
             "ratio": round(p95 / baseline, 2) if baseline else None,
             "p95_ms": p95,
-            "worst_route": worst,
+            "worst_route": main["worst_route"],
+            "sites": data["counts"]["sites"],
+            "database": "postgresql",
             "queries_per_request_max": q_max,
             "queries_constant": constant,
             "queries": queries,
-            "routes": per_route,
-            "service_ms": service,
-            "healthz": {"before": healthz_before, "after": healthz_after},
-            "errors": sum(r["errors"] for r in per_route.values()),
+            "routes": main["routes"],
+            "service_ms": main["service_ms"],
+            "healthz": main["healthz"],
+            "load_average": main["load_average"],
+            "web": command,
+            "errors": sum(r["errors"] for r in main["routes"].values()),
             "clients": args.clients,
             "requests_per_route": args.requests,
-            "gunicorn_workers": args.workers,
-            "data_large": big,
-            "data_small": small,
-            "workspaces": WORKSPACES,
+            "data": data["counts"],
+            "data_reused": reused,
             "seed_s": round(seed_s, 1),
+            **(
+                {
+                    "web_compare": [
+                        {k: m[k] for k in ("web", "worst_route", "p95_ms", "baseline", "load_average")}
+                        | {"p95_by_route": {r: v["p95_ms"] for r, v in m["routes"].items()}}
+                        for m in compared
+                    ]
+                }
+                if args.compare_web
+                else {}
+            ),
             **({"profile_route": profiled, "profile_top_own_time": profile} if profile else {}),
             "goals": {"p95_ms": f"< {GOAL_P95_MS:g}", "queries": "constant in data size"},
             "goal_met": p95 < GOAL_P95_MS and constant,
