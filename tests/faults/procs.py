@@ -18,7 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aiosmtpd.controller import Controller
 from celery import Celery
+
+from tests.reports.fixtures import SmtpServer
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -192,3 +195,20 @@ def send_task(broker_url: str, name: str, *args) -> None:
     app.conf.broker_url = broker_url
     with app.connection_for_write() as conn:
         app.send_task(name, args=list(args), connection=conn)
+
+
+class Smtp:
+    """A real SMTP server that can be stopped and started again on its port."""
+
+    def __init__(self) -> None:
+        self.handler = SmtpServer(port=free_port())
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.handler.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None

@@ -12,39 +12,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from monitoring.models import AlertChannel, Incident, Monitor, Notification
 from monitoring.tasks import deliver_due_notifications
 from reports.models import ReportDelivery, ReportSchedule
 from reports.tasks import send_due_reports
-from tests.reports.fixtures import SmtpServer
 
-from .procs import free_port
+from .procs import Smtp
 
 pytestmark = pytest.mark.django_db
 
 T0 = datetime(2025, 4, 7, 6, 0, tzinfo=UTC)  # a Monday, 08:00 in Amsterdam: the report is due
 DOWN_FOR = timedelta(minutes=10)
 TICK = timedelta(seconds=30)  # the outbox sweep's beat interval
-
-
-class Smtp:
-    """A real SMTP server that can be stopped and started again on its port."""
-
-    def __init__(self) -> None:
-        self.handler = SmtpServer(port=free_port())
-        self.controller: Controller | None = None
-
-    def start(self) -> None:
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.handler.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
 
 
 @pytest.fixture
