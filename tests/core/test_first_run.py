@@ -91,7 +91,7 @@ def test_dev_runs_the_processes_pointed_at_the_sandbox(settings, tmp_path: Path)
     procfile = tmp_path / "Procfile"
     probe = (
         "import os; print('dns=' + os.environ['LAUNCHREADY_DNS_SERVERS']); "
-        "print('Quit the server with CONTROL-C.')"
+        "print('Quit the server with CONTROL-C.', flush=True); import time; time.sleep(3)"
     )
     procfile.write_text(f'web: {sys.executable} -c "{probe}"\n')
     out = io.StringIO()
@@ -239,3 +239,29 @@ def test_sandbox_command_serves_several_scenarios_at_once() -> None:
             proc.kill()
             proc.wait()
     assert proc.returncode == 0
+
+
+@pytest.mark.django_db
+def test_ctrl_c_stops_every_process_quietly(settings, tmp_path: Path, monkeypatch) -> None:
+    """Ctrl-C reaches only `manage.py dev`, which asks honcho to stop its processes and
+    relays nothing more: no shutdown chatter, then "Launch Ready stopped."."""
+    settings.DEBUG = True
+    monkeypatch.setenv("DEV_PID", str(__import__("os").getpid()))
+    web = (
+        "import os, signal, time; print('Quit the server with CONTROL-C.', flush=True); time.sleep(2); "
+        "os.kill(int(os.environ['DEV_PID']), signal.SIGINT); time.sleep(60)"
+    )
+    worker = (
+        "import signal, sys, time; "
+        "signal.signal(signal.SIGTERM, lambda *a: (print('worker: warm shutdown chatter', flush=True), sys.exit(0))); "
+        "time.sleep(60)"
+    )
+    (tmp_path / "Procfile").write_text(
+        f'web: {sys.executable} -c "{web}"\nworker: {sys.executable} -c "{worker}"\n'
+    )
+    out = io.StringIO()
+    call_command("dev", procfile=str(tmp_path / "Procfile"), no_sandbox=True, stdout=out)
+    printed = out.getvalue()
+    assert "Launch Ready is running" in printed  # the banner came first
+    after = printed[printed.index("Stopping Launch Ready…") :]
+    assert after.split() == ["Stopping", "Launch", "Ready…", "Launch", "Ready", "stopped."]

@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from django.conf import settings
@@ -24,6 +25,7 @@ DEMO_SCENARIOS = ("demo_broken", "demo_good")
 WEB_URL = "http://127.0.0.1:8000"
 # runserver prints this once it serves requests (again after each reload).
 WEB_READY_LINE = "Quit the server with"
+BANNER_DELAY_SECONDS = 1.0
 
 
 class Command(BaseCommand):
@@ -68,9 +70,13 @@ class Command(BaseCommand):
             self.stdout.write("Launch Ready stopped.")
 
     def _run(self, honcho: str, procfile: str, env: dict[str, str], *, demo_stores: bool) -> None:
-        # honcho and its processes share our terminal's process group, so Ctrl-C reaches
-        # them directly; this process relays their output and prints the banner once the
-        # web process says it is serving (no network call: the output says when).
+        """Relay the processes' output; banner once the web process serves; Ctrl-C stops all.
+
+        honcho runs in a session of its own, so the terminal's Ctrl-C reaches only this
+        process, which then asks honcho to stop its processes in order (each shuts down
+        cleanly instead of every pool child being interrupted at once) and relays nothing
+        more: stopping is quiet. A second Ctrl-C kills what is left.
+        """
         process = subprocess.Popen(  # our own tool, its output relayed line by line
             [honcho, "--no-colour", "-f", procfile, "start"],
             env=env,
@@ -78,19 +84,44 @@ class Command(BaseCommand):
             stderr=subprocess.STDOUT,
             text=True,
             bufsize=1,
+            start_new_session=True,
         )
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        shown = False
+        lock = threading.Lock()
+        state = {"stopping": False, "banner": None}
+
+        def stop(signum, frame) -> None:
+            if state["stopping"]:
+                os.killpg(process.pid, signal.SIGKILL)
+                return
+            state["stopping"] = True
+            with lock:
+                self.stdout.write("\nStopping Launch Ready…")
+                self.stdout.flush()
+            process.send_signal(signal.SIGINT)
+
+        def banner() -> None:
+            with lock:
+                if not state["stopping"]:
+                    self._banner(demo_stores)
+
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             assert process.stdout is not None
             for line in process.stdout:
-                self.stdout.write(line, ending="")
-                if not shown and WEB_READY_LINE in line:
-                    self._banner(demo_stores)
-                    shown = True
+                if state["stopping"]:
+                    continue
+                with lock:
+                    self.stdout.write(line, ending="")
+                if state["banner"] is None and WEB_READY_LINE in line:
+                    # Printed once runserver's own start-up lines are out, so it stays last.
+                    state["banner"] = threading.Timer(BANNER_DELAY_SECONDS, banner)
+                    state["banner"].start()
             process.wait()
         finally:
-            signal.signal(signal.SIGINT, previous)
+            if state["banner"] is not None:
+                state["banner"].cancel()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def _banner(self, demo_stores: bool) -> None:
         from .devsetup import DEMO_EMAIL, DEMO_PASSWORD
