@@ -51,6 +51,18 @@ GOOD_HEADERS = {
 }
 
 
+def headers(**changes: str | None) -> dict[str, str]:
+    """The good store's headers with some changed (``cf_ray="…"``) or removed (``=None``)."""
+    result = dict(GOOD_HEADERS)
+    for key, value in changes.items():
+        key = key.replace("_", "-")
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = value
+    return result
+
+
 def answer(
     name: str, rtype: str, *values: str, ttl: int = 300, status: DnsStatus | None = None, chain=()
 ) -> DnsAnswer:

@@ -1,5 +1,8 @@
-"""dns stage rules: one failing input per check id (check, severity, subject), and the
-good store passes each of them."""
+"""Rules of audits/rules/dns.py (dns.* and domain.*): one failing input per check id
+(check, severity, subject), the good store passes each of them, and a check that could not
+look says "inconclusive" with its reason (or "skipped" when it does not apply) and still
+judges what it did see. test_no_silent_pass.py holds every check to this over wholly empty
+facts; the last tests here show it one fact at a time, beside a store that answered."""
 
 from __future__ import annotations
 
@@ -339,3 +342,91 @@ def test_a_cname_to_a_provider_that_serves_the_name_is_not_dangling() -> None:
     facts = _abandoned_blog(status=200)
     assert failing(facts, "dns.dangling_cname") == []
     assert ("tls.hostname_mismatch", "blocker", f"blog.{DOMAIN}") in failing(facts, "tls.hostname_mismatch")
+
+
+# --- checks that could not look: one fact at a time, beside a store that answered --------
+
+TIMEOUT = DnsStatus.TIMEOUT
+
+
+def _findings(facts, check):
+    return [(str(f.status), f.subject) for f in evaluate(facts, NOW, [check]).findings]
+
+
+def _evidence(facts, check) -> str:
+    (finding,) = evaluate(facts, NOW, [check]).findings
+    return finding.evidence
+
+
+NAME_CHECKS = ("dns.private_address", "dns.ttl_too_high", "dns.cname_conflict", "dns.dangling_cname")
+
+
+def _no_name_answered():
+    return with_dns(G, hosts=[host(h.name, source=h.source, status=TIMEOUT) for h in G.dns.hosts])
+
+
+def test_checks_over_all_names_are_inconclusive_when_no_name_got_an_answer() -> None:
+    facts = _no_name_answered()
+    for check in NAME_CHECKS:
+        assert _findings(facts, check) == [("inconclusive", DOMAIN)], check
+        assert "no name under example.com got an answer from DNS" in _evidence(facts, check)
+
+
+def test_checks_over_all_names_judge_the_names_that_answered() -> None:
+    # www timed out, the apex and app answered: what was seen is judged, no inconclusive piled on.
+    facts = with_host(G, host(WWW, source="www", status=TIMEOUT))
+    for check in NAME_CHECKS:
+        assert outcome(facts, check) == "pass", check
+    # A name that answered "does not exist" was looked at too.
+    gone = with_dns(G, hosts=[host(h.name, source=h.source, status=DnsStatus.NXDOMAIN) for h in G.dns.hosts])
+    assert outcome(gone, "dns.private_address") == "pass"
+
+
+def test_name_server_checks_are_inconclusive_when_the_name_servers_could_not_be_listed() -> None:
+    facts = with_dns(G, ns=answer(DOMAIN, "NS", status=TIMEOUT))
+    for check in ("dns.single_nameserver", "dns.nameserver_lame", "dns.nameservers_disagree"):
+        assert _findings(facts, check) == [("inconclusive", DOMAIN)], check
+        assert "name servers could not be listed" in _evidence(facts, check)
+
+
+def test_name_server_checks_are_skipped_for_a_domain_without_name_servers() -> None:
+    facts = with_dns(G, ns=answer(DOMAIN, "NS", status=DnsStatus.NXDOMAIN))
+    for check in ("dns.single_nameserver", "dns.nameserver_lame", "dns.nameservers_disagree"):
+        (result,) = evaluate(facts, NOW, [check]).results
+        assert (str(result.outcome), "no name servers" in result.reason) == ("skipped", True), check
+    assert outcome(facts, "dns.domain_unresolvable") == "fail"  # reported there, once
+
+
+def test_name_servers_that_did_not_both_answer_cannot_be_compared() -> None:
+    first, second = G.dns.nameservers
+    facts = with_dns(G, nameservers=[first, replace(second, responded=False, error="timed out")])
+    assert _findings(facts, "dns.nameservers_disagree") == [("inconclusive", DOMAIN)]
+    assert "only 1 of the 2 name servers answered" in _evidence(facts, "dns.nameservers_disagree")
+
+
+def test_a_single_name_server_has_nothing_to_disagree_with() -> None:
+    facts = with_dns(G, ns=answer(DOMAIN, "NS", "amy.ns.cloudflare.com"), nameservers=G.dns.nameservers[:1])
+    assert outcome(facts, "dns.nameservers_disagree") == "skipped"
+    assert outcome(facts, "dns.single_nameserver") == "fail"
+
+
+def test_apex_cname_needs_an_answer_for_the_apex() -> None:
+    timed_out = with_host(G, host(DOMAIN, source="apex", status=TIMEOUT))
+    assert _findings(timed_out, "dns.apex_cname") == [("inconclusive", DOMAIN)]
+    not_looked_up = with_dns(G, hosts=[h for h in G.dns.hosts if h.name != DOMAIN])
+    assert _findings(not_looked_up, "dns.apex_cname") == [("inconclusive", DOMAIN)]
+    missing = with_host(G, host(DOMAIN, source="apex", status=DnsStatus.NXDOMAIN))
+    assert outcome(missing, "dns.apex_cname") == "pass"  # looked: no CNAME (apex_unresolved says the rest)
+
+
+def test_provider_inventory_is_inconclusive_only_when_nothing_could_be_identified() -> None:
+    no_ns = with_dns(G, ns=answer(DOMAIN, "NS", status=TIMEOUT))
+    # The pages still show Cloudflare in front: the inventory lists what was seen.
+    assert outcome(no_ns, "dns.provider_inventory") == "pass"
+    assert "CDN / proxy: Cloudflare" in _evidence(no_ns, "dns.provider_inventory")
+    blind = replace(no_ns, pages=[], redirects=[], rdap=None, tls=[], assets=[])
+    blind = with_dns(
+        blind, nameservers=[], hosts=[host(h.name, source=h.source, status=TIMEOUT) for h in G.dns.hosts]
+    )
+    assert _findings(blind, "dns.provider_inventory") == [("inconclusive", DOMAIN)]
+    assert "no provider could be identified" in _evidence(blind, "dns.provider_inventory")

@@ -3,17 +3,40 @@ case; a crashing rule or a stage that ran out of time reports inconclusive, neve
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
+from pathlib import Path
 
 import pytest
 
+import audits.rules
 from audits.checks import CATALOGUE, Severity
 from audits.facts import AuditFacts, Unavailable, UnavailableKind
 from audits.findings import FindingData, Status
 from audits.rules import RULES, evaluate, rule, run_rules
 from audits.rules.base import Skip
-from tests.audits import test_rules_deploy_perf, test_rules_dns, test_rules_edge
 from tests.audits.factories import NOW, good_facts, replace
+
+# One rule module, one test module of the same name: audits/rules/http.py is tested in
+# tests/audits/test_rules_http.py. Email's rules are tested beside the mail protocols.
+RULE_MODULES = sorted(m.name for m in pkgutil.iter_modules(audits.rules.__path__) if m.name != "base")
+TEST_DIR = Path(__file__).parent
+ELSEWHERE = {"email": TEST_DIR.parent / "email" / "test_rules.py"}
+
+
+def rule_tests(name: str):
+    return importlib.import_module(f"tests.audits.test_rules_{name}")
+
+
+def fail_cases() -> list:
+    """The FAIL_CASES table of every rule test module (pytest params or plain tuples)."""
+    return [c for name in RULE_MODULES if name not in ELSEWHERE for c in rule_tests(name).FAIL_CASES]
+
+
+def _values(case) -> tuple:
+    return tuple(getattr(case, "values", case))
+
 
 # Stages of issue 4; email.* and the inventory-based deploy.*/monitoring.* come with other issues.
 INVENTORY_CHECKS = {
@@ -36,8 +59,20 @@ def test_every_check_of_the_stages_has_a_rule() -> None:
 
 
 def test_every_rule_has_a_failing_test_case() -> None:
-    cases = test_rules_dns.FAIL_CASES + test_rules_edge.FAIL_CASES + test_rules_deploy_perf.FAIL_CASES
-    assert {c.values[0] for c in cases} >= EXPECTED
+    assert {_values(c)[0] for c in fail_cases()} >= EXPECTED
+
+
+@pytest.mark.parametrize("name", RULE_MODULES)
+def test_each_rule_module_has_a_test_module_of_the_same_name(name) -> None:
+    assert ELSEWHERE.get(name, TEST_DIR / f"test_rules_{name}.py").is_file()
+
+
+@pytest.mark.parametrize("name", [m for m in RULE_MODULES if m not in ELSEWHERE])
+def test_a_rule_test_module_tests_the_rules_of_its_namesake(name) -> None:
+    # A check id leads to its test by the rule's file name: no http.* case in test_rules_edge.
+    checks = {_values(c)[0] for c in rule_tests(name).FAIL_CASES}
+    assert checks, name
+    assert {c: RULES[c].__module__ for c in checks} == dict.fromkeys(checks, f"audits.rules.{name}")
 
 
 def test_good_store_has_nothing_above_info() -> None:
