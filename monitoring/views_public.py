@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core import signing
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
@@ -64,7 +66,9 @@ def _ping(request: HttpRequest, uuid, kind: str) -> HttpResponse:
             user_agent=(request.headers.get("User-Agent") or "")[:200],
         )
         for pk in runner.record_ping(monitor, kind):
-            send_notification.delay_on_commit(pk)
+            # Robust: with the broker down the ping is still answered (it is recorded, and
+            # so is its alert); the outbox's sweep sends the alert once the broker is back.
+            transaction.on_commit(partial(send_notification.delay, pk), robust=True)
     return HttpResponse("OK\n", content_type="text/plain")
 
 

@@ -212,3 +212,36 @@ class Smtp:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+
+class OwnRedis:
+    """A redis-server of the test's own on a free port, to stop and start again (nothing on disk,
+    so a restart loses what was queued, as a broker that died would)."""
+
+    def __init__(self, processes: Processes) -> None:
+        self.processes = processes
+        self.port = free_port()
+        self.proc: Proc | None = None
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> None:
+        argv = [
+            "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
+        self.proc = self.processes.start("redis", argv)
+        wait_for(lambda: port_open(self.port), 20, "redis-server to listen", [self.proc.log])
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill9()
+            self.proc = None
