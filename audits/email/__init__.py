@@ -11,7 +11,7 @@ test messages. Public API::
     from audits.email.spf import parse_record                            # raises SpfSyntaxError
     from audits.email.dmarc import parse_dmarc, aligned, organizational_domain
     from audits.email.dkim import parse_dkim_key, key_strength
-    from audits.email.services import SERVICES, get_service, selectors_for
+    from audits.email.sending_services import SERVICES, get_service, selectors_for
 
 All DNS goes through a ``Lookup`` (``audits.email.dns``) backed by ``launchready.net``.
 The pages for test messages and DMARC reports (``views``, ``urls``) live here too.

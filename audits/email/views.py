@@ -24,7 +24,7 @@ from audits.inbound.reports import ReportError, read_report
 from launchready.models import Membership, Role, Site
 from launchready.views_common import workspace_view
 
-from .services import service_named
+from .sending_services import service_named
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from audits.email.dmarc import organizational_domain
-from audits.email.services import service_for_domain
+from audits.email.sending_services import service_for_domain
 from audits.email_models import DmarcReport, DmarcReportRecord, InboundAddress, SiteEmailState, TestMessage
 from audits.facts.email import EmailFacts, ReportSource, ReportSummary, TestMessageFacts
 from launchready.models import Site, Workspace

@@ -32,7 +32,7 @@ from audits.email.dns import (
     txt_records,
     unavailable,
 )
-from audits.email.services import selectors_for
+from audits.email.sending_services import selectors_for
 from audits.email.spf_expand import expand_spf
 from audits.facts.email import (
     DkimFacts,
@@ -272,5 +272,3 @@ def _replace(facts: MtaStsFacts, **changes: object) -> MtaStsFacts:
     from dataclasses import replace
 
     return replace(facts, **changes)
-
-

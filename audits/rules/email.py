@@ -11,11 +11,12 @@ from datetime import timedelta
 
 from audits.checks import Severity
 from audits.email.dmarc import aligned
-from audits.email.services import get_service
+from audits.email.sending_services import get_service
 from audits.email.spf import LOOKUP_LIMIT, VOID_LIMIT
 from audits.facts.email import DkimFacts, DmarcFacts, EmailFacts, ReportSummary, SpfFacts
 from audits.findings import FindingData
 from audits.rules.base import RuleContext, Skip, rule
+from launchready.formats import human_date, human_datetime
 
 MONITORING_GRACE = timedelta(days=60)
 
@@ -296,7 +297,7 @@ def dmarc_monitoring_only(ctx: RuleContext) -> list[FindingData]:
     since = email.dmarc_none_since
     evidence = _record_evidence(dmarc)
     if since is not None:
-        evidence.append(f"p=none since {since:%d %B %Y} ({(ctx.now - since).days} days).")
+        evidence.append(f"p=none since {human_date(since)} ({(ctx.now - since).days} days).")
     evidence += report_evidence(email.reports)
     if since is not None and ctx.now - since >= MONITORING_GRACE:
         failing = failing_sources(email.reports)
@@ -416,7 +417,7 @@ def test_message_failed(ctx: RuleContext) -> list[FindingData]:
     if msg.passed:
         return []
     evidence = [
-        f"Test message received {msg.received_at:%d %B %Y %H:%M} UTC from {msg.header_from or msg.mail_from}",
+        f"Test message received {human_datetime(msg.received_at)} from {msg.header_from or msg.mail_from}",
         f"SPF: {msg.spf} ({msg.spf_reason})",
         f"DKIM: {msg.dkim} ({msg.dkim_reason})",
         f"DMARC: {msg.dmarc} ({msg.dmarc_reason})",

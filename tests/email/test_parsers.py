@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from audits.email.dkim import key_strength, parse_dkim_key
 from audits.email.dmarc import aligned, external_report_name, is_external, organizational_domain, parse_dmarc
-from audits.email.services import (
+from audits.email.sending_services import (
     SERVICES,
     get_service,
     selectors_for,

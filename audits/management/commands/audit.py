@@ -12,7 +12,7 @@ import sys
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from audits.email.services import SERVICES, get_service
+from audits.email.sending_services import SERVICES, get_service
 from audits.engine import default_options, run_audit
 from audits.facts import API_BUDGET_MS, PAGE_BUDGET_MS, STANDARD_ROUTES, RouteSpec, SiteDeclaration
 from audits.report_text import render_text
