@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 
 from launchready.models import Workspace
 
-from . import correlation
+from . import bulk, correlation
 from . import state as sm
 from .checks import rules
 from .checks.rules import evaluate_expiry
@@ -233,7 +233,7 @@ def _apply(outcomes: list[CheckOutcome], now: datetime) -> Applied:
         # confirmed (the immediate recheck must still see it as a change).
         if last.values is not None and (last.ok or m.state == Monitor.State.DOWN):
             m.last_values = list(last.values)
-    Monitor.objects.bulk_update(
+    bulk.update_in_bulk(
         monitors.values(),
         [
             "state",
