@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, str] = {
     "audit_large": "bench.audit_large",
     "peers": "bench.peers",
     "monitoring": "bench.monitoring",
+    "monitoring_scale": "bench.monitoring_scale",
     "dashboard": "bench.dashboard",
     "reports": "bench.reports",
     "first_verdict": "bench.first_verdict",
