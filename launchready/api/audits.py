@@ -8,7 +8,7 @@ from uuid import UUID
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from audits import tasks
 from audits.models import AuditRun, Finding
@@ -45,6 +45,12 @@ class RunSummary(Schema):
     finished_at: datetime | None
     duration_ms: int | None
     severity_counts: dict[str, int]
+    problem_counts: dict[str, int] = Field(
+        description=(
+            "Distinct problems per severity: one check failing on several pages or hosts counts once, "
+            "as the plan and the overview count them (severity_counts counts each failing finding)"
+        )
+    )
 
     @staticmethod
     def resolve_id(run: AuditRun) -> UUID:

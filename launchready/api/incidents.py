@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from monitoring.models import Incident
 
 from .auth import get_or_404, scoped, site_for, token_auth
 
 router = Router(tags=["Incidents"], auth=token_auth)
+
+
+class AffectedMonitorOut(Schema):
+    """One monitor a primary incident's cause took down, and for how long."""
+
+    incident: UUID = Field(
+        description="This monitor's own incident (the primary's id for the primary's monitor)"
+    )
+    monitor: UUID
+    monitor_name: str
+    started_at: datetime
+    ended_at: datetime | None = Field(description="When this monitor recovered; null while it is still down")
+    open: bool
 
 
 class IncidentOut(Schema):
@@ -28,6 +43,24 @@ class IncidentOut(Schema):
     open: bool
     acknowledged_at: datetime | None
     flapping: bool
+    # Correlation (one cause, one incident): added fields, the ones above are unchanged.
+    primary: UUID | None = Field(
+        description=(
+            "The incident this one is part of: monitors that fail for one cause share one primary "
+            "incident, which alerts once and lists them. Null on a primary (or when the primary is "
+            "outside a site token's site)."
+        )
+    )
+    cause_key: str = Field(
+        description="The shared host-level cause, e.g. `tls-expired:www.shop.com`; empty for a page-level failure"
+    )
+    severity_reason: str = Field(description="Where the severity comes from, in words")
+    affected_monitors: list[AffectedMonitorOut] = Field(
+        description=(
+            "On a primary: every monitor it covers (its own first, then the others by start), each "
+            "with its own start and recovery. Empty on a part: read its primary."
+        )
+    )
 
     @staticmethod
     def resolve_id(incident: Incident) -> UUID:
@@ -49,9 +82,54 @@ class IncidentOut(Schema):
     def resolve_open(incident: Incident) -> bool:
         return incident.is_open
 
+    @staticmethod
+    def resolve_primary(incident: Incident) -> UUID | None:
+        return incident.api_primary  # set by _correlated
+
+    @staticmethod
+    def resolve_affected_monitors(incident: Incident) -> list[AffectedMonitor]:
+        return incident.api_affected  # set by _correlated
+
+
+@dataclass(frozen=True)
+class AffectedMonitor:
+    incident: UUID
+    monitor: UUID
+    monitor_name: str
+    started_at: datetime
+    ended_at: datetime | None
+    open: bool
+
+    @classmethod
+    def of(cls, part: Incident) -> AffectedMonitor:
+        return cls(
+            part.uuid, part.monitor.uuid, part.monitor.name, part.started_at, part.ended_at, part.is_open
+        )
+
 
 def _incidents(request: HttpRequest):
     return scoped(request, Incident.objects.select_related("monitor__site"), site_field="monitor__site")
+
+
+def _correlated(request: HttpRequest, incidents: list[Incident]) -> list[Incident]:
+    """Attach each incident's primary and, on a primary, its affected monitors: two queries
+    for any number of incidents, both scoped like the list (a site token sees its site's)."""
+    visible = _incidents(request)
+    primaries = dict(
+        visible.filter(pk__in={i.primary_id for i in incidents if i.primary_id}).values_list("pk", "uuid")
+    )
+    parts: dict[int, list[Incident]] = defaultdict(list)
+    heads = [i.pk for i in incidents if i.primary_id is None]
+    for part in visible.filter(primary_id__in=heads).order_by("started_at", "pk"):
+        parts[part.primary_id].append(part)
+    for incident in incidents:
+        incident.api_primary = primaries.get(incident.primary_id) if incident.primary_id else None
+        incident.api_affected = (
+            [AffectedMonitor.of(p) for p in [incident, *parts[incident.pk]]]
+            if incident.primary_id is None
+            else []
+        )
+    return incidents
 
 
 @router.get("/incidents", response=list[IncidentOut], summary="List incidents")
@@ -70,9 +148,9 @@ def incident_list(
     open_first = Case(
         When(ended_at__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField()
     )
-    return list(incidents.order_by(open_first, "-started_at")[:limit])
+    return _correlated(request, list(incidents.order_by(open_first, "-started_at")[:limit]))
 
 
 @router.get("/incidents/{incident}", response=IncidentOut, summary="Get an incident")
 def incident_detail(request: HttpRequest, incident: UUID):
-    return get_or_404(_incidents(request), uuid=incident)
+    return _correlated(request, [get_or_404(_incidents(request), uuid=incident)])[0]
