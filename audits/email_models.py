@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from launchready.formats import human_datetime
 from launchready.models import Site, Workspace
 
 __all__ = ["DmarcReport", "DmarcReportRecord", "InboundAddress", "SiteEmailState", "TestMessage"]
@@ -153,7 +154,7 @@ class TestMessage(models.Model):
         indexes = [models.Index(fields=["site", "-received_at"]), models.Index(fields=["expires_at"])]
 
     def __str__(self) -> str:
-        return f"Test message for {self.site} at {self.received_at:%Y-%m-%d %H:%M}"
+        return f"Test message for {self.site} at {human_datetime(self.received_at)}"
 
     @property
     def passed(self) -> bool:

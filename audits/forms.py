@@ -8,6 +8,8 @@ import zoneinfo
 from django import forms
 from django.utils import timezone
 
+from launchready.formats import human_date
+
 MAX_ACCEPTANCE_DAYS = 365
 SHARE_DAYS = (1, 30)
 
@@ -57,7 +59,7 @@ class AcceptRiskForm(forms.Form):
             raise forms.ValidationError("Choose a date after today.")
         if day > today + dt.timedelta(days=MAX_ACCEPTANCE_DAYS):
             latest = today + dt.timedelta(days=MAX_ACCEPTANCE_DAYS)
-            raise forms.ValidationError(f"Accept a risk for at most one year (until {latest:%Y-%m-%d}).")
+            raise forms.ValidationError(f"Accept a risk for at most one year (until {human_date(latest)}).")
         return day
 
     def expires_at(self) -> dt.datetime:

@@ -15,6 +15,7 @@ from django.db import models
 from django.utils import timezone
 
 from audits.checks import Severity, Stage, Verdict
+from launchready.formats import human_datetime
 from launchready.models import Site
 
 # Choices come from the one catalogue of severities, stages and verdicts (audits.checks),
@@ -69,7 +70,8 @@ class AuditRun(models.Model):
         indexes = [models.Index(fields=["site", "-created_at"])]
 
     def __str__(self) -> str:
-        return f"Audit of {self.site} at {self.created_at:%Y-%m-%d %H:%M}"
+        # In UTC, named, like the admin that shows this title.
+        return f"Audit of {self.site} at {human_datetime(self.created_at)}"
 
     @property
     def is_finished(self) -> bool:

@@ -14,6 +14,7 @@ from audits.checks import Severity, stage_label
 from audits.findings import FindingData
 from audits.markdown import md_code, md_code_block, md_text
 from audits.verdict import Problem, Report, group_problems
+from launchready.formats import human_datetime
 
 EVIDENCE_LINES = 12  # more is cut, with a count of what was left out
 # The item's text starts after "1. " / "- " plus "   - ": nested blocks are indented to it.
@@ -76,7 +77,7 @@ def render_markdown(
     accepted: Iterable[FindingData] = (),
 ) -> str:
     lines = [f"# Launch audit of {md_text(domain)}", ""]
-    when = f" on {started_at:%Y-%m-%d %H:%M} UTC" if started_at else ""
+    when = f" on {human_datetime(started_at)}" if started_at else ""
     took = f" in {duration_ms / 1000:.1f} s" if duration_ms is not None else ""
     lines += [f"Verdict: **{report.verdict.line}**", "", f"Audited{when}{took}.", ""]
     lines += [_counts_line(report), ""]

@@ -23,6 +23,7 @@ from audits import ownership, presenters, services, sharing, tasks
 from audits.forms import AcceptRiskForm, DailyAuditForm, ShareLinkForm
 from audits.models import AcceptedRisk, AuditRun, Finding, ShareLink
 from audits.report_text import render_markdown
+from launchready.formats import human_date
 from launchready.models import Membership, Role, Site
 from launchready.views_common import is_htmx, workspace_view
 
@@ -133,7 +134,7 @@ def finding_accept(request: HttpRequest, m: Membership, site: Site, finding) -> 
         )
         logger.info("risk accepted site=%s check=%s", site.uuid, finding.check_id)
         messages.success(
-            request, f"Accepted “{finding.title}” until {form.cleaned_data['expires_on']:%d %B %Y}."
+            request, f"Accepted “{finding.title}” until {human_date(form.cleaned_data['expires_on'])}."
         )
         return _back_to_site(m, site, "accepted")
     return render(request, "audits/accept_risk.html", {"site": site, "finding": finding, "form": form})

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from audits.markdown import md_code, md_text
+from launchready.formats import human_date
 
 from .document import Handover
 
@@ -25,7 +26,7 @@ def day(value: date | datetime | None, doc: Handover | None = None) -> str:
         return ""
     if isinstance(value, datetime) and doc is not None:
         value = doc.local(value)
-    return f"{value.day} {value:%B %Y}"
+    return human_date(value, value.tzinfo if isinstance(value, datetime) else None)
 
 
 def ms(value: float | None) -> str:

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from . import routes
 from .domains import normalize_domain, subdomain_label
+from .formats import human_datetime
 
 TIMEZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones())]
 
@@ -294,4 +295,4 @@ class WorkerHeartbeat(models.Model):
     hostname = models.CharField(max_length=200, blank=True)
 
     def __str__(self) -> str:
-        return f"{self.name} last seen {self.last_seen_at:%Y-%m-%d %H:%M:%S}"
+        return f"{self.name} last seen {human_datetime(self.last_seen_at)}"

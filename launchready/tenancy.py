@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from launchready import ratelimit
+from launchready.formats import human_date
 
 from .models import ROLE_RANK, Invitation, Membership, Role, Workspace
 
@@ -303,7 +304,7 @@ def invitation_problem(invitation: Invitation) -> str | None:
         return "This invitation was withdrawn by the workspace. Ask them to invite you again."
     if invitation.is_expired:
         return (
-            f"This invitation expired on {invitation.expires_at:%d %B %Y}. "
+            f"This invitation expired on {human_date(invitation.expires_at, invitation.workspace.timezone)}. "
             f"Ask someone at {invitation.workspace.name} to send a new one."
         )
     return None

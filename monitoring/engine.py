@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from launchready.formats import human_date
 from launchready.models import Workspace
 
 from . import bulk, correlation
@@ -489,7 +490,7 @@ def _apply_expiry(batch: _Batch, m: Monitor, o: CheckOutcome, incident) -> None:
             _close_part(batch, incident, o.checked_at, quietly=True)
         cause = evaluate_expiry(what=what, error_message=None, days_left=days_left).message
         if days_left > 0:
-            cause = f"The {what} expires on {o.expires_at:%Y-%m-%d}, in {int(days_left)} days."
+            cause = f"The {what} expires on {human_date(o.expires_at)}, in {int(days_left)} days."
         _open_part(
             batch,
             m,

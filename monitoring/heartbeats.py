@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 
 from croniter import croniter
 
+from launchready.formats import human_datetime
+
 MIN_PERIOD_S = 60
 MAX_PERIOD_S = 366 * 86400  # a yearly job
 MAX_GRACE_S = 30 * 86400
@@ -75,7 +77,8 @@ def deadline(
         raise ScheduleError("The heartbeat's last ping time is out of range; send a new ping.") from None
 
 
-def describe_late(last_ping_at: datetime | None, due: datetime) -> str:
+def describe_late(last_ping_at: datetime | None, due: datetime, tz: str = "UTC") -> str:
+    """Why the heartbeat is late, with times in ``tz`` (the monitor's time zone), named."""
     if last_ping_at is None:
-        return f"No ping received yet; one was due by {due:%Y-%m-%d %H:%M} UTC."
-    return f"No ping since {last_ping_at:%Y-%m-%d %H:%M} UTC; one was due by {due:%Y-%m-%d %H:%M} UTC."
+        return f"No ping received yet; one was due by {human_datetime(due, tz)}."
+    return f"No ping since {human_datetime(last_ping_at, tz)}; one was due by {human_datetime(due, tz)}."

@@ -9,6 +9,8 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
+from launchready.formats import human_datetime
+
 from . import correlation
 
 ACK_SALT = "monitoring.incident.ack"
@@ -142,9 +144,9 @@ def _outage(incident, parts) -> str:
     return human_duration((end - incident.started_at).total_seconds())
 
 
-def _part_span(part) -> str:
+def _part_span(part, tz: str) -> str:
     if part.ended_at is None:
-        return f"down since {part.started_at:%Y-%m-%d %H:%M} UTC"
+        return f"down since {human_datetime(part.started_at, tz)}"
     return f"down {human_duration((part.ended_at - part.started_at).total_seconds())}, recovered"
 
 
@@ -239,6 +241,7 @@ def build(notification) -> AlertMessage:
     monitor = incident.monitor
     base = settings.SITE_URL
     workspace = incident.workspace.uuid
+    tz = incident.workspace.timezone  # the founder's clock, named in each time
     url = base + reverse("monitoring:incident", kwargs={"workspace": workspace, "incident": incident.uuid})
     ack_url = base + reverse("monitoring_ack", kwargs={"token": ack_token(incident.uuid)})
     event = notification.event
@@ -275,13 +278,13 @@ def build(notification) -> AlertMessage:
         f"Why it matters: {impact}",
         f"What to do: {action}",
         f"What: {monitor.target}",
-        f"Since: {incident.started_at:%Y-%m-%d %H:%M} UTC",
+        f"Since: {human_datetime(incident.started_at, tz)}",
     ]
     if parts:
         lines.append("Affected monitors:")
-        lines += [f"- {i.monitor.name}: {_part_span(i)}" for i in [incident, *parts]]
+        lines += [f"- {i.monitor.name}: {_part_span(i, tz)}" for i in [incident, *parts]]
     if incident.ended_at and not parts:
-        lines.append(f"Resolved: {incident.ended_at:%Y-%m-%d %H:%M} UTC")
+        lines.append(f"Resolved: {human_datetime(incident.ended_at, tz)}")
     if not resolved:
         lines.append(f"Acknowledge: {ack_url}")
     lines.append(f"Details: {url}")

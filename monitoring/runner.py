@@ -103,7 +103,7 @@ def heartbeat_outcome(m: Monitor, now: datetime) -> CheckOutcome | None:
     if now < due:
         Monitor.objects.filter(pk=m.pk).update(next_check_at=due)
         return None
-    return CheckOutcome(m.pk, False, now, heartbeats.describe_late(m.last_ping_at, due))
+    return CheckOutcome(m.pk, False, now, heartbeats.describe_late(m.last_ping_at, due, m.timezone_name))
 
 
 def _prepare(m: Monitor, due: datetime, now: datetime, outcomes, specs, snapshots) -> None:

@@ -25,6 +25,7 @@ from audits.checks import Verdict
 from audits.email_models import DmarcReportRecord, InboundAddress
 from audits.models import AuditRun, Finding
 from handover.models import Deploy
+from launchready.formats import human_date, human_datetime
 from launchready.models import CriticalRoute, Site, Workspace
 from monitoring.messages import human_duration
 from monitoring.models import AlertSeverity, Incident, Monitor
@@ -357,7 +358,11 @@ def _incidents(f: _Facts) -> list[Section]:
         if inc.severity == AlertSeverity.INFO:
             if started_in_week:
                 info.items.append(
-                    Item(f"{inc.monitor.name}: {inc.cause}", url, f"{inc.started_at:%a %d %b %H:%M} UTC")
+                    Item(
+                        f"{inc.monitor.name}: {inc.cause}",
+                        url,
+                        human_datetime(inc.started_at, f.workspace.timezone),
+                    )
                 )
             continue
         if inc.monitor.kind == Monitor.Kind.HEARTBEAT:
@@ -366,7 +371,7 @@ def _incidents(f: _Facts) -> list[Section]:
                     Item(
                         f"{inc.monitor.name} missed a ping",
                         url,
-                        f"{inc.started_at:%a %d %b %H:%M} UTC — {inc.cause}",
+                        f"{human_datetime(inc.started_at, f.workspace.timezone)} — {inc.cause}",
                         "bad",
                     )
                 )
@@ -425,7 +430,9 @@ def _expiry(f: _Facts) -> Section:
             continue
         tone = "bad" if left <= 14 else "warn"
         when = "expired" if left < 0 else f"expires in {_plural(left, 'day')}"
-        section.items.append(Item(f"{m.name} {when}", url, f"on {m.expires_at:%d %b %Y}", tone))
+        section.items.append(
+            Item(f"{m.name} {when}", url, f"on {human_date(m.expires_at, f.workspace.timezone)}", tone)
+        )
         if left <= 14:
             f.problem(1, f"{m.hostname} {when}", f"{m.hostname} {when}")
     if not section.items:
@@ -451,7 +458,7 @@ def _deploys(f: _Facts) -> Section:
             Item(
                 f"{what} {d.version} to {d.environment} ({d.site.domain})",
                 url,
-                f"{d.created_at:%a %d %b} — {result[0]}",
+                f"{human_date(d.created_at, f.workspace.timezone)} — {result[0]}",
                 result[1],
             )
         )

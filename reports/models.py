@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from launchready.formats import human_date
 from launchready.models import Membership, Workspace
 
 from .schedule import DEFAULT_HOUR, DEFAULT_WEEKDAY, WEEKDAYS
@@ -75,7 +76,7 @@ class WeeklyReport(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Weekly report of {self.workspace} to {self.period_end:%Y-%m-%d}"
+        return f"Weekly report of {self.workspace} to {human_date(self.period_end)}"
 
 
 class ReportDelivery(models.Model):

@@ -9,8 +9,10 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from launchready import ratelimit
+from launchready.formats import human_datetime
 from launchready.models import Membership, Role
 from launchready.views_common import workspace_view
 
@@ -70,7 +72,7 @@ def _when(schedule: ReportSchedule) -> str:
     if not schedule.enabled:
         return "never (turned off)"
     local = timezone.localtime(schedule.next_send_at)
-    return f"on {local:%A %d %B at %H:%M} ({timezone.get_current_timezone_name()})"
+    return f"on {date_format(local, 'l')}, {human_datetime(local, local.tzinfo)}"
 
 
 @workspace_view(write=Role.VIEWER, methods=("POST",))

@@ -12,6 +12,7 @@ from datetime import timedelta
 from audits.facts import DeployRecords
 from audits.findings import FindingData
 from audits.rules.base import RuleContext, Skip, rule
+from launchready.formats import human_date, human_datetime
 
 GATE_MAX_AGE = timedelta(days=30)
 # The reason of every deploy.* check that had no record to read: the stage summary says
@@ -66,7 +67,7 @@ def env_gate_missing(ctx: RuleContext) -> list[FindingData]:
     if last is None:
         evidence = "the env-check gate (POST /api/v1/env-check) has never been called for this site"
     elif ctx.now - last > GATE_MAX_AGE:
-        evidence = f"the env-check gate was last called on {last:%Y-%m-%d}, more than 30 days ago"
+        evidence = f"the env-check gate was last called on {human_date(last)}, more than 30 days ago"
     else:
         return []
     return [ctx.fail("deploy.env_gate_missing", ctx.site.domain, evidence)]
@@ -95,7 +96,7 @@ def smoke_failed(ctx: RuleContext) -> list[FindingData]:
         )
     if records.last_smoke_passed:
         return []
-    when = f"{records.last_smoke_at:%Y-%m-%d %H:%M} UTC" if records.last_smoke_at else "last deploy"
+    when = human_datetime(records.last_smoke_at) if records.last_smoke_at else "last deploy"
     return [
         ctx.fail(
             "deploy.smoke_failed",
@@ -113,9 +114,9 @@ def rollback_unrehearsed(ctx: RuleContext) -> list[FindingData]:
     if when is None:
         evidence = "no rollback rehearsal or real rollback is recorded"
     elif ctx.now - when > ROLLBACK_MAX_AGE:
-        evidence = f"the last {kind} was on {when:%Y-%m-%d}, more than 90 days ago"
+        evidence = f"the last {kind} was on {human_date(when)}, more than 90 days ago"
     elif minutes is not None and minutes > ROLLBACK_MAX_MINUTES:
-        evidence = f"the last {kind} ({when:%Y-%m-%d}) took {minutes:.0f} minutes, more than 10"
+        evidence = f"the last {kind} ({human_date(when)}) took {minutes:.0f} minutes, more than 10"
     else:
         return []
     return [ctx.fail("deploy.rollback_unrehearsed", ctx.site.domain, evidence)]

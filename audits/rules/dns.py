@@ -13,6 +13,7 @@ from audits.findings import FindingData
 from audits.providers import ProviderMatch, takeover_fingerprint, takeover_service
 from audits.rules.base import RuleContext, Skip, rule
 from audits.rules.tls import hostname_matches
+from launchready.formats import human_date, human_datetime
 
 TTL_LIMIT = 86_400  # one day
 EXPIRY_BLOCKER_DAYS = 7
@@ -347,7 +348,9 @@ def domain_expiring(ctx: RuleContext) -> list[FindingData]:
         return []
     severity = Severity.BLOCKER if days < EXPIRY_BLOCKER_DAYS else Severity.HIGH
     when = "expired" if days < 0 else f"expires in {int(days)} days"
-    evidence = f"registration {when}: {rdap.expires_at:%Y-%m-%d %H:%M} UTC (registrar: {rdap.registrar or 'unknown'})"
+    evidence = (
+        f"registration {when}: {human_datetime(rdap.expires_at)} (registrar: {rdap.registrar or 'unknown'})"
+    )
     return [ctx.fail("domain.expiring", rdap.domain, evidence, severity=severity)]
 
 
@@ -385,7 +388,7 @@ def provider_inventory(ctx: RuleContext) -> list[FindingData]:
         f"Name servers: {', '.join(dns.ns.values) or 'none'}",
     ]
     if ctx.facts.rdap and ctx.facts.rdap.expires_at:
-        evidence.append(f"Domain expires: {ctx.facts.rdap.expires_at:%Y-%m-%d}")
+        evidence.append(f"Domain expires: {human_date(ctx.facts.rdap.expires_at)}")
     return [ctx.fail("dns.provider_inventory", dns.domain, evidence)]
 
 

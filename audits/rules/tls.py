@@ -8,6 +8,7 @@ from audits.checks import Severity
 from audits.facts import CertInfo, TlsFacts, VerifyError
 from audits.findings import FindingData
 from audits.rules.base import RuleContext, Skip, rule
+from launchready.formats import human_datetime
 
 EXPIRING = ((7, Severity.BLOCKER), (14, Severity.HIGH), (30, Severity.MEDIUM))
 MIN_KEY_BITS = {"RSA": 2048, "DSA": 2048, "EC": 256}
@@ -28,7 +29,7 @@ def hostname_matches(host: str, names: list[str]) -> bool:
 
 
 def _cert_line(cert: CertInfo) -> str:
-    after = f"{cert.not_after:%Y-%m-%d %H:%M} UTC" if cert.not_after else "unknown"
+    after = human_datetime(cert.not_after) if cert.not_after else "unknown"
     return f"certificate for {cert.subject} issued by {cert.issuer or 'unknown'}, valid until {after}"
 
 
@@ -86,7 +87,12 @@ def cert_expired(ctx: RuleContext) -> list[FindingData]:
         )
         if not (expired or early):
             return None
-        state = "expired" if expired else f"not valid before {cert.not_before:%Y-%m-%d %H:%M} UTC"
+        if expired:
+            state = "expired"
+        else:
+            state = (
+                f"not valid before {human_datetime(cert.not_before)}" if cert.not_before else "not valid yet"
+            )
         return ctx.fail(
             "tls.cert_expired", tls.host, [f"{tls.host}: {_cert_line(cert)}", f"the certificate is {state}"]
         )

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils import timezone
 
 from handover.envfile import ENVIRONMENT_MAX_LENGTH, NAME_MAX_LENGTH, PURPOSE_MAX_LENGTH
+from launchready.formats import human_datetime
 from launchready.models import Site
 
 __all__ = ["EnvCheck", "EnvVar"]
@@ -85,4 +86,4 @@ class EnvCheck(models.Model):
         indexes = [models.Index(fields=["site", "-checked_at"], name="env_check_site_recent")]
 
     def __str__(self) -> str:
-        return f"{self.site} {self.environment} {'ok' if self.ok else 'missing'} at {self.checked_at:%Y-%m-%d %H:%M}"
+        return f"{self.site} {self.environment} {'ok' if self.ok else 'missing'} at {human_datetime(self.checked_at)}"

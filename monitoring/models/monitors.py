@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from launchready import net
 from launchready.domains import split_host_port
+from launchready.formats import human_datetime
 from launchready.models import Site, Workspace
 
 from ..checks.specs import MAX_TIMEOUT_S
@@ -317,7 +318,7 @@ class CheckResult(models.Model):
         ordering = ["-checked_at"]
 
     def __str__(self) -> str:
-        return f"{self.monitor_id} {'ok' if self.ok else 'failed'} at {self.checked_at:%Y-%m-%d %H:%M:%S}"
+        return f"{self.monitor_id} {'ok' if self.ok else 'failed'} at {human_datetime(self.checked_at)}"
 
 
 class HourlyRollup(models.Model):
@@ -332,7 +333,7 @@ class HourlyRollup(models.Model):
         constraints = [models.UniqueConstraint(fields=["monitor", "hour"], name="unique_hourly_rollup")]
 
     def __str__(self) -> str:
-        return f"{self.monitor_id} {self.hour:%Y-%m-%d %H}:00"
+        return f"{self.monitor_id} {human_datetime(self.hour)}"
 
     @property
     def uptime_pct(self) -> float | None:
@@ -441,7 +442,7 @@ class MaintenanceWindow(models.Model):
         ordering = ["-starts_at"]
 
     def __str__(self) -> str:
-        return f"Maintenance {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M} UTC"
+        return f"Maintenance {human_datetime(self.starts_at)} – {human_datetime(self.ends_at)}"
 
     def clean(self) -> None:
         now = timezone.now()
@@ -481,7 +482,7 @@ class HeartbeatPing(models.Model):
         indexes = [models.Index(fields=["monitor", "-received_at"], name="ping_recent")]
 
     def __str__(self) -> str:
-        return f"{self.kind} ping at {self.received_at:%Y-%m-%d %H:%M:%S}"
+        return f"{self.kind} ping at {human_datetime(self.received_at)}"
 
 
 class StatusPage(models.Model):

@@ -81,7 +81,7 @@ def test_member_accepts_a_risk_until_a_date(client_as, member, workspace, site, 
         (
             {"reason": "Later.", "expires_on": "2027-11-29"},
             "expires_on",
-            "at most one year (until 2027-11-28)",
+            "at most one year (until 28 November 2027)",
         ),
     ],
 )
