@@ -56,7 +56,9 @@ def test_period_heartbeat_goes_down_after_grace_and_recovers_on_ping(workspace, 
         assert hb.state == "down"
         incident = Incident.objects.get(monitor=hb)
         # In the workspace's time zone (Amsterdam, UTC+1 in March), named.
-        assert incident.cause == "No ping since 2 March 2026, 10:00 CET; one was due by 2 March 2026, 11:05 CET."
+        assert (
+            incident.cause == "No ping since 2 March 2026, 10:00 CET; one was due by 2 March 2026, 11:05 CET."
+        )
         assert Notification.objects.filter(event="opened").count() == 1
 
         client.post(f"/ping/{hb.uuid}")
