@@ -23,7 +23,14 @@ def _our_models():
     return [m for m in admin.site._registry if m._meta.app_label in OURS]
 
 
-@pytest.mark.parametrize("model", _our_models(), ids=lambda m: m._meta.label)
+def _every_model():
+    """Every model of our apps, in the admin or not (its names show in messages and logs too)."""
+    from django.apps import apps
+
+    return [m for m in apps.get_models() if m._meta.app_label in OURS]
+
+
+@pytest.mark.parametrize("model", _every_model(), ids=lambda m: m._meta.label)
 def test_admin_plural_is_not_a_blind_s(model):
     singular, plural = str(model._meta.verbose_name), str(model._meta.verbose_name_plural)
     if singular.endswith(IRREGULAR_ENDINGS) or re.search(r"[^aeiou]y$", singular):
