@@ -267,6 +267,12 @@ class CriticalRoute(models.Model):
         return cls.Kind(routes.route_kind(name, path))
 
     @classmethod
+    def build(cls, site: Site, name: str, path: str, **fields) -> CriticalRoute:
+        """An unsaved route whose kind and p95 budget follow from its name and path."""
+        kind = cls.kind_for(name, path)
+        return cls(site=site, name=name, path=path, kind=kind, budget_ms=cls.default_budget(kind), **fields)
+
+    @classmethod
     def default_budget(cls, kind: str) -> int:
         return routes.default_budget(kind)
 

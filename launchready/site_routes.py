@@ -47,16 +47,7 @@ def propose_found_routes(site: Site, found: Iterable[tuple[str, str, str]]) -> i
                 continue
             route = existing.get(name)
             if route is None:
-                kind = CriticalRoute.kind_for(name, path)
-                CriticalRoute.objects.create(
-                    site=site,
-                    name=name,
-                    path=path,
-                    kind=kind,
-                    budget_ms=CriticalRoute.default_budget(kind),
-                    source=source,
-                    confirmed=False,
-                )
+                CriticalRoute.build(site, name, path, source=source, confirmed=False).save()
                 changed += 1
             elif not route.confirmed and (route.path, route.source) != (path, source):
                 route.path, route.source = path, source

@@ -112,15 +112,9 @@ def add_confirmed_routes(site: Site, routes: dict[str, str] | None = None) -> No
     """Critical routes as an owner confirms them (a new site starts with home only); an API
     route accepts client errors (an order API answers 401 to a stranger)."""
     for name, path in (CONFIRMED_ROUTES if routes is None else routes).items():
-        kind = CriticalRoute.kind_for(name, path)
-        CriticalRoute.objects.create(
-            site=site,
-            name=name,
-            path=path,
-            kind=kind,
-            budget_ms=CriticalRoute.default_budget(kind),
-            accept_client_errors=kind == CriticalRoute.Kind.API,
-        )
+        route = CriticalRoute.build(site, name, path)
+        route.accept_client_errors = route.kind == CriticalRoute.Kind.API
+        route.save()
 
 
 @pytest.fixture
