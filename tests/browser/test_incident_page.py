@@ -13,8 +13,9 @@ from django.utils import timezone
 from monitoring import engine
 from monitoring.checks.specs import Cause, CauseKind, CheckOutcome
 from monitoring.models import Incident, Monitor
+from tests.browser.pages import axe_violations, fits_and_shoot
+from tests.browser.pages import log_in as _log_in
 from tests.browser.test_journey import browser, pytestmark  # noqa: F401 - same browser
-from tests.browser.test_portfolio import OVERFLOW, _log_in, axe_violations
 
 
 def test_a_shared_incident_page_is_accessible_and_fits_a_phone(browser, live_server, owner, workspace):  # noqa: F811
@@ -45,11 +46,5 @@ def test_a_shared_incident_page_is_accessible_and_fits_a_phone(browser, live_ser
     assert (
         "critical: the Checkout monitor's severity" in browser.find_element(By.CSS_SELECTOR, "dl.facts").text
     )
-    for width in (1280, 390):
-        browser.set_window_size(width, 900)
-        scroll_width, inner_width = browser.execute_script(OVERFLOW)
-        assert scroll_width <= inner_width, (width, scroll_width, inner_width)
-        height = browser.execute_script("return document.documentElement.scrollHeight")
-        browser.set_window_size(width, min(height + 100, 4000))
-        browser.save_screenshot(f"/tmp/incident-{width}.png")
+    fits_and_shoot(browser, "incident")
     assert axe_violations(browser) == []

@@ -8,6 +8,8 @@ from __future__ import annotations
 import pytest
 
 from monitoring.models import AlertChannel, Monitor
+from tests.browser.pages import axe_violations, fits_and_shoot
+from tests.browser.pages import log_in as _log_in
 from tests.browser.test_journey import (  # noqa: F401 - the same browser and skip rule
     CHROMEDRIVER,
     CHROMIUM,
@@ -15,7 +17,6 @@ from tests.browser.test_journey import (  # noqa: F401 - the same browser and sk
     browser,
     pytestmark,
 )
-from tests.browser.test_portfolio import OVERFLOW, _log_in, axe_violations
 
 
 @pytest.fixture
@@ -42,13 +43,7 @@ def browser_without_js(tmp_path):
 
 
 def _fits_and_shoot(driver, name: str) -> None:
-    for width in (1280, 390):
-        driver.set_window_size(width, 900)
-        scroll_width, inner_width = driver.execute_script(OVERFLOW)
-        assert scroll_width <= inner_width, (name, width, scroll_width, inner_width)
-        height = driver.execute_script("return document.documentElement.scrollHeight")
-        driver.set_window_size(width, min(height + 100, 4000))
-        driver.save_screenshot(f"/tmp/monitoring-forms-{name}-{width}.png")
+    fits_and_shoot(driver, f"monitoring-forms-{name}")
 
 
 def _shown(driver, names: tuple[str, ...]) -> set[str]:

@@ -9,38 +9,11 @@ Screenshots: /tmp/portfolio-1280.png and /tmp/portfolio-390.png.
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from tests.browser.pages import OVERFLOW, axe_violations, fits_and_shoot, log_in  # noqa: F401 - re-exported
 from tests.browser.test_journey import _console_problems, browser, pytestmark  # noqa: F401 - same browser
 from tests.core.test_portfolio import _audit, _client_workspace, _full_workspace
-from tests.fixtures_core import PASSWORD
 
-AXE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
-RUN_AXE = """
-const done = arguments[arguments.length - 1];
-axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
-  .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
-  .catch(e => done(['axe failed: ' + e]));
-"""
-OVERFLOW = "return [document.documentElement.scrollWidth, window.innerWidth]"
-
-
-def axe_violations(driver) -> list[str]:
-    driver.execute_script(AXE)
-    driver.set_script_timeout(30)
-    return driver.execute_async_script(RUN_AXE)
-
-
-def _log_in(driver, live_server, user) -> None:
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    driver.get(f"{live_server.url}/accounts/login/")
-    driver.find_element(By.NAME, "login").send_keys(user.email)
-    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
-    WebDriverWait(driver, 10).until(expected_conditions.url_changes(f"{live_server.url}/accounts/login/"))
+_log_in = log_in  # the name other tests import from here
 
 
 def _names(driver) -> list[str]:
@@ -54,6 +27,9 @@ def _names(driver) -> list[str]:
 def test_portfolio_is_accessible_fits_a_phone_and_sorts(browser, live_server, make_user):  # noqa: F811
     from selenium.webdriver.common.by import By
 
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
     consultant = make_user("consultant")
     _full_workspace(consultant, "Bakery with a very-long-unbroken-client-name-for-phones", "bakery.example")
     calm = _client_workspace(consultant, "Calm Candles", "candles.example")
@@ -65,21 +41,19 @@ def test_portfolio_is_accessible_fits_a_phone_and_sorts(browser, live_server, ma
     assert browser.find_element(By.TAG_NAME, "h1").text == "Portfolio"
     assert _names(browser)[0].startswith("Bakery")  # worst first: open incident and blockers
 
-    for width in (1280, 390):
-        browser.set_window_size(width, 900)
-        scroll_width, inner_width = browser.execute_script(OVERFLOW)
-        assert scroll_width <= inner_width, (width, scroll_width, inner_width)
-        height = browser.execute_script("return document.documentElement.scrollHeight")
-        browser.set_window_size(width, min(height + 100, 4000))
-        browser.save_screenshot(f"/tmp/portfolio-{width}.png")
+    fits_and_shoot(browser, "portfolio")
     assert axe_violations(browser) == []
 
     # Sort by name with the header link; the header says how the table is sorted.
+    table = browser.find_element(By.CSS_SELECTOR, "tbody")
     browser.find_element(By.CSS_SELECTOR, "thead a[href*='sort=name']").click()
+    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(table))
     header = browser.find_element(By.CSS_SELECTOR, "thead th[aria-sort]")
     assert header.get_attribute("aria-sort") == "ascending" and header.text.startswith("Workspace")
     assert _names(browser) == sorted(_names(browser), key=str.lower)
+    table = browser.find_element(By.CSS_SELECTOR, "tbody")
     browser.find_element(By.CSS_SELECTOR, "thead a[href*='sort=name&dir=desc']").click()
+    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(table))
     assert (
         browser.find_element(By.CSS_SELECTOR, "thead th[aria-sort]").get_attribute("aria-sort")
         == "descending"
@@ -89,7 +63,9 @@ def test_portfolio_is_accessible_fits_a_phone_and_sorts(browser, live_server, ma
     # Filter: the sort is kept, and the page stays clean with a filter applied.
     browser.find_element(By.NAME, "q").send_keys("a")
     browser.find_element(By.CSS_SELECTOR, "#attention, [name=attention]").click()
+    table = browser.find_element(By.CSS_SELECTOR, "tbody")
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(table))  # the filtered page
     assert [n[:6] for n in _names(browser)] == ["Bakery", "Atlas "]
     assert axe_violations(browser) == []
     assert _console_problems(browser) == []

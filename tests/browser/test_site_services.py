@@ -4,8 +4,9 @@ saved. Screenshots: /tmp/site-services-1280.png and /tmp/site-services-390.png."
 
 from __future__ import annotations
 
+from tests.browser.pages import axe_violations, fits_and_shoot
+from tests.browser.pages import log_in as _log_in
 from tests.browser.test_journey import browser, pytestmark  # noqa: F401 - the same browser and skip rule
-from tests.browser.test_portfolio import OVERFLOW, _log_in, axe_violations
 
 
 def test_declare_services_on_the_site_settings_page(browser, live_server, owner, workspace, site):  # noqa: F811
@@ -15,13 +16,7 @@ def test_declare_services_on_the_site_settings_page(browser, live_server, owner,
     _log_in(browser, live_server, owner)
     browser.get(f"{live_server.url}/w/{workspace.uuid}/sites/{site.uuid}/edit/")
     assert browser.find_element(By.CSS_SELECTOR, "fieldset#services legend").text == "Services you use"
-    for width in (1280, 390):
-        browser.set_window_size(width, 900)
-        scroll_width, inner_width = browser.execute_script(OVERFLOW)
-        assert scroll_width <= inner_width, (width, scroll_width, inner_width)
-        height = browser.execute_script("return document.documentElement.scrollHeight")
-        browser.set_window_size(width, min(height + 100, 4000))
-        browser.save_screenshot(f"/tmp/site-services-{width}.png")
+    fits_and_shoot(browser, "site-services")
     assert axe_violations(browser) == []
 
     browser.find_element(By.ID, "id_error_tracking_service").send_keys("Sentry (server side)")
