@@ -113,3 +113,21 @@ def test_two_dispatchers_in_parallel_claim_each_monitor_exactly_once(workspace):
     everything = claimed[0] + claimed[1]
     assert len(everything) == len(set(everything)) == 600  # none twice, none skipped
     assert claimed[0] and claimed[1]  # both really worked
+
+
+@pytest.mark.django_db
+def test_a_tick_claims_three_beat_periods_ahead_so_a_late_tick_starts_nothing_late(workspace):
+    """Beat ticks every 10 s; claiming 30 s ahead leaves 20 s of slack for a tick stuck
+    behind busy worker processes (the claimed batches already wait with their countdowns)."""
+    now = timezone.now()
+    soon = Monitor.objects.create(
+        workspace=workspace, name="in 25 s", url="https://a.test/", next_check_at=now + timedelta(seconds=25)
+    )
+    later = Monitor.objects.create(
+        workspace=workspace, name="in 40 s", url="https://a.test/", next_check_at=now + timedelta(seconds=40)
+    )
+    claims, _ = scheduler.claim_due(now)
+    assert [(c.monitor_id, c.due_at) for c in claims] == [(soon.pk, soon.next_check_at)]
+    soon.refresh_from_db()
+    assert soon.next_check_at > now + timedelta(seconds=30)  # moved to its next slot
+    assert Monitor.objects.get(pk=later.pk).next_check_at == later.next_check_at
