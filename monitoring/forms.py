@@ -149,60 +149,68 @@ def _timezones() -> list[tuple[str, str]]:
     return [("", "The workspace's time zone"), ("UTC", "UTC"), *[(z, z.replace("_", " ")) for z in zones]]
 
 
-class LinesOrJSONField(SafeJSONField):
+class _TypedOrJSONField(SafeJSONField):
+    """Plain lines as people type them, or the JSON the form took before: the subclass says
+    how lines become a value (``from_lines``) and how a value reads as lines (``as_lines``)."""
+
+    @staticmethod
+    def _is_json(text: str) -> bool:
+        return text.lstrip().startswith(("[", "{"))
+
+    def from_lines(self, text: str):
+        raise NotImplementedError
+
+    def as_lines(self, value) -> str | None:
+        return None  # None: show the value as JSON
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not self._is_json(value):
+            return self.from_lines(value)
+        return super().to_python(value)
+
+    def bound_data(self, data, initial):
+        if isinstance(data, str) and not self._is_json(data):
+            return data
+        return super().bound_data(data, initial)
+
+    def prepare_value(self, value):
+        if value in (None, [], {}, ""):
+            return ""  # never "null", "[]" or "{}" in an empty box
+        if isinstance(value, str):
+            return value
+        lines = self.as_lines(value)
+        return lines if lines is not None else super().prepare_value(value)
+
+
+class LinesOrJSONField(_TypedOrJSONField):
     """A list typed one item a line (what people write), or the JSON the form took before."""
 
     widget = forms.Textarea(attrs={"rows": 3})
 
-    def to_python(self, value):
-        if isinstance(value, str) and value.strip() and not value.lstrip().startswith(("[", "{")):
-            return [line.strip() for line in value.splitlines() if line.strip()]
-        return super().to_python(value)
+    def from_lines(self, text: str):
+        return [line.strip() for line in text.splitlines() if line.strip()]
 
-    def bound_data(self, data, initial):
-        if isinstance(data, str) and not data.lstrip().startswith(("[", "{")):
-            return data
-        return super().bound_data(data, initial)
-
-    def prepare_value(self, value):
-        if value in (None, [], {}, ""):
-            return ""
+    def as_lines(self, value) -> str | None:
         if isinstance(value, list) and all(isinstance(v, str) and plain_text(v) for v in value):
             return "\n".join(value)
-        if isinstance(value, str):
-            return value
-        return super().prepare_value(value)
+        return None
 
 
-class HeadersField(SafeJSONField):
+class HeadersField(_TypedOrJSONField):
     """Request headers typed one a line ("Authorization: Bearer …"), or as a JSON object."""
 
     widget = forms.Textarea(attrs={"rows": 2})
 
-    def to_python(self, value):
-        if isinstance(value, str) and value.strip() and not value.lstrip().startswith(("[", "{")):
-            headers = {}
-            for line in value.splitlines():
-                if not line.strip():
-                    continue
-                name, sep, text = line.partition(":")
-                if not sep or not name.strip():
-                    raise forms.ValidationError("One header a line, a name and its value: “X-Token: abc”.")
-                headers[name.strip()] = text.strip()
-            return headers
-        return super().to_python(value)
-
-    def bound_data(self, data, initial):
-        if isinstance(data, str) and not data.lstrip().startswith(("[", "{")):
-            return data
-        return super().bound_data(data, initial)
-
-    def prepare_value(self, value):
-        if value in (None, [], {}, ""):
-            return ""  # never "null" or "{}" in an empty box
-        if isinstance(value, str):
-            return value
-        return super().prepare_value(value)
+    def from_lines(self, text: str):
+        headers = {}
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            name, sep, value = line.partition(":")
+            if not sep or not name.strip():
+                raise forms.ValidationError("One header a line, a name and its value: “X-Token: abc”.")
+            headers[name.strip()] = value.strip()
+        return headers
 
 
 def monitor_kind(data=None, initial: str | None = None, instance: Monitor | None = None) -> str:
