@@ -28,19 +28,27 @@ ROUTES = ["/", "/collections/all", "/products/tee", "/cart", "/account/login", "
 ROUTE_NAMES = ["home", "listing", "product", "cart", "login", "order"]
 
 
-def scenario() -> dict:
-    page = {
-        "title": "Bench Store",
+def store_page(title: str) -> dict:
+    """A storefront page with a stylesheet, a script and an image, as the sandbox serves it."""
+    return {
+        "title": title,
         "stylesheets": ["/static/app.css"],
         "scripts": [{"src": "/static/app.js", "defer": True}],
         "images": ["/static/hero.png"],
     }
-    secure = {
-        "Strict-Transport-Security": "max-age=31536000",
-        "Content-Security-Policy": "default-src 'self'",
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "strict-origin-when-cross-origin",
-    }
+
+
+SECURE_HEADERS = {
+    "Strict-Transport-Security": "max-age=31536000",
+    "Content-Security-Policy": "default-src 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+def scenario() -> dict:
+    page = store_page("Bench Store")
+    secure = SECURE_HEADERS
     routes = [{"path": p, "html": page, "latency": LATENCY_MS} for p in ROUTES if p != "/api/orders"]
     routes.append(
         {"path": "/api/orders", "body": "[]", "content_type": "application/json", "latency": LATENCY_MS}

@@ -11,7 +11,7 @@ slowest route's 20 sequential samples, or DNS followed by TLS of every host).
 
 from __future__ import annotations
 
-from bench.audit import LATENCY_MS, SAMPLES, measure, setup_django
+from bench.audit import LATENCY_MS, SAMPLES, SECURE_HEADERS, measure, setup_django, store_page
 
 SUBDOMAINS = [
     "app",
@@ -59,18 +59,8 @@ DOMAIN = "large-store.test"
 
 
 def scenario() -> dict:
-    page = {
-        "title": "Large Store",
-        "stylesheets": ["/static/app.css"],
-        "scripts": [{"src": "/static/app.js", "defer": True}],
-        "images": ["/static/hero.png"],
-    }
-    secure = {
-        "Strict-Transport-Security": "max-age=31536000",
-        "Content-Security-Policy": "default-src 'self'",
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "strict-origin-when-cross-origin",
-    }
+    page = store_page("Large Store")
+    secure = SECURE_HEADERS
     routes = [
         {"path": p, "html": page, "latency": LATENCY_MS} for p in ROUTES.values() if not p.startswith("/api/")
     ]
