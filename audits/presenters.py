@@ -10,6 +10,8 @@ the Markdown does; "Accept risk" stays per subject.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import uuid as uuid_mod
 from collections.abc import Iterable
@@ -211,16 +213,48 @@ class StageState:
         return PROGRESS_LABELS.get(self.state, self.state)
 
 
+REPORT_CACHE_SECONDS = 24 * 3600
+
+
 @dataclass(frozen=True)
 class SitePanel:
-    """Everything the site page's audit panel shows."""
+    """Everything the site page's audit panel shows.
+
+    The latest run's report is built only when read (``latest``): the page caches its
+    rendering under ``report_key`` (the run and its acceptances), so a cached page does
+    not build it. A finished audit is a new run, hence a new key.
+    """
 
     site: Site
     settings: SiteAuditSettings
-    latest: RunReport | None
+    latest_run: AuditRun | None
     active: AuditRun | None  # queued or running
     history: list[AuditRun]
     first_done_id: int | None = None  # the site's first finished run: it has nothing "new"
+    acceptances: dict[tuple[str, str], AcceptedRisk] = field(default_factory=dict)
+
+    @functools.cached_property
+    def latest(self) -> RunReport | None:
+        if self.latest_run is None:
+            return None
+        return run_report(
+            self.latest_run, acceptances=self.acceptances, first_run=self.latest_run.pk == self.first_done_id
+        )
+
+    @property
+    def report_key(self) -> str:
+        """Changes with whatever the report shows: the run, and each acceptance (it can be revoked)."""
+        run = self.latest_run
+        if run is None:
+            return ""
+        accepted = sorted((a.pk, a.expires_at.isoformat(), a.reason) for a in self.acceptances.values())
+        digest = hashlib.sha256(repr(accepted).encode()).hexdigest()[:16]
+        return f"{run.pk}:{run.status}:{run.finished_at.isoformat() if run.finished_at else ''}:{digest}"
+
+    @property
+    def report_cache_seconds(self) -> int:
+        """0 (not cached) when acceptances are listed: their revoke forms carry the reader's CSRF token."""
+        return 0 if self.acceptances else REPORT_CACHE_SECONDS
 
     @property
     def history_rows(self) -> list[tuple[AuditRun, bool]]:
@@ -401,8 +435,8 @@ def site_panel(site: Site) -> SitePanel:
     latest_run = next((r for r in history if r.status == AuditRun.Status.DONE), None)
     if latest_run is None:
         latest_run = site.audit_runs.defer("facts").filter(status=AuditRun.Status.DONE).first()
-    latest = None
     first_done_id = None
+    acceptances: dict[tuple[str, str], AcceptedRisk] = {}
     if latest_run is not None:
         latest_run.site = site
         first_done_id = (
@@ -411,14 +445,15 @@ def site_panel(site: Site) -> SitePanel:
             .values_list("pk", flat=True)
             .first()
         )
-        latest = run_report(latest_run, first_run=latest_run.pk == first_done_id)
+        acceptances = accepted_risks(site)
     return SitePanel(
         site=site,
         settings=settings_row,
-        latest=latest,
+        latest_run=latest_run,
         active=active,
         history=history,
         first_done_id=first_done_id,
+        acceptances=acceptances,
     )
 
 

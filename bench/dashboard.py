@@ -70,7 +70,7 @@ ROUTES_CONFIRMED = {
     "checkout": "/checkout",
     "order": "/api/orders",
 }
-API_TOKEN_FILE = "bench-dashboard-token"
+API_TOKEN_NAME = "bench-dashboard"
 
 
 def _marker_name() -> str:
@@ -408,16 +408,23 @@ def dataset(rebuild: bool) -> tuple[dict, float, bool]:
 
 def _pick(ws) -> dict:
     """The objects a user of ``ws`` opens: a site in the middle, a monitor, an incident."""
+    from django.utils import timezone
+
     from audits.models import AuditRun
     from monitoring.models import ApiToken, Incident, Monitor
 
+    now = timezone.now()
     sites = list(ws.sites.order_by("domain"))
     site = sites[len(sites) // 2]
     monitor = Monitor.objects.filter(site=site, auto_key="home").get()
-    incident = Incident.objects.filter(workspace=ws).order_by("-started_at").first()
-    token_name = API_TOKEN_FILE
-    ApiToken.objects.filter(workspace=ws, name=token_name).delete()
-    _, plain = ApiToken.issue(ws, token_name, read_only=True)
+    # The latest resolved incident (the small workspace has no open one): the same page in both.
+    incident = Incident.objects.filter(workspace=ws, ended_at__isnull=False).order_by("-started_at").first()
+    # A token of its own per run (the plain value is never stored), so two runs do not
+    # revoke each other's; old ones go.
+    ApiToken.objects.filter(
+        workspace=ws, name__startswith=API_TOKEN_NAME, created_at__lt=now - dt.timedelta(hours=6)
+    ).delete()
+    _, plain = ApiToken.issue(ws, f"{API_TOKEN_NAME} {os.getpid()}", read_only=True)
     assert AuditRun.objects.filter(site=site).exists()
     return {"workspace": ws, "site": site, "monitor": monitor, "incident": incident, "token": plain}
 
@@ -530,7 +537,7 @@ class Web:
     def __enter__(self) -> Web:
         self.log = open(self.log_path, "wb")  # closed in __exit__
         self.proc = subprocess.Popen(
-            ["bash", "-c", "exec " + self.command],
+            ["bash", "-c", self.command],  # as a Procfile runner does (variables before the command)
             cwd=ROOT,
             env=self.env,
             stdout=self.log,

@@ -6,4 +6,6 @@ class LaunchReadyConfig(AppConfig):
     verbose_name = "Launch Ready"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the sign-up receiver
+        from . import fragments, signals  # noqa: F401 - signals connects the sign-up receiver
+
+        fragments.connect()

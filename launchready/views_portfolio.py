@@ -15,7 +15,9 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from . import portfolio
+from monitoring import rollups
+
+from . import fragments, portfolio, selectors
 
 VERDICT_FILTER_CHOICES = [("", "Any verdict"), *portfolio.VERDICT_KEY_LABELS.items()]
 
@@ -81,7 +83,12 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data if form.is_valid() else {}
     sort = data.get("sort") or "attention"
     direction = data.get("dir") or "asc"
-    every_row = portfolio.portfolio_rows(request.user)
+    # Cached per user; any change in one of their workspaces (or the hourly rollup) draws it again.
+    workspace_ids = selectors.memberships_for(request.user).values_list("workspace_id", flat=True)
+    every_row = fragments.cached_at(
+        fragments.key_for_many("portfolio", workspace_ids, request.user.pk, rollups.bars_version()),
+        lambda: portfolio.portfolio_rows(request.user),
+    )
     rows = portfolio.filter_rows(
         every_row,
         text=data.get("q", ""),

@@ -15,6 +15,7 @@ from .models import (
     Monitor,
     Notification,
     StatusPage,
+    UptimeBar,
 )
 
 
@@ -111,6 +112,16 @@ class DailyRollupAdmin(admin.ModelAdmin):
     search_fields = ("monitor__name",)
     list_select_related = ("monitor",)
     raw_id_fields = ("monitor",)
+
+
+@admin.register(UptimeBar)
+class UptimeBarAdmin(admin.ModelAdmin):
+    list_display = ("monitor", "through", "checks", "failures")
+    list_filter = ("through",)
+    search_fields = ("monitor__name",)
+    list_select_related = ("monitor",)
+    raw_id_fields = ("monitor",)
+    readonly_fields = ("svg",)
 
 
 @admin.register(HeartbeatPing)

@@ -197,11 +197,10 @@ def site_groups(workspace: Workspace) -> list[SiteGroup]:
     return sorted(groups.values(), key=lambda g: g.rank)
 
 
-def overview_page(
-    workspace: Workspace, page_number: str | int | None = 1, now: datetime | None = None
-) -> Overview:
-    """The workspace's monitoring page: monitors grouped by site, worst site first,
-    ``SITES_PER_PAGE`` sites a page; the same number of queries whatever the workspace holds."""
+def overview_page(workspace: Workspace, page_number: str | int | None = 1, now: datetime | None = None) -> Overview:
+    """The workspace's monitors grouped by site, worst site first, ``SITES_PER_PAGE`` sites a
+    page, with the state counts of all of them (heartbeats aside: ``heartbeats()``); the same
+    number of queries whatever the workspace holds. The page's other panels: ``recent()``."""
     now = now or timezone.now()
     groups = site_groups(workspace)
     page = Paginator(groups, SITES_PER_PAGE).get_page(page_number)
@@ -217,21 +216,29 @@ def overview_page(
     rows = _rows(monitors, now, latency=False)
     for row in sorted(rows, key=lambda r: (STATE_RANK.get(r.monitor.state, 9), r.monitor.name.lower())):
         shown[row.monitor.site_id].rows.append(row)
-    heartbeats = list(monitors_for(workspace).filter(kind=Monitor.Kind.HEARTBEAT))
     counts: dict[str, int] = defaultdict(int)
     for g in groups:
         for state in STATE_RANK:
             counts[state] += getattr(g, state)
-    for hb in heartbeats:
-        counts[hb.state] += 1
     return Overview(
         rows=rows,
-        heartbeats=heartbeats,
+        heartbeats=[],
+        incidents=[],
+        windows=[],
+        channels=[],
         counts=dict(counts),
         groups=list(page.object_list),
         page=page,
-        **_recent(workspace, now),
     )
+
+
+def heartbeats(workspace: Workspace) -> list[Monitor]:
+    return list(monitors_for(workspace).filter(kind=Monitor.Kind.HEARTBEAT))
+
+
+def recent(workspace: Workspace, now: datetime | None = None) -> dict:
+    """The monitoring page's other panels: incidents of the last 30 days, maintenance, channels."""
+    return _recent(workspace, now or timezone.now())
 
 
 def overview(workspace: Workspace, site: Site | None = None, now: datetime | None = None) -> Overview:

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
+from launchready import fragments
 from launchready.models import Membership, Role, Site
 from launchready.views_common import workspace_view
 
-from . import outbox, selectors
+from . import outbox, rollups, selectors
 from .forms import COMMON_FIELDS, MonitorForm, duration_label
 from .models import CheckResult, Monitor, StatusPage
 
@@ -25,10 +29,34 @@ def _ctx(m: Membership, **extra) -> dict:
     return {"workspace": m.workspace, "membership": m, "can_edit": m.can(Role.MEMBER), **extra}
 
 
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        return 1
+
+
 @workspace_view()
 def overview(request: HttpRequest, m: Membership) -> HttpResponse:
-    data = selectors.overview_page(m.workspace, request.GET.get("page"))
-    return render(request, "monitoring/overview.html", _ctx(m, data=data, site=None))
+    """Monitors by site, worst first, a page of sites at a time. The sites' part is drawn once
+    and cached (launchready.fragments): dropped when an incident opens or closes, a monitor or
+    site changes (their saves), the hourly rollup runs (bars_version) or the day changes."""
+    ws = m.workspace
+    now = timezone.now()
+    page = _page_number(request)
+
+    def build() -> dict:
+        data = selectors.overview_page(ws, page, now=now)
+        html = render_to_string("monitoring/_overview_groups.html", {"data": data, "workspace": ws})
+        return {"html": html, "counts": data.counts}
+
+    parts = (page, rollups.bars_version(), now.date(), ws.timezone)
+    groups = fragments.cached("monitoring-overview", ws.pk, parts, build)
+    beats = selectors.heartbeats(ws)
+    counts = Counter(groups["counts"]) + Counter(hb.state for hb in beats)
+    data = selectors.Overview(rows=[], heartbeats=beats, counts=dict(counts), **selectors.recent(ws, now))
+    html = mark_safe(groups["html"])  # noqa: S308 - our template's output, escaped when it was rendered
+    return render(request, "monitoring/overview.html", _ctx(m, data=data, site=None, groups_html=html))
 
 
 @workspace_view()

@@ -24,3 +24,13 @@ def _project_celery_app():
 
     app.set_current()
     app.set_default()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache: cached page fragments are keyed by row ids,
+    which a database rolled back after a test hands out again."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
