@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import asynccontextmanager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from audits.facts import SiteDeclaration, host_of
 from launchready import net
+
+from .turns import HostTurns
 
 COMMON_SUBDOMAINS = (
     "www",
@@ -72,14 +74,19 @@ class ProbeRun:
     probe_seconds: float = 0.0  # the sum of every probe's own time (for the benchmark)
     longest_chain_s: float = 0.0
     refused_certificates: set[str] = field(default_factory=set)  # hosts read past a refused certificate
+    turns: HostTurns = field(default_factory=HostTurns)  # requests in flight per host, for the samples
 
-    async def fetch(self, url: str, *, read_past_certificate: bool = False, **kwargs) -> net.FetchResult:
+    async def fetch(
+        self, url: str, *, read_past_certificate: bool = False, sample: bool = False, **kwargs
+    ) -> net.FetchResult:
         """A budgeted fetch. ``read_past_certificate``: when the host's certificate is
         refused (the tls.* checks report that), read the page anyway so its headers,
-        content and timings are still checked."""
+        content and timings are still checked. ``sample``: a timed route sample, which
+        is not counted in ``turns`` (the samples wait for the other requests only)."""
         host = host_of(url)
         insecure = read_past_certificate and host in self.refused_certificates
-        result = await self._fetch_once(url, verify_certificate=not insecure, **kwargs)
+        with self.turns.request(host) if not sample else nullcontext():
+            result = await self._fetch_once(url, verify_certificate=not insecure, **kwargs)
         if (
             read_past_certificate
             and not insecure
@@ -89,7 +96,8 @@ class ProbeRun:
             and host_of(result.final.url) == host
         ):
             self.refused_certificates.add(host)
-            result = await self._fetch_once(url, verify_certificate=False, **kwargs)
+            with self.turns.request(host) if not sample else nullcontext():
+                result = await self._fetch_once(url, verify_certificate=False, **kwargs)
         return result
 
     async def _fetch_once(self, url: str, **kwargs) -> net.FetchResult:

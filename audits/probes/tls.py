@@ -26,7 +26,7 @@ async def probe_tls(run: ProbeRun, hosts: list[str]) -> list[TlsFacts]:
 
 
 async def tls_host(run: ProbeRun, host: str) -> TlsFacts:
-    with run.clock():
+    with run.clock(), run.turns.request(host):  # the handshakes load the host too
         handshake, protocols = await asyncio.gather(
             net.tls_handshake(host, config=run.config),
             net.tls_protocol_support(host, config=run.config),
