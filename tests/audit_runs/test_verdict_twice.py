@@ -1,5 +1,6 @@
 """The same store audited twice in a row gets the same verdict and the same failing
-(check, subject) pairs: both demo stores and every store of the sandbox scenarios, each
+(check, subject) pairs, at the same severity (a route "high" in one run and "low" in the
+next changes the plan): both demo stores and every store of the sandbox scenarios, each
 audited with the real engine through the sandbox internet (issue 12, "stable verdicts").
 
 A check that flips between two runs of an unchanged store is a defect at its cause (a
