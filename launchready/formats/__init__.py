@@ -50,4 +50,4 @@ def human_datetime(when: datetime, tz: str | tzinfo | None = None) -> str:
 def human_date(when: date | datetime, tz: str | tzinfo | None = None) -> str:
     """``5 December 2026``; an instant is first put in the time zone ``tz`` (UTC by default)."""
     day = _local(when, tz).date() if isinstance(when, datetime) else when
-    return date_format(day, "DATE_FORMAT")
+    return str(date_format(day, "DATE_FORMAT"))  # untyped in Django: the rules are checked with mypy --strict
