@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from functools import partial
+from functools import partial, update_wrapper
 
 from django.conf import settings
 from django.core import signing
@@ -68,7 +68,9 @@ def _ping(request: HttpRequest, uuid, kind: str) -> HttpResponse:
         for pk in runner.record_ping(monitor, kind):
             # Robust: with the broker down the ping is still answered (it is recorded, and
             # so is its alert); the outbox's sweep sends the alert once the broker is back.
-            transaction.on_commit(partial(send_notification.delay, pk), robust=True)
+            # (Django names the callback when it logs the failure: a bare partial has no name.)
+            send = update_wrapper(partial(send_notification.delay, pk), send_notification.delay)
+            transaction.on_commit(send, robust=True)
     return HttpResponse("OK\n", content_type="text/plain")
 
 

@@ -90,7 +90,8 @@ def test_redis_stopped_the_app_serves_pings_count_and_the_alert_goes_once(sb, pr
     assert _get(base + "/healthz") == (200, "ok")
     status, body = _get(page, cookie)
     assert status == 200 and "Nightly export" in body
-    assert _get(ping) == (200, "OK\n")  # the job's failure is accepted ...
+    answer = _get(ping)
+    assert answer == (200, "OK\n"), web.output()[-3000:]  # the job's failure is accepted ...
     assert HeartbeatPing.objects.filter(monitor=heartbeat, kind=HeartbeatPing.Kind.FAIL).count() == 1
     alert = Notification.objects.get(channel=channel)  # ... and its alert is written, waiting
     assert alert.status == Notification.Status.PENDING

@@ -14,6 +14,7 @@ import pytest
 from django.utils import timezone
 
 from monitoring.models import CheckResult, Monitor
+from monitoring.scheduler import next_slot
 from reports.models import ReportDelivery, ReportSchedule
 
 from .procs import Smtp, wait_for
@@ -62,10 +63,11 @@ def test_two_beats_check_each_slot_once_and_send_one_report(sb, processes, works
             name=f"Shop {i}",
             url="https://www.beatshop.test/",
             interval_s=INTERVAL_S,
-            next_check_at=now,
         )
         for i in range(5)
     ]
+    for m in monitors:  # on their own slots from the start (a new monitor is otherwise checked at once)
+        Monitor.objects.filter(pk=m.pk).update(next_check_at=next_slot(m.pk, INTERVAL_S, now))
     ReportSchedule.objects.create(workspace=workspace, next_send_at=now - timedelta(minutes=1))
     worker = processes.worker(concurrency=2)
     beats = [processes.beat("beat-a"), processes.beat("beat-b")]
@@ -81,6 +83,12 @@ def test_two_beats_check_each_slot_once_and_send_one_report(sb, processes, works
     )
     assert all(p.output().count("Sending due task monitoring-dispatch") >= 4 for p in beats)
 
+    wait_for(
+        lambda: all(CheckResult.objects.filter(monitor=m).count() >= 2 for m in monitors),
+        INTERVAL_S + 60,
+        "two slots of every monitor",
+        logs,
+    )
     for m in monitors:
         times = sorted(CheckResult.objects.filter(monitor=m).values_list("checked_at", flat=True))
         assert len(times) >= 2, f"{m.name} was checked {len(times)} times"
