@@ -25,6 +25,7 @@ from audits.models import AcceptedRisk, AuditRun, Finding, ShareLink
 from audits.report_text import render_markdown
 from launchready.formats import human_date
 from launchready.models import Membership, Role, Site
+from launchready.selectors import get_or_404
 from launchready.views_common import is_htmx, workspace_view
 
 logger = logging.getLogger(__name__)
@@ -33,29 +34,22 @@ logger = logging.getLogger(__name__)
 # --- access helpers: objects of this site, or 404 -----------------------------------
 
 
-def _one_or_404(qs, **lookup):
-    try:
-        return qs.get(**lookup)
-    except (qs.model.DoesNotExist, ValueError):
-        raise Http404 from None
-
-
 def run_in(site: Site, run_uuid) -> AuditRun:
-    run = _one_or_404(AuditRun.objects.filter(site=site), uuid=run_uuid)
+    run = get_or_404(AuditRun.objects.filter(site=site), uuid=run_uuid)
     run.site = site
     return run
 
 
 def finding_in(site: Site, finding_uuid) -> Finding:
-    return _one_or_404(Finding.objects.filter(run__site=site).select_related("run"), uuid=finding_uuid)
+    return get_or_404(Finding.objects.filter(run__site=site).select_related("run"), uuid=finding_uuid)
 
 
 def acceptance_in(site: Site, uuid) -> AcceptedRisk:
-    return _one_or_404(AcceptedRisk.objects.filter(site=site), uuid=uuid)
+    return get_or_404(AcceptedRisk.objects.filter(site=site), uuid=uuid)
 
 
 def share_in(site: Site, uuid) -> ShareLink:
-    return _one_or_404(ShareLink.objects.filter(site=site), uuid=uuid)
+    return get_or_404(ShareLink.objects.filter(site=site), uuid=uuid)
 
 
 def _back_to_site(m: Membership, site: Site, anchor: str = "audit") -> HttpResponse:

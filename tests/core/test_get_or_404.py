@@ -73,6 +73,4 @@ def test_no_copy_of_get_or_404_outside_its_home():
         for node in ast.walk(ast.parse(path.read_text()))
         if isinstance(node, ast.FunctionDef) and _is_a_get_or_404(node)
     ]
-    # audits/views.py keeps its own _one_or_404 until the engineer rewriting that view module
-    # switches it (left for them, named in the report of issue 11).
-    assert [c for c in copies if not c.startswith("audits/views.py")] == []
+    assert copies == []
