@@ -13,7 +13,9 @@ import fnmatch
 import gzip
 import logging
 import ssl
+import threading
 import warnings
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -257,6 +259,45 @@ def _gateway_error(host: Host, status: int, text: str) -> Reply:
     return Reply(status, headers, text.encode() + b"\n")
 
 
+@dataclass(frozen=True)
+class SeenRequest:
+    """One HTTP/1.1 request as the sandbox received it, and on which connection."""
+
+    host: str  # the Host header
+    method: str
+    path: str
+    connection: int  # 1 for the first connection that sent a request, 2 for the next…
+
+
+class ConnectionLog:
+    """Every HTTP/1.1 request with the number of the connection it came on, so a test can
+    tell kept-alive connections from fresh ones. Written by the sandbox thread."""
+
+    def __init__(self) -> None:
+        self._numbers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._requests: list[SeenRequest] = []
+        self._accepted = 0
+        self._lock = threading.Lock()
+
+    def record(self, transport: object, host: str, method: str, path: str) -> None:
+        with self._lock:
+            number = self._numbers.get(transport)
+            if number is None:
+                self._accepted += 1
+                number = self._numbers[transport] = self._accepted
+            self._requests.append(SeenRequest(host, method, path, number))
+
+    @property
+    def requests(self) -> list[SeenRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._requests.clear()
+            self._numbers.clear()
+
+
 class SiteHandler:
     """Answers an :class:`Exchange` for the scenario's hosts and services."""
 
@@ -264,6 +305,7 @@ class SiteHandler:
         self.scenario = scenario
         self.table = table
         self.recorder = recorder
+        self.connections = ConnectionLog()
         self._serial_locks: dict[tuple[str, str], asyncio.Lock] = {}
 
     async def respond(self, exchange: Exchange) -> Reply:
@@ -341,6 +383,8 @@ class SiteHandler:
             body=await request.read(),
             peer=request.remote or "",
         )
+        if transport is not None:
+            self.connections.record(transport, exchange.host, exchange.method, exchange.path)
         reply = await self.respond(exchange)
         if reply.stream is None:
             return web.Response(status=reply.status, body=reply.body, headers=reply.headers)

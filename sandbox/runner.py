@@ -121,6 +121,7 @@ class Sandbox:
         self._closers: list = []
         self._connections: weakref.WeakSet = weakref.WeakSet()  # HTTP/2 and SMTP protocols
         self._runner: web.AppRunner | None = None
+        self._handler: http_server.SiteHandler | None = None
 
     # -- public API -----------------------------------------------------------------
     @property
@@ -151,6 +152,16 @@ class Sandbox:
     @property
     def smtp_messages(self) -> list[services.SmtpMessage]:
         return self.recorder.smtp_messages
+
+    @property
+    def http_requests(self) -> list[http_server.SeenRequest]:
+        """The HTTP/1.1 requests received so far, each with its connection's number."""
+        assert self._handler is not None, "the sandbox is not running"
+        return self._handler.connections.requests
+
+    def clear_http_requests(self) -> None:
+        assert self._handler is not None, "the sandbox is not running"
+        self._handler.connections.clear()
 
     def address_of(self, host: str) -> str:
         """The loopback address serving ``host`` (a scenario host or a nameserver name)."""
@@ -290,7 +301,7 @@ class Sandbox:
             else:
                 server = await asyncio.start_server(dns_server.make_tcp_handler(self._dns, view), sock=sock)
                 self._closers.append(server)
-        handler = http_server.SiteHandler(self.scenario, self._table, self.recorder)
+        handler = self._handler = http_server.SiteHandler(self.scenario, self._table, self.recorder)
         self._runner = web.AppRunner(http_server.make_app(handler), access_log=None, shutdown_timeout=0.2)
         await self._runner.setup()
         http1 = self._runner.server

@@ -15,6 +15,8 @@ Public API (import only from ``launchready.net``)::
     await fetch(url, *, method="GET", headers=None, body=None, follow_redirects=True,
                 max_redirects=None, max_body_bytes=None, timeout=None,
                 config=None) -> FetchResult
+    Session(config=None)                                  # kept-alive connections (opt-in)
+        async with Session(config) as s: await s.fetch(url, ...same as fetch...) -> FetchResult
     await tls_handshake(host, port=443, *, config=None, timeout=None) -> TlsResult
     await tls_protocol_support(host, port=443, *, config=None, timeout=None) -> TlsProtocolSupport
     vet_url(url, config=None) -> VettedURL | NetError      # no I/O
@@ -40,6 +42,10 @@ Django settings build a ``NetConfig`` and pass it.
 
 Every string in a returned result is storable (no NUL, no lone surrogate), whatever
 the remote side sent, so one hostile answer cannot fail a database write.
+
+``fetch()`` opens a fresh connection per request (the monitoring checks measure exactly
+that). A ``Session`` keeps GET/HEAD connections alive for many requests to the same
+hosts (the audit's exposure paths), each still vetted, capped and timed on its own.
 
 ``resolve()`` and ``query_nameserver()`` always ask DNS afresh. ``fetch()`` and the TLS
 functions reuse a host's vetted addresses for their DNS TTL (at most 5 minutes; TTL 0
@@ -73,6 +79,7 @@ from .results import (
     returns_storable,
     storable,
 )
+from .session import Session
 
 # Every result that leaves the layer holds only text a database can store.
 fetch = returns_storable(http.fetch)
@@ -108,6 +115,7 @@ __all__ = [
     "NetError",
     "ProtocolProbe",
     "RequestFailed",
+    "Session",
     "Timings",
     "TlsProtocolSupport",
     "TlsResult",

@@ -13,8 +13,9 @@ to pin the address and the sandbox port. ``asyncio.open_connection`` +
 compares against, so the product path costs little more than the bare loop.
 The HTTP/1.1 response reader here is deliberately small and lenient (like browsers):
 status line, headers, then a body framed by chunked encoding, Content-Length or
-connection close; ``Connection: close`` is always sent and the socket is aborted
-after each hop. h11 (httpx's sans-I/O parser) was measured in its place on
+connection close; ``Connection: close`` is sent and the socket is aborted after
+each hop, unless the fetch runs in a ``Session`` (see ``session.py``), which keeps
+connections alive for GET and HEAD. h11 (httpx's sans-I/O parser) was measured in its place on
 2026-12-05 and kept out: in the monitoring benchmark (six runs each way) the CPU
 ratio, bare loop ÷ ours, fell from 0.833 to 0.772 (−7 %, 0.14 ms more CPU per
 check) and the wall-clock ratio from 0.94 to 0.74, over the 5 % allowed; about half
@@ -33,6 +34,7 @@ from urllib.parse import urljoin
 from .certs import client_context, inspecting_context
 from .config import NetConfig, resolve_config
 from .guard import VettedURL, vet_url
+from .pool import ConnectionPool, PoolKey
 from .results import ErrorKind, FetchResult, Headers, Hop, NetError, Timings, seconds
 from .tls import explain_certificate_failure
 from .transport import Connection, Target, TlsFailure, connect, resolve_target
@@ -43,6 +45,13 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_HEADER_BYTES = 64 * 1024
 MAX_HEADERS = 200
 DEFAULT_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+# Methods sent on a kept-alive connection: a request lost in a connection the server had
+# just closed is sent again once on a fresh one (RFC 9112 section 9.3.1), so only these.
+KEEP_ALIVE_METHODS = frozenset({"GET", "HEAD"})
+# The most a kept-alive connection reads of a body nobody asked for (a redirect's, or any
+# with ``max_body_bytes=0``) to reach the next response; a longer one closes the connection.
+DRAIN_MAX_BYTES = 64 * 1024
+TRAILER_WAIT_S = 1.0  # the end of a chunked body on a kept-alive connection
 
 
 @dataclass
@@ -66,6 +75,7 @@ class _HopState:
     body: bytearray = field(default_factory=bytearray)
     body_done: bool = False
     truncated: bool = False
+    reused: bool = False
 
     def hop(self, error: NetError | None = None) -> Hop:
         headers: Headers = tuple(self.headers)
@@ -88,6 +98,7 @@ class _HopState:
                 total_ms=(time.perf_counter() - self.started) * 1000,
             ),
             error=error,
+            reused_connection=self.reused,
         )
 
 
@@ -109,6 +120,7 @@ async def fetch(
     timeout: float | None = None,
     config: NetConfig | None = None,
     verify_certificate: bool = True,
+    pool: ConnectionPool | None = None,
 ) -> FetchResult:
     """Fetch ``url`` through the guard; never raises for network failures.
 
@@ -120,6 +132,10 @@ async def fetch(
     ``config.total_timeout``); connect, TLS and each read are bounded by
     ``config.connect_timeout`` / ``config.read_timeout``. ``max_body_bytes=0``
     skips the body (status and headers only).
+
+    ``pool`` (a ``Session``'s): GET and HEAD hops reuse its kept-alive connections and
+    put theirs back when the response ended cleanly. Without it every hop opens a fresh
+    connection, which is what the monitoring checks measure.
     """
     config = resolve_config(config)
     method = method.upper()
@@ -190,6 +206,7 @@ async def fetch(
                         targets,
                         state,
                         verify_certificate,
+                        pool if current_method in KEEP_ALIVE_METHODS else None,
                     )
                 except _HopError as exc:
                     error = exc.error
@@ -285,6 +302,7 @@ async def _hop(
     targets: dict[str, Target],
     state: _HopState,
     verify_certificate: bool = True,
+    pool: ConnectionPool | None = None,
 ) -> None:
     target = targets.get(vetted.host)
     if target is None:
@@ -293,6 +311,20 @@ async def _hop(
             raise _HopError(resolved)
         target = targets[vetted.host] = resolved
         state.dns_ms = resolved.dns_ms
+    key: PoolKey = (vetted.scheme, vetted.host, vetted.port, verify_certificate)
+    # Only a connection to an address vetted for this very request, with the same TLS settings.
+    reused = pool.take(key, target.addresses) if pool is not None else None
+    if reused is not None:
+        state.reused = True
+        _connected(state, reused)
+        try:
+            await _use(reused, key, pool, vetted, method, extra, body, cookie_header, cap, config, state)
+            return
+        except _HopError as exc:
+            if exc.error.kind != ErrorKind.CONNECTION_CLOSED or state.status is not None:
+                raise
+            # The server closed the idle connection as the request went out: once more, fresh.
+            state.reused, state.ttfb_ms, state.headers = False, None, []
     tls = None
     if vetted.scheme == "https":
         tls = client_context(config.ca_bundle) if verify_certificate else inspecting_context(("http/1.1",))
@@ -307,13 +339,43 @@ async def _hop(
         ) from None
     if isinstance(conn, NetError):
         raise _HopError(conn)
-    state.address, state.port = conn.address, conn.port
+    _connected(state, conn)
     state.connect_ms, state.tls_ms = conn.connect_ms, conn.tls_ms
+    if pool is not None:
+        pool.opened += 1
+    await _use(conn, key, pool, vetted, method, extra, body, cookie_header, cap, config, state)
+
+
+def _connected(state: _HopState, conn: Connection) -> None:
+    state.address, state.port = conn.address, conn.port
     state.tls_version = conn.ssl_object.version() if conn.ssl_object else None
+
+
+async def _use(
+    conn: Connection,
+    key: PoolKey,
+    pool: ConnectionPool | None,
+    vetted: VettedURL,
+    method: str,
+    extra: dict[str, str],
+    body: bytes | None,
+    cookie_header: str,
+    cap: int,
+    config: NetConfig,
+    state: _HopState,
+) -> None:
+    """One exchange on ``conn``; afterwards the connection goes back to ``pool`` if the
+    response ended cleanly, and is aborted otherwise (errors, timeouts, cancellation)."""
+    clean = False
     try:
-        await _exchange(conn, vetted, method, extra, body, cookie_header, cap, config, state)
+        clean = await _exchange(
+            conn, vetted, method, extra, body, cookie_header, cap, config, state, keep_alive=pool is not None
+        )
     finally:
-        conn.abort()
+        if clean and pool is not None:
+            pool.give_back(key, conn)
+        else:
+            conn.abort()
 
 
 def _request_bytes(
@@ -323,13 +385,14 @@ def _request_bytes(
     body: bytes | None,
     cookie_header: str,
     config: NetConfig,
+    keep_alive: bool = False,
 ) -> bytes:
     fields = {
         "Host": vetted.host_header,
         "User-Agent": config.user_agent,
         "Accept": DEFAULT_ACCEPT,
         "Accept-Encoding": "gzip, deflate",
-        "Connection": "close",
+        "Connection": "keep-alive" if keep_alive else "close",
     }
     lower = {k.lower(): k for k in fields}
     for key, value in extra.items():
@@ -404,12 +467,16 @@ async def _exchange(
     cap: int,
     config: NetConfig,
     state: _HopState,
-) -> None:
+    *,
+    keep_alive: bool = False,
+) -> bool:
+    """Send the request and read the response; True when ``keep_alive`` was asked for and
+    the connection is left at a clean message boundary, ready for another request."""
     host = vetted.host
     # The clock starts as the request leaves: the server may answer before drain() returns
     # on a loaded machine, and a time to first byte must never read shorter than the wait.
     sent = time.perf_counter()
-    conn.writer.write(_request_bytes(vetted, method, extra, body, cookie_header, config))
+    conn.writer.write(_request_bytes(vetted, method, extra, body, cookie_header, config, keep_alive))
     await _read(conn.writer.drain(), config, host, "accepting the request")
     reader = conn.reader
     async with _Reading(config, host, "answering"):
@@ -427,9 +494,50 @@ async def _exchange(
             state.headers = await _read_headers(reader, host)
             if not (100 <= state.status < 200) or state.status == 101:
                 break
-    if cap <= 0 or method == "HEAD" or state.status in (204, 304) or state.status in REDIRECT_STATUSES:
-        return
+    persistent = (
+        keep_alive
+        and state.http_version == "1.1"
+        and (state.status or 0) >= 200
+        and "close" not in _tokens(_header(state.headers, "connection"))
+    )
+    if method == "HEAD" or state.status in (204, 304):
+        return persistent
+    if cap <= 0 or state.status in REDIRECT_STATUSES:
+        # Not read for the caller; on a kept-alive connection read past it to the next response.
+        return persistent and await _drain(reader, config, host, state)
     await _read_body(reader, config, host, cap, state)
+    return persistent and state.body_done and await _framed_end(reader, state.headers)
+
+
+def _tokens(value: str | None) -> set[str]:
+    return {part.strip().lower() for part in (value or "").split(",")}
+
+
+async def _framed_end(reader: asyncio.StreamReader, headers: list[tuple[str, str]]) -> bool:
+    """After a whole body: True when its end was declared (a length, or chunked with its
+    trailer section read), so the next bytes on the connection start a new response.
+    A body that ended with the connection's close is not reusable."""
+    if "chunked" in (_header(headers, "transfer-encoding") or "").lower():
+        try:
+            async with asyncio.timeout(TRAILER_WAIT_S):
+                while (await reader.readuntil(b"\n")).strip():
+                    pass  # trailer fields, up to the empty line
+        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, OSError):
+            return False
+        return True
+    length = _header(headers, "content-length")
+    return length is not None and length.strip().isdigit()
+
+
+async def _drain(reader: asyncio.StreamReader, config: NetConfig, host: str, state: _HopState) -> bool:
+    """Read and drop a body nobody asked for, when it is short and framed; True when done."""
+    length = (_header(state.headers, "content-length") or "").strip()
+    chunked = "chunked" in (_header(state.headers, "transfer-encoding") or "").lower()
+    if not chunked and not (length.isdigit() and int(length) <= DRAIN_MAX_BYTES):
+        return False
+    scratch = _HopState(url=state.url, headers=state.headers)
+    await _read_body(reader, config, host, DRAIN_MAX_BYTES, scratch)
+    return scratch.body_done and not scratch.truncated and await _framed_end(reader, state.headers)
 
 
 async def _read_headers(reader: asyncio.StreamReader, host: str) -> list[tuple[str, str]]:

@@ -213,6 +213,8 @@ class Hop:
     started_at: float = 0.0  # time.monotonic() when the hop began (for overlap checks)
     timings: Timings = field(default_factory=Timings)
     error: NetError | None = None
+    # Sent on a kept-alive connection of a ``Session`` (no connect or TLS phase of its own).
+    reused_connection: bool = False
 
     def header(self, name: str) -> str | None:
         return _header(self.headers, name)
