@@ -40,4 +40,7 @@ def include_first(context, *names: str) -> str:
         template = select_template(list(names))
     except TemplateDoesNotExist:
         return ""
-    return template.render(context.flatten(), context.get("request"))
+    # In the page's own context, as {% include %} does: rendering it anew ran every context
+    # processor again for each card (50 site cards: half the workspace overview's time).
+    with context.push():
+        return template.template.render(context)
