@@ -64,6 +64,7 @@ def token_in(workspace: Workspace, uuid) -> ApiToken:
 
 
 STATE_RANK = {Monitor.State.DOWN: 0, Monitor.State.UNKNOWN: 1, Monitor.State.UP: 2, Monitor.State.PAUSED: 3}
+RECENT_INCIDENTS = 15
 SITES_PER_PAGE = 10  # about 70 monitors: a page that stays fast and readable on a phone
 
 
@@ -164,7 +165,8 @@ def _recent(workspace: Workspace, now: datetime, ids: list[int] | None = None) -
     if ids is not None:
         incidents = incidents.filter(monitor_id__in=ids)
     return {
-        "incidents": list(incidents.select_related("monitor").order_by("-started_at")[:50]),
+        # The latest few: open ones show on their monitor's row, each monitor's page lists its own.
+        "incidents": list(incidents.select_related("monitor").order_by("-started_at")[:RECENT_INCIDENTS]),
         "windows": list(
             MaintenanceWindow.objects.filter(workspace=workspace, ends_at__gt=now).order_by("starts_at")[:20]
         ),
@@ -197,7 +199,9 @@ def site_groups(workspace: Workspace) -> list[SiteGroup]:
     return sorted(groups.values(), key=lambda g: g.rank)
 
 
-def overview_page(workspace: Workspace, page_number: str | int | None = 1, now: datetime | None = None) -> Overview:
+def overview_page(
+    workspace: Workspace, page_number: str | int | None = 1, now: datetime | None = None
+) -> Overview:
     """The workspace's monitors grouped by site, worst site first, ``SITES_PER_PAGE`` sites a
     page, with the state counts of all of them (heartbeats aside: ``heartbeats()``); the same
     number of queries whatever the workspace holds. The page's other panels: ``recent()``."""

@@ -173,3 +173,23 @@ def test_an_open_incident_shows_on_its_monitors_row(client_as, owner, workspace)
         reverse("monitoring:incident", kwargs={"workspace": workspace.uuid, "incident": incident.uuid})
         in body
     )
+
+
+def test_the_page_lists_the_latest_incidents_only(client_as, owner, workspace):
+    m = Monitor.objects.create(
+        workspace=workspace, name="Home", url="https://shop.example/", state=Monitor.State.UP
+    )
+    now = timezone.now()
+    for i in range(selectors.RECENT_INCIDENTS + 5):
+        Incident.objects.create(
+            monitor=m,
+            workspace=workspace,
+            started_at=now - timedelta(hours=2 * i + 2),
+            ended_at=now - timedelta(hours=2 * i + 1),
+            cause=f"Status 502 number {i:02d}.",
+        )
+    body = client_as(owner).get(url(workspace)).content.decode()
+    timeline = body[body.index('id="inc-h"') :]
+    timeline = timeline[: timeline.index("</section>")]
+    assert timeline.count("Status 502 number") == selectors.RECENT_INCIDENTS
+    assert "number 00." in timeline and f"number {selectors.RECENT_INCIDENTS:02d}." not in timeline
