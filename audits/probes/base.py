@@ -57,6 +57,11 @@ class ProbeOptions:
     # is kept in the facts for the owner to confirm.
     time_discovered_routes: bool = False
     route_budgets: dict[str, int] = field(default_factory=dict)  # p95 budgets by route name (--budget)
+    # The exposure paths of a host are read over this many kept-alive connections, each
+    # path after the other on its connection: one TLS handshake per connection instead of
+    # one per path (BENCHMARKS.md, audit_large). Off: every path on a fresh connection.
+    exposure_keep_alive: bool = True
+    exposure_connections: int = 2
 
 
 class BudgetExhausted(Exception):
@@ -77,16 +82,24 @@ class ProbeRun:
     turns: HostTurns = field(default_factory=HostTurns)  # requests in flight per host, for the samples
 
     async def fetch(
-        self, url: str, *, read_past_certificate: bool = False, sample: bool = False, **kwargs
+        self,
+        url: str,
+        *,
+        read_past_certificate: bool = False,
+        sample: bool = False,
+        session: net.Session | None = None,
+        **kwargs,
     ) -> net.FetchResult:
         """A budgeted fetch. ``read_past_certificate``: when the host's certificate is
         refused (the tls.* checks report that), read the page anyway so its headers,
         content and timings are still checked. ``sample``: a timed route sample, which
-        is not counted in ``turns`` (the samples wait for the other requests only)."""
+        is not counted in ``turns`` (the samples wait for the other requests only).
+        ``session``: from ``self.session()``, to reuse its kept-alive connections; each
+        request still counts against the budget."""
         host = host_of(url)
         insecure = read_past_certificate and host in self.refused_certificates
         with self.turns.request(host) if not sample else nullcontext():
-            result = await self._fetch_once(url, verify_certificate=not insecure, **kwargs)
+            result = await self._fetch_once(url, verify_certificate=not insecure, session=session, **kwargs)
         if (
             read_past_certificate
             and not insecure
@@ -97,13 +110,21 @@ class ProbeRun:
         ):
             self.refused_certificates.add(host)
             with self.turns.request(host) if not sample else nullcontext():
-                result = await self._fetch_once(url, verify_certificate=False, **kwargs)
+                result = await self._fetch_once(url, verify_certificate=False, session=session, **kwargs)
         return result
 
-    async def _fetch_once(self, url: str, **kwargs) -> net.FetchResult:
+    async def _fetch_once(self, url: str, *, session: net.Session | None = None, **kwargs) -> net.FetchResult:
         self.charge()
         with self.clock():
+            if session is not None:
+                return await session.fetch(url, **kwargs)
             return await net.fetch(url, config=self.config, **kwargs)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[net.Session]:
+        """Kept-alive connections on this audit's network settings, closed on the way out."""
+        async with net.Session(self.config) as session:
+            yield session
 
     def charge(self) -> None:
         """Count one request against the audit's budget (API calls through httpx count too)."""

@@ -5,15 +5,21 @@ reach the facts, only variable names."""
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 
 import pytest
 
+from audits import detect
 from audits.engine import default_options
 from audits.facts import ExposureProbe, PageFacts, SiteDeclaration
 from audits.facts.exposure import Sniff
 from audits.facts.web import HtmlFacts, ScriptRef
 from audits.probes.base import ProbeRun
 from audits.probes.exposure import probe_exposure, probe_source_maps
+from launchready.domains import hostname_under
+from launchready.net import NetConfig
+from sandbox.runner import Sandbox
 
 ENV = "# production\nDATABASE_URL=postgres://shop:hunter2@db/shop\nSTRIPE_SECRET_KEY=sk_live_abc\n"
 DJANGO_404 = "<html><body><h1>Page not found (404)</h1><p>You're seeing this because DEBUG = True</p>"
@@ -102,3 +108,49 @@ def test_source_maps_of_the_homepage_bundles(sb):
 def test_exposure_facts_round_trip_through_json(probes):
     for probe in probes.values():
         assert ExposureProbe.from_dict(probe.to_dict()) == probe
+
+
+# The demo stores, each probed twice: over kept-alive connections (the default) and with a
+# fresh connection per path. The facts must not differ; only the connections do.
+DEMO_DOMAINS = {"demo_good": "good-store.test", "demo_broken": "broken-store.test"}
+
+
+@pytest.fixture(scope="module", params=sorted(DEMO_DOMAINS))
+def demo(request):
+    with Sandbox(request.param) as sandbox:  # its own settings below, none of the module's
+        yield sandbox
+
+
+def demo_exposure(sandbox: Sandbox, keep_alive: bool) -> tuple[list[str], int, list[tuple[str, int]]]:
+    """The facts (the random path's name masked), the requests charged to the budget, and
+    (host, connection number) of each request the store's servers received."""
+    domain = DEMO_DOMAINS[sandbox.scenario.name]
+    hosts = [h.name for h in sandbox.scenario.hosts if h.https and hostname_under(h.name, domain)]
+    probe_run = ProbeRun(
+        SiteDeclaration(domain=domain),
+        config=NetConfig.from_env(sandbox.env),
+        options=default_options(exposure_keep_alive=keep_alive),
+    )
+    sandbox.clear_http_requests()
+    found = asyncio.run(probe_exposure(probe_run, hosts))
+    masked = [
+        re.sub(r"launchready-check-[0-9a-f]{8}", "launchready-check-*", json.dumps(p.to_dict()))
+        for p in found
+    ]
+    return masked, probe_run.requests, [(r.host, r.connection) for r in sandbox.http_requests]
+
+
+def test_kept_alive_connections_find_the_same_exposure_facts_on_the_demo_stores(demo):
+    kept, kept_charged, kept_seen = demo_exposure(demo, keep_alive=True)
+    fresh, fresh_charged, fresh_seen = demo_exposure(demo, keep_alive=False)
+    assert kept == fresh
+    hosts = {host for host, _ in fresh_seen}
+    assert len(kept) == len(hosts) * (len(detect.EXPOSURE_PATHS) + 1)
+    # Every request is charged to the budget. Fewer are sent: on a host whose certificate is
+    # refused, the paths after the first are read past it at once instead of tried twice.
+    assert len(kept) <= kept_charged <= fresh_charged
+    assert len(set(fresh_seen)) == len(fresh_seen)  # without a session: a connection per request
+    assert len(kept_seen) == len(fresh_seen) == len(kept)  # each path read once, either way
+    # With one: two connections per host (exposure_connections), whatever the number of paths.
+    per_host = {host: {n for h, n in kept_seen if h == host} for host in hosts}
+    assert all(len(numbers) <= 2 for numbers in per_host.values()), per_host
