@@ -166,8 +166,16 @@ def measure(data: dict, site, chain_route: int, *, samples: int = SAMPLES, round
     children: list[subprocess.Popen] = []
     with sandbox_process(data, children) as sandbox_settings, override_settings(**sandbox_settings):
         sandbox_pid = children[0].pid
-        options = default_options(samples=samples)
-        asyncio.run(audit_async(site, options=default_options(samples=2)))  # warm caches and imports
+        # BENCH_EXPOSURE_KEEP_ALIVE=0 reads the exposure paths on a fresh connection each (as
+        # before keep-alive), BENCH_EXPOSURE_CONNECTIONS sets the connections per host: for
+        # interleaved runs with and without.
+        exposure = {
+            "exposure_keep_alive": os.environ.get("BENCH_EXPOSURE_KEEP_ALIVE", "1") != "0",
+            "exposure_connections": int(os.environ.get("BENCH_EXPOSURE_CONNECTIONS", "2")),
+        }
+        options = default_options(samples=samples, **exposure)
+        warm = default_options(samples=2, **exposure)
+        asyncio.run(audit_async(site, options=warm))  # warm caches and imports
 
         # Best of three for both sides: the machine is shared, noise only ever adds time.
         walls, cpus, sandbox_cpus = [], [], []
@@ -215,6 +223,7 @@ def measure(data: dict, site, chain_route: int, *, samples: int = SAMPLES, round
         "requests": outcome.requests,
         "findings": len(outcome.evaluation.findings),
         "load_average": [round(x, 2) for x in os.getloadavg()],
+        **exposure,
     }
 
 
