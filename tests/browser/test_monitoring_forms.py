@@ -94,7 +94,8 @@ def test_forms_follow_the_kind_with_javascript(browser, live_server, admin, work
 
 def test_forms_follow_the_kind_without_javascript(browser_without_js, live_server, admin, workspace):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 
     driver = browser_without_js
     _log_in(driver, live_server, admin)
@@ -113,7 +114,9 @@ def test_forms_follow_the_kind_without_javascript(browser_without_js, live_serve
     driver.find_element(By.NAME, "name").send_keys("Mail records")
     driver.find_element(By.NAME, "hostname").send_keys("shop.example.com")
     driver.find_element(By.NAME, "expected_values").send_keys("192.0.2.10")
-    driver.find_element(By.CSS_SELECTOR, "main form button.button:not([name])").click()
+    button = driver.find_element(By.CSS_SELECTOR, "main form button.button:not([name])")
+    button.click()
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(button))  # the saved page
     assert Monitor.objects.get(name="Mail records").expected_values == ["192.0.2.10"]
 
     driver.get(f"{base}/channels/")
@@ -123,5 +126,7 @@ def test_forms_follow_the_kind_without_javascript(browser_without_js, live_serve
     _fits_and_shoot(driver, "channel-slack-nojs")
     driver.find_element(By.NAME, "name").send_keys("Team")
     driver.find_element(By.NAME, "webhook_url").send_keys("https://hooks.slack.com/services/T/B/x")
-    driver.find_element(By.XPATH, "//button[text()='Add channel']").click()
+    button = driver.find_element(By.XPATH, "//button[text()='Add channel']")
+    button.click()
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(button))
     assert AlertChannel.objects.get(workspace=workspace).kind == "slack"
