@@ -780,6 +780,7 @@ def run(argv: list[str]) -> list[dict]:
                     "web_compare": [
                         {k: m[k] for k in ("web", "worst_route", "p95_ms", "baseline", "load_average")}
                         | {"p95_by_route": {r: v["p95_ms"] for r, v in m["routes"].items()}}
+                        | {"p95_sum_ms": round(sum(v["p95_ms"] for v in m["routes"].values()), 1)}
                         for m in compared
                     ]
                 }
