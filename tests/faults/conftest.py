@@ -2,33 +2,27 @@
 
 Tests that start real processes need a database those processes can open: the test
 database on PostgreSQL (SQLite's test database lives in the test process's memory), so
-they skip on SQLite with that reason; CI runs them on PostgreSQL. The broker is a Redis
-database of these tests' own (7, or 8 for the second pytest-xdist worker), emptied
-before and after each test, so no other test's worker takes their tasks.
+they skip on SQLite with that reason; CI runs them on PostgreSQL. The broker is a
+redis-server started for each test on a free port, so no other test's (or session's)
+worker takes their tasks.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
-import redis
 from django.db import connection
 
-from .procs import ROOT, Processes, port_open
+from .procs import ROOT, OwnRedis, Processes
 
-REDIS_PORT = 6379
 NEEDS_POSTGRES = (
     "needs PostgreSQL: the killed processes and the test share one database, and SQLite's test "
     "database lives in the test process's memory (run with DATABASE_URL=postgres://…, as CI does)"
 )
-
-
-def _broker_db() -> int:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-    return 7 + (int(worker[2:]) if worker[2:].isdigit() else 0) % 2
 
 
 def database_url() -> str:
@@ -47,17 +41,16 @@ def shared_db(transactional_db) -> str:
 
 
 @pytest.fixture
-def broker_url() -> str:
-    if not port_open(REDIS_PORT):
+def broker_url(tmp_path: Path):
+    """A redis-server of the test's own: no other test, session or engineer shares its queues."""
+    if shutil.which("redis-server") is None:
         if os.environ.get("CI"):
-            pytest.fail("CI runs the fault tests on Redis, and none answers on 127.0.0.1:6379")
-        pytest.skip("needs Redis on 127.0.0.1:6379 (the killed workers' broker)")
-    url = f"redis://127.0.0.1:{REDIS_PORT}/{_broker_db()}"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
-    client.close()
+            pytest.fail("CI runs the fault tests on Redis, and redis-server is not installed")
+        pytest.skip("needs redis-server (the killed workers' broker)")
+    server = OwnRedis(Processes(tmp_path, dict(os.environ)))
+    server.start()
+    yield server.url(0)
+    server.stop()
 
 
 @pytest.fixture

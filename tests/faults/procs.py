@@ -192,8 +192,7 @@ def send_task(broker_url: str, name: str, *args) -> None:
     """Queue a task on ``broker_url`` as the product's code would (JSON, by name)."""
     app = Celery("faults-sender", set_as_current=False)
     app.config_from_object("django.conf:settings", namespace="CELERY")
-    app.conf.broker_url = broker_url
-    with app.connection_for_write() as conn:
+    with app.connection_for_write(broker_url) as conn:
         app.send_task(name, args=list(args), connection=conn)
 
 
