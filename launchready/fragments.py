@@ -93,16 +93,18 @@ def key_for_many(name: str, workspace_ids: Iterable[int], *parts: object) -> str
     return ":".join(["fragment", name, "many", digest, *map(str, parts)])
 
 
-def cached(name: str, workspace_id: int, parts: tuple, build: Callable[[], object], ttl: int = TTL) -> object:
+def cached(
+    name: str, workspace_id: int, parts: tuple, build: Callable[[], object], ttl: int | None = None
+) -> object:
     """The fragment from the cache, or ``build()`` stored for next time."""
     return cached_at(key(name, workspace_id, *parts), build, ttl)
 
 
-def cached_at(k: str, build: Callable[[], object], ttl: int = TTL) -> object:
+def cached_at(k: str, build: Callable[[], object], ttl: int | None = None) -> object:
     value = cache.get(k)
     if value is None:
         value = build()
-        cache.set(k, value, ttl)
+        cache.set(k, value, TTL if ttl is None else ttl)
     return value
 
 
