@@ -171,7 +171,7 @@ def measure(data: dict, site, chain_route: int, *, samples: int = SAMPLES, round
         # interleaved runs with and without.
         exposure = {
             "exposure_keep_alive": os.environ.get("BENCH_EXPOSURE_KEEP_ALIVE", "1") != "0",
-            "exposure_connections": int(os.environ.get("BENCH_EXPOSURE_CONNECTIONS", "2")),
+            "exposure_connections": int(os.environ.get("BENCH_EXPOSURE_CONNECTIONS", "4")),
         }
         options = default_options(samples=samples, **exposure)
         warm = default_options(samples=2, **exposure)

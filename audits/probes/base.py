@@ -59,9 +59,11 @@ class ProbeOptions:
     route_budgets: dict[str, int] = field(default_factory=dict)  # p95 budgets by route name (--budget)
     # The exposure paths of a host are read over this many kept-alive connections, each
     # path after the other on its connection: one TLS handshake per connection instead of
-    # one per path (BENCHMARKS.md, audit_large). Off: every path on a fresh connection.
+    # one per path (BENCHMARKS.md, audit_large). Four, not one or two: a host's 13 paths
+    # then take 4 round trips, and the route samples of the store's own host wait for
+    # them (turns.py). Off: every path on a fresh connection, all at once.
     exposure_keep_alive: bool = True
-    exposure_connections: int = 2
+    exposure_connections: int = 4
 
 
 class BudgetExhausted(Exception):

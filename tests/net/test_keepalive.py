@@ -29,8 +29,16 @@ SCENARIO = {
             ],
         },
         {"name": "other.alive.test", "routes": [{"path": "/", "body": "other host"}]},
-        {"name": "a.shared.alive.test", "address": "127.77.61.1", "routes": [{"path": "/", "body": "site A"}]},
-        {"name": "b.shared.alive.test", "address": "127.77.61.1", "routes": [{"path": "/", "body": "site B"}]},
+        {
+            "name": "a.shared.alive.test",
+            "address": "127.77.61.1",
+            "routes": [{"path": "/", "body": "site A"}],
+        },
+        {
+            "name": "b.shared.alive.test",
+            "address": "127.77.61.1",
+            "routes": [{"path": "/", "body": "site B"}],
+        },
     ],
 }
 
@@ -65,7 +73,9 @@ def test_requests_to_one_host_share_one_connection(sb, config) -> None:
     urls = ["https://keep.alive.test/a", "https://keep.alive.test/b", "https://keep.alive.test/a"]
     results, session = asyncio.run(in_session(config, *urls))
     assert [r.body for r in results] == [b"page a", b"page b", b"page a"]
-    assert [(host, path) for host, path, _ in seen(sb)] == [("keep.alive.test", p) for p in ("/a", "/b", "/a")]
+    assert [(host, path) for host, path, _ in seen(sb)] == [
+        ("keep.alive.test", p) for p in ("/a", "/b", "/a")
+    ]
     assert connections(sb) == 1
     assert (session.connections_opened, session.requests_reused) == (1, 2)
     assert [r.final.reused_connection for r in results] == [False, True, True]
