@@ -192,12 +192,13 @@ def resolved_findings(run: AuditRun) -> list[FindingData]:
     ).resolved
 
 
-def latest_runs_for_sites(site_ids: Iterable[int]) -> dict[int, AuditRun]:
+def latest_runs_for_sites(site_ids: Iterable[int], only: Iterable[str] = ()) -> dict[int, AuditRun]:
     """The latest finished run of each site, in two queries whatever the number of sites.
 
     Each site's latest run id is one look-up in the (site, -created_at) index; grouping
     every run of every site (30,000 for a consultant's 1,000 sites) took most of the
-    portfolio's time (BENCHMARKS.md, dashboard)."""
+    portfolio's time (BENCHMARKS.md, dashboard). ``only``: the fields a caller reads (the
+    others, JSON among them, are not loaded; reading one costs a query per run)."""
     latest_id = (
         AuditRun.objects.filter(site_id=OuterRef("pk"), status=AuditRun.Status.DONE)
         .order_by("-created_at")
@@ -212,7 +213,9 @@ def latest_runs_for_sites(site_ids: Iterable[int]) -> dict[int, AuditRun]:
     ]
     if not ids:
         return {}
-    return {r.site_id: r for r in AuditRun.objects.filter(pk__in=ids).defer("facts")}
+    runs = AuditRun.objects.filter(pk__in=ids)
+    runs = runs.only("site_id", *only) if only else runs.defer("facts")
+    return {r.site_id: r for r in runs}
 
 
 def audit_settings(site: Site) -> SiteAuditSettings:
