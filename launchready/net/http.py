@@ -51,7 +51,7 @@ KEEP_ALIVE_METHODS = frozenset({"GET", "HEAD"})
 # The most a kept-alive connection reads of a body nobody asked for (a redirect's, or any
 # with ``max_body_bytes=0``) to reach the next response; a longer one closes the connection.
 DRAIN_MAX_BYTES = 64 * 1024
-TRAILER_WAIT_S = 1.0  # the end of a chunked body on a kept-alive connection
+TRAILER_WAIT_S = 1.0  # the end of a chunked body, or a body read past, on a kept-alive connection
 
 
 @dataclass
@@ -536,7 +536,13 @@ async def _drain(reader: asyncio.StreamReader, config: NetConfig, host: str, sta
     if not chunked and not (length.isdigit() and int(length) <= DRAIN_MAX_BYTES):
         return False
     scratch = _HopState(url=state.url, headers=state.headers)
-    await _read_body(reader, config, host, DRAIN_MAX_BYTES, scratch)
+    try:
+        # The answer the caller asked for is complete: a body that stalls or breaks only
+        # costs the connection, never the result.
+        async with asyncio.timeout(TRAILER_WAIT_S):
+            await _read_body(reader, config, host, DRAIN_MAX_BYTES, scratch)
+    except (_HopError, TimeoutError):
+        return False
     return scratch.body_done and not scratch.truncated and await _framed_end(reader, state.headers)
 
 

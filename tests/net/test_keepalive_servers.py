@@ -147,3 +147,27 @@ def test_a_timeout_closes_the_connection_and_the_next_request_opens_a_new_one() 
     assert first.body == b"in time" and after.body == b"in time"
     assert stalled.error.kind == ErrorKind.READ_TIMEOUT and stalled.final.reused_connection
     assert [conn for conn, _ in server.requests] == [1, 1, 2]
+
+
+def test_a_redirect_whose_body_stalls_is_still_answered_and_its_connection_dropped() -> None:
+    async def answer(conn: int, _n: int) -> bytes:
+        if conn == 1:  # promises 100 bytes of body, sends 10, then waits
+            return b"HTTP/1.1 301 Moved\r\nLocation: /elsewhere\r\nContent-Length: 100\r\n\r\n0123456789"
+        return ok(b"next")
+
+    server = Server(answer)
+
+    async def go() -> list:
+        listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+        port = listener.sockets[0].getsockname()[1]
+        config = NetConfig(allowed_networks=(ipaddress.ip_network("127.0.0.0/8"),), port_map={80: port})
+        async with Session(config) as session:
+            moved = await session.fetch("http://127.0.0.1/old", follow_redirects=False)
+            after = await session.fetch("http://127.0.0.1/next")
+        listener.close()
+        await asyncio.sleep(0.05)
+        return [moved, after]
+
+    moved, after = asyncio.run(go())
+    assert moved.ok and moved.status == 301 and moved.final.location == "/elsewhere"
+    assert after.body == b"next" and server.connections == 2
