@@ -2,9 +2,48 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from functools import cached_property
 
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+
+from . import fragments
 from .models import Role
+
+
+class Switcher:
+    """The header's workspace switcher, drawn when a template first shows it and kept in
+    the cache per user and current workspace (``fragments.user_key``): a consultant in 50
+    workspaces no longer pays for 50 links on every page."""
+
+    def __init__(self, user, workspace) -> None:
+        self.user = user
+        self.workspace = workspace
+
+    @cached_property
+    def html(self) -> str:
+        from .selectors import memberships_for
+
+        current = self.workspace.pk if self.workspace is not None else 0
+        k = fragments.user_key("switcher", self.user.pk, current)
+        return str(
+            fragments.cached_at(
+                k,
+                lambda: render_to_string(
+                    "workspace/_switcher.html",
+                    {"my_memberships": list(memberships_for(self.user)), "workspace": self.workspace},
+                ),
+            )
+        )
+
+    def __html__(self) -> str:
+        return self.html
+
+    def __str__(self) -> str:
+        return self.html
+
+    def __bool__(self) -> bool:
+        return bool(self.html.strip())
 
 
 def workspaces(request: HttpRequest) -> dict:
@@ -17,8 +56,11 @@ def workspaces(request: HttpRequest) -> dict:
         return {}
     from .selectors import memberships_for
 
-    context: dict = {"my_memberships": memberships_for(user)}
     m = getattr(request, "membership", None)
+    context: dict = {
+        "my_memberships": memberships_for(user),  # lazy: no query unless a template reads it
+        "workspace_switcher": Switcher(user, m.workspace if m is not None else None),
+    }
     if m is not None:
         context.update(
             {

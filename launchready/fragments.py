@@ -6,7 +6,9 @@ workspace it shows, so ``bump()`` makes every cached fragment of that workspace 
 at once, in every web process. The receivers below bump it whenever a row a workspace
 page shows is saved or deleted: a site, an audit run (queued, running, finished), an
 accepted risk, a monitor, an incident (opening, closing, acknowledged), a deploy, a
-membership. The hourly rollup has its own version (``monitoring.rollups.bars_version``).
+membership. The header's workspace switcher is kept per user under a version of its own
+(``user_key``), bumped when one of the user's memberships is saved or deleted and when a
+workspace they belong to is saved (renamed). The hourly rollup has its own version (``monitoring.rollups.bars_version``).
 What changes without any of these events (the check loop's state updates in bulk), and a
 page drawn by another request between a save and its transaction's commit (it is kept
 under the new version), show within ``TTL``. (Bumping again on commit would close that
@@ -108,6 +110,51 @@ def cached_at(k: str, build: Callable[[], object], ttl: int | None = None) -> ob
     return value
 
 
+def _user_key(user_id: int) -> str:
+    return f"fragments:user:{user_id}"
+
+
+def user_key(name: str, user_id: int, *parts: object) -> str:
+    """The key of a fragment drawn for one user across workspaces (the header's workspace
+    switcher): it changes when one of the user's memberships, or a workspace's name, does."""
+    k = _user_key(user_id)
+    current = cache.get(k)
+    if current is None:
+        current = time.time_ns()
+        cache.set(k, current, timeout=None)
+    return ":".join(["fragment", name, "user", str(user_id), str(current), *map(str, parts)])
+
+
+def bump_user(user_id: int | None) -> None:
+    """Drop the user's cached fragments (``user_key``)."""
+    if user_id is None:
+        return
+    try:
+        cache.incr(_user_key(user_id))
+    except ValueError:  # not there (never read, or evicted)
+        cache.set(_user_key(user_id), time.time_ns(), timeout=None)
+
+
+def _membership_changed(sender, instance, raw: bool = False, **kwargs) -> None:
+    if raw:
+        return
+    try:
+        bump_user(instance.user_id)
+    except Exception:  # a cache outage must not fail the write; fragments expire after TTL
+        logger.exception("could not drop the cached fragments of a membership's user")
+
+
+def _workspace_changed(sender, instance, raw: bool = False, **kwargs) -> None:
+    """A workspace renamed (or its time zone changed): every member's switcher shows it."""
+    if raw:
+        return
+    try:
+        for user_id in instance.memberships.values_list("user_id", flat=True):
+            bump_user(user_id)
+    except Exception:
+        logger.exception("could not drop the cached fragments of a workspace's members")
+
+
 def _workspace_id(instance, via: str) -> int | None:
     if via != "site":
         return getattr(instance, via)
@@ -141,3 +188,13 @@ def connect() -> None:
         _receivers.append(receiver)
         post_save.connect(receiver, sender=model, dispatch_uid=f"fragments.saved.{label}")
         post_delete.connect(receiver, sender=model, dispatch_uid=f"fragments.deleted.{label}")
+    membership = apps.get_model("launchready", "Membership")
+    post_save.connect(_membership_changed, sender=membership, dispatch_uid="fragments.user.membership.saved")
+    post_delete.connect(
+        _membership_changed, sender=membership, dispatch_uid="fragments.user.membership.deleted"
+    )
+    post_save.connect(
+        _workspace_changed,
+        sender=apps.get_model("launchready", "Workspace"),
+        dispatch_uid="fragments.user.workspace.saved",
+    )

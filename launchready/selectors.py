@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 
 from .models import (
@@ -97,6 +97,34 @@ def site_list(workspace: Workspace) -> QuerySet[Site]:
     return sites_for(workspace).annotate(
         route_count=Count("routes", distinct=True),
         subdomain_count=Count("subdomains", distinct=True),
+    )
+
+
+SITES_PER_PAGE = 24  # site cards on one page of the workspace overview
+
+
+def overview_sites(workspace: Workspace) -> QuerySet[Site]:
+    """The workspace overview's sites, worst first: not ready, ready with risks, not audited
+    yet, ready (by their latest finished audit), then by domain. One query per page."""
+    from audits.models import AuditRun  # audits builds on launchready: imported at call time
+
+    latest_verdict = (
+        AuditRun.objects.filter(site_id=OuterRef("pk"), status=AuditRun.Status.DONE)
+        .order_by("-created_at")
+        .values("verdict")[:1]
+    )
+    rank = Case(
+        When(latest_verdict="not_ready", then=Value(0)),
+        When(latest_verdict="ready_with_risks", then=Value(1)),
+        When(latest_verdict="ready", then=Value(3)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return (
+        sites_for(workspace)
+        .annotate(latest_verdict=Subquery(latest_verdict))
+        .annotate(worst_rank=rank)
+        .order_by("worst_rank", "domain", "pk")
     )
 
 

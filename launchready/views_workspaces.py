@@ -6,13 +6,15 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods
 
 from handover.document import workspace_states
 
-from . import selectors, tenancy
+from . import fragments, selectors, tenancy
 from .forms import WorkspaceForm
 from .models import Membership, Role
 from .views_common import SESSION_WORKSPACE_KEY, workspace_view
@@ -52,8 +54,33 @@ def workspace_create(request: HttpRequest) -> HttpResponse:
 
 @workspace_view()
 def workspace_overview(request: HttpRequest, m: Membership) -> HttpResponse:
+    """The site cards, worst first and paged, come from the cache (``fragments``): a new
+    audit, a site or workspace saved drops them; the panels below read ``sites``."""
     sites = list(selectors.site_list(m.workspace)[:50])
-    return render(request, "workspace/overview.html", {"sites": sites})
+    page_number = _page_number(request.GET.get("page"))
+    cards = fragments.cached(
+        "overview_cards", m.workspace_id, (page_number,), lambda: _site_cards(m.workspace, page_number)
+    )
+    return render(request, "workspace/overview.html", {"sites": sites, "site_cards": cards})
+
+
+def _page_number(raw: str | None) -> int:
+    """A page number for the cache key: anything else is the first page, a number past the
+    last page shows the last (``Paginator.get_page``); bounded so no query string grows the cache."""
+    return min(int(raw), 10_000) if raw and raw.isdigit() and int(raw) > 0 else 1
+
+
+def _site_cards(workspace, page_number: int) -> str:
+    page = Paginator(selectors.overview_sites(workspace), selectors.SITES_PER_PAGE).get_page(page_number)
+    # A request of its own: the cards' audit statuses are computed once per request
+    # (audit_tags) and must be those of this page's sites, not of the panels' list.
+    context = {
+        "workspace": workspace,
+        "sites": list(page.object_list),
+        "page": page,
+        "request": HttpRequest(),
+    }
+    return render_to_string("workspace/_site_cards.html", context)
 
 
 @workspace_view(write=Role.ADMIN)
