@@ -132,6 +132,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # A shared cache (Redis in production) makes allauth's rate limits hold across
 # processes; the default is per-process memory.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # The cache holds nothing the database does not: with Redis down, pages are drawn
+    # from the database and the warning is logged (launchready/cache.py).
+    CACHES["default"]["BACKEND"] = "launchready.cache.TolerantRedisCache"
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("socket_connect_timeout", 1)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 2)
 
 # Who the client is behind our reverse proxy (launchready/clientip.py): without this,
 # every request comes from the proxy and one visitor's failed logins lock out everyone.

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
-from functools import partial, update_wrapper
 
 from django.conf import settings
 from django.core import signing
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.dateparse import parse_datetime
@@ -66,11 +64,9 @@ def _ping(request: HttpRequest, uuid, kind: str) -> HttpResponse:
             user_agent=(request.headers.get("User-Agent") or "")[:200],
         )
         for pk in runner.record_ping(monitor, kind):
-            # Robust: with the broker down the ping is still answered (it is recorded, and
-            # so is its alert); the outbox's sweep sends the alert once the broker is back.
-            # (Django names the callback when it logs the failure: a bare partial has no name.)
-            send = update_wrapper(partial(send_notification.delay, pk), send_notification.delay)
-            transaction.on_commit(send, robust=True)
+            # With the broker down the ping is still answered (it is recorded, and so is its
+            # alert); the outbox's sweep sends the alert once the broker is back.
+            send_notification.delay_on_commit(pk)
     return HttpResponse("OK\n", content_type="text/plain")
 
 

@@ -51,6 +51,9 @@ def project_files() -> list[Path]:
 # Not queuing: after its commit, the site's monitors are brought in step with routes that
 # were bulk-created in the same transaction (no task, no worker).
 NOT_QUEUING = {("monitoring/signals.py", "on_commit")}
+# The one home of delay_on_commit itself: the project's task class registers the send after
+# commit, robustly (a broker that is down never fails the request that committed).
+NOT_QUEUING |= {("launchready/celery.py", "on_commit")}
 
 
 def test_work_is_queued_after_commit_in_one_way():
@@ -77,3 +80,15 @@ def test_only_views_and_tasks_queue_work():
 def test_the_walk_sees_the_queue_calls():
     calls = {name for path in project_files() if may_queue(path) for _, name in queue_calls(path)}
     assert {"delay_on_commit", "apply_async_on_commit"} <= calls
+
+
+def test_queuing_after_commit_is_one_named_robust_callback(db, django_capture_on_commit_callbacks) -> None:
+    """delay_on_commit registers one callback that Django can name in its log; that a broker
+    which is down never fails the committed request is shown end to end with a real
+    redis-server stopped: tests/faults/test_redis_stopped.py."""
+    from monitoring.tasks import send_notification
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        send_notification.delay_on_commit(123)
+    (callback,) = callbacks
+    assert callback.args == (123,) and callback.__name__ == "delay"

@@ -1,0 +1,70 @@
+"""With Redis unreachable the cache misses instead of failing: pages are drawn from the
+database. The "down" Redis is a real one that is not listening (a closed loopback port)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+import pytest
+from django.core.cache import caches
+from django.template import Context, Template
+from django.test import override_settings
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # free again once closed: nothing listens there
+
+
+@pytest.fixture
+def down_cache():
+    port = _closed_port()
+    config = {
+        "default": {
+            "BACKEND": "launchready.cache.TolerantRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    with override_settings(CACHES=config):
+        caches._settings = caches.settings = caches.configure_settings(None)
+        yield caches["default"]
+    caches._settings = caches.settings = caches.configure_settings(None)
+
+
+def test_reads_miss_and_writes_are_dropped(down_cache, caplog) -> None:
+    caplog.set_level(logging.WARNING, logger="launchready.cache")
+    down_cache.set("k", 1)
+    assert down_cache.get("k", "missing") == "missing"
+    assert down_cache.add("k", 1) is False and down_cache.get_many(["k"]) == {}
+    down_cache.delete("k")
+    assert "Redis is unreachable" in caplog.text
+
+
+def test_a_cached_fragment_is_drawn_anyway(down_cache) -> None:
+    page = Template("{% load cache %}{% cache 60 card site %}Shop is ready{% endcache %}")
+    assert page.render(Context({"site": "shop"})) == "Shop is ready"
+
+
+def test_counters_still_raise_so_each_limit_chooses(down_cache) -> None:
+    with pytest.raises(Exception):  # noqa: B017 - the redis client's own connection error
+        down_cache.incr("counter")
+
+
+def test_a_redis_cache_url_gets_the_tolerant_backend() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "CACHE_URL": "redis://127.0.0.1:6379/9",
+        "DJANGO_SETTINGS_MODULE": "launchready.settings_test",
+    }
+    code = "import django; django.setup(); from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "launchready.cache.TolerantRedisCache"
