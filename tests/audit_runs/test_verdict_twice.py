@@ -20,6 +20,7 @@ from django.test import override_settings
 from audits.engine import AuditOutcome, default_options, run_audit
 from audits.facts import RouteSpec, SiteDeclaration
 from sandbox.runner import Sandbox
+from tests.audit_runs.test_checks_e2e import SITES as E2E_SITES
 
 R = RouteSpec.standard
 
@@ -57,41 +58,8 @@ STORES: dict[str, list[SiteDeclaration]] = {
         SiteDeclaration(domain="gone-blog-store.test", subdomains=["blog"]),
     ],
     "hostile_lab": [SiteDeclaration(domain="calm-store.test")],
-    "audit_lab": [
-        SiteDeclaration(domain="gone-store.test"),
-        SiteDeclaration(domain="noapex-store.test", subdomains=["app", "internal"]),
-        SiteDeclaration(domain="nowww-store.test", canonical="apex"),
-        SiteDeclaration(domain="cname-store.test", subdomains=["old", "blog", "promo"]),
-        SiteDeclaration(domain="lame-store.test"),
-        SiteDeclaration(domain="dark-store.test"),
-        SiteDeclaration(domain="down-store.test"),
-        SiteDeclaration(domain="twin-store.test", subdomains=["promo"]),
-        SiteDeclaration(
-            domain="hops-store.test",
-            campaign_urls=[
-                "https://www.hops-store.test/old",
-                "https://www.hops-store.test/spring",
-                "https://www.hops-store.test/winter-sale",
-            ],
-        ),
-        SiteDeclaration(domain="loop-store.test"),
-        SiteDeclaration(domain="nohsts-store.test"),
-        SiteDeclaration(domain="shorthsts-store.test"),
-        SiteDeclaration(domain="tlsfail-store.test", subdomains=["legacy", "shop"]),
-        SiteDeclaration(domain="cdn-store.test", subdomains=["origin"]),
-        SiteDeclaration(
-            domain="slow-store.test",
-            routes=[
-                R("home"),
-                R("product", "/products/mug"),
-                R("search", "/search"),
-                R("listing"),
-                R("cart"),
-                R("login"),
-                R("checkout"),
-            ],
-        ),
-    ],
+    # The end-to-end test's stores, declared as that test declares them.
+    "audit_lab": list(E2E_SITES.values()),
 }
 SAMPLES = 5  # fewer than production's 20: what matters is that two runs agree
 
