@@ -26,7 +26,6 @@ def _names(driver) -> list[str]:
 
 def test_portfolio_is_accessible_fits_a_phone_and_sorts(browser, live_server, make_user):  # noqa: F811
     from selenium.webdriver.common.by import By
-
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 

@@ -12,7 +12,11 @@ UNCLOSED = re.compile(r"\{#(?![^\n]*#\})")
 
 
 def template_files() -> list[Path]:
-    return [p for p in ROOT.rglob("*.html") if not set(p.relative_to(ROOT).parts) & SKIP and "templates" in p.parts]
+    return [
+        p
+        for p in ROOT.rglob("*.html")
+        if not set(p.relative_to(ROOT).parts) & SKIP and "templates" in p.parts
+    ]
 
 
 def test_no_comment_tag_spans_lines() -> None:
