@@ -30,7 +30,16 @@ def _project_celery_app():
 def _empty_cache():
     """Every test starts with an empty cache: cached page fragments are keyed by row ids,
     which a database rolled back after a test hands out again."""
+    from django.conf import settings
     from django.core.cache import cache
 
-    cache.clear()
+    config = settings.CACHES["default"]
+    if "Redis" in config["BACKEND"]:
+        # FLUSHDB would empty the other xdist workers' caches too: only this worker's keys.
+        client = cache._cache.get_client(None, write=True)
+        keys = list(client.scan_iter(match=f"{config['KEY_PREFIX']}:*"))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
     yield

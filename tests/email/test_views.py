@@ -85,7 +85,9 @@ def test_no_test_message_yet(client_as, member, site) -> None:
 def test_report_upload(client_as, member, viewer, site) -> None:
     site.domain = "shop.test"
     site.save()
-    upload = SimpleUploadedFile("report.xml.gz", gzip.compress(report_xml()), content_type="application/gzip")
+    # A report of the last day: the page sums up the last 7 days from the real clock.
+    fresh = report_xml(end=timezone.now().replace(microsecond=0))
+    upload = SimpleUploadedFile("report.xml.gz", gzip.compress(fresh), content_type="application/gzip")
     assert client_as(viewer).post(url("email_report_upload", site), {"report": upload}).status_code == 403
     upload.seek(0)
     response = client_as(member).post(url("email_report_upload", site), {"report": upload})
