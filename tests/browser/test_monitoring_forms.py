@@ -104,7 +104,9 @@ def test_forms_follow_the_kind_without_javascript(browser_without_js, live_serve
     assert driver.execute_script("return 1") == 1  # WebDriver still runs its own scripts
     Select(driver.find_element(By.ID, "id_kind")).select_by_value("dns")
     assert _shown(driver, ("hostname",)) == set()  # nothing swaps the form by itself
-    driver.find_element(By.NAME, "show_kind").click()
+    show = driver.find_element(By.NAME, "show_kind")
+    show.click()
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(show))  # the form for the kind
     assert _shown(driver, ("url", "hostname", "record_type", "expected_values")) == {
         "hostname",
         "record_type",
@@ -121,7 +123,9 @@ def test_forms_follow_the_kind_without_javascript(browser_without_js, live_serve
 
     driver.get(f"{base}/channels/")
     Select(driver.find_element(By.ID, "id_kind")).select_by_value("slack")
-    driver.find_element(By.NAME, "show_kind").click()
+    show = driver.find_element(By.NAME, "show_kind")
+    show.click()
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(show))  # the form for the kind
     assert _shown(driver, ("address", "webhook_url", "to_number", "url")) == {"webhook_url"}
     _fits_and_shoot(driver, "channel-slack-nojs")
     driver.find_element(By.NAME, "name").send_keys("Team")
