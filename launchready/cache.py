@@ -8,7 +8,9 @@ is logged, and every page is still served, drawn from the database. Counters (``
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache
@@ -19,68 +21,38 @@ logger = logging.getLogger(__name__)
 UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
-def _warn(operation: str) -> None:
-    logger.warning("cache %s skipped: Redis is unreachable", operation, exc_info=True)
+def _tolerant(operation: str, fallback: Any = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Run the cache call; if Redis is unreachable, log it and answer ``fallback``."""
+
+    def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        def call(self: RedisCache, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except UNREACHABLE:
+                logger.warning("cache %s skipped: Redis is unreachable", operation, exc_info=True)
+                return fallback() if callable(fallback) else fallback
+
+        return call
+
+    return wrap
 
 
 class TolerantRedisCache(RedisCache):
+    """Reads answer their miss value and writes do nothing while Redis is unreachable."""
+
     def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
         try:
             return super().get(key, default, version)
         except UNREACHABLE:
-            _warn("read")
+            logger.warning("cache read skipped: Redis is unreachable", exc_info=True)
             return default
 
-    def get_many(self, keys: Any, version: int | None = None) -> dict:
-        try:
-            return super().get_many(keys, version)
-        except UNREACHABLE:
-            _warn("read")
-            return {}
-
-    def has_key(self, key: Any, version: int | None = None) -> bool:
-        try:
-            return super().has_key(key, version)
-        except UNREACHABLE:
-            _warn("read")
-            return False
-
-    def set(self, *args: Any, **kwargs: Any) -> None:
-        try:
-            super().set(*args, **kwargs)
-        except UNREACHABLE:
-            _warn("write")
-
-    def add(self, *args: Any, **kwargs: Any) -> bool:
-        try:
-            return super().add(*args, **kwargs)
-        except UNREACHABLE:
-            _warn("write")
-            return False
-
-    def set_many(self, *args: Any, **kwargs: Any) -> list:
-        try:
-            return super().set_many(*args, **kwargs)
-        except UNREACHABLE:
-            _warn("write")
-            return []
-
-    def touch(self, *args: Any, **kwargs: Any) -> bool:
-        try:
-            return super().touch(*args, **kwargs)
-        except UNREACHABLE:
-            _warn("write")
-            return False
-
-    def delete(self, *args: Any, **kwargs: Any) -> bool:
-        try:
-            return super().delete(*args, **kwargs)
-        except UNREACHABLE:
-            _warn("write")
-            return False
-
-    def delete_many(self, *args: Any, **kwargs: Any) -> None:
-        try:
-            super().delete_many(*args, **kwargs)
-        except UNREACHABLE:
-            _warn("write")
+    get_many = _tolerant("read", dict)(RedisCache.get_many)
+    has_key = _tolerant("read", False)(RedisCache.has_key)
+    set = _tolerant("write")(RedisCache.set)
+    add = _tolerant("write", False)(RedisCache.add)
+    set_many = _tolerant("write", list)(RedisCache.set_many)
+    touch = _tolerant("write", False)(RedisCache.touch)
+    delete = _tolerant("write", False)(RedisCache.delete)
+    delete_many = _tolerant("write")(RedisCache.delete_many)
