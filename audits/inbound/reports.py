@@ -129,6 +129,10 @@ def _unzip(data: bytes, max_bytes: int) -> bytes:
     except zipfile.BadZipFile as exc:
         raise ReportError(f"The zip file is damaged ({exc}).") from None
     with archive:
+        # zipfile cuts a name at its first NUL: "\x00.xml" is read as "", on which
+        # ZipInfo.is_dir() raises IndexError. No real report tool names a file so.
+        if any(not m.filename for m in archive.infolist()):
+            raise ReportError("The zip file is damaged (a file in it has no name).")
         members = [m for m in archive.infolist() if not m.is_dir()]
         if not members or len(members) > MAX_ZIP_MEMBERS:
             raise ReportError("A report zip must hold one XML file.")
