@@ -5,6 +5,7 @@ from .bars import UptimeBar
 from .monitors import (
     AlertSeverity,
     CheckResult,
+    ClosedDay,
     DailyRollup,
     HeartbeatPing,
     HourlyRollup,
@@ -18,6 +19,7 @@ __all__ = [
     "AlertChannel",
     "ApiToken",
     "CheckResult",
+    "ClosedDay",
     "DailyRollup",
     "EscalationContact",
     "HeartbeatPing",

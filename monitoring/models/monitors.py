@@ -314,7 +314,11 @@ class CheckResult(models.Model):
     snippet = models.CharField(max_length=500, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["monitor", "-checked_at"], name="result_recent")]
+        indexes = [
+            models.Index(fields=["monitor", "-checked_at"], name="result_recent"),
+            # The hourly rollup reads the last hours of every monitor, and pruning the oldest rows.
+            models.Index(fields=["checked_at"], name="result_checked_at"),
+        ]
         ordering = ["-checked_at"]
 
     def __str__(self) -> str:
@@ -331,6 +335,7 @@ class HourlyRollup(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["monitor", "hour"], name="unique_hourly_rollup")]
+        indexes = [models.Index(fields=["hour"], name="hourly_rollup_hour")]  # pruning
 
     def __str__(self) -> str:
         return f"{self.monitor_id} {human_datetime(self.hour)}"
@@ -357,6 +362,20 @@ class DailyRollup(models.Model):
     @property
     def uptime_pct(self) -> float | None:
         return 100.0 * (self.checks - self.failures) / self.checks if self.checks else None
+
+
+class ClosedDay(models.Model):
+    """A UTC day whose daily rollups were computed exactly from raw results once it was over.
+
+    Until then a day's rows come from its hourly rollups (``monitoring.rollups``); the
+    hourly job closes each day once, so it never rereads a whole day of raw results again.
+    """
+
+    day = models.DateField(primary_key=True)
+    closed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.day} closed at {human_datetime(self.closed_at)}"
 
 
 SEVERITY_RANK = {AlertSeverity.INFO: 0, AlertSeverity.WARNING: 1, AlertSeverity.CRITICAL: 2}
@@ -479,7 +498,10 @@ class HeartbeatPing(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
-        indexes = [models.Index(fields=["monitor", "-received_at"], name="ping_recent")]
+        indexes = [
+            models.Index(fields=["monitor", "-received_at"], name="ping_recent"),
+            models.Index(fields=["received_at"], name="ping_received_at"),  # pruning
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} ping at {human_datetime(self.received_at)}"
