@@ -51,9 +51,70 @@ def test_a_clock_jump_checks_each_monitor_once_not_once_per_missed_slot(workspac
         _dispatch(claimed)
         _dispatch(claimed)  # the next tick, at the same moment: nothing is due twice
         assert claimed == {m.pk: 2 for m in monitors}
-        clock.move_to(T0 + timedelta(minutes=5))  # and back: the slots already taken stay taken
+        for second in range(10, 121, 10):  # then ticks every 10 s: one check per slot again
+            clock.move_to(T0 + timedelta(hours=3, seconds=second))
+            _dispatch(claimed)
+        assert claimed == {m.pk: 4 for m in monitors}
+        clock.move_to(T0 + timedelta(minutes=5))  # and back: checked once at once (re-anchored)
         _dispatch(claimed)
-        assert claimed == {m.pk: 2 for m in monitors}
+        _dispatch(claimed)
+        assert claimed == {m.pk: 5 for m in monitors}
+
+
+def test_after_the_clock_went_back_each_monitor_is_checked_at_once_and_then_on_its_interval(workspace):
+    """A clock set back by hours leaves every claimed slot hours ahead: without re-anchoring,
+    the monitors would go silent for the jump's length. Each is checked once at once (due
+    now, so its batch does not wait for the old slot) and then every interval; a heartbeat,
+    whose next check is its ping deadline, keeps it."""
+    with time_machine.travel(T0, tick=False) as clock:
+        monitors = [
+            Monitor.objects.create(
+                workspace=workspace,
+                kind=Monitor.Kind.HTTP,
+                name=f"Shop {i}",
+                url=f"https://shop.example.com/{i}",
+                interval_s=interval_s,
+                next_check_at=T0,
+            )
+            for i, interval_s in enumerate([60, 60, 300, 3600])
+        ]
+        heartbeat = Monitor.objects.create(
+            workspace=workspace,
+            kind=Monitor.Kind.HEARTBEAT,
+            name="Nightly export",
+            period_s=86400,
+            next_check_at=T0 + timedelta(days=1),
+        )
+        claims: list[scheduler.Claim] = []
+        scheduler.dispatch(enqueue=claims.extend)
+        clock.move_to(T0 + timedelta(hours=3))
+        scheduler.dispatch(enqueue=claims.extend)
+        assert Counter(c.monitor_id for c in claims) == {m.pk: 2 for m in monitors}
+
+        back = T0 + timedelta(minutes=5)  # the clock goes back by 2 h 55 min
+        clock.move_to(back)
+        claims.clear()
+        scheduler.dispatch(enqueue=claims.extend)
+        scheduler.dispatch(enqueue=claims.extend)  # the next tick at the same moment: no burst
+        assert sorted(c.monitor_id for c in claims) == sorted(m.pk for m in monitors)
+        assert all(c.due_at == back for c in claims)  # due now, not at the slot hours ahead
+        for m in monitors:
+            m.refresh_from_db()
+            assert (
+                back < m.next_check_at <= back + scheduler.DEFAULT_HORIZON + timedelta(seconds=m.interval_s)
+            )
+        heartbeat.refresh_from_db()
+        assert heartbeat.next_check_at == T0 + timedelta(days=1)
+
+        # From there on, one check per slot again: each one-minute monitor twice in two minutes.
+        claims.clear()
+        for second in range(10, 121, 10):
+            clock.move_to(back + timedelta(seconds=second))
+            scheduler.dispatch(enqueue=claims.extend)
+        per_monitor = Counter(c.monitor_id for c in claims)
+        assert per_monitor[monitors[0].pk] == per_monitor[monitors[1].pk] == 2
+        assert per_monitor[monitors[2].pk] <= 1 and per_monitor[monitors[3].pk] == 0
+        assert heartbeat.pk not in per_monitor
 
 
 def test_a_clock_jump_sends_no_alert_or_report_twice(workspace, site, owner):

@@ -30,8 +30,8 @@ def test_claim_moves_due_monitors_past_the_horizon(workspace):
         Monitor.objects.create(workspace=workspace, name=f"m{i}", url="https://a.test/", next_check_at=now)
         for i in range(5)
     ]
-    later = Monitor.objects.create(
-        workspace=workspace, name="later", url="https://a.test/", next_check_at=now + timedelta(minutes=5)
+    later = Monitor.objects.create(  # beyond the look-ahead, within its interval of it
+        workspace=workspace, name="later", url="https://a.test/", next_check_at=now + timedelta(seconds=90)
     )
     paused = Monitor.objects.create(
         workspace=workspace, name="p", url="https://a.test/", next_check_at=now, state="paused"
@@ -61,6 +61,29 @@ def test_a_claim_read_before_another_dispatcher_moved_the_rows_wins_nothing(work
     claims_b, _ = scheduler.claim_due(now)  # dispatcher B claims everything
     assert len(claims_b) == 4
     assert scheduler.take(stale, until) == set()  # A's conditional UPDATE matches nothing
+
+
+@pytest.mark.django_db
+def test_a_slot_further_ahead_than_its_interval_is_claimed_now_once(workspace):
+    """After the clock went back: claimed due now and moved to its next slot; a dispatcher
+    that read it before that wins nothing (the conditional UPDATE's second branch)."""
+    now = timezone.now()
+    ahead = [
+        Monitor.objects.create(
+            workspace=workspace, name=f"m{i}", url="https://a.test/", next_check_at=now + timedelta(hours=2)
+        )
+        for i in range(3)
+    ]
+    until = now + scheduler.DEFAULT_HORIZON
+    read_by_a = list(scheduler.ahead_of_the_clock(until))  # dispatcher A reads
+    assert {pk for pk, _, _ in read_by_a} == {m.pk for m in ahead}
+    claims_b, seen = scheduler.claim_due(now)  # dispatcher B claims them
+    assert seen == 3 and {(c.monitor_id, c.due_at) for c in claims_b} == {(m.pk, now) for m in ahead}
+    assert scheduler.take(read_by_a, until) == set()  # A's conditional UPDATE matches nothing
+    for m in ahead:
+        m.refresh_from_db()
+        assert until < m.next_check_at <= until + timedelta(seconds=60)
+    assert scheduler.claim_due(now) == ([], 0)
 
 
 @pytest.mark.django_db(transaction=True)
