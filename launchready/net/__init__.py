@@ -18,7 +18,8 @@ Public API (import only from ``launchready.net``)::
     Session(config=None)                                  # kept-alive connections (opt-in)
         async with Session(config) as s: await s.fetch(url, ...same as fetch...) -> FetchResult
     await tls_handshake(host, port=443, *, config=None, timeout=None) -> TlsResult
-    await tls_protocol_support(host, port=443, *, config=None, timeout=None) -> TlsProtocolSupport
+    await tls_protocol_support(host, port=443, *, config=None, timeout=None,
+                               versions=None) -> TlsProtocolSupport   # versions: ("tls1_0", …)
     vet_url(url, config=None) -> VettedURL | NetError      # no I/O
     address_problem(address, config=None) -> str | None   # "a loopback address…" or None
     name_problem(host) -> str | None                      # "a local or internal name" or None

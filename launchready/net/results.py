@@ -11,6 +11,8 @@ import datetime as dt
 import functools
 import json
 import re
+import types
+import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -45,17 +47,57 @@ def _storable_value(value: object) -> object:
     if isinstance(value, str):
         return storable(value)
     if isinstance(value, tuple):
-        cleaned = tuple(_storable_value(v) for v in value)
-        return value if all(a is b for a, b in zip(cleaned, value, strict=True)) else cleaned
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes: dict[str, object] = {}
-        for f in dataclasses.fields(value):
-            current = getattr(value, f.name)
-            stored = _storable_value(current)
-            if stored is not current:
-                changes[f.name] = stored
-        return dataclasses.replace(value, **changes) if changes else value
-    return value
+        changed: list[object] | None = None
+        for index, item in enumerate(value):
+            stored = _storable_value(item)
+            if stored is not item:
+                changed = changed or list(value)
+                changed[index] = stored
+        return value if changed is None else tuple(changed)
+    names = _text_fields(type(value))
+    if not names:
+        return value
+    changes: dict[str, object] = {}
+    for name in names:
+        current = getattr(value, name)
+        stored = _storable_value(current)
+        if stored is not current:
+            changes[name] = stored
+    return dataclasses.replace(cast(Any, value), **changes) if changes else value
+
+
+# Field types that never hold text: a field typed only with these is not walked.
+_TEXTLESS: frozenset[object] = frozenset({int, float, bool, bytes, type(None), dt.datetime})
+
+
+_TEXT_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _text_fields(kind: type) -> tuple[str, ...]:
+    """The fields of dataclass ``kind`` that may hold text (every field but those typed as
+    numbers, flags, bytes or times); () for any other type. Every result of the layer
+    passes through ``storable_result``, so the walk skips what cannot change."""
+    names = _TEXT_FIELDS.get(kind)
+    if names is None:
+        names = _TEXT_FIELDS[kind] = _find_text_fields(kind)
+    return names
+
+
+def _find_text_fields(kind: type) -> tuple[str, ...]:
+    if not dataclasses.is_dataclass(kind):
+        return ()
+    try:
+        hints = typing.get_type_hints(kind)
+    except (NameError, TypeError):  # an annotation that does not resolve: walk every field
+        hints = {}
+
+    def textless(hint: object) -> bool:
+        options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        return all(option in _TEXTLESS for option in options)
+
+    return tuple(
+        f.name for f in dataclasses.fields(kind) if f.name not in hints or not textless(hints[f.name])
+    )
 
 
 P = ParamSpec("P")

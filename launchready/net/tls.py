@@ -17,6 +17,7 @@ import ssl
 import tempfile
 import time
 import warnings
+from collections.abc import Collection
 
 from .certs import classify, client_context, describe_certificate, inspecting_context, presented_chain
 from .config import NetConfig, resolve_config
@@ -285,9 +286,21 @@ async def _probe(
 
 
 async def tls_protocol_support(
-    host: str, port: int = 443, *, config: NetConfig | None = None, timeout: float | None = None
+    host: str,
+    port: int = 443,
+    *,
+    config: NetConfig | None = None,
+    timeout: float | None = None,
+    versions: Collection[str] | None = None,
 ) -> TlsProtocolSupport:
-    """Which of TLS 1.0, 1.1, 1.2 and 1.3 ``host`` accepts; None (inconclusive) when we cannot tell."""
+    """Which of TLS 1.0, 1.1, 1.2 and 1.3 ``host`` accepts; None (inconclusive) when we cannot tell.
+
+    ``versions`` (keys such as ``"tls1_0"``): only these are tried, one handshake each; the
+    others are reported as not tested (None). Default: all four."""
+    asked = tuple(_VERSIONS) if versions is None else tuple(versions)
+    unknown_keys = [key for key in asked if key not in _VERSIONS]
+    if unknown_keys:
+        raise ValueError(f"unknown TLS versions: {', '.join(unknown_keys)}")
     config = resolve_config(config)
     wait = timeout if timeout is not None else config.connect_timeout
     started = time.perf_counter()
@@ -296,7 +309,9 @@ async def tls_protocol_support(
         unknown = ProtocolProbe(None, prepared.message)
         return TlsProtocolSupport(host, port, unknown, unknown, unknown, unknown)
     name, target = prepared
-    probes = await asyncio.gather(*(_probe(key, name, target, port, config, wait) for key in _VERSIONS))
+    tried = await asyncio.gather(*(_probe(key, name, target, port, config, wait) for key in asked))
+    found = dict(zip(asked, tried, strict=True))
+    probes = [found.get(key) or ProtocolProbe(None, f"{_LABELS[key]} was not tested.") for key in _VERSIONS]
     logger.debug("TLS protocol probes for %s took %.0f ms", name, (time.perf_counter() - started) * 1000)
     return TlsProtocolSupport(name, port, *probes)
 

@@ -7,7 +7,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from launchready.net import DnsStatus, ErrorKind, FetchResult, Hop, NetError, resolve, storable
+from launchready.net import (
+    CertificateInfo,
+    CertProblem,
+    DnsStatus,
+    ErrorKind,
+    FetchResult,
+    Hop,
+    NetError,
+    TlsResult,
+    resolve,
+    storable,
+)
 from launchready.net.results import storable_result
 from monitoring.checks.probes import check_tls
 from monitoring.checks.specs import CheckSpec
@@ -38,6 +49,21 @@ def test_every_string_of_a_nested_result_is_made_storable():
     assert clean.error.message == "bad \ufffd"
     untouched = FetchResult(url="https://x.test/")
     assert storable_result(untouched) is untouched  # nothing to change: no copy
+
+
+def test_text_inside_tuples_of_results_is_made_storable_and_the_rest_kept():
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    cert = CertificateInfo(
+        subject="CN=a\x00", common_name=None, sans=("a.test", "b\ud800.test"), issuer="CN=ca",
+        issuer_common_name="ca", not_before=when, not_after=when, key_type="EC", key_bits=256,
+        serial="01", sha256_fingerprint="ab", signature_algorithm=None, is_ca=False, self_issued=False,
+    )  # fmt: skip
+    result = TlsResult(host="a.test", port=443, chain=(cert,), reason=CertProblem.OK, handshake_ms=1.5)
+    clean = storable_result(result)
+    assert clean.chain[0].subject == "CN=a\ufffd" and clean.chain[0].sans == ("a.test", "b\ufffd.test")
+    assert clean.chain[0].not_before is when and clean.chain[0].key_bits == 256
+    assert clean.reason is CertProblem.OK and clean.handshake_ms == 1.5
+    assert storable_result(clean) is clean
 
 
 def test_json_of_a_hostile_body_is_a_value_error_not_a_crash():

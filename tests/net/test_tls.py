@@ -147,6 +147,17 @@ def test_legacy_protocols_detected(config, run) -> None:
     assert "negotiated TLSv1)" in support.tls1_0.reason
 
 
+def test_only_the_versions_asked_for_are_tried(config, run) -> None:
+    # The audit reads TLS 1.2 and 1.3 from its own handshake, so it asks only for the old
+    # versions: the others are not tried (no handshake) and say so, neither pass nor fail.
+    support = run(tls_protocol_support("legacy.lab.test", config=config, versions=("tls1_0", "tls1_1")))
+    assert _accepted(support) == {"tls1_0": True, "tls1_1": True, "tls1_2": None, "tls1_3": None}
+    assert support.tls1_2.reason == "TLS 1.2 was not tested."
+    assert support.tls1_3.reason == "TLS 1.3 was not tested."
+    with pytest.raises(ValueError, match="tls1_4"):
+        run(tls_protocol_support("legacy.lab.test", config=config, versions=("tls1_4",)))
+
+
 def test_inconclusive_when_local_openssl_cannot_offer_old_protocols(config, run, monkeypatch) -> None:
     monkeypatch.setattr(ssl, "HAS_TLSv1", False)
     tls_module.local_support.cache_clear()
