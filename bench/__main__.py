@@ -19,6 +19,7 @@ BENCHMARKS: dict[str, str] = {
     "peers": "bench.peers",
     "monitoring": "bench.monitoring",
     "monitoring_scale": "bench.monitoring_scale",
+    "rollups": "bench.rollups",
     "dashboard": "bench.dashboard",
     "reports": "bench.reports",
     "first_verdict": "bench.first_verdict",

@@ -226,10 +226,12 @@ def rollup_day_from_hours(day: date, *, today: date | None = None, in_database: 
 
 
 def rollup_open_days(now: datetime) -> int:
-    """Today's daily rows, and yesterday's until it is closed, from the hourly rows."""
+    """Today's daily rows, and yesterday's until it is closed, from the hourly rows (not when
+    this run closes it anyway)."""
     today = now.date()
     yesterday = today - timedelta(days=1)
-    days = [today] if ClosedDay.objects.filter(day=yesterday).exists() else [yesterday, today]
+    closed = ClosedDay.objects.filter(day=yesterday).exists() or yesterday in days_to_close(now)
+    days = [today] if closed else [yesterday, today]
     return sum(rollup_day_from_hours(day, today=today) for day in days)
 
 
