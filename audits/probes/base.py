@@ -7,6 +7,7 @@ single probe). Stage modules take it as their first argument; none of them keeps
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager, nullcontext
@@ -64,6 +65,15 @@ class ProbeOptions:
     # them (turns.py). Off: every path on a fresh connection, all at once.
     exposure_keep_alive: bool = True
     exposure_connections: int = 4
+    # A route's samples over one kept-alive connection, as a browser moves from page to
+    # page (performance.route_timing). Off: a fresh connection per sample. The time to
+    # first byte is measured from the request either way.
+    samples_keep_alive: bool = True
+    # The store's other hosts are probed (TLS, root page, exposure paths) on a second event
+    # loop in its own thread, with at most this many requests open at once (side.py), so
+    # their CPU overlaps the route samples without holding up the samples' clock. 0: on
+    # the audit's own loop, all at once, like the store's own host.
+    other_hosts_in_flight: int = 24
 
 
 class BudgetExhausted(Exception):
@@ -82,6 +92,8 @@ class ProbeRun:
     longest_chain_s: float = 0.0
     refused_certificates: set[str] = field(default_factory=set)  # hosts read past a refused certificate
     turns: HostTurns = field(default_factory=HostTurns)  # requests in flight per host, for the samples
+    # The counters above are shared with the side loop's thread (side.py).
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     async def fetch(
         self,
@@ -130,8 +142,10 @@ class ProbeRun:
 
     def charge(self) -> None:
         """Count one request against the audit's budget (API calls through httpx count too)."""
-        self.requests += 1
-        if self.requests > self.options.request_budget:
+        with self._lock:
+            self.requests += 1
+            spent = self.requests > self.options.request_budget
+        if spent:
             raise BudgetExhausted(
                 f"The audit's request budget ({self.options.request_budget} requests) was used up."
             )
@@ -157,7 +171,8 @@ class ProbeRun:
         try:
             yield
         finally:
-            self.probe_seconds += time.monotonic() - started
+            with self._lock:
+                self.probe_seconds += time.monotonic() - started
 
 
 def route_urls(site: SiteDeclaration) -> list[tuple[str, str]]:

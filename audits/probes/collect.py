@@ -6,6 +6,10 @@ TLS, host pages and exposure start as soon as DNS has named the hosts, and stati
 assets as soon as the homepage is in. The audit is as fast as its slowest chain, which
 is usually the sequential samples of the slowest route.
 
+The store's other hosts (TLS, root page, exposure paths: most of an audit's CPU) are
+probed on the side loop, a second event loop in its own thread (``side.py``), so their
+handshakes overlap the route samples without delaying the samples' clock.
+
 A probe never raises for a network failure: the error sentence is carried in the
 facts. When the audit's time budget runs out, the stages that did not finish are
 marked unavailable, so their checks report "inconclusive".
@@ -43,6 +47,7 @@ from audits.facts.email import EmailFacts
 
 from . import dns, email, exposure, performance, route_discovery, tls, web
 from .base import BudgetExhausted, ProbeRun
+from .side import SideLoop
 
 logger = logging.getLogger(__name__)
 
@@ -108,19 +113,20 @@ async def collect_facts(
     tracker = StageTracker(progress)
     for stage in PROBED_STAGES:
         tracker.set(stage, "running")
-    probes = _start(run)
+    async with SideLoop(run.options.other_hosts_in_flight) as side:
+        probes = _start(run, side)
 
-    async def stage_done(stage: Stage) -> None:
-        tasks = probes.of_stage(stage)
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if all(_finished(t) for t in tasks):
-            tracker.set(stage, "done")
+        async def stage_done(stage: Stage) -> None:
+            tasks = probes.of_stage(stage)
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if all(_finished(t) for t in tasks):
+                tracker.set(stage, "done")
 
-    try:
-        async with asyncio.timeout(run.options.time_budget_s):
-            await asyncio.gather(*(stage_done(stage) for stage in PROBED_STAGES))
-    except TimeoutError:
-        logger.info("audit of %s ran out of time; keeping finished probes", run.site.domain)
+        try:
+            async with asyncio.timeout(run.options.time_budget_s):
+                await asyncio.gather(*(stage_done(stage) for stage in PROBED_STAGES))
+        except TimeoutError:
+            logger.info("audit of %s ran out of time; keeping finished probes", run.site.domain)
     for task in probes.all():
         if task.done() and not task.cancelled() and task.exception():
             exc = task.exception()
@@ -158,7 +164,7 @@ async def collect_facts(
     )
 
 
-def _start(run: ProbeRun) -> _Probes:
+def _start(run: ProbeRun, side: SideLoop) -> _Probes:
     """Start every probe; the dependent ones wait for what they need inside their task."""
 
     async def timed(coro: Awaitable[T]) -> T:
@@ -179,6 +185,33 @@ def _start(run: ProbeRun) -> _Probes:
 
     def hosts(found: DnsFacts) -> list[str]:
         return dns.contactable(found.hosts, run.config)
+
+    def own_here_others_aside(
+        probe: Callable[[list[str], asyncio.Semaphore | None], Awaitable[list[T]]],
+    ) -> Callable[[list[str]], Awaitable[list[T]]]:
+        """``probe`` of the store's own host on this loop and of its other hosts on the side
+        loop (all on this loop when ``other_hosts_in_flight`` is 0), host by host; the
+        facts in the order of the hosts, as if probed all at once."""
+
+        async def each(names: list[str], limit: asyncio.Semaphore | None) -> list[list[T]]:
+            return list(await asyncio.gather(*(probe([name], limit) for name in names)))
+
+        async def probed(names: list[str]) -> list[T]:
+            aside = [i for i, name in enumerate(names) if name != run.site.canonical_host]
+            if run.options.other_hosts_in_flight <= 0 or not aside:
+                per_host = await each(names, None)
+            else:
+                here = [i for i in range(len(names)) if i not in aside]
+
+                async def there(limit: asyncio.Semaphore) -> list[list[T]]:
+                    return await each([names[i] for i in aside], limit)
+
+                mine, theirs = await asyncio.gather(each([names[i] for i in here], None), side.run(there))
+                found = dict(zip(here + aside, mine + theirs, strict=True))
+                per_host = [found[i] for i in range(len(names))]
+            return [fact for facts in per_host for fact in facts]
+
+        return probed
 
     discovery = start(route_discovery.discover_routes(run))
     routes: asyncio.Task[list[RouteTiming]]
@@ -201,6 +234,10 @@ def _start(run: ProbeRun) -> _Probes:
     site_email = start(email.probe_site_email(run))
     lighthouse = start(performance.probe_lighthouse(run))
 
+    tls_by_host = own_here_others_aside(lambda names, limit: tls.probe_tls(run, names, limit))
+    host_pages_by_host = own_here_others_aside(lambda names, limit: web.probe_host_pages(run, names, limit))
+    exposure_by_host = own_here_others_aside(lambda names, limit: exposure.probe_exposure(run, names, limit))
+
     async def origins() -> list[OriginProbe]:
         found, page_list = await dns_facts, await pages
         return await timed(web.probe_origins(run, found, page_list))
@@ -213,12 +250,11 @@ def _start(run: ProbeRun) -> _Probes:
         dns=dns_facts,
         email=site_email,
         lighthouse=lighthouse,
-        tls=after(dns_facts, lambda d: tls.probe_tls(run, hosts(d))),
+        tls=after(dns_facts, lambda d: tls_by_host(hosts(d))),
         host_pages=after(
-            dns_facts,
-            lambda d: web.probe_host_pages(run, [h for h in hosts(d) if h != run.site.canonical_host]),
+            dns_facts, lambda d: host_pages_by_host([h for h in hosts(d) if h != run.site.canonical_host])
         ),
-        exposure=after(dns_facts, lambda d: exposure.probe_exposure(run, hosts(d))),
+        exposure=after(dns_facts, lambda d: exposure_by_host(hosts(d))),
         assets=after(pages, lambda p: web.probe_assets(run, p)),
         source_maps=after(pages, lambda p: exposure.probe_source_maps(run, p)),
         origin=asyncio.create_task(origins()),

@@ -11,11 +11,16 @@ slowly cannot hold the audit up).
 
 Samples are not counted as other requests: the routes of one host are still sampled
 side by side, as before.
+
+The other hosts of a store are probed on the side loop, in another thread (side.py), so
+the counts are kept under a lock. Only the store's own host, whose requests all run on
+the audit's loop, is ever waited on: the side loop never sets an event a sample awaits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,9 +49,11 @@ class HostTurns:
 
     def __init__(self) -> None:
         self._hosts: dict[str, _Host] = {}
+        self._lock = threading.Lock()
 
     def _host(self, host: str) -> _Host:
-        return self._hosts.setdefault(host, _Host())
+        with self._lock:
+            return self._hosts.setdefault(host, _Host())
 
     def in_flight(self, host: str) -> int:
         return self._host(host).in_flight
@@ -55,15 +62,17 @@ class HostTurns:
     def request(self, host: str) -> Iterator[None]:
         """An ordinary request to ``host`` is in flight inside."""
         state = self._host(host)
-        state.in_flight += 1
-        state.started += 1
-        state.quiet.clear()
+        with self._lock:
+            state.in_flight += 1
+            state.started += 1
+            state.quiet.clear()
         try:
             yield
         finally:
-            state.in_flight -= 1
-            if state.in_flight == 0:
-                state.quiet.set()
+            with self._lock:
+                state.in_flight -= 1
+                if state.in_flight == 0:
+                    state.quiet.set()
 
     @contextmanager
     def watch(self, host: str) -> Iterator[Overlap]:

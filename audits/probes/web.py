@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import hashlib
 import re
+from contextlib import nullcontext
 from urllib.parse import urljoin, urlsplit
 
 from audits import detect
@@ -80,11 +81,19 @@ async def probe_route_pages(run: ProbeRun) -> list[PageFacts]:
     return list(await asyncio.gather(*(page(run, url, route=name) for name, url in route_urls(run.site))))
 
 
-async def probe_host_pages(run: ProbeRun, hosts: list[str]) -> list[PageFacts]:
-    return list(await asyncio.gather(*(host_root(run, h) for h in hosts)))
+async def probe_host_pages(
+    run: ProbeRun, hosts: list[str], limit: asyncio.Semaphore | None = None
+) -> list[PageFacts]:
+    """The root page of every host; each request holds ``limit`` (when given) while it runs."""
+    return list(await asyncio.gather(*(host_root(run, h, limit) for h in hosts)))
 
 
-async def host_root(run: ProbeRun, host: str) -> PageFacts:
+async def host_root(run: ProbeRun, host: str, limit: asyncio.Semaphore | None = None) -> PageFacts:
+    async with limit if limit is not None else nullcontext():
+        return await _host_root(run, host)
+
+
+async def _host_root(run: ProbeRun, host: str) -> PageFacts:
     found = await page(run, f"https://{host}/", route="", follow=False)
     if found.status is None and not found.unavailable:
         # No HTTPS at all: what does plain HTTP serve?

@@ -15,7 +15,7 @@ from audits.engine import default_options
 from audits.facts import RouteSpec, RouteTiming, SiteDeclaration
 from audits.ownership import txt_name, txt_value
 from audits.probes.base import ProbeRun
-from audits.probes.performance import probe_load, probe_routes
+from audits.probes.performance import probe_load, probe_routes, route_timing
 
 TOKEN = "perf-facts-token"
 LATENCY_MS = 60
@@ -128,3 +128,25 @@ def test_the_load_test_does_not_run_when_the_proof_is_gone(sb):
 def test_route_timings_round_trip_through_json(timings):
     for timing in timings.values():
         assert RouteTiming.from_dict(timing.to_dict()) == timing
+
+
+def test_a_routes_samples_share_one_kept_alive_connection(sb):
+    # As a customer's browser goes from page to page: the first sample opens a connection,
+    # the others reuse it. What is timed is the time to first byte after each request,
+    # so only the handshakes are saved (on both sides), not part of the measurement.
+    sb.clear_http_requests()
+    spec = RouteSpec.standard("order", "/api/orders")
+    timing = asyncio.run(route_timing(run_for(), "order", "https://www.perf.test/api/orders", spec))
+    seen = [r.connection for r in sb.http_requests if r.path == "/api/orders"]
+    assert timing.samples == len(timing.ttfb_ms) == len(seen) == SAMPLES
+    assert len(set(seen)) == 1
+
+
+def test_with_samples_keep_alive_off_each_sample_opens_its_own_connection(sb):
+    sb.clear_http_requests()
+    spec = RouteSpec.standard("order", "/api/orders")
+    probe_run = run_for()
+    probe_run.options.samples_keep_alive = False
+    timing = asyncio.run(route_timing(probe_run, "order", "https://www.perf.test/api/orders", spec))
+    seen = [r.connection for r in sb.http_requests if r.path == "/api/orders"]
+    assert len(timing.ttfb_ms) == len(set(seen)) == SAMPLES

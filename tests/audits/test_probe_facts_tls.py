@@ -11,7 +11,8 @@ import pytest
 from audits.engine import default_options
 from audits.facts import SiteDeclaration, TlsFacts, VerifyError
 from audits.probes.base import ProbeRun
-from audits.probes.tls import probe_tls
+from audits.probes.tls import probe_tls, tls_fact
+from launchready import net
 
 HOSTS = {
     "good.tls.test": {"http2": True},
@@ -82,3 +83,19 @@ def test_a_host_without_https_fails_its_handshake(facts):
 def test_tls_facts_round_trip_through_json(facts):
     for fact in facts.values():
         assert TlsFacts.from_dict(fact.to_dict()) == fact
+
+
+def test_the_facts_are_those_of_every_version_probed_on_its_own(facts):
+    # The probe reads TLS 1.3 from its handshake (a client offering 1.3 gets it from any
+    # server that speaks it) and tries only 1.0 and 1.1 on their own: the facts must be
+    # those of one handshake per version, host by host.
+    config = ProbeRun(SiteDeclaration(domain="tls.test")).config
+
+    async def every_version(host: str) -> TlsFacts:
+        handshake, protocols = await asyncio.gather(
+            net.tls_handshake(host, config=config), net.tls_protocol_support(host, config=config)
+        )
+        return tls_fact(host, handshake, protocols)
+
+    for host, fact in facts.items():
+        assert asyncio.run(every_version(host)) == fact, host
