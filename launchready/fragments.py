@@ -1,21 +1,31 @@
-"""Rendered page fragments in Django's cache (Redis in production: ``CACHE_URL``),
-dropped by the events that change what they show.
+"""Rendered pages and page fragments in Django's cache (Redis in production: ``CACHE_URL``),
+dropped by the events that change what they show. Whole pages are kept by
+``launchready.pagecache`` under the same versions.
 
 Each workspace has a version in the cache. A fragment's key carries the version of the
-workspace it shows, so ``bump()`` makes every cached fragment of that workspace a miss
-at once, in every web process. The receivers below bump it whenever a row a workspace
-page shows is saved or deleted: a site, an audit run (queued, running, finished), an
-accepted risk, a monitor, an incident (opening, closing, acknowledged), a deploy, a
-membership. The header's workspace switcher is kept per user under a version of its own
-(``user_key``), bumped when one of the user's memberships is saved or deleted and when a
-workspace they belong to is saved (renamed). The hourly rollup has its own version (``monitoring.rollups.bars_version``).
-What changes without any of these events (the check loop's state updates in bulk), and a
-page drawn by another request between a save and its transaction's commit (it is kept
-under the new version), show within ``TTL``. (Bumping again on commit would close that
-window, at the price of one more on-commit callback on every save.)
+workspace it shows, so ``bump()`` makes every cached fragment and page of that workspace
+a miss at once, in every web process. The receivers below bump it whenever a row that
+belongs to a workspace is saved or deleted: the workspace itself and every model with a
+``workspace`` or ``site`` foreign key (discovered in the project's apps, so a new model is
+covered without being listed: sites, routes, audit runs, accepted risks, monitors,
+incidents, deploys, env vars, services, memberships …). A bump happens at once and again
+when the transaction commits, so a page drawn by another request between a save and its
+commit (from the old rows, under the new version) is dropped too. Every successful write
+request of a workspace bumps it as well (``pagecache.WritesShowMiddleware``), which covers
+the actions that use ``queryset.update()``, and the check loop bumps the workspaces whose
+monitors changed state (``monitoring.engine``).
+
+Each user has a version of their own (``user_key``) for what is drawn per user across
+workspaces (the header's workspace switcher, the portfolio, the workspaces page), bumped
+when the user, one of their memberships or addresses is saved or deleted, when a workspace
+they belong to is saved (renamed), and when an invitation to one of their addresses is.
+The hourly rollup has its own version (``monitoring.rollups.bars_version``). What changes
+without any of these events (the check loop's last-checked times and latencies) shows
+within ``TTL``.
 
 A missing or evicted version starts again from the clock, never from a number an older
-fragment may carry.
+fragment may carry. With the cache down (``launchready.cache.TolerantRedisCache``) every
+read misses and every page is drawn from the database.
 """
 
 from __future__ import annotations
@@ -23,64 +33,88 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from django.apps import apps
+from django.conf import settings
 from django.core.cache import cache
+from django.db import models, transaction
 from django.db.models.signals import post_delete, post_save
 
 logger = logging.getLogger(__name__)
 
 TTL = 60  # seconds: the longest a change without an event takes to show
 
-# The models whose rows workspace pages show, and how a row leads to its workspace.
-WORKSPACE_OF: dict[str, str] = {
-    "launchready.Workspace": "pk",
-    "launchready.Membership": "workspace_id",
-    "launchready.Site": "workspace_id",
-    "audits.AuditRun": "site",
-    "audits.AcceptedRisk": "site",
-    "monitoring.Monitor": "workspace_id",
-    "monitoring.Incident": "workspace_id",
-    "handover.Deploy": "site",
-}
+# The apps whose models are searched for rows that belong to a workspace.
+PROJECT_APPS = ("launchready", "audits", "monitoring", "handover", "reports")
 
 
 def _key(workspace_id: int) -> str:
     return f"fragments:workspace:{workspace_id}"
 
 
+def _user_key(user_id: int) -> str:
+    return f"fragments:user:{user_id}"
+
+
+def _current(keys: list[str]) -> dict[str, int]:
+    """The versions under ``keys`` (one cache round trip); a missing one starts from the clock."""
+    found = cache.get_many(keys)
+    missing = {k: time.time_ns() for k in keys if found.get(k) is None}
+    if missing:
+        cache.set_many(missing, timeout=None)
+    return {k: found.get(k) or missing[k] for k in keys}
+
+
 def versions(workspace_ids: Iterable[int]) -> dict[int, int]:
     """The current version of each workspace (one cache round trip)."""
     ids = list(workspace_ids)
-    found = cache.get_many([_key(i) for i in ids])
-    result = {}
-    missing = {}
-    for i in ids:
-        value = found.get(_key(i))
-        if value is None:
-            value = missing[_key(i)] = time.time_ns()
-        result[i] = value
-    if missing:
-        cache.set_many(missing, timeout=None)
-    return result
+    current = _current([_key(i) for i in ids])
+    return {i: current[_key(i)] for i in ids}
 
 
 def version(workspace_id: int) -> int:
     return versions([workspace_id])[workspace_id]
 
 
-def bump_now(workspace_id: int) -> None:
+def page_versions(workspace_ids: Iterable[int], user_id: int) -> tuple[int, ...]:
+    """The versions a whole page of ``user_id`` showing these workspaces depends on: each
+    workspace's, in order, then the user's (one cache round trip)."""
+    keys = [_key(i) for i in workspace_ids] + [_user_key(user_id)]
+    current = _current(keys)
+    return tuple(current[k] for k in keys)
+
+
+def _incr(k: str) -> None:
     try:
-        cache.incr(_key(workspace_id))
+        cache.incr(k)
     except ValueError:  # not there (never read, or evicted)
-        cache.set(_key(workspace_id), time.time_ns(), timeout=None)
+        cache.set(k, time.time_ns(), timeout=None)
+
+
+def bump_now(workspace_id: int) -> None:
+    _incr(_key(workspace_id))
+
+
+def _bump_key(k: str, what: str) -> None:
+    """Bump now and, inside a transaction, again once it commits: a page drawn by another
+    request in between read the old rows and must not be kept under the new version."""
+
+    def bump_once() -> None:
+        try:
+            _incr(k)
+        except Exception:  # a cache outage must not fail the write; pages expire after TTL
+            logger.exception("could not drop the cached pages of %s", what)
+
+    bump_once()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(bump_once)
 
 
 def bump(workspace_id: int | None) -> None:
-    """Drop the workspace's cached fragments."""
+    """Drop the workspace's cached fragments and pages (never raises)."""
     if workspace_id is not None:
-        bump_now(workspace_id)
+        _bump_key(_key(workspace_id), f"workspace {workspace_id}")
 
 
 def key(name: str, workspace_id: int, *parts: object) -> str:
@@ -110,91 +144,127 @@ def cached_at(k: str, build: Callable[[], object], ttl: int | None = None) -> ob
     return value
 
 
-def _user_key(user_id: int) -> str:
-    return f"fragments:user:{user_id}"
-
-
 def user_key(name: str, user_id: int, *parts: object) -> str:
     """The key of a fragment drawn for one user across workspaces (the header's workspace
     switcher): it changes when one of the user's memberships, or a workspace's name, does."""
-    k = _user_key(user_id)
-    current = cache.get(k)
-    if current is None:
-        current = time.time_ns()
-        cache.set(k, current, timeout=None)
+    current = _current([_user_key(user_id)])[_user_key(user_id)]
     return ":".join(["fragment", name, "user", str(user_id), str(current), *map(str, parts)])
 
 
 def bump_user(user_id: int | None) -> None:
-    """Drop the user's cached fragments (``user_key``)."""
-    if user_id is None:
-        return
-    try:
-        cache.incr(_user_key(user_id))
-    except ValueError:  # not there (never read, or evicted)
-        cache.set(_user_key(user_id), time.time_ns(), timeout=None)
+    """Drop the user's cached fragments and pages (``user_key``; never raises)."""
+    if user_id is not None:
+        _bump_key(_user_key(user_id), f"user {user_id}")
 
 
-def _membership_changed(sender, instance, raw: bool = False, **kwargs) -> None:
-    if raw:
-        return
-    try:
+# ----------------------------------------------------------------------------- receivers
+
+
+def _user_saved(sender, instance, raw: bool = False, **kwargs) -> None:
+    """The user's own row (their email and staff flag are in the header)."""
+    if not raw:
+        bump_user(instance.pk)
+
+
+def _user_row_changed(sender, instance, raw: bool = False, **kwargs) -> None:
+    """A row that names a user (a membership, an email address) saved or deleted."""
+    if not raw:
         bump_user(instance.user_id)
-    except Exception:  # a cache outage must not fail the write; fragments expire after TTL
-        logger.exception("could not drop the cached fragments of a membership's user")
 
 
 def _workspace_changed(sender, instance, raw: bool = False, **kwargs) -> None:
     """A workspace renamed (or its time zone changed): every member's switcher shows it."""
     if raw:
         return
-    try:
-        for user_id in instance.memberships.values_list("user_id", flat=True):
-            bump_user(user_id)
-    except Exception:
-        logger.exception("could not drop the cached fragments of a workspace's members")
+    for user_id in instance.memberships.values_list("user_id", flat=True):
+        bump_user(user_id)
 
 
-def _workspace_id(instance, via: str) -> int | None:
+def _invitation_changed(sender, instance, raw: bool = False, **kwargs) -> None:
+    """The invitee's workspaces page lists their open invitations."""
+    if raw:
+        return
+    user_ids = set(
+        apps.get_model(settings.AUTH_USER_MODEL)
+        .objects.filter(email__iexact=instance.email)
+        .values_list("pk", flat=True)
+    )
+    if apps.is_installed("allauth.account"):
+        addresses = apps.get_model("account", "EmailAddress").objects.filter(email__iexact=instance.email)
+        user_ids.update(addresses.values_list("user_id", flat=True))
+    for user_id in user_ids:
+        bump_user(user_id)
+
+
+def _workspace_of(instance: models.Model, via: str) -> int | None:
     if via != "site":
         return getattr(instance, via)
+    site = instance._state.fields_cache.get("site")  # loaded already: no query
+    if site is not None:
+        return site.workspace_id
     site_model = apps.get_model("launchready", "Site")
     return site_model.objects.filter(pk=instance.site_id).values_list("workspace_id", flat=True).first()
 
 
-def _receiver(via: str):
+def _receiver(via: str) -> Callable[..., None]:
     def changed(sender, instance, raw: bool = False, **kwargs) -> None:
         if raw:
             return
         try:
-            bump(_workspace_id(instance, via))
-        except Exception:  # a cache outage must not fail the write; fragments expire after TTL
-            logger.exception("could not drop the cached fragments of %s", sender.__name__)
+            workspace_id = _workspace_of(instance, via)
+        except Exception:  # its site went first in a cascade: the site's own delete bumps
+            logger.debug("no workspace found for a %s", sender.__name__, exc_info=True)
+            return
+        bump(workspace_id)
 
     return changed
+
+
+def tracked_models() -> Iterator[tuple[type[models.Model], str]]:
+    """Every project model whose rows belong to a workspace, and how a row leads to it:
+    ``pk`` (the workspace), ``workspace_id`` or ``site`` (its site's workspace)."""
+    workspace_model = apps.get_model("launchready", "Workspace")
+    site_model = apps.get_model("launchready", "Site")
+    for label in PROJECT_APPS:
+        if label not in {config.label for config in apps.get_app_configs()}:
+            continue
+        for model in apps.get_app_config(label).get_models():
+            fields = {f.name: f for f in model._meta.fields if f.is_relation}
+            if model is workspace_model:
+                yield model, "pk"
+            elif "workspace" in fields and fields["workspace"].related_model is workspace_model:
+                yield model, "workspace_id"
+            elif "site" in fields and fields["site"].related_model is site_model:
+                yield model, "site"
 
 
 _receivers: list = []  # strong references: the signals hold weak ones
 
 
 def connect() -> None:
-    """Connect the receivers (``LaunchReadyConfig.ready``); models of apps not installed are skipped."""
-    for label, via in WORKSPACE_OF.items():
-        try:
-            model = apps.get_model(label)
-        except LookupError:
-            continue
+    """Connect the receivers (``LaunchReadyConfig.ready``)."""
+    for model, via in tracked_models():
         receiver = _receiver(via)
         _receivers.append(receiver)
+        label = model._meta.label
         post_save.connect(receiver, sender=model, dispatch_uid=f"fragments.saved.{label}")
         post_delete.connect(receiver, sender=model, dispatch_uid=f"fragments.deleted.{label}")
-    membership = apps.get_model("launchready", "Membership")
-    post_save.connect(_membership_changed, sender=membership, dispatch_uid="fragments.user.membership.saved")
-    post_delete.connect(
-        _membership_changed, sender=membership, dispatch_uid="fragments.user.membership.deleted"
-    )
+    user = apps.get_model(settings.AUTH_USER_MODEL)
+    post_save.connect(_user_saved, sender=user, dispatch_uid="fragments.user.saved")
+    user_rows = [apps.get_model("launchready", "Membership")]
+    if apps.is_installed("allauth.account"):
+        user_rows.append(apps.get_model("account", "EmailAddress"))
+    for model in user_rows:
+        label = model._meta.label
+        post_save.connect(_user_row_changed, sender=model, dispatch_uid=f"fragments.user.saved.{label}")
+        post_delete.connect(_user_row_changed, sender=model, dispatch_uid=f"fragments.user.deleted.{label}")
     post_save.connect(
         _workspace_changed,
         sender=apps.get_model("launchready", "Workspace"),
         dispatch_uid="fragments.user.workspace.saved",
+    )
+    invitation = apps.get_model("launchready", "Invitation")
+    post_save.connect(_invitation_changed, sender=invitation, dispatch_uid="fragments.user.invitation.saved")
+    post_delete.connect(
+        _invitation_changed, sender=invitation, dispatch_uid="fragments.user.invitation.deleted"
     )

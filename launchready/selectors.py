@@ -35,6 +35,13 @@ def memberships_for(user) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("workspace").order_by("workspace__name")
 
 
+def workspace_ids_of(user) -> list[int]:
+    """The ids of the user's workspaces, in a stable order (one query)."""
+    return list(
+        Membership.objects.filter(user=user).order_by("workspace_id").values_list("workspace_id", flat=True)
+    )
+
+
 def membership(user, workspace_uuid, *, need: str = Role.VIEWER) -> Membership:
     """The user's membership in a workspace, or 404 for strangers and 403 for low roles."""
     if not user.is_authenticated:

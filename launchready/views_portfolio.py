@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from monitoring import rollups
 
-from . import fragments, portfolio, selectors
+from . import fragments, pagecache, portfolio
 
 VERDICT_FILTER_CHOICES = [("", "Any verdict"), *portfolio.VERDICT_KEY_LABELS.items()]
 
@@ -77,6 +77,7 @@ def _headers(params: QueryDict, sort: str, direction: str) -> list[Header]:
 
 @login_required
 @require_http_methods(["GET", "HEAD"])
+@pagecache.user_page(also=rollups.bars_version)
 def portfolio_page(request: HttpRequest) -> HttpResponse:
     form = PortfolioFilter(request.GET)
     # A bad parameter (a sort key we do not know) is shown as a form error and ignored.
@@ -84,7 +85,7 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
     sort = data.get("sort") or "attention"
     direction = data.get("dir") or "asc"
     # Cached per user; any change in one of their workspaces (or the hourly rollup) draws it again.
-    workspace_ids = selectors.memberships_for(request.user).values_list("workspace_id", flat=True)
+    workspace_ids = pagecache.my_workspace_ids(request)
     every_row = fragments.cached_at(
         fragments.key_for_many("portfolio", workspace_ids, request.user.pk, rollups.bars_version()),
         lambda: portfolio.portfolio_rows(request.user),

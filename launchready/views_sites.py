@@ -9,7 +9,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from . import selectors
+from . import pagecache, selectors
 from .forms import CampaignURLForm, RouteForm, SiteEmailForm, SiteForm, SubdomainForm
 from .models import CriticalRoute, Membership, Role, Site
 from .site_routes import add_starting_routes
@@ -52,6 +52,7 @@ def site_context(site: Site, **overrides) -> dict:
 
 
 @workspace_view()
+@pagecache.workspace_page()
 def site_list(request: HttpRequest, m: Membership) -> HttpResponse:
     return render(request, "sites/list.html", {"sites": selectors.site_list(m.workspace)})
 
@@ -76,6 +77,7 @@ def site_create(request: HttpRequest, m: Membership) -> HttpResponse:
 
 
 @workspace_view()
+@pagecache.workspace_page()
 def site_detail(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
     return render(request, "sites/detail.html", site_context(site))
 

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from handover.document import workspace_states
 
-from . import fragments, selectors, tenancy
+from . import fragments, pagecache, selectors, tenancy
 from .forms import WorkspaceForm
 from .models import Membership, Role
 from .views_common import SESSION_WORKSPACE_KEY, workspace_view
@@ -33,6 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "HEAD"])
+@pagecache.user_page()
 def workspace_list(request: HttpRequest) -> HttpResponse:
     context = {
         "memberships": selectors.workspace_list(request.user),
@@ -53,6 +54,7 @@ def workspace_create(request: HttpRequest) -> HttpResponse:
 
 
 @workspace_view()
+@pagecache.workspace_page()
 def workspace_overview(request: HttpRequest, m: Membership) -> HttpResponse:
     """The site cards, worst first and paged, come from the cache (``fragments``): a new
     audit, a site or workspace saved drops them; the panels below read ``sites``."""
@@ -94,6 +96,7 @@ def workspace_settings(request: HttpRequest, m: Membership) -> HttpResponse:
 
 
 @workspace_view()
+@pagecache.workspace_page()
 def workspace_handover(request: HttpRequest, m: Membership) -> HttpResponse:
     """Per site: the handover document's state (checklist, services, share links) and its links."""
     sites = selectors.sites_for(m.workspace).order_by("domain")[:200]

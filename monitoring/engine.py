@@ -3,6 +3,11 @@
 One transaction per batch: raw results, monitor state, incidents and the
 notification rows (the outbox) commit together, so an alert exists if and only if
 its state change does. Sending happens afterwards (``outbox.deliver``).
+
+The monitors' rows are written in bulk (no signals): the workspaces whose monitors
+changed state get new page versions here (``launchready.fragments.bump``, again when the
+batch commits), so no cached page shows a down monitor as up. The other columns (last
+check, latency, message) show within the pages' lifetime.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from launchready import fragments
 from launchready.formats import human_date
 from launchready.models import Workspace
 
@@ -111,7 +117,13 @@ def mark_could_not_run(monitor_id: int, exc: BaseException, now: datetime) -> No
         Monitor.objects.filter(pk=monitor_id).exclude(state=Monitor.State.PAUSED).update(
             last_checked_at=now, last_message=could_not_run_message(exc)
         )
-        Monitor.objects.filter(pk=monitor_id, state=Monitor.State.UP).update(state=Monitor.State.UNKNOWN)
+        changed = Monitor.objects.filter(pk=monitor_id, state=Monitor.State.UP).update(
+            state=Monitor.State.UNKNOWN
+        )
+        if changed:
+            fragments.bump(
+                Monitor.objects.filter(pk=monitor_id).values_list("workspace_id", flat=True).first()
+            )
     except Exception:  # the row itself is unusable; the log is all we can do
         logger.exception("monitor %s: could not record that its check could not run", monitor_id)
 
@@ -219,6 +231,7 @@ def _apply(outcomes: list[CheckOutcome], now: datetime) -> Applied:
         MaintenanceWindow.objects.filter(workspace_id__in=workspace_ids, starts_at__lte=now, ends_at__gt=now)
     )
     batch = _Batch(windows=windows, applied=applied)
+    states_before = {pk: m.state for pk, m in monitors.items()}
     # Monitors without a dependency first: a dependent one then finds its dependency's incident.
     for pk, m in sorted(monitors.items(), key=lambda item: item[1].depends_on_id is not None):
         results = by_monitor[pk]
@@ -249,6 +262,8 @@ def _apply(outcomes: list[CheckOutcome], now: datetime) -> Applied:
             "alerted_threshold_days",
         ],
     )
+    for workspace_id in {m.workspace_id for pk, m in monitors.items() if m.state != states_before[pk]}:
+        fragments.bump(workspace_id)
     applied.notification_ids = queue_notifications(batch.to_notify)
     return applied
 

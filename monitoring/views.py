@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from launchready import fragments
+from launchready import fragments, pagecache
 from launchready.models import Membership, Role, Site
 from launchready.views_common import workspace_view
 
@@ -37,6 +37,7 @@ def _page_number(request: HttpRequest) -> int:
 
 
 @workspace_view()
+@pagecache.workspace_page(also=rollups.bars_version)
 def overview(request: HttpRequest, m: Membership) -> HttpResponse:
     """Monitors by site, worst first, a page of sites at a time. The sites' part is drawn once
     and cached (launchready.fragments): dropped when an incident opens or closes, a monitor or
@@ -96,6 +97,7 @@ def monitor_create(request: HttpRequest, m: Membership) -> HttpResponse:
 
 
 @workspace_view()
+@pagecache.workspace_page()
 def monitor_detail(request: HttpRequest, m: Membership, monitor) -> HttpResponse:
     mon = selectors.monitor_in(m.workspace, monitor)
     results = list(CheckResult.objects.filter(monitor=mon).order_by("-checked_at")[:20])
@@ -165,6 +167,7 @@ def monitor_delete(request: HttpRequest, m: Membership, monitor) -> HttpResponse
 
 
 @workspace_view()
+@pagecache.workspace_page()
 def incident_detail(request: HttpRequest, m: Membership, incident) -> HttpResponse:
     inc = selectors.incident_in(m.workspace, incident)
     # A monitor's part of a shared incident shows the incident of its cause: alerts, escalation, parts.
