@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import math
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -26,7 +27,10 @@ class Unavailable(Serializable):
     kind: UnavailableKind = UnavailableKind.ERROR
 
 
+@functools.lru_cache(maxsize=4096)
 def host_of(url: str) -> str:
+    # Cached: the rules ask for the host of the same few hundred URLs thousands of times
+    # in one evaluation (half of its time was spent splitting URLs).
     return (urlsplit(url).hostname or "").lower()
 
 

@@ -166,6 +166,44 @@ async def _get(run: ProbeRun, url: str, max_bytes: int) -> net.FetchResult | Non
         return None
 
 
+async def _read_sitemaps(
+    run: ProbeRun,
+    robots: net.FetchResult | None,
+    base: str,
+    store_hosts: set[str],
+    notes: list[str],
+    read: list[str],
+) -> list[str]:
+    """The page URLs of the store's sitemaps: robots.txt's Sitemap lines on the store's own
+    hosts, else /sitemap.xml; an index is followed, product and collection sitemaps first,
+    up to ``MAX_SITEMAPS`` files. ``read`` and ``notes`` receive what was read and what not."""
+    listed = robots_sitemaps(robots.text()) if robots is not None and robots.status == 200 else []
+    queue = [u for u in listed if host_of(u) in store_hosts] or [base + "/sitemap.xml"]
+    sitemap_urls: list[str] = []
+    while queue and len(read) < MAX_SITEMAPS and len(sitemap_urls) < MAX_URLS:
+        url = queue.pop(0)
+        if url.endswith(".gz"):
+            notes.append(f"{url} is compressed and was not read.")
+            continue
+        result = await _get(run, url, SITEMAP_MAX_BYTES)
+        if result is None or result.status != 200:
+            if url in listed:
+                notes.append(f"The sitemap {url} could not be read.")
+            continue
+        read.append(url)
+        try:
+            pages, children = parse_sitemap(result.text())
+        except ValueError as exc:
+            notes.append(f"{url}: {exc}.")
+            continue
+        sitemap_urls += pages
+        # Product and collection sitemaps first: they hold what discovery looks for.
+        children = [c for c in children if host_of(c) in store_hosts]
+        children.sort(key=lambda c: not re.search(r"product|collection|categor", c, re.I))
+        queue += children
+    return sitemap_urls
+
+
 def _answered(result: net.FetchResult | None, store_hosts: set[str]) -> bool:
     return (
         result is not None
@@ -192,46 +230,25 @@ async def discover_routes(run: ProbeRun) -> RouteDiscovery:
             f"The homepage could not be read ({home.error.message if home.error else f'HTTP {home.status}'})."
         )
     platform = detect_platform(html, response_headers(home.final)) if html else ""
-
-    # Sitemaps: robots.txt's Sitemap lines on the store's own hosts, else /sitemap.xml.
-    listed = robots_sitemaps(robots.text()) if robots is not None and robots.status == 200 else []
-    queue = [u for u in listed if host_of(u) in store_hosts] or [base + "/sitemap.xml"]
-    sitemap_urls: list[str] = []
     read: list[str] = []
-    while queue and len(read) < MAX_SITEMAPS and len(sitemap_urls) < MAX_URLS:
-        url = queue.pop(0)
-        if url.endswith(".gz"):
-            notes.append(f"{url} is compressed and was not read.")
-            continue
-        result = await _get(run, url, SITEMAP_MAX_BYTES)
-        if result is None or result.status != 200:
-            if url in listed:
-                notes.append(f"The sitemap {url} could not be read.")
-            continue
-        read.append(url)
-        try:
-            pages, children = parse_sitemap(result.text())
-        except ValueError as exc:
-            notes.append(f"{url}: {exc}.")
-            continue
-        sitemap_urls += pages
-        # Product and collection sitemaps first: they hold what discovery looks for.
-        children = [c for c in children if host_of(c) in store_hosts]
-        children.sort(key=lambda c: not re.search(r"product|collection|categor", c, re.I))
-        queue += children
+
+    linked = pick(page_links(html, base + "/"), store_hosts, "homepage", "linked from the homepage")
+    # The platform's conventions for what the homepage does not link, one request each, sent
+    # beside the sitemaps rather than after them: sitemaps list products and pages, seldom a
+    # cart, a login or a checkout, so these are nearly always needed, and the round trip
+    # they would add comes before the route samples (which wait for the audit's requests).
+    conventions = CONVENTIONS.get(platform, CONVENTIONS[""])
+    asked = [(name, path) for name, path in conventions.items() if name not in linked]
+    answers, sitemap_urls = await asyncio.gather(
+        asyncio.gather(*(_get(run, base + path, 64 * 1024) for _name, path in asked)),
+        _read_sitemaps(run, robots, base, store_hosts, notes, read),
+    )
 
     found = pick(sitemap_urls, store_hosts, "sitemap", "listed in the sitemap")
-    for name, route in pick(
-        page_links(html, base + "/"), store_hosts, "homepage", "linked from the homepage"
-    ).items():
+    for name, route in linked.items():
         found.setdefault(name, route)
-
-    # The platform's conventions, for what is still missing: one request each.
-    conventions = CONVENTIONS.get(platform, CONVENTIONS[""])
-    missing = [(name, path) for name, path in conventions.items() if name not in found]
-    answers = await asyncio.gather(*(_get(run, base + path, 64 * 1024) for _name, path in missing))
-    for (name, path), result in zip(missing, answers, strict=True):
-        if _answered(result, store_hosts):
+    for (name, path), result in zip(asked, answers, strict=True):
+        if name not in found and _answered(result, store_hosts):
             label = f"{platform}'s standard address" if platform else "the usual address"
             found[name] = DiscoveredRoute(
                 name=name, path=path, source="platform", evidence=f"{label}, it answers"

@@ -153,6 +153,22 @@ SCENARIO = {
             ],
         },
         {
+            # No platform, a sitemap that lists the cart, and the usual cart and login.
+            "name": "www.plain-shop.test",
+            "routes": [
+                {"path": "/", "html": {"title": "Plain Shop"}},
+                {
+                    "path": "/sitemap.xml",
+                    "content_type": "application/xml",
+                    "body": _urls("https://www.plain-shop.test/basket"),
+                    "latency": 50,
+                },
+                {"path": "/basket", "html": {"title": "Basket"}},
+                {"path": "/cart", "html": {"title": "Cart"}},
+                {"path": "/login", "html": {"title": "Login"}},
+            ],
+        },
+        {
             "name": "tracker.test",
             "routes": [
                 {
@@ -213,3 +229,29 @@ def test_discovery_counts_against_the_request_budget(sb) -> None:
     found, run = _discover("big-shop.test", request_budget=3)
     assert run.requests > 3  # the refused requests were counted, not sent
     assert any("budget ran out" in note for note in found.notes)
+
+
+def test_the_conventions_are_asked_beside_the_sitemap_and_the_sitemap_still_wins(sb) -> None:
+    # The platform's usual paths (nearly always needed: sitemaps list products and pages,
+    # not carts, logins or checkouts) go out with the sitemap request instead of after its
+    # answer, one round trip fewer before the route samples; what the sitemap names wins.
+    run = ProbeRun(SiteDeclaration(domain="plain-shop.test"), options=ProbeOptions())
+    host = run.site.canonical_host
+    most = 0
+
+    async def watched():
+        nonlocal most
+        task = asyncio.create_task(discover_routes(run))
+        while not task.done():
+            most = max(most, run.turns.in_flight(host))
+            await asyncio.sleep(0)
+        return await task
+
+    found = asyncio.run(watched())
+    assert [(r.name, r.path, r.source) for r in found.routes] == [
+        ("home", "/", "homepage"),
+        ("cart", "/basket", "sitemap"),
+        ("login", "/login", "platform"),
+    ]
+    assert found.sitemaps == ["https://www.plain-shop.test/sitemap.xml"]
+    assert most == 4  # the sitemap and the three usual paths (cart, login, checkout) at once
