@@ -6,6 +6,7 @@ from .models import (
     AlertChannel,
     ApiToken,
     CheckResult,
+    ClosedDay,
     DailyRollup,
     EscalationContact,
     HeartbeatPing,
@@ -112,6 +113,25 @@ class DailyRollupAdmin(admin.ModelAdmin):
     search_fields = ("monitor__name",)
     list_select_related = ("monitor",)
     raw_id_fields = ("monitor",)
+
+
+@admin.register(ClosedDay)
+class ClosedDayAdmin(admin.ModelAdmin):
+    """The hourly job's record of the days it recomputed exactly from raw results (once
+    each): staff may look, never add, edit or delete one."""
+
+    list_display = ("day", "closed_at")
+    date_hierarchy = "day"
+    readonly_fields = ("day", "closed_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(UptimeBar)
