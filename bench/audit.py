@@ -166,12 +166,21 @@ def measure(data: dict, site, chain_route: int, *, samples: int = SAMPLES, round
     children: list[subprocess.Popen] = []
     with sandbox_process(data, children) as sandbox_settings, override_settings(**sandbox_settings):
         sandbox_pid = children[0].pid
-        # BENCH_EXPOSURE_KEEP_ALIVE=0 reads the exposure paths on a fresh connection each (as
-        # before keep-alive), BENCH_EXPOSURE_CONNECTIONS sets the connections per host: for
-        # interleaved runs with and without.
+        # For interleaved runs with and without: BENCH_EXPOSURE_KEEP_ALIVE=0 reads the exposure
+        # paths on a fresh connection each (as before keep-alive), BENCH_EXPOSURE_CONNECTIONS
+        # sets the connections per host, BENCH_SAMPLES_KEEP_ALIVE=0 takes each route sample on
+        # a fresh connection, BENCH_OTHER_HOSTS_IN_FLIGHT=0 probes the other hosts on the
+        # audit's own loop instead of the side loop (audits/probes/side.py).
+        defaults = default_options()
         exposure = {
             "exposure_keep_alive": os.environ.get("BENCH_EXPOSURE_KEEP_ALIVE", "1") != "0",
-            "exposure_connections": int(os.environ.get("BENCH_EXPOSURE_CONNECTIONS", "4")),
+            "exposure_connections": int(
+                os.environ.get("BENCH_EXPOSURE_CONNECTIONS", defaults.exposure_connections)
+            ),
+            "samples_keep_alive": os.environ.get("BENCH_SAMPLES_KEEP_ALIVE", "1") != "0",
+            "other_hosts_in_flight": int(
+                os.environ.get("BENCH_OTHER_HOSTS_IN_FLIGHT", defaults.other_hosts_in_flight)
+            ),
         }
         options = default_options(samples=samples, **exposure)
         warm = default_options(samples=2, **exposure)
@@ -192,7 +201,11 @@ def measure(data: dict, site, chain_route: int, *, samples: int = SAMPLES, round
         spec = site.routes[chain_route]
 
         async def route_alone() -> float:
-            run = ProbeRun(site, options=default_options(samples=samples))
+            # The chain as the audit takes it: on kept-alive connections unless they are off.
+            run = ProbeRun(
+                site,
+                options=default_options(samples=samples, samples_keep_alive=exposure["samples_keep_alive"]),
+            )
             t0 = time.perf_counter()
             await performance.route_timing(run, spec.name, f"https://{site.canonical_host}{spec.path}", spec)
             return time.perf_counter() - t0

@@ -31,6 +31,7 @@ from audits.facts import (
     AuditFacts,
     DnsFacts,
     ExposureProbe,
+    HostDns,
     LighthouseFacts,
     LoadTiming,
     OriginProbe,
@@ -92,6 +93,7 @@ class _Probes:
     origin: asyncio.Task[list[OriginProbe]]
     load: asyncio.Task[list[LoadTiming] | None]  # None: ownership not proven, no load test
     discovery: asyncio.Task[RouteDiscovery]
+    early: list[asyncio.Task]  # the store's own host's part of tls and exposure, awaited by them
 
     def of_stage(self, stage: Stage) -> tuple[asyncio.Task, ...]:
         return {
@@ -127,6 +129,8 @@ async def collect_facts(
                 await asyncio.gather(*(stage_done(stage) for stage in PROBED_STAGES))
         except TimeoutError:
             logger.info("audit of %s ran out of time; keeping finished probes", run.site.domain)
+        for task in probes.early:
+            task.cancel()  # done by now, unless the time ran out
     for task in probes.all():
         if task.done() and not task.cancelled() and task.exception():
             exc = task.exception()
@@ -186,33 +190,6 @@ def _start(run: ProbeRun, side: SideLoop) -> _Probes:
     def hosts(found: DnsFacts) -> list[str]:
         return dns.contactable(found.hosts, run.config)
 
-    def own_here_others_aside(
-        probe: Callable[[list[str], asyncio.Semaphore | None], Awaitable[list[T]]],
-    ) -> Callable[[list[str]], Awaitable[list[T]]]:
-        """``probe`` of the store's own host on this loop and of its other hosts on the side
-        loop (all on this loop when ``other_hosts_in_flight`` is 0), host by host; the
-        facts in the order of the hosts, as if probed all at once."""
-
-        async def each(names: list[str], limit: asyncio.Semaphore | None) -> list[list[T]]:
-            return list(await asyncio.gather(*(probe([name], limit) for name in names)))
-
-        async def probed(names: list[str]) -> list[T]:
-            aside = [i for i, name in enumerate(names) if name != run.site.canonical_host]
-            if run.options.other_hosts_in_flight <= 0 or not aside:
-                per_host = await each(names, None)
-            else:
-                here = [i for i in range(len(names)) if i not in aside]
-
-                async def there(limit: asyncio.Semaphore) -> list[list[T]]:
-                    return await each([names[i] for i in aside], limit)
-
-                mine, theirs = await asyncio.gather(each([names[i] for i in here], None), side.run(there))
-                found = dict(zip(here + aside, mine + theirs, strict=True))
-                per_host = [found[i] for i in range(len(names))]
-            return [fact for facts in per_host for fact in facts]
-
-        return probed
-
     discovery = start(route_discovery.discover_routes(run))
     routes: asyncio.Task[list[RouteTiming]]
     pages: asyncio.Task[list[PageFacts]]
@@ -230,13 +207,73 @@ def _start(run: ProbeRun, side: SideLoop) -> _Probes:
         pages = start(web.probe_route_pages(run))
     rdap = start(dns.probe_rdap(run))
     redirects = start(web.probe_redirects(run))
-    dns_facts = start(dns.probe_dns(run))
+    own = run.site.canonical_host
+    own_named: asyncio.Future[HostDns | None] = asyncio.get_running_loop().create_future()
+
+    def named(found: HostDns) -> None:
+        if found.name == own and not own_named.done():
+            own_named.set_result(found)
+
+    dns_facts = start(dns.probe_dns(run, named))
+    # However the DNS stage ends, nothing waits for the store's own name any longer.
+    dns_facts.add_done_callback(lambda _: own_named.done() or own_named.set_result(None))
     site_email = start(email.probe_site_email(run))
     lighthouse = start(performance.probe_lighthouse(run))
+    early: list[asyncio.Task] = []
 
-    tls_by_host = own_here_others_aside(lambda names, limit: tls.probe_tls(run, names, limit))
-    host_pages_by_host = own_here_others_aside(lambda names, limit: web.probe_host_pages(run, names, limit))
-    exposure_by_host = own_here_others_aside(lambda names, limit: exposure.probe_exposure(run, names, limit))
+    def own_first_others_aside(
+        probe: Callable[[list[str], asyncio.Semaphore | None], Awaitable[list[T]]],
+    ) -> Callable[[list[str]], Awaitable[list[T]]]:
+        """``probe`` of the store's own host on this loop, started as soon as DNS has
+        resolved that name (the route samples wait for these requests: the rest of the DNS
+        stage is not theirs to wait for), and of the other hosts once DNS has named them, on
+        the side loop (on this loop when ``other_hosts_in_flight`` is 0). Host by host; the
+        facts in the order of the hosts, as if all were probed at once."""
+
+        async def each(names: list[str], limit: asyncio.Semaphore | None) -> list[list[T]]:
+            return list(await asyncio.gather(*(probe([name], limit) for name in names)))
+
+        async def own_host() -> list[list[T]] | None:
+            found = await own_named
+            if found is None or not dns.contactable([found], run.config):
+                return None  # DNS will say; what it says is what counts
+            return await each([own], None)
+
+        own_early = asyncio.create_task(own_host())
+        early.append(own_early)
+
+        async def probed(names: list[str]) -> list[T]:
+            here = [i for i, name in enumerate(names) if name == own]
+            aside = [i for i in range(len(names)) if i not in here]
+
+            async def mine() -> list[list[T]]:
+                if not here:
+                    own_early.cancel()
+                    return []
+                return await own_early or await each([own], None)
+
+            if run.options.other_hosts_in_flight <= 0 or not aside:
+                ours, theirs = await asyncio.gather(mine(), each([names[i] for i in aside], None))
+            else:
+
+                async def there(limit: asyncio.Semaphore) -> list[list[T]]:
+                    return await each([names[i] for i in aside], limit)
+
+                ours, theirs = await asyncio.gather(mine(), side.run(there))
+            found = dict(zip(here + aside, ours + theirs, strict=True))
+            return [fact for i in range(len(names)) for fact in found[i]]
+
+        return probed
+
+    tls_by_host = own_first_others_aside(lambda names, limit: tls.probe_tls(run, names, limit))
+    exposure_by_host = own_first_others_aside(lambda names, limit: exposure.probe_exposure(run, names, limit))
+
+    async def other_host_pages(names: list[str]) -> list[PageFacts]:
+        """The root page of every host but the store's own (its routes are its pages)."""
+        others = [name for name in names if name != own]
+        if run.options.other_hosts_in_flight <= 0 or not others:
+            return await web.probe_host_pages(run, others)
+        return await side.run(lambda limit: web.probe_host_pages(run, others, limit))
 
     async def origins() -> list[OriginProbe]:
         found, page_list = await dns_facts, await pages
@@ -251,15 +288,14 @@ def _start(run: ProbeRun, side: SideLoop) -> _Probes:
         email=site_email,
         lighthouse=lighthouse,
         tls=after(dns_facts, lambda d: tls_by_host(hosts(d))),
-        host_pages=after(
-            dns_facts, lambda d: host_pages_by_host([h for h in hosts(d) if h != run.site.canonical_host])
-        ),
+        host_pages=after(dns_facts, lambda d: other_host_pages(hosts(d))),
         exposure=after(dns_facts, lambda d: exposure_by_host(hosts(d))),
         assets=after(pages, lambda p: web.probe_assets(run, p)),
         source_maps=after(pages, lambda p: exposure.probe_source_maps(run, p)),
         origin=asyncio.create_task(origins()),
         load=after(routes, lambda r: performance.probe_load(run, r)),
         discovery=discovery,
+        early=early,
     )
 
 

@@ -15,6 +15,7 @@ import asyncio
 import dataclasses
 import re
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from audits.facts import (
@@ -41,7 +42,9 @@ class ApiUnavailable(Exception):
     """An API answer that cannot be used; the message is the sentence for the founder."""
 
 
-async def probe_dns(run: ProbeRun) -> DnsFacts:
+async def probe_dns(run: ProbeRun, named: Callable[[HostDns], None] | None = None) -> DnsFacts:
+    """The DNS facts of the store. ``named``, when given, is called with each host's answers
+    as soon as they are in, before the rest of the stage (nameservers, CNAME checks)."""
     domain = run.site.domain
     ns_task = asyncio.create_task(_resolve(run, domain, "NS"))
     caa_task = asyncio.create_task(_resolve(run, domain, "CAA"))
@@ -56,7 +59,10 @@ async def probe_dns(run: ProbeRun) -> DnsFacts:
 
     async def host(name: str, source: HostSource) -> HostDns:
         a, aaaa = await asyncio.gather(_resolve(run, name, "A"), _resolve(run, name, "AAAA"))
-        return HostDns(name=name, source=source, a=a, aaaa=aaaa)
+        found = HostDns(name=name, source=source, a=a, aaaa=aaaa)
+        if named is not None and source != HostSource.WILDCARD:
+            named(found)
+        return found
 
     # A label nobody would create: if it resolves, a wildcard record answers every name.
     random_name = f"launchready-{secrets.token_hex(6)}.{domain}"
