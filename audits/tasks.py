@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 # The probes get this much time; the task's soft limit leaves room to save the results.
 AUDIT_TIME_BUDGET_S = 120
+SAVE_ALLOWANCE_S = 30
 DAILY_BATCH = 200
 AUDIT_TIME_LIMIT_S = AUDIT_TIME_BUDGET_S + 60
 # A worker killed in the middle of an audit (kill -9, out of memory, a redeploy) gives
@@ -42,13 +43,14 @@ NEVER_STARTED = "This audit never started: no worker picked it up within an hour
 
 
 @shared_task(
-    soft_time_limit=AUDIT_TIME_BUDGET_S + 30,
+    bind=True,
+    soft_time_limit=AUDIT_TIME_BUDGET_S + SAVE_ALLOWANCE_S,
     time_limit=AUDIT_TIME_LIMIT_S,
     ignore_result=True,
     acks_late=True,
     reject_on_worker_lost=True,
 )
-def run_audit_task(run_id: int) -> str:
+def run_audit_task(self, run_id: int) -> str:
     """Claim the run, probe (reporting each stage's progress on the run), apply the rules, save.
 
     Idempotent (the claim is a conditional UPDATE, a retried run replaces its own
@@ -72,7 +74,7 @@ def run_audit_task(run_id: int) -> str:
 
     try:
         # Inside the try: a site whose saved data cannot be read fails its own run, visibly.
-        options = default_options(time_budget_s=AUDIT_TIME_BUDGET_S)
+        options = default_options(time_budget_s=probe_budget_s(self.request.timelimit))
         collected = collect_in_thread(declaration_for(site), options=options, on_progress=show_progress)
         # What Launch Ready itself knows (DMARC history, test messages, monitoring set-up).
         collected.facts = _enrich(site, collected.facts)
@@ -87,6 +89,19 @@ def run_audit_task(run_id: int) -> str:
         return "failed"
     _alert_new_blockers(run)
     return "done"
+
+
+def probe_budget_s(timelimit: tuple[float | None, float | None] | None) -> float:
+    """The probes' time: the soft time limit the audit was queued with (``(hard, soft)``, as
+    Celery hands it to the task) less the time to save, or ``AUDIT_TIME_BUDGET_S``.
+
+    An audit queued with a shorter limit (``apply_async(soft_time_limit=…)``) then ends
+    with what its probes found in that time, instead of being stopped half-way.
+    """
+    soft = (timelimit or (None, None))[1]
+    if not soft:
+        return AUDIT_TIME_BUDGET_S
+    return max(float(soft) - SAVE_ALLOWANCE_S, float(soft) / 2)
 
 
 def _enrich(site: Site, facts: AuditFacts) -> AuditFacts:

@@ -188,12 +188,13 @@ class Processes:
             proc.stop()
 
 
-def send_task(broker_url: str, name: str, *args) -> None:
-    """Queue a task on ``broker_url`` as the product's code would (JSON, by name)."""
+def send_task(broker_url: str, name: str, *args, **options) -> None:
+    """Queue a task on ``broker_url`` as the product's code would (JSON, by name); ``options``
+    are ``apply_async``'s (``soft_time_limit``, ``time_limit``…)."""
     app = Celery("faults-sender", set_as_current=False)
     app.config_from_object("django.conf:settings", namespace="CELERY")
     with app.connection_for_write(broker_url) as conn:
-        app.send_task(name, args=list(args), connection=conn)
+        app.send_task(name, args=list(args), connection=conn, **options)
 
 
 class Smtp:
