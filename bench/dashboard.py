@@ -672,8 +672,21 @@ def measure(env: dict, command: str, data: dict, cookie: str, args, log_path: Pa
     }
 
 
-def profile_route(user, data: dict, name: str, n: int = 5, top: int = 25) -> list[dict]:
-    """cProfile of ``n`` in-process requests of route ``name``: the functions with most own time."""
+def make_cold(data: dict, user) -> None:
+    """Drop every cached page and fragment the measured user's routes show: the measured
+    workspace's version and the user's move, as a change in the workspace would move them."""
+    from launchready import fragments
+
+    fragments.bump(data["workspace"].pk)
+    fragments.bump_user(user.pk)
+
+
+def profile_route(
+    user, data: dict, name: str, n: int = 5, top: int = 25, cold: bool = False
+) -> tuple[list[dict], float]:
+    """cProfile of ``n`` in-process requests of route ``name``: the functions with most own time,
+    and the mean time of a request under the profiler (ms). ``cold``: the route's cached pages
+    and fragments are dropped before each request."""
     import cProfile
     import io
     import pstats
@@ -683,12 +696,17 @@ def profile_route(user, data: dict, name: str, n: int = 5, top: int = 25) -> lis
     client = Client(headers=_headers_for(name, data, ""))
     client.force_login(user)
     url = routes_for(data)[name]
-    client.get(url)  # warm: templates, session workspace
+    client.get(url)  # warm: templates, session workspace, the CSRF cookie
     profiler = cProfile.Profile()
-    profiler.enable()
+    elapsed = 0.0
     for _ in range(n):
+        if cold:
+            make_cold(data, user)
+        t0 = time.perf_counter()
+        profiler.enable()
         client.get(url)
-    profiler.disable()
+        profiler.disable()
+        elapsed += time.perf_counter() - t0
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats("cumulative").print_stats(40)
@@ -703,7 +721,7 @@ def profile_route(user, data: dict, name: str, n: int = 5, top: int = 25) -> lis
                 "cumulative_ms": round(cum * 1000 / n, 1),
             }
         )
-    return sorted(rows, key=lambda r: -r["own_ms"])[:top]
+    return sorted(rows, key=lambda r: -r["own_ms"])[:top], round(elapsed * 1000 / n, 1)
 
 
 # ----------------------------------------------------------------------------- run
@@ -722,7 +740,17 @@ def run(argv: list[str]) -> list[dict]:
     parser.add_argument(
         "--compare-web", action="append", default=[], metavar="COMMAND", help="also measure this web command"
     )
-    parser.add_argument("--profile", nargs="?", const="worst", help="cProfile a route (default: the worst)")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="worst",
+        help="cProfile a route in-process (default: the worst of a load run; a named route skips the load)",
+    )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="with --profile: drop the route's cached pages before each request",
+    )
     args = parser.parse_args(argv)
 
     workdir = ROOT / "var" / "bench-dashboard"
@@ -734,6 +762,20 @@ def run(argv: list[str]) -> list[dict]:
     from django.db import connections
 
     data, seed_s, reused = dataset(args.rebuild)
+    if args.profile and args.profile != "worst":
+        profile, ms = profile_route(data["user"], data["big"], args.profile, cold=args.cold)
+        return [
+            {
+                "name": "dashboard_profile",
+                "value": ms,
+                "unit": "ms per request under the profiler",
+                "baseline": None,
+                "ratio": None,
+                "profile_route": args.profile,
+                "cold": args.cold,
+                "profile_top_own_time": profile,
+            }
+        ]
     queries = count_queries(data["user"], data["big"], data["small"])
     cookie = session_cookie(data["user"], data["big"]["workspace"])
     connections.close_all()
@@ -743,8 +785,8 @@ def run(argv: list[str]) -> list[dict]:
     compared = [main]
     for other in args.compare_web:
         compared.append(measure(env, other, data["big"], cookie, args, workdir / "web-compare.log"))
-    profiled = main["worst_route"] if args.profile == "worst" else args.profile
-    profile = profile_route(data["user"], data["big"], profiled) if args.profile else None
+    profiled = main["worst_route"]
+    profile = profile_route(data["user"], data["big"], profiled, cold=args.cold)[0] if args.profile else None
 
     p95 = main["p95_ms"]
     baseline = main["baseline"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 
 from django.http import HttpRequest
@@ -9,6 +10,15 @@ from django.template.loader import render_to_string
 
 from . import fragments
 from .models import Role
+from .templatetags.launchready import uuid_url
+
+
+@dataclass(frozen=True)
+class SwitcherEntry:
+    url: str
+    name: str
+    role: str
+    current: bool
 
 
 class Switcher:
@@ -22,19 +32,26 @@ class Switcher:
 
     @cached_property
     def html(self) -> str:
-        from .selectors import memberships_for
-
         current = self.workspace.pk if self.workspace is not None else 0
         k = fragments.user_key("switcher", self.user.pk, current)
-        return str(
-            fragments.cached_at(
-                k,
-                lambda: render_to_string(
-                    "workspace/_switcher.html",
-                    {"my_memberships": list(memberships_for(self.user)), "workspace": self.workspace},
-                ),
-            )
+        return str(fragments.cached_at(k, lambda: self.draw(current)))
+
+    def draw(self, current: int) -> str:
+        """One query for the columns it shows and one URL reversed for all its links: it is
+        drawn again whenever the user's version moves (a cold page of a consultant in 50)."""
+        from .selectors import memberships_for
+
+        rows = memberships_for(self.user).values_list(
+            "workspace_id", "workspace__uuid", "workspace__name", "role"
         )
+        labels = dict(Role.choices)
+        entries = [
+            SwitcherEntry(
+                uuid_url("workspace_overview", workspace=ws_uuid), name, labels.get(role, role), pk == current
+            )
+            for pk, ws_uuid, name, role in rows
+        ]
+        return render_to_string("workspace/_switcher.html", {"entries": entries, "workspace": self.workspace})
 
     def __html__(self) -> str:
         return self.html

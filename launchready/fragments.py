@@ -30,7 +30,6 @@ read misses and every page is drawn from the database.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -92,10 +91,6 @@ def _incr(k: str) -> None:
         cache.set(k, time.time_ns(), timeout=None)
 
 
-def bump_now(workspace_id: int) -> None:
-    _incr(_key(workspace_id))
-
-
 def _bump_key(k: str, what: str) -> None:
     """Bump now and, inside a transaction, again once it commits: a page drawn by another
     request in between read the old rows and must not be kept under the new version."""
@@ -122,11 +117,10 @@ def key(name: str, workspace_id: int, *parts: object) -> str:
     return ":".join(["fragment", name, str(workspace_id), str(version(workspace_id)), *map(str, parts)])
 
 
-def key_for_many(name: str, workspace_ids: Iterable[int], *parts: object) -> str:
-    """The key of a fragment that shows several workspaces (the portfolio): it changes with any of them."""
-    current = versions(sorted(workspace_ids))
-    digest = hashlib.sha256(repr(sorted(current.items())).encode()).hexdigest()[:24]
-    return ":".join(["fragment", name, "many", digest, *map(str, parts)])
+def keys(name: str, workspace_ids: Iterable[int], *parts: object) -> dict[int, str]:
+    """Each workspace's key of the fragment ``name`` (one cache round trip for all versions)."""
+    current = versions(workspace_ids)
+    return {i: ":".join(["fragment", name, str(i), str(v), *map(str, parts)]) for i, v in current.items()}
 
 
 def cached(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid as uuid_mod
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -158,22 +158,30 @@ class PortfolioRow:
         )
 
 
-def _workspace_memberships(user) -> list:
+def _workspace_memberships(user, workspace_ids: Collection[int] | None) -> list:
     latest_deploy = (
         Deploy.objects.filter(site__workspace_id=OuterRef("workspace_id"))
         .order_by("-created_at", "-id")
         .values("pk")[:1]
     )
-    return list(memberships_for(user).annotate(last_deploy_id=Subquery(latest_deploy)))
+    memberships = memberships_for(user)
+    if workspace_ids is not None:
+        memberships = memberships.filter(workspace_id__in=list(workspace_ids))
+    return list(memberships.annotate(last_deploy_id=Subquery(latest_deploy)))
 
 
-def portfolio_rows(user, *, now: datetime | None = None) -> list[PortfolioRow]:
-    """One row per workspace of ``user``, worst first (see ``PortfolioRow.attention_key``).
+def portfolio_rows(
+    user, *, now: datetime | None = None, workspace_ids: Collection[int] | None = None
+) -> list[PortfolioRow]:
+    """One row per workspace of ``user`` (or of those of ``workspace_ids``), worst first (see
+    ``PortfolioRow.attention_key``).
 
     Eight queries whatever the number of workspaces, sites and monitors.
     """
     now = now or timezone.now()
-    memberships = _workspace_memberships(user)
+    if workspace_ids is not None and not workspace_ids:
+        return []
+    memberships = _workspace_memberships(user, workspace_ids)
     if not memberships:
         return []
     ids = [m.workspace_id for m in memberships]

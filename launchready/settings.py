@@ -140,6 +140,9 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     CACHES["default"]["BACKEND"] = "launchready.cache.TolerantRedisCache"
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("socket_connect_timeout", 1)
     CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 2)
+    # Sessions read from Redis (a query saved on every request), written to the database too:
+    # with Redis down they are read from the database, nobody is logged out.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Who the client is behind our reverse proxy (launchready/clientip.py): without this,
 # every request comes from the proxy and one visitor's failed logins lock out everyone.

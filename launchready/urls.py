@@ -25,6 +25,7 @@ def healthz(request):
 
 site_patterns = [
     path("", views_sites.site_detail, name="site_detail"),
+    path("inputs/", views_sites.site_inputs, name="site_inputs"),
     path("edit/", views_sites.site_edit, name="site_edit"),
     path("email/", views_sites.site_email, name="site_email"),
     path("delete/", views_sites.site_delete, name="site_delete"),

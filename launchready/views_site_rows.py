@@ -1,7 +1,8 @@
 """Rows of a site: critical routes, subdomains and campaign URLs.
 
-Each action works as a plain form POST (redirect back to the site page) and, when
-sent by htmx, answers with just the re-rendered section so the page updates in place.
+Each action works as a plain form POST (redirect back to the site's inputs page, where the
+forms are without JavaScript) and, when sent by htmx, answers with just the re-rendered
+section so the page (the site page's opened fold, or the inputs page) updates in place.
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ def _respond(request: HttpRequest, site: Site, section: str, *, ok: bool, **over
     if is_htmx(request):
         return render(request, SECTIONS[section], site_context(site, **overrides))
     if ok:
-        url = reverse("site_detail", kwargs={"workspace": site.workspace.uuid, "site": site.uuid})
+        url = reverse("site_inputs", kwargs={"workspace": site.workspace.uuid, "site": site.uuid})
         return redirect(f"{url}#{section}")
-    return render(request, "sites/detail.html", site_context(site, **overrides))
+    return render(request, "sites/inputs.html", site_context(site, **overrides))
 
 
 def _add(

@@ -13,7 +13,7 @@ from . import pagecache, selectors
 from .forms import CampaignURLForm, RouteForm, SiteEmailForm, SiteForm, SubdomainForm
 from .models import CriticalRoute, Membership, Role, Site
 from .site_routes import add_starting_routes
-from .views_common import workspace_view
+from .views_common import is_htmx, workspace_view
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,8 @@ def route_rows(site: Site, bound: RouteForm | None = None) -> list[tuple[Critica
 
 
 def site_context(site: Site, **overrides) -> dict:
-    """Everything the site detail page and its htmx sections render."""
+    """What the audit checks (routes with their edit forms, subdomains, campaign URLs): the
+    site's inputs page, its htmx sections and the site page's folded section when opened."""
     context = {
         "site": site,
         "routes": route_rows(site, overrides.pop("bound_route", None)),
@@ -79,7 +80,18 @@ def site_create(request: HttpRequest, m: Membership) -> HttpResponse:
 @workspace_view()
 @pagecache.workspace_page()
 def site_detail(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
-    return render(request, "sites/detail.html", site_context(site))
+    """The site's panels; "What the audit checks" is folded and drawn only when opened
+    (``site_inputs``): its route edit forms cost more than the rest of the page."""
+    context = {"site": site, "routes_to_confirm": site.routes.filter(confirmed=False).count()}
+    return render(request, "sites/detail.html", context)
+
+
+@workspace_view()
+def site_inputs(request: HttpRequest, m: Membership, site: Site) -> HttpResponse:
+    """What the audit checks: into the site page's folded section when opened (htmx), or a
+    page of its own (the section's link without JavaScript, where its forms come back to)."""
+    template = "sites/_audit_inputs.html" if is_htmx(request) else "sites/inputs.html"
+    return render(request, template, site_context(site))
 
 
 def _site_form(

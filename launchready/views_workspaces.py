@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_http_methods
 
 from handover.document import workspace_states
@@ -56,14 +57,19 @@ def workspace_create(request: HttpRequest) -> HttpResponse:
 @workspace_view()
 @pagecache.workspace_page()
 def workspace_overview(request: HttpRequest, m: Membership) -> HttpResponse:
-    """The site cards, worst first and paged, come from the cache (``fragments``): a new
-    audit, a site or workspace saved drops them; the panels below read ``sites``."""
-    sites = list(selectors.site_list(m.workspace)[:50])
+    """The site cards, worst first and paged, and the panels below them come from the cache
+    (``fragments``): a new audit, a site or workspace saved drops them; the panels read
+    ``sites`` only when they are drawn."""
     page_number = _page_number(request.GET.get("page"))
     cards = fragments.cached(
         "overview_cards", m.workspace_id, (page_number,), lambda: _site_cards(m.workspace, page_number)
     )
-    return render(request, "workspace/overview.html", {"sites": sites, "site_cards": cards})
+    context = {
+        "has_sites": selectors.sites_for(m.workspace).exists(),
+        "sites": SimpleLazyObject(lambda: list(selectors.site_list(m.workspace)[:50])),
+        "site_cards": cards,
+    }
+    return render(request, "workspace/overview.html", context)
 
 
 def _page_number(raw: str | None) -> int:
@@ -98,6 +104,9 @@ def workspace_settings(request: HttpRequest, m: Membership) -> HttpResponse:
 @workspace_view()
 @pagecache.workspace_page()
 def workspace_handover(request: HttpRequest, m: Membership) -> HttpResponse:
-    """Per site: the handover document's state (checklist, services, share links) and its links."""
+    """Per site: the handover document's state (checklist, services, share links) and its links,
+    drawn once per workspace version and role (``fragments``): ``states`` is read only then."""
     sites = selectors.sites_for(m.workspace).order_by("domain")[:200]
-    return render(request, "workspace/handover.html", {"states": workspace_states(sites)})
+    return render(
+        request, "workspace/handover.html", {"states": SimpleLazyObject(lambda: workspace_states(sites))}
+    )

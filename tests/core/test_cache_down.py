@@ -68,3 +68,36 @@ def test_a_redis_cache_url_gets_the_tolerant_backend() -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "launchready.cache.TolerantRedisCache"
+
+
+def test_a_redis_cache_keeps_sessions_in_it_and_in_the_database() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "CACHE_URL": "redis://127.0.0.1:6379/9",
+        "DJANGO_SETTINGS_MODULE": "launchready.settings_test",
+    }
+    code = "import django; django.setup(); from django.conf import settings; print(settings.SESSION_ENGINE)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.strip() == "django.contrib.sessions.backends.cached_db"
+
+
+@pytest.mark.django_db
+def test_sessions_survive_redis_being_down(down_cache, settings, owner, workspace) -> None:
+    """Sessions kept in Redis and the database (cached_db): with Redis down the session is
+    written to and read from the database, the pages are drawn and nobody is logged out."""
+    from django.test import Client
+    from django.urls import reverse
+
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    client = Client()
+    client.force_login(owner)
+    url = reverse("workspace_overview", kwargs={"workspace": workspace.uuid})
+    for _ in range(2):
+        response = client.get(url)
+        assert response.status_code == 200 and "Acme Store" in response.content.decode()

@@ -83,7 +83,7 @@ def test_a_confirmed_route_is_never_changed_by_what_an_audit_finds(site):
 def test_confirm_all_works_without_javascript_and_creates_monitors_where_4xx_is_down(client_as, member, site):
     _finished_audit(site)
     response = client_as(member).post(_url("route_confirm_all", site))
-    assert response.status_code == 302 and response["Location"].endswith("#routes")
+    assert response.status_code == 302 and response["Location"] == _url("site_inputs", site) + "#routes"
     assert not site.routes.filter(confirmed=False).exists()
     assert _route_monitors(site) == {"route:login": "200-399", "route:order": "200-399"}
     assert {r.name for r in declaration_for(site).routes} == {"home", "product", "login", "order"}
@@ -91,7 +91,9 @@ def test_confirm_all_works_without_javascript_and_creates_monitors_where_4xx_is_
 
 def test_the_site_page_shows_found_routes_and_the_confirm_button(client_as, member, site):
     _finished_audit(site)
-    body = client_as(member).get(_url("site_detail", site)).content.decode()
+    client = client_as(member)
+    assert "3 found routes to confirm" in client.get(_url("site_detail", site)).content.decode()
+    body = client.get(_url("site_inputs", site)).content.decode()
     assert "found 3 routes on your store" in body
     assert "Confirm all found routes" in body
     assert "Not confirmed yet</strong>: found in the sitemap" in body

@@ -151,11 +151,12 @@ def test_rows_work_without_javascript(client_as, member, workspace, site):
     response = client_as(member).post(
         _url("subdomain_add", workspace, site), {"name": "admin.shop.example.com", "purpose": "Back office"}
     )
-    assert response["Location"] == _url("site_detail", workspace, site) + "#subdomains"
+    assert response["Location"] == _url("site_inputs", workspace, site) + "#subdomains"
     assert Subdomain.objects.get(site=site).name == "admin"
     bad = client_as(member).post(_url("subdomain_add", workspace, site), {"name": "bad name"})
     assert bad.status_code == 200 and "not a valid subdomain" in bad.content.decode()
     assert b"<html" in bad.content  # the full page, with the error in place
+    assert 'id="routes"' in bad.content.decode()  # the inputs page: every form of the section
 
 
 def test_subdomains_and_campaign_urls(client_as, member, workspace, site):
@@ -197,11 +198,33 @@ def test_delete_site_after_confirmation(client_as, member, workspace, site):
 
 
 def test_site_detail_empty_states_and_audit_panel(client_as, viewer, workspace, site):
-    page = client_as(viewer).get(_url("site_detail", workspace, site)).content.decode()
+    c = client_as(viewer)
+    page = c.get(_url("site_detail", workspace, site)).content.decode()
     assert "Run your first audit" in page and 'id="audit"' in page
-    assert "No subdomains declared" in page and "No campaign URLs" in page
-    assert "Add a route" not in page  # viewers see no edit controls
     assert reverse("email_overview", kwargs={"workspace": workspace.uuid, "site": site.uuid}) in page
+    inputs = c.get(_url("site_inputs", workspace, site)).content.decode()
+    assert "No subdomains declared" in inputs and "No campaign URLs" in inputs
+    assert "Add a route" not in inputs  # viewers see no edit controls
+
+
+def test_what_the_audit_checks_is_drawn_when_opened(client_as, member, workspace, site):
+    """Folded on the site page, without its forms: opening it fetches them (htmx); without
+    JavaScript its link opens them as a page, where the forms come back to."""
+    c = client_as(member)
+    page = c.get(_url("site_detail", workspace, site)).content.decode()
+    inputs_url = _url("site_inputs", workspace, site)
+    fold = page[page.index('id="audit-inputs"') : page.index("</details>", page.index('id="audit-inputs"'))]
+    assert f'hx-get="{inputs_url}"' in fold and f'href="{inputs_url}"' in fold
+    assert 'id="routes"' not in page and "Add a route" not in page
+    section = c.get(inputs_url, HTTP_HX_REQUEST="true").content.decode()
+    assert section.lstrip().startswith('<section id="routes"') and "<html" not in section
+    assert "Add a route" in section and 'id="subdomains"' in section and 'id="campaign-urls"' in section
+    full = c.get(inputs_url).content.decode()
+    assert "<html" in full and "Add a route" in full and "What the audit checks" in full
+
+
+def test_what_the_audit_checks_is_the_workspaces_own(client_as, stranger, workspace, site):
+    assert client_as(stranger).get(_url("site_inputs", workspace, site)).status_code == 404
 
 
 def test_other_workspaces_site_is_404_even_for_a_member(client_as, member, workspace, stranger):

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from handover import document, links, markdown_doc
 from handover.models import ChecklistItem, HandoverDocument, Service
+from launchready import fragments
 from launchready.models import Site
 from launchready.views_sites import add_standard_routes
 from monitoring.models import AlertChannel, DailyRollup, Monitor
@@ -138,12 +139,14 @@ def test_host_guide_follows_the_recorded_hosting(site):
 
 
 def test_workspace_tab_shows_each_site_in_a_fixed_number_of_queries(
-    client_as, member, owner, workspace, site, django_assert_num_queries
+    client_as, member, owner, workspace, site, django_assert_num_queries, django_assert_max_num_queries
 ):
     client = client_as(member)
     client.get(reverse("workspace_handover", kwargs={"workspace": workspace.uuid}))  # session warm-up
-    # 9: the header's workspace switcher comes from the cache after the warm-up.
-    with django_assert_num_queries(9) as one:
+    fragments.bump(workspace.pk)  # the sites' states drawn again, as after the changes below
+    # 9: the header's workspace switcher comes from the cache after the warm-up (8 with the
+    # session read from Redis: cached_db sessions when the cache is Redis).
+    with django_assert_max_num_queries(9) as one:
         client.get(reverse("workspace_handover", kwargs={"workspace": workspace.uuid}))
     for domain in ("b.example.com", "c.example.com"):
         other = Site.objects.create(workspace=workspace, domain=domain)
