@@ -169,8 +169,8 @@ def measure(data: dict, site, chain_route: int, *, samples: int = SAMPLES, round
         # For interleaved runs with and without: BENCH_EXPOSURE_KEEP_ALIVE=0 reads the exposure
         # paths on a fresh connection each (as before keep-alive), BENCH_EXPOSURE_CONNECTIONS
         # sets the connections per host, BENCH_SAMPLES_KEEP_ALIVE=0 takes each route sample on
-        # a fresh connection, BENCH_OTHER_HOSTS_IN_FLIGHT=0 probes the other hosts on the
-        # audit's own loop instead of the side loop (audits/probes/side.py).
+        # a fresh connection, BENCH_SIDE_LOOP=0 probes everything on the audit's own loop
+        # instead of putting all but the store's own host on the side loop (probes/side.py).
         defaults = default_options()
         exposure = {
             "exposure_keep_alive": os.environ.get("BENCH_EXPOSURE_KEEP_ALIVE", "1") != "0",
@@ -178,9 +178,8 @@ def measure(data: dict, site, chain_route: int, *, samples: int = SAMPLES, round
                 os.environ.get("BENCH_EXPOSURE_CONNECTIONS", defaults.exposure_connections)
             ),
             "samples_keep_alive": os.environ.get("BENCH_SAMPLES_KEEP_ALIVE", "1") != "0",
-            "other_hosts_in_flight": int(
-                os.environ.get("BENCH_OTHER_HOSTS_IN_FLIGHT", defaults.other_hosts_in_flight)
-            ),
+            "side_loop": os.environ.get("BENCH_SIDE_LOOP", "1") != "0",
+            "other_hosts_in_flight": defaults.other_hosts_in_flight,
         }
         options = default_options(samples=samples, **exposure)
         warm = default_options(samples=2, **exposure)

@@ -71,10 +71,13 @@ class ProbeOptions:
     # page (performance.route_timing). Off: a fresh connection per sample. The time to
     # first byte is measured from the request either way.
     samples_keep_alive: bool = True
-    # The store's other hosts are probed (TLS, root page, exposure paths) on a second event
-    # loop in its own thread, with at most this many requests open at once (side.py), so
-    # their CPU overlaps the route samples without holding up the samples' clock. 0: on
-    # the audit's own loop, all at once, like the store's own host.
+    # Everything but the store's own host (DNS, the registry, email, and the other hosts'
+    # TLS, root pages and exposure paths) is probed on the side loop, a second event loop
+    # in its own thread (side.py), so its CPU overlaps the route samples and the requests
+    # they wait for without holding up the samples' clock. Off: all on the audit's loop.
+    side_loop: bool = True
+    # On the side loop, the other hosts' requests open at once (the stores' servers are
+    # often shared: not hundreds of connections while the samples are timed).
     other_hosts_in_flight: int = 24
 
 

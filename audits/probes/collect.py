@@ -205,19 +205,35 @@ def _start(run: ProbeRun, side: SideLoop) -> _Probes:
         # Created in this order so the longest chain (the route samples) starts first.
         routes = start(performance.probe_routes(run))
         pages = start(web.probe_route_pages(run))
-    rdap = start(dns.probe_rdap(run))
+
+    def aside(make: Callable[[], Awaitable[T]]) -> Awaitable[T]:
+        """``make()`` on the side loop (on this one when it is off)."""
+        if not run.options.side_loop:
+            return make()
+
+        async def there(_limit: asyncio.Semaphore) -> T:
+            return await make()
+
+        return side.run(there)
+
+    rdap = start(aside(lambda: dns.probe_rdap(run)))
     redirects = start(web.probe_redirects(run))
     own = run.site.canonical_host
-    own_named: asyncio.Future[HostDns | None] = asyncio.get_running_loop().create_future()
+    loop = asyncio.get_running_loop()
+    own_named: asyncio.Future[HostDns | None] = loop.create_future()
 
-    def named(found: HostDns) -> None:
-        if found.name == own and not own_named.done():
+    def name_own(found: HostDns | None) -> None:
+        if not own_named.done():
             own_named.set_result(found)
 
-    dns_facts = start(dns.probe_dns(run, named))
+    def named(found: HostDns) -> None:  # on the side loop's thread when DNS runs there
+        if found.name == own:
+            loop.call_soon_threadsafe(name_own, found)
+
+    dns_facts = start(aside(lambda: dns.probe_dns(run, named)))
     # However the DNS stage ends, nothing waits for the store's own name any longer.
-    dns_facts.add_done_callback(lambda _: own_named.done() or own_named.set_result(None))
-    site_email = start(email.probe_site_email(run))
+    dns_facts.add_done_callback(lambda _: name_own(None))
+    site_email = start(aside(lambda: email.probe_site_email(run)))
     lighthouse = start(performance.probe_lighthouse(run))
     early: list[asyncio.Task] = []
 
@@ -227,7 +243,7 @@ def _start(run: ProbeRun, side: SideLoop) -> _Probes:
         """``probe`` of the store's own host on this loop, started as soon as DNS has
         resolved that name (the route samples wait for these requests: the rest of the DNS
         stage is not theirs to wait for), and of the other hosts once DNS has named them, on
-        the side loop (on this loop when ``other_hosts_in_flight`` is 0). Host by host; the
+        the side loop (on this loop when ``side_loop`` is off). Host by host; the
         facts in the order of the hosts, as if all were probed at once."""
 
         async def each(names: list[str], limit: asyncio.Semaphore | None) -> list[list[T]]:
@@ -252,7 +268,7 @@ def _start(run: ProbeRun, side: SideLoop) -> _Probes:
                     return []
                 return await own_early or await each([own], None)
 
-            if run.options.other_hosts_in_flight <= 0 or not aside:
+            if not run.options.side_loop or not aside:
                 ours, theirs = await asyncio.gather(mine(), each([names[i] for i in aside], None))
             else:
 
@@ -271,7 +287,7 @@ def _start(run: ProbeRun, side: SideLoop) -> _Probes:
     async def other_host_pages(names: list[str]) -> list[PageFacts]:
         """The root page of every host but the store's own (its routes are its pages)."""
         others = [name for name in names if name != own]
-        if run.options.other_hosts_in_flight <= 0 or not others:
+        if not run.options.side_loop or not others:
             return await web.probe_host_pages(run, others)
         return await side.run(lambda limit: web.probe_host_pages(run, others, limit))
 
