@@ -6,9 +6,12 @@ TLS, host pages and exposure start as soon as DNS has named the hosts, and stati
 assets as soon as the homepage is in. The audit is as fast as its slowest chain, which
 is usually the sequential samples of the slowest route.
 
-The store's other hosts (TLS, root page, exposure paths: most of an audit's CPU) are
-probed on the side loop, a second event loop in its own thread (``side.py``), so their
-handshakes overlap the route samples without delaying the samples' clock.
+The audit's own loop holds the store's own host alone: its pages, redirects, route
+discovery, TLS and exposure paths (which the route samples wait for: ``turns.py``), then
+the samples. Everything else (DNS, the registry, email, and the other hosts' TLS, root
+pages and exposure paths: most of an audit's CPU) runs on the side loop, a second event
+loop in its own thread (``side.py``), where it overlaps that chain without delaying the
+samples' clock. The own host's TLS and exposure start once DNS has resolved its name.
 
 A probe never raises for a network failure: the error sentence is carried in the
 facts. When the audit's time budget runs out, the stages that did not finish are

@@ -1,15 +1,16 @@
-"""The side loop: a second event loop, in a thread of its own, for the probes of the
-store's other hosts (their TLS handshakes, root pages and exposure paths).
+"""The side loop: a second event loop, in a thread of its own, for every probe that is
+not about the store's own host (DNS, the registry, email, and the other hosts' TLS
+handshakes, root pages and exposure paths).
 
-Why: an audit is as fast as its longest chain, the route samples of the store's own
-host, and each sample's time to first byte is read by the event loop that sent it. The
-other hosts' probes are most of an audit's CPU (TLS handshakes above all, hundreds on a
-store with twenty subdomains); on the same loop they either ran before the samples (the
-audit took their time plus the samples') or beside them, where a burst of handshakes
-held the loop for up to 100 ms between a sample's response and its clock. Here they
-overlap the samples without touching their clock: OpenSSL releases the interpreter
-lock during a handshake, so it runs on the machine's other core, and Python code on
-this thread is interrupted every few milliseconds for the audit's loop.
+Why: an audit is as fast as its longest chain, the store's own host's requests and then
+its route samples, and each sample's time to first byte is read by the event loop that
+sent it. The rest is most of an audit's CPU (TLS handshakes above all, hundreds on a
+store with twenty subdomains, and DNS parsing); on the same loop it either ran before
+the samples (the audit took its time plus the samples') or beside them, where a burst
+of handshakes held the loop for up to 100 ms between a sample's response and its clock.
+Here it overlaps the chain without touching that clock: OpenSSL releases the interpreter
+lock during a handshake, so it runs on the machine's other core, and Python code on this
+thread is interrupted every few milliseconds for the audit's loop.
 
 ``in_flight`` bounds the requests the work here has open at once (each request holds
 the ``limit`` it is given), so the other hosts, often on the same servers as the store,
