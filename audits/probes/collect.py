@@ -34,7 +34,6 @@ from audits.facts import (
     AuditFacts,
     DnsFacts,
     ExposureProbe,
-    HostDns,
     LighthouseFacts,
     LoadTiming,
     OriginProbe,
@@ -47,6 +46,7 @@ from audits.facts import (
     Unavailable,
     UnavailableKind,
 )
+from audits.facts.dns import HostSource
 from audits.facts.email import EmailFacts
 
 from . import dns, email, exposure, performance, route_discovery, tls, web
@@ -54,6 +54,9 @@ from .base import BudgetExhausted, ProbeRun
 from .side import SideLoop
 
 logger = logging.getLogger(__name__)
+
+# The most the side loop's work waits for the store's own host's route pages (``_start``).
+SIDE_HEAD_START_S = 1.0
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -96,7 +99,7 @@ class _Probes:
     origin: asyncio.Task[list[OriginProbe]]
     load: asyncio.Task[list[LoadTiming] | None]  # None: ownership not proven, no load test
     discovery: asyncio.Task[RouteDiscovery]
-    early: list[asyncio.Task]  # the store's own host's part of tls and exposure, awaited by them
+    early: list[asyncio.Task]  # the store's own name and its part of tls and exposure
 
     def of_stage(self, stage: Stage) -> tuple[asyncio.Task, ...]:
         return {
@@ -209,53 +212,57 @@ def _start(run: ProbeRun, side: SideLoop) -> _Probes:
         routes = start(performance.probe_routes(run))
         pages = start(web.probe_route_pages(run))
 
+    async def head_start() -> None:
+        """The side loop's work waits until the store's own host has answered its route
+        pages (at most ``SIDE_HEAD_START_S``): the first requests of the chain the samples
+        wait for get the machine first (both sides of the connection: a small store's
+        server is often the one of its other hosts and DNS), then the rest fills in the
+        time the samples spend waiting on the network."""
+        await asyncio.wait([pages], timeout=SIDE_HEAD_START_S)
+
     def aside(make: Callable[[], Awaitable[T]]) -> Awaitable[T]:
-        """``make()`` on the side loop (on this one when it is off)."""
+        """``make()`` on the side loop after the head start (at once on this loop when the
+        side loop is off)."""
         if not run.options.side_loop:
             return make()
 
         async def there(_limit: asyncio.Semaphore) -> T:
             return await make()
 
-        return side.run(there)
+        async def later() -> T:
+            await head_start()
+            return await side.run(there)
+
+        return later()
 
     rdap = start(aside(lambda: dns.probe_rdap(run)))
     redirects = start(web.probe_redirects(run))
     own = run.site.canonical_host
-    loop = asyncio.get_running_loop()
-    own_named: asyncio.Future[HostDns | None] = loop.create_future()
-
-    def name_own(found: HostDns | None) -> None:
-        if not own_named.done():
-            own_named.set_result(found)
-
-    def named(found: HostDns) -> None:  # on the side loop's thread when DNS runs there
-        if found.name == own:
-            loop.call_soon_threadsafe(name_own, found)
-
-    dns_facts = start(aside(lambda: dns.probe_dns(run, named)))
-    # However the DNS stage ends, nothing waits for the store's own name any longer.
-    dns_facts.add_done_callback(lambda _: name_own(None))
+    # The store's own name, looked up on its own: its TLS and exposure paths need only that,
+    # not the whole DNS stage (every other name, nameservers, CNAME checks).
+    source = HostSource.WWW if own == run.site.www else HostSource.APEX
+    own_named = asyncio.create_task(dns.resolve_host(run, own, source))
+    dns_facts = start(aside(lambda: dns.probe_dns(run)))
     site_email = start(aside(lambda: email.probe_site_email(run)))
     lighthouse = start(performance.probe_lighthouse(run))
-    early: list[asyncio.Task] = []
+    early: list[asyncio.Task] = [own_named]
 
     def own_first_others_aside(
         probe: Callable[[list[str], asyncio.Semaphore | None], Awaitable[list[T]]],
     ) -> Callable[[list[str]], Awaitable[list[T]]]:
-        """``probe`` of the store's own host on this loop, started as soon as DNS has
-        resolved that name (the route samples wait for these requests: the rest of the DNS
-        stage is not theirs to wait for), and of the other hosts once DNS has named them, on
-        the side loop (on this loop when ``side_loop`` is off). Host by host; the
-        facts in the order of the hosts, as if all were probed at once."""
+        """``probe`` of the store's own host on this loop, started as soon as its name is
+        resolved (the route samples wait for these requests: the rest of the DNS stage is
+        not theirs to wait for), and of the other hosts once the DNS stage has named them, on
+        the side loop (on this loop when ``side_loop`` is off). Whether the own host is
+        probed at all is the DNS stage's word. Host by host; the facts in the order of the
+        hosts, as if all were probed at once."""
 
         async def each(names: list[str], limit: asyncio.Semaphore | None) -> list[list[T]]:
             return list(await asyncio.gather(*(probe([name], limit) for name in names)))
 
         async def own_host() -> list[list[T]] | None:
-            found = await own_named
-            if found is None or not dns.contactable([found], run.config):
-                return None  # DNS will say; what it says is what counts
+            if not dns.contactable([await own_named], run.config):
+                return None  # the DNS stage will say; what it says is what counts
             return await each([own], None)
 
         own_early = asyncio.create_task(own_host())

@@ -15,7 +15,6 @@ import asyncio
 import dataclasses
 import re
 import secrets
-from collections.abc import Callable
 from typing import Any
 
 from audits.facts import (
@@ -42,9 +41,7 @@ class ApiUnavailable(Exception):
     """An API answer that cannot be used; the message is the sentence for the founder."""
 
 
-async def probe_dns(run: ProbeRun, named: Callable[[HostDns], None] | None = None) -> DnsFacts:
-    """The DNS facts of the store. ``named``, when given, is called with each host's answers
-    as soon as they are in, before the rest of the stage (nameservers, CNAME checks)."""
+async def probe_dns(run: ProbeRun) -> DnsFacts:
     domain = run.site.domain
     ns_task = asyncio.create_task(_resolve(run, domain, "NS"))
     caa_task = asyncio.create_task(_resolve(run, domain, "CAA"))
@@ -57,17 +54,11 @@ async def probe_dns(run: ProbeRun, named: Callable[[HostDns], None] | None = Non
     for name in ct:
         names.setdefault(name, HostSource.CT)
 
-    async def host(name: str, source: HostSource) -> HostDns:
-        a, aaaa = await asyncio.gather(_resolve(run, name, "A"), _resolve(run, name, "AAAA"))
-        found = HostDns(name=name, source=source, a=a, aaaa=aaaa)
-        if named is not None and source != HostSource.WILDCARD:
-            named(found)
-        return found
-
     # A label nobody would create: if it resolves, a wildcard record answers every name.
     random_name = f"launchready-{secrets.token_hex(6)}.{domain}"
     wildcard_probe, *hosts = await asyncio.gather(
-        host(random_name, HostSource.WILDCARD), *(host(n, s) for n, s in names.items())
+        resolve_host(run, random_name, HostSource.WILDCARD),
+        *(resolve_host(run, n, s) for n, s in names.items()),
     )
     wildcard = wildcard_probe if wildcard_probe.resolves or wildcard_probe.cname_chain else None
     # (An unanswered random label is no proof either way: dns.wildcard_record says so.)
@@ -91,6 +82,12 @@ async def probe_dns(run: ProbeRun, named: Callable[[HostDns], None] | None = Non
         wildcard_probe=wildcard_probe,
         wildcard_guesses=only_wildcard,
     )
+
+
+async def resolve_host(run: ProbeRun, name: str, source: HostSource) -> HostDns:
+    """A name's A and AAAA answers."""
+    a, aaaa = await asyncio.gather(_resolve(run, name, "A"), _resolve(run, name, "AAAA"))
+    return HostDns(name=name, source=source, a=a, aaaa=aaaa)
 
 
 def answered_by(host: HostDns, wildcard: HostDns | None) -> bool:
