@@ -56,3 +56,21 @@ class TolerantRedisCache(RedisCache):
     touch = _tolerant("write", False)(RedisCache.touch)
     delete = _tolerant("write", False)(RedisCache.delete)
     delete_many = _tolerant("write")(RedisCache.delete_many)
+
+    @_tolerant("write")
+    def clear(self) -> None:
+        """With a ``KEY_PREFIX``, only the keys under it: a Redis database shared with others
+        (the test run's parallel workers each have a prefix) keeps theirs. Without one, the
+        whole database, as Django's RedisCache does."""
+        if not self.key_prefix:
+            return super().clear()
+        client = self._cache.get_client(None, write=True)
+        keys = list(client.scan_iter(match=f"{glob_escape(self.key_prefix)}:*"))
+        if keys:
+            client.delete(*keys)
+        return None
+
+
+def glob_escape(text: str) -> str:
+    """``text`` matched literally in a Redis SCAN pattern."""
+    return "".join(f"\\{c}" if c in "*?[]\\" else c for c in text)

@@ -97,13 +97,17 @@ def serve(
     draw: Callable[[], HttpResponse],
     workspace_ids: Callable[[], Iterable[int]],
     also: Callable[[], object] | None = None,
+    params: Iterable[str] = (),
 ) -> HttpResponse:
-    """The page from the cache, or ``draw()`` kept for next time when it may be replayed."""
+    """The page from the cache, or ``draw()`` kept for next time when it may be replayed.
+    ``params``: the query parameters the page reads; a query with others is drawn, not kept
+    (no cache entry per made-up parameter)."""
     secret = _csrf_secret(request)
     if (
         request.method not in CACHEABLE_METHODS
         or not request.user.is_authenticated
         or secret is None
+        or not set(request.GET) <= set(params)
         or _pending_messages(request)
     ):
         return draw()
@@ -132,13 +136,15 @@ def serve(
     return response
 
 
-def workspace_page(also: Callable[[], object] | None = None) -> Callable:
+def workspace_page(also: Callable[[], object] | None = None, params: Iterable[str] = ()) -> Callable:
     """Keep a workspace page (a view under ``workspace_view``) per user and workspace version."""
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, m, *args, **kwargs) -> HttpResponse:
-            return serve(request, lambda: view(request, m, *args, **kwargs), lambda: [m.workspace_id], also)
+            return serve(
+                request, lambda: view(request, m, *args, **kwargs), lambda: [m.workspace_id], also, params
+            )
 
         return wrapper
 
@@ -153,14 +159,18 @@ def my_workspace_ids(request: HttpRequest) -> list[int]:
     return request._my_workspace_ids
 
 
-def user_page(also: Callable[[], object] | None = None) -> Callable:
+def user_page(also: Callable[[], object] | None = None, params: Iterable[str] = ()) -> Callable:
     """Keep a page that shows all the user's workspaces (login required), under all their versions."""
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             return serve(
-                request, lambda: view(request, *args, **kwargs), lambda: my_workspace_ids(request), also
+                request,
+                lambda: view(request, *args, **kwargs),
+                lambda: my_workspace_ids(request),
+                also,
+                params,
             )
 
         return wrapper

@@ -97,7 +97,7 @@ def _rows(request: HttpRequest) -> list[portfolio.PortfolioRow]:
 
 @login_required
 @require_http_methods(["GET", "HEAD"])
-@pagecache.user_page(also=rollups.bars_version)
+@pagecache.user_page(also=rollups.bars_version, params=PortfolioFilter.base_fields)
 def portfolio_page(request: HttpRequest) -> HttpResponse:
     form = PortfolioFilter(request.GET)
     # A bad parameter (a sort key we do not know) is shown as a form error and ignored.

@@ -55,7 +55,7 @@ def workspace_create(request: HttpRequest) -> HttpResponse:
 
 
 @workspace_view()
-@pagecache.workspace_page()
+@pagecache.workspace_page(params=("page",))
 def workspace_overview(request: HttpRequest, m: Membership) -> HttpResponse:
     """The site cards, worst first and paged, and the panels below them come from the cache
     (``fragments``): a new audit, a site or workspace saved drops them; the panels read

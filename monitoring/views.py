@@ -37,7 +37,7 @@ def _page_number(request: HttpRequest) -> int:
 
 
 @workspace_view()
-@pagecache.workspace_page(also=rollups.bars_version)
+@pagecache.workspace_page(also=rollups.bars_version, params=("page",))
 def overview(request: HttpRequest, m: Membership) -> HttpResponse:
     """Monitors by site, worst first, a page of sites at a time. The sites' part is drawn once
     and cached (launchready.fragments): dropped when an incident opens or closes, a monitor or

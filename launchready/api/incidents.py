@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema
 
 from monitoring.models import Incident
 
+from . import lists
 from .auth import get_or_404, scoped, site_for, token_auth
 
 router = Router(tags=["Incidents"], auth=token_auth)
@@ -132,23 +133,37 @@ def _correlated(request: HttpRequest, incidents: list[Incident]) -> list[Inciden
     return incidents
 
 
-@router.get("/incidents", response=list[IncidentOut], summary="List incidents")
+OPEN_FIRST = lists.Order((("open_rank", False), ("started_at", True), ("uuid", False)))
+
+
+@router.get(
+    "/incidents", response=list[IncidentOut], summary="List incidents", openapi_extra=lists.LINK_HEADER
+)
 def incident_list(
     request: HttpRequest,
     is_open: bool | None = Query(None, alias="open", description="true: open only; false: resolved only"),
     site: UUID | None = None,
-    limit: int = Query(50, ge=1, le=200),
+    limit: int = Query(50, ge=1, le=200, description=lists.LIMIT_DESCRIPTION),
+    cursor: str | None = Query(None, max_length=1000, description=lists.CURSOR_DESCRIPTION),
 ):
-    """Open incidents first, then the most recent."""
-    incidents = _incidents(request)
-    if is_open is not None:
-        incidents = incidents.filter(ended_at__isnull=is_open)
-    if site is not None:
-        incidents = incidents.filter(monitor__site=site_for(request, site))
-    open_first = Case(
-        When(ended_at__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField()
-    )
-    return _correlated(request, list(incidents.order_by(open_first, "-started_at")[:limit]))
+    """Open incidents first, then the most recent; 50 a page unless ``?limit=`` says otherwise
+    (the ``Link`` header gives the next page)."""
+
+    def draw() -> tuple[list[Incident], str | None]:
+        incidents = _incidents(request)
+        if is_open is not None:
+            incidents = incidents.filter(ended_at__isnull=is_open)
+        if site is not None:
+            incidents = incidents.filter(monitor__site=site_for(request, site))
+        open_rank = Case(
+            When(ended_at__isnull=True, then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
+        rows, next_url = lists.page(
+            request, incidents.annotate(open_rank=open_rank), OPEN_FIRST, limit, cursor
+        )
+        return _correlated(request, rows), next_url
+
+    return lists.answer(request, "incidents", IncidentOut, (is_open, site, limit, cursor), draw)
 
 
 @router.get("/incidents/{incident}", response=IncidentOut, summary="Get an incident")

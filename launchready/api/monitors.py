@@ -8,10 +8,11 @@ from uuid import UUID
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 
 from monitoring.models import Monitor
 
+from . import lists
 from .auth import get_or_404, scoped, site_for, token_auth
 from .schemas import choices
 
@@ -83,10 +84,25 @@ def _monitors(request: HttpRequest, site: UUID | None):
     return monitors
 
 
-@router.get("/monitors", response=list[MonitorOut], summary="List monitors")
-def monitor_list(request: HttpRequest, site: UUID | None = None):
-    """Monitors by name with their state and last check; ``?site=`` keeps one site's."""
-    return list(_monitors(request, site))
+BY_NAME = lists.Order((("name", False), ("uuid", False)))
+
+
+@router.get("/monitors", response=list[MonitorOut], summary="List monitors", openapi_extra=lists.LINK_HEADER)
+def monitor_list(
+    request: HttpRequest,
+    site: UUID | None = None,
+    limit: int | None = Query(None, ge=1, le=1000, description=lists.LIMIT_DESCRIPTION),
+    cursor: str | None = Query(None, max_length=1000, description=lists.CURSOR_DESCRIPTION),
+):
+    """Monitors by name with their state and last check; ``?site=`` keeps one site's. All of
+    them unless ``?limit=`` asks for pages (see the ``Link`` header)."""
+    return lists.answer(
+        request,
+        "monitors",
+        MonitorOut,
+        (site, limit, cursor),
+        lambda: lists.page(request, _monitors(request, site), BY_NAME, limit, cursor),
+    )
 
 
 @router.get("/monitors/{monitor}", response=MonitorOut, summary="Get a monitor")

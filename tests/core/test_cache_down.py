@@ -101,3 +101,23 @@ def test_sessions_survive_redis_being_down(down_cache, settings, owner, workspac
     for _ in range(2):
         response = client.get(url)
         assert response.status_code == 200 and "Acme Store" in response.content.decode()
+
+
+def test_clear_empties_only_the_keys_under_its_prefix(settings) -> None:
+    """Parallel test workers (and other users of one Redis database) keep their keys when
+    one of them clears its own: each has a KEY_PREFIX."""
+    config = settings.CACHES["default"]
+    if "Redis" not in config["BACKEND"]:
+        pytest.skip("needs Redis (CACHE_URL): CI runs the suite on Redis")
+    from launchready.cache import TolerantRedisCache
+
+    def cache_with(prefix: str) -> TolerantRedisCache:
+        return TolerantRedisCache(config["LOCATION"], {**config, "KEY_PREFIX": prefix})
+
+    mine, theirs = cache_with(config["KEY_PREFIX"] + "-mine[1]"), cache_with(config["KEY_PREFIX"] + "-theirs")
+    mine.set("k", 1)
+    theirs.set("k", 2)
+    mine.clear()
+    assert mine.get("k") is None and theirs.get("k") == 2
+    theirs.clear()
+    assert theirs.get("k") is None
