@@ -17,6 +17,7 @@ from audits.engine import collect_in_thread, conclude, declaration_for, default_
 from audits.facts import AuditFacts
 from audits.inbound.store import enrich_facts
 from audits.models import AuditRun, SiteAuditSettings
+from launchready import fragments
 from launchready.models import Site
 from monitoring.audit_alerts import alert_new_audit_blockers
 from monitoring.tasks import send_notification
@@ -68,6 +69,7 @@ def run_audit_task(self, run_id: int) -> str:
         return "skipped: the run is already finished"
     run = AuditRun.objects.select_related("site").get(pk=run_id)
     site = run.site
+    fragments.bump(site.workspace_id)  # claimed with an update (no signal): pages show it running
 
     def show_progress(state: dict[str, str]) -> None:
         AuditRun.objects.filter(pk=run_id).update(progress={**run.progress, **state})
@@ -118,6 +120,13 @@ def _fail(run_id: int, message: str) -> None:
     AuditRun.objects.filter(pk=run_id).update(
         status=AuditRun.Status.FAILED, finished_at=timezone.now(), error=message
     )
+    _show_on_pages(AuditRun.objects.filter(pk=run_id))
+
+
+def _show_on_pages(runs) -> None:
+    """Runs changed with ``update()`` (no signal): their workspaces' cached pages are dropped."""
+    for workspace_id in set(runs.values_list("site__workspace_id", flat=True)):
+        fragments.bump(workspace_id)
 
 
 @shared_task(soft_time_limit=60, time_limit=90, ignore_result=True)
@@ -128,12 +137,18 @@ def reap_stuck_runs() -> int:
 
 def reap_stuck(now) -> int:
     """Mark runs whose worker died (or whose message was lost) failed, with the reason. Returns how many."""
-    died = AuditRun.objects.filter(
+    stuck_running = AuditRun.objects.filter(
         status=AuditRun.Status.RUNNING, started_at__lt=now - RUNNING_STUCK_AFTER
-    ).update(status=AuditRun.Status.FAILED, finished_at=now, error=WORKER_DIED)
-    lost = AuditRun.objects.filter(
+    )
+    stuck_queued = AuditRun.objects.filter(
         status=AuditRun.Status.QUEUED, created_at__lt=now - QUEUED_STUCK_AFTER
-    ).update(status=AuditRun.Status.FAILED, finished_at=now, error=NEVER_STARTED)
+    )
+    reaped = list(stuck_running.values_list("pk", flat=True)) + list(
+        stuck_queued.values_list("pk", flat=True)
+    )
+    died = stuck_running.update(status=AuditRun.Status.FAILED, finished_at=now, error=WORKER_DIED)
+    lost = stuck_queued.update(status=AuditRun.Status.FAILED, finished_at=now, error=NEVER_STARTED)
+    _show_on_pages(AuditRun.objects.filter(pk__in=reaped))
     if died or lost:
         logger.warning("audit runs left behind: %d stopped without a worker, %d never started", died, lost)
     return died + lost

@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema, Status
 from audits import tasks
 from audits.models import AuditRun, Finding
 
+from . import lists
 from .auth import get_or_404, require_write, scoped, site_for, token_auth
 from .schemas import choices
 
@@ -102,7 +103,13 @@ def audit_start(request: HttpRequest, site: UUID):
 @router.get("/sites/{site}/audits", response=list[RunSummary], summary="List a site's audits")
 def audit_list(request: HttpRequest, site: UUID, limit: int = Query(20, ge=1, le=100)):
     """The site's latest runs first."""
-    return list(_runs(request).filter(site=site_for(request, site))[:limit])
+    return lists.answer(
+        request,
+        "site-audits",
+        RunSummary,
+        (site, limit),
+        lambda: (list(_runs(request).filter(site=site_for(request, site))[:limit]), None),
+    )
 
 
 @router.get("/audits/{run}", response=RunOut, summary="Get an audit run and its findings")

@@ -10,6 +10,7 @@ from ninja import Router, Schema
 
 from launchready.models import Site
 
+from . import lists
 from .auth import site_for, sites_of, token_auth
 
 router = Router(tags=["Sites"], auth=token_auth)
@@ -30,7 +31,7 @@ class SiteOut(Schema):
 @router.get("/sites", response=list[SiteOut], summary="List sites")
 def site_list(request: HttpRequest):
     """Every site of the token's workspace (one site for a site token), by domain."""
-    return list(sites_of(request))
+    return lists.answer(request, "sites", SiteOut, (), lambda: (list(sites_of(request)), None))
 
 
 @router.get("/sites/{site}", response=SiteOut, summary="Get a site")

@@ -351,3 +351,32 @@ def test_an_invitation_shows_on_the_invitees_workspaces_page_at_once(client_as, 
     assert accept in get(client, url)
     invitation.delete()
     assert accept not in get(client, url)
+
+
+def test_a_query_parameter_the_page_does_not_read_is_drawn_not_kept(client_as, owner, workspace, site):
+    client = with_cookie(client_as(owner))
+    url = site_url(workspace, site)
+    queries(client, url)
+    kept = queries(client, url)
+    for _ in range(2):
+        assert queries(client, url + "?utm_source=ad") > kept
+    overview = reverse("workspace_overview", kwargs={"workspace": workspace.uuid}) + "?page=1"
+    assert queries(client, overview) > queries(client, overview)  # a parameter it reads: kept
+
+
+def test_an_audit_failing_or_reaped_shows_at_once(client_as, owner, workspace, site, make_run):
+    """The worker marks a run failed with a ``queryset.update()`` (no signal), as the reaper does."""
+    from audits import tasks
+    from audits.models import AuditRun
+
+    client = with_cookie(client_as(owner))
+    url = site_url(workspace, site)
+    for finish in (
+        lambda run: tasks._fail(run.pk, "The audit stopped because of an error on our side."),
+        lambda run: tasks.reap_stuck(timezone.now() + tasks.RUNNING_STUCK_AFTER + timedelta(minutes=1)),
+    ):
+        run = make_run(site, status=AuditRun.Status.RUNNING)
+        AuditRun.objects.filter(pk=run.pk).update(started_at=timezone.now())
+        assert "Audit in progress" in get(client, url)
+        finish(run)
+        assert "Audit in progress" not in get(client, url)
