@@ -13,15 +13,20 @@ drawn as the hourly rollup job draws them.
 
 1. Load: the Procfile's ``web`` line runs (``$PORT``, ``$WEB_CONCURRENCY`` as set there, or
    ``--web`` to try another worker class or count); ``--clients`` threads (20), each with
-   a new connection per request and the logged-in session cookie (or the API token), fetch
-   each route ``--requests`` times (200) in turn. p50/p95/p99 per route; ``p95_ms`` is the
-   worst route's p95. Baseline: the same clients on ``/healthz``, before and after the
-   routes (the lower p95 counts); ``ratio`` = worst p95 / healthz p95. ``service_ms``: the
-   median of one client alone (the page's own cost, no queueing).
+   a new connection per request and the logged-in browser's cookies (session and CSRF, as
+   a browser sends them after its first page) or the API token, fetch each route
+   ``--requests`` times (200) in turn. p50/p95/p99 per route; ``p95_ms`` is the worst
+   route's p95. Baseline: the same clients on ``/healthz``, before and after the routes (the
+   lower p95 counts); ``ratio`` = worst p95 / healthz p95. ``service_ms``: the median of one
+   client alone (the page's own cost, no queueing: with the cache warm, a kept page).
+   ``cold_service_ms``: the same with the workspace's and the user's versions bumped before
+   each of 10 requests (``make_cold``), as after a change: the page, its fragments and the
+   API answer drawn again.
 2. Queries: every route is fetched in-process with ``django.test.Client`` under
    ``CaptureQueriesContext`` in the large workspace and in the small one (after a warm-up
-   request each, with an empty cache before the warm-up: the counts are those of a cache
-   hit). ``queries_constant`` is true when every route issues the same number at both sizes.
+   request each, with an empty cache before the warm-up: the counts are those of a page
+   drawn with its fragments cached; a kept page costs fewer). ``queries_constant`` is true
+   when every route issues the same number at both sizes.
 3. ``--compare-web``: the load part once per web command given (e.g. sync and gthread, workers
    × threads), reported under ``web_compare``: how the Procfile's choice was made.
 """
@@ -44,6 +49,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -486,8 +492,14 @@ def count_queries(user, big: dict, small: dict) -> dict[str, dict[str, int]]:
     return counts
 
 
+# A browser's CSRF cookie after its first page (a fixed secret: every client is one browser).
+CSRF_SECRET = "benchdashboardcsrfsecret" + "x" * 8
+
+
 def session_cookie(user, workspace) -> str:
-    """``sessionid=…`` of a logged-in session whose current workspace is ``workspace``."""
+    """``sessionid=…; csrftoken=…`` of a logged-in browser whose current workspace is
+    ``workspace``: a browser sends its CSRF cookie with every page after the first, and
+    pages are kept in the cache only for a browser that has one (launchready.pagecache)."""
     from django.conf import settings
     from django.test import Client
 
@@ -499,7 +511,7 @@ def session_cookie(user, workspace) -> str:
     # Set now, so the measured requests do not each write the session.
     session[SESSION_WORKSPACE_KEY] = str(workspace.uuid)
     session.save()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}; {settings.CSRF_COOKIE_NAME}={CSRF_SECRET}"
 
 
 # ----------------------------------------------------------------------------- load
@@ -627,17 +639,22 @@ def load(port: int, path: str, headers: dict[str, str], requests: int, clients: 
     }
 
 
-def service_time(port: int, path: str, headers: dict[str, str], n: int = 20) -> float:
-    """Median latency of one client alone: the page's own cost, no queueing."""
+def service_time(
+    port: int, path: str, headers: dict[str, str], n: int = 20, before: Callable[[], None] | None = None
+) -> float:
+    """Median latency of one client alone: the page's own cost, no queueing. ``before``: run
+    before each request, untimed (``make_cold``: the cached page and fragments dropped)."""
     times = []
     for _ in range(n):
+        if before is not None:
+            before()
         t0 = time.perf_counter()
         _get(port, path, headers)
         times.append((time.perf_counter() - t0) * 1000)
     return round(statistics.median(times), 1)
 
 
-def measure(env: dict, command: str, data: dict, cookie: str, args, log_path: Path) -> dict:
+def measure(env: dict, command: str, data: dict, user, cookie: str, args, log_path: Path) -> dict:
     routes = routes_for(data)
     headers = {name: _headers_for(name, data, cookie) for name in routes}
     with Web(env, command, log_path) as server:
@@ -655,6 +672,12 @@ def measure(env: dict, command: str, data: dict, cookie: str, args, log_path: Pa
         healthz_after = load(server.port, "/healthz", {}, args.requests, args.clients)
         service = {name: service_time(server.port, path, headers[name]) for name, path in routes.items()}
         service["healthz"] = service_time(server.port, "/healthz", {})
+        # Cold: what a page costs right after a change in the workspace (and of the user),
+        # its cached page, fragments and API answer dropped before each request.
+        cold = {
+            name: service_time(server.port, path, headers[name], n=10, before=lambda: make_cold(data, user))
+            for name, path in routes.items()
+        }
         load_after = os.getloadavg()
     worst = max(per_route, key=lambda name: per_route[name]["p95_ms"])
     return {
@@ -665,6 +688,7 @@ def measure(env: dict, command: str, data: dict, cookie: str, args, log_path: Pa
         "routes": per_route,
         "healthz": {"before": healthz_before, "after": healthz_after},
         "service_ms": service,
+        "cold_service_ms": cold,
         "load_average": {
             "before": [round(x, 2) for x in load_before],
             "after": [round(x, 2) for x in load_after],
@@ -781,10 +805,12 @@ def run(argv: list[str]) -> list[dict]:
     connections.close_all()
     cache.clear()
     command = args.web or procfile_web()
-    main = measure(env, command, data["big"], cookie, args, workdir / "web.log")
+    main = measure(env, command, data["big"], data["user"], cookie, args, workdir / "web.log")
     compared = [main]
     for other in args.compare_web:
-        compared.append(measure(env, other, data["big"], cookie, args, workdir / "web-compare.log"))
+        compared.append(
+            measure(env, other, data["big"], data["user"], cookie, args, workdir / "web-compare.log")
+        )
     profiled = main["worst_route"]
     profile = profile_route(data["user"], data["big"], profiled, cold=args.cold)[0] if args.profile else None
 
@@ -808,6 +834,7 @@ def run(argv: list[str]) -> list[dict]:
             "queries": queries,
             "routes": main["routes"],
             "service_ms": main["service_ms"],
+            "cold_service_ms": main["cold_service_ms"],
             "healthz": main["healthz"],
             "load_average": main["load_average"],
             "web": command,
