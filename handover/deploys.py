@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from launchready import fragments
 from launchready.models import CriticalRoute, Site
 from launchready.selectors import get_or_404
 from monitoring.models import AlertChannel, MaintenanceWindow, Notification
@@ -200,7 +201,9 @@ def claim_smoke(deploy_id: int) -> Deploy | None:
     )
     if not won:
         return None
-    return Deploy.objects.select_related("site__workspace", "rollback_of").get(pk=deploy_id)
+    deploy = Deploy.objects.select_related("site__workspace", "rollback_of").get(pk=deploy_id)
+    fragments.bump(deploy.site.workspace_id)  # changed with an update (no signal): pages show it
+    return deploy
 
 
 def finish_smoke(deploy: Deploy, outcomes: list[RouteOutcome], *, error: str = "") -> list[int]:
@@ -223,6 +226,7 @@ def finish_smoke(deploy: Deploy, outcomes: list[RouteOutcome], *, error: str = "
         )
         if not finished:
             return []
+        fragments.bump(deploy.site.workspace_id)  # now and on commit: the site page shows the result
         SmokeResult.objects.bulk_create(
             [
                 SmokeResult(

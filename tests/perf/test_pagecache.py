@@ -380,3 +380,22 @@ def test_an_audit_failing_or_reaped_shows_at_once(client_as, owner, workspace, s
         assert "Audit in progress" in get(client, url)
         finish(run)
         assert "Audit in progress" not in get(client, url)
+
+
+def test_a_deploys_smoke_test_shows_on_the_site_page_as_it_goes(client_as, owner, workspace, site):
+    """The smoke test's worker claims and finishes a deploy with ``queryset.update()``."""
+    from handover import deploys
+    from handover.models import Deploy
+
+    client = with_cookie(client_as(owner))
+    url = site_url(workspace, site)
+    deploy = Deploy.objects.create(site=site, environment="production", version="v2")
+
+    def smoke_test(page: str) -> str:
+        return re.search(r'data-label="Smoke test">(.*?)</td>', page, re.S).group(1)
+
+    assert ">Queued<" in smoke_test(get(client, url))
+    claimed = deploys.claim_smoke(deploy.pk)
+    assert ">Running<" in smoke_test(get(client, url))
+    deploys.finish_smoke(claimed, [], error="Our worker stopped.")
+    assert ">Failed<" in smoke_test(get(client, url))
