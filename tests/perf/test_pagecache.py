@@ -399,3 +399,16 @@ def test_a_deploys_smoke_test_shows_on_the_site_page_as_it_goes(client_as, owner
     assert ">Running<" in smoke_test(get(client, url))
     deploys.finish_smoke(claimed, [], error="Our worker stopped.")
     assert ">Failed<" in smoke_test(get(client, url))
+
+
+def test_a_heartbeats_first_ping_shows_at_once(client, client_as, owner, workspace):
+    """Its owner pings it by hand while setting it up and reloads its page: unknown to up, a
+    change of state the check loop bumps."""
+    heartbeat = Monitor.objects.create(
+        workspace=workspace, kind="heartbeat", name="Nightly backup", period_s=3600
+    )
+    browser = with_cookie(client_as(owner))
+    url = monitor_url(workspace, heartbeat)
+    assert "<dt>Last ping</dt><dd>never</dd>" in get(browser, url)
+    assert client.get(f"/ping/{heartbeat.uuid}").status_code == 200
+    assert "<dt>Last ping</dt><dd>never</dd>" not in get(browser, url)
