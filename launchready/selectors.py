@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.http import Http404
 
+from . import fragments
 from .models import (
     CampaignURL,
     CriticalRoute,
@@ -43,13 +45,22 @@ def workspace_ids_of(user) -> list[int]:
 
 
 def membership(user, workspace_uuid, *, need: str = Role.VIEWER) -> Membership:
-    """The user's membership in a workspace, or 404 for strangers and 403 for low roles."""
+    """The user's membership in a workspace, or 404 for strangers and 403 for low roles.
+
+    Read once per version of the user (``fragments.user_key``) and kept ``fragments.TTL``:
+    every change it could show moves that version (the membership saved or deleted, its
+    workspace saved: launchready.fragments), so a removed member gets the 404 and a new role
+    applies on the next request. Only memberships are kept, never the lack of one."""
     if not user.is_authenticated:
         raise Http404
-    try:
-        m = Membership.objects.select_related("workspace").get(workspace__uuid=workspace_uuid, user=user)
-    except (Membership.DoesNotExist, ValueError, ValidationError):
-        raise Http404 from None
+    key = fragments.user_key("membership", user.pk, workspace_uuid)
+    m = cache.get(key)
+    if not isinstance(m, Membership) or m.user_id != user.pk:
+        try:
+            m = Membership.objects.select_related("workspace").get(workspace__uuid=workspace_uuid, user=user)
+        except (Membership.DoesNotExist, ValueError, ValidationError):
+            raise Http404 from None
+        cache.set(key, m, fragments.TTL)
     if not m.can(need):
         raise PermissionDenied(f"Your role ({m.get_role_display()}) cannot make changes here.")
     return m

@@ -121,3 +121,11 @@ def test_clear_empties_only_the_keys_under_its_prefix(settings) -> None:
     assert mine.get("k") is None and theirs.get("k") == 2
     theirs.clear()
     assert theirs.get("k") is None
+
+
+def test_one_redis_client_serves_every_call() -> None:
+    """Django builds a client per cache call (a millisecond per kept page); ours keeps one."""
+    from launchready.cache import TolerantRedisCache
+
+    cache = TolerantRedisCache("redis://127.0.0.1:6379/0", {})
+    assert cache._cache.get_client(write=True) is cache._cache.get_client(write=False)

@@ -412,3 +412,21 @@ def test_a_heartbeats_first_ping_shows_at_once(client, client_as, owner, workspa
     assert "<dt>Last ping</dt><dd>never</dd>" in get(browser, url)
     assert client.get(f"/ping/{heartbeat.uuid}").status_code == 200
     assert "<dt>Last ping</dt><dd>never</dd>" not in get(browser, url)
+
+
+def test_the_membership_is_read_once_and_a_removal_is_a_404_at_once(client_as, member, workspace, site):
+    client = with_cookie(client_as(member))
+    url = site_url(workspace, site)
+
+    def membership_queries() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        return response.status_code, sum(
+            'FROM "launchready_membership"' in q["sql"] for q in ctx.captured_queries
+        )
+
+    status, read = membership_queries()  # the access check, and the header's switcher
+    assert status == 200 and read >= 1
+    assert membership_queries() == (200, 0)
+    Membership.objects.filter(user=member, workspace=workspace).delete()
+    assert membership_queries()[0] == 404  # at once: the deletion moved the user's version
