@@ -152,10 +152,15 @@ def workspace_page(also: Callable[[], object] | None = None, params: Iterable[st
 
 
 def my_workspace_ids(request: HttpRequest) -> list[int]:
-    """The ids of the user's workspaces (one query, once per request: the page's key and the
-    view's own fragments both need them)."""
+    """The ids of the user's workspaces, once per request (the page's key and the view's own
+    fragments both need them), kept under the user's version (their memberships move it)."""
     if not hasattr(request, "_my_workspace_ids"):
-        request._my_workspace_ids = selectors.workspace_ids_of(request.user)
+        key = fragments.user_key("workspace-ids", request.user.pk)
+        ids = cache.get(key)
+        if not isinstance(ids, list):
+            ids = selectors.workspace_ids_of(request.user)
+            cache.set(key, ids, fragments.TTL)
+        request._my_workspace_ids = ids
     return request._my_workspace_ids
 
 

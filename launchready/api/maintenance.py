@@ -18,6 +18,7 @@ from ninja import Query, Router, Schema
 from monitoring.models import MaintenanceWindow
 from monitoring.views_public import window_from
 
+from . import lists
 from .auth import get_or_404, require_write, scoped, site_for, token_auth, token_of
 from .errors import ApiError, json_body
 
@@ -129,7 +130,9 @@ def _windows(request: HttpRequest):
 @router.get("/maintenance-windows", response=list[WindowOut], summary="List maintenance windows")
 def window_list(request: HttpRequest, limit: int = Query(50, ge=1, le=200)):
     """The latest windows first (upcoming, current, then past)."""
-    return list(_windows(request)[:limit])
+    return lists.answer(
+        request, "windows", WindowOut, (limit,), lambda: (list(_windows(request)[:limit]), None)
+    )
 
 
 @router.get("/maintenance-windows/{window}", response=WindowOut, summary="Get a maintenance window")

@@ -112,5 +112,12 @@ def monitor_detail(request: HttpRequest, monitor: UUID):
 
 @router.get("/heartbeats", response=list[HeartbeatOut], summary="List heartbeats")
 def heartbeat_list(request: HttpRequest, site: UUID | None = None):
-    """Heartbeat monitors with their last ping and the URL a job pings (also ``/start``, ``/fail``)."""
-    return list(_monitors(request, site).filter(kind=Monitor.Kind.HEARTBEAT))
+    """Heartbeat monitors with their last ping and the URL a job pings (also ``/start``, ``/fail``).
+    A change of state shows at once; a ping that changes none shows within a minute."""
+    return lists.answer(
+        request,
+        "heartbeats",
+        HeartbeatOut,
+        (site,),
+        lambda: (list(_monitors(request, site).filter(kind=Monitor.Kind.HEARTBEAT)), None),
+    )

@@ -150,3 +150,30 @@ def test_a_write_with_a_token_drops_its_workspaces_pages(method, status, bumps, 
     before = fragments.version(workspace.pk)
     pagecache.WritesShowMiddleware(lambda r: HttpResponse(status=status))(request)
     assert (fragments.version(workspace.pk) != before) is bumps
+
+
+@pytest.mark.parametrize(
+    ("url", "table"),
+    [
+        ("/api/v1/sites", "launchready_site"),
+        ("/api/v1/sites/{site}/audits", "audits_auditrun"),
+        ("/api/v1/monitors", "monitoring_monitor"),
+        ("/api/v1/incidents", "monitoring_incident"),
+        ("/api/v1/heartbeats", "monitoring_monitor"),
+        ("/api/v1/maintenance-windows", "monitoring_maintenancewindow"),
+    ],
+)
+def test_every_list_is_kept_until_its_workspace_changes(url, table, client, token, workspace, site):
+    url = url.format(site=site.uuid)
+
+    def reads() -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            body = get(client, url, token).content.decode()
+        return body, sum(f'FROM "{table}"' in q["sql"] for q in ctx.captured_queries)
+
+    first, read = reads()
+    assert read >= 1
+    assert reads() == (first, 0)
+    site.name = "Renamed store"
+    site.save()  # any save in the workspace
+    assert reads()[1] >= 1
