@@ -53,7 +53,8 @@ def test_counters_still_raise_so_each_limit_chooses(down_cache) -> None:
         down_cache.incr("counter")
 
 
-def test_a_redis_cache_url_gets_the_tolerant_backend() -> None:
+def _setting_with_a_redis_cache(expression: str) -> str:
+    """``expression`` (on ``settings``) as a fresh process with ``CACHE_URL`` on Redis reads it."""
     import os
     import subprocess
     import sys
@@ -63,28 +64,22 @@ def test_a_redis_cache_url_gets_the_tolerant_backend() -> None:
         "CACHE_URL": "redis://127.0.0.1:6379/9",
         "DJANGO_SETTINGS_MODULE": "launchready.settings_test",
     }
-    code = "import django; django.setup(); from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
-    out = subprocess.run(
+    code = f"import django; django.setup(); from django.conf import settings; print({expression})"
+    return subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    ).stdout
-    assert out.strip() == "launchready.cache.TolerantRedisCache"
+    ).stdout.strip()
+
+
+def test_a_redis_cache_url_gets_the_tolerant_backend() -> None:
+    assert _setting_with_a_redis_cache("settings.CACHES['default']['BACKEND']") == (
+        "launchready.cache.TolerantRedisCache"
+    )
 
 
 def test_a_redis_cache_keeps_sessions_in_it_and_in_the_database() -> None:
-    import os
-    import subprocess
-    import sys
-
-    env = {
-        **os.environ,
-        "CACHE_URL": "redis://127.0.0.1:6379/9",
-        "DJANGO_SETTINGS_MODULE": "launchready.settings_test",
-    }
-    code = "import django; django.setup(); from django.conf import settings; print(settings.SESSION_ENGINE)"
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    ).stdout
-    assert out.strip() == "django.contrib.sessions.backends.cached_db"
+    assert _setting_with_a_redis_cache("settings.SESSION_ENGINE") == (
+        "django.contrib.sessions.backends.cached_db"
+    )
 
 
 @pytest.mark.django_db

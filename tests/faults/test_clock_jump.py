@@ -31,19 +31,24 @@ def _dispatch(claimed: Counter) -> None:
     scheduler.dispatch(enqueue=lambda claims: claimed.update(c.monitor_id for c in claims))
 
 
+def _http_monitors(workspace, intervals_s: list[int]) -> list[Monitor]:
+    """HTTP monitors due at ``T0``, one per interval (call inside the time machine)."""
+    return [
+        Monitor.objects.create(
+            workspace=workspace,
+            kind=Monitor.Kind.HTTP,
+            name=f"Shop {i}",
+            url=f"https://shop.example.com/{i}",
+            interval_s=interval_s,
+            next_check_at=T0,
+        )
+        for i, interval_s in enumerate(intervals_s)
+    ]
+
+
 def test_a_clock_jump_checks_each_monitor_once_not_once_per_missed_slot(workspace):
     with time_machine.travel(T0, tick=False) as clock:
-        monitors = [
-            Monitor.objects.create(
-                workspace=workspace,
-                kind=Monitor.Kind.HTTP,
-                name=f"Shop {i}",
-                url=f"https://shop.example.com/{i}",
-                interval_s=60,
-                next_check_at=T0,
-            )
-            for i in range(3)
-        ]
+        monitors = _http_monitors(workspace, [60, 60, 60])
         claimed: Counter = Counter()
         _dispatch(claimed)
         assert set(claimed.values()) == {1}
@@ -67,17 +72,7 @@ def test_after_the_clock_went_back_each_monitor_is_checked_at_once_and_then_on_i
     now, so its batch does not wait for the old slot) and then every interval; a heartbeat,
     whose next check is its ping deadline, keeps it."""
     with time_machine.travel(T0, tick=False) as clock:
-        monitors = [
-            Monitor.objects.create(
-                workspace=workspace,
-                kind=Monitor.Kind.HTTP,
-                name=f"Shop {i}",
-                url=f"https://shop.example.com/{i}",
-                interval_s=interval_s,
-                next_check_at=T0,
-            )
-            for i, interval_s in enumerate([60, 60, 300, 3600])
-        ]
+        monitors = _http_monitors(workspace, [60, 60, 300, 3600])
         heartbeat = Monitor.objects.create(
             workspace=workspace,
             kind=Monitor.Kind.HEARTBEAT,
