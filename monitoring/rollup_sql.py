@@ -60,7 +60,17 @@ _DAY_FROM_RESULTS = f"""
 # A day from its hourly rows: checks and failures summed (exact); p50/p95 the success-weighted
 # percentiles of the hours' figures, as ``rollups.weighted_percentile`` computes them: the
 # smallest value whose running weight (ties included) reaches pct % of the total.
-_DAY_FROM_HOURS = """
+_WEIGHTED_PERCENTILE = """
+    p{pct} AS (
+        SELECT monitor_id, min(value) AS value
+        FROM (SELECT monitor_id, p{pct}_ms AS value,
+                     sum(weight) OVER (PARTITION BY monitor_id ORDER BY p{pct}_ms) AS running
+              FROM hours WHERE p{pct}_ms IS NOT NULL) AS c
+        JOIN totals USING (monitor_id)
+        WHERE w{pct} > 0 AND running * 100 >= {pct} * w{pct}
+        GROUP BY monitor_id
+    )"""
+_DAY_FROM_HOURS = f"""
     WITH hours AS (
         SELECT monitor_id, checks, failures, p50_ms, p95_ms, checks - failures AS weight
         FROM monitoring_hourlyrollup WHERE hour >= %(start)s AND hour < %(end)s
@@ -71,27 +81,11 @@ _DAY_FROM_HOURS = """
                sum(weight) FILTER (WHERE p95_ms IS NOT NULL) AS w95
         FROM hours GROUP BY monitor_id
     ),
-    p50 AS (
-        SELECT monitor_id, min(value) AS value
-        FROM (SELECT monitor_id, p50_ms AS value,
-                     sum(weight) OVER (PARTITION BY monitor_id ORDER BY p50_ms) AS running
-              FROM hours WHERE p50_ms IS NOT NULL) AS c
-        JOIN totals USING (monitor_id)
-        WHERE w50 > 0 AND running * 100 >= 50 * w50
-        GROUP BY monitor_id
-    ),
-    p95 AS (
-        SELECT monitor_id, min(value) AS value
-        FROM (SELECT monitor_id, p95_ms AS value,
-                     sum(weight) OVER (PARTITION BY monitor_id ORDER BY p95_ms) AS running
-              FROM hours WHERE p95_ms IS NOT NULL) AS c
-        JOIN totals USING (monitor_id)
-        WHERE w95 > 0 AND running * 100 >= 95 * w95
-        GROUP BY monitor_id
-    )
+{_WEIGHTED_PERCENTILE.format(pct=50)},
+{_WEIGHTED_PERCENTILE.format(pct=95)}
     SELECT monitor_id, totals.checks, totals.failures, p50.value AS p50_ms, p95.value AS p95_ms
     FROM totals LEFT JOIN p50 USING (monitor_id) LEFT JOIN p95 USING (monitor_id)
-"""
+"""  # noqa: S608 - constant SQL; values are parameters
 
 # Replace one day's rows (of the monitors in ``ids``, or all) with ``new``. For a finished day,
 # a monitor whose checks or failures changed loses its stored bar (the job draws it again).
