@@ -12,16 +12,37 @@ incidents, deploys, env vars, services, memberships …). A bump happens at once
 when the transaction commits, so a page drawn by another request between a save and its
 commit (from the old rows, under the new version) is dropped too. Every successful write
 request of a workspace bumps it as well (``pagecache.WritesShowMiddleware``), which covers
-the actions that use ``queryset.update()``, and the check loop bumps the workspaces whose
-monitors changed state (``monitoring.engine``).
+the actions that use ``queryset.update()``. Work done outside a request with
+``queryset.update()`` bumps where it is done: the check loop for the workspaces whose
+monitors changed state (``monitoring.engine``), the outbox for an alert claimed or failed
+and an incident acknowledged from an alert's link (``monitoring.outbox``; a transport's
+delivery and a channel it disables show through the alert's own save), an audit that fails
+(``audits.tasks``), a deploy's smoke test and the maintenance window it ends
+(``handover.deploys``).
 
 Each user has a version of their own (``user_key``) for what is drawn per user across
 workspaces (the header's workspace switcher, the portfolio, the workspaces page), bumped
 when the user, one of their memberships or addresses is saved or deleted, when a workspace
 they belong to is saved (renamed), and when an invitation to one of their addresses is.
-The hourly rollup has its own version (``monitoring.rollups.bars_version``). What changes
-without any of these events (the check loop's last-checked times and latencies) shows
-within ``TTL``.
+The hourly rollup has its own version (``monitoring.rollups.bars_version``).
+
+What changes often, outside any request, has narrower versions that only the pages showing
+it carry in their keys (``versions=`` of ``key``, ``page_versions`` and the page decorators),
+so that a busy workspace's heartbeats, pinging every minute, do not drop every kept page
+of the workspace each time:
+- each monitor's own (``monitor_version_key``, by its public id, which the page's URL holds,
+  so the key needs no query; kept ``MONITOR_VERSION_TTL``): its page, for its recent pings
+  and the message of a check that could not run (``engine.mark_could_not_run``);
+- each workspace's ``pings_version_key``: the heartbeats API list (last ping and last start,
+  to the millisecond), moved by every success and start ping;
+- each workspace's ``ping_ages_version_key``: the monitoring overview, which says how long
+  ago each heartbeat pinged in minutes, moved by a success ping only when the heartbeat's
+  previous ping is a minute old or more (a kept overview then says "N minutes ago" where it
+  now says "0 minutes ago"; within the minute both say "0 minutes ago").
+A ping changes nothing else (``monitoring.runner.record_ping``); a change of state, which
+every page shows, still bumps the workspace. What changes without any of these events (the
+check loop's last-checked times, latencies and messages of monitors that stay in their
+state) shows within ``TTL``.
 
 A missing or evicted version starts again from the clock, never from a number an older
 fragment may carry. With the cache down (``launchready.cache.TolerantRedisCache``) every
@@ -43,6 +64,9 @@ from django.db.models.signals import post_delete, post_save
 logger = logging.getLogger(__name__)
 
 TTL = 60  # seconds: the longest a change without an event takes to show
+# A monitor's version lives a day after it was first read or bumped (then starts again from
+# the clock): a member asking for made-up monitor ids leaves no key behind for long.
+MONITOR_VERSION_TTL = 86400
 
 # The apps whose models are searched for rows that belong to a workspace.
 PROJECT_APPS = ("launchready", "audits", "monitoring", "handover", "reports")
@@ -56,12 +80,31 @@ def _user_key(user_id: int) -> str:
     return f"fragments:user:{user_id}"
 
 
+def monitor_version_key(monitor_uuid: object) -> str:
+    """The version of one monitor's own page (its pings, why its check could not run)."""
+    return f"fragments:monitor:{monitor_uuid}"
+
+
+def pings_version_key(workspace_id: int) -> str:
+    """The version of what lists every heartbeat's last ping and start to the millisecond."""
+    return f"fragments:pings:{workspace_id}"
+
+
+def ping_ages_version_key(workspace_id: int) -> str:
+    """The version of what says how long ago each heartbeat pinged, in minutes."""
+    return f"fragments:ping-ages:{workspace_id}"
+
+
+def _timeout(k: str) -> int | None:
+    return MONITOR_VERSION_TTL if k.startswith(monitor_version_key("")) else None
+
+
 def _current(keys: list[str]) -> dict[str, int]:
     """The versions under ``keys`` (one cache round trip); a missing one starts from the clock."""
     found = cache.get_many(keys)
     missing = {k: time.time_ns() for k in keys if found.get(k) is None}
-    if missing:
-        cache.set_many(missing, timeout=None)
+    for timeout in {_timeout(k) for k in missing}:
+        cache.set_many({k: v for k, v in missing.items() if _timeout(k) == timeout}, timeout=timeout)
     return {k: found.get(k) or missing[k] for k in keys}
 
 
@@ -76,10 +119,13 @@ def version(workspace_id: int) -> int:
     return versions([workspace_id])[workspace_id]
 
 
-def page_versions(workspace_ids: Iterable[int], user_id: int) -> tuple[int, ...]:
+def page_versions(
+    workspace_ids: Iterable[int], user_id: int, versions: Iterable[str] = ()
+) -> tuple[int, ...]:
     """The versions a whole page of ``user_id`` showing these workspaces depends on: each
-    workspace's, in order, then the user's (one cache round trip)."""
-    keys = [_key(i) for i in workspace_ids] + [_user_key(user_id)]
+    workspace's, in order, the user's, then the narrower ``versions`` the page names (their
+    keys: ``monitor_version_key`` …), all in one cache round trip."""
+    keys = [_key(i) for i in workspace_ids] + [_user_key(user_id)] + list(versions)
     current = _current(keys)
     return tuple(current[k] for k in keys)
 
@@ -88,7 +134,7 @@ def _incr(k: str) -> None:
     try:
         cache.incr(k)
     except ValueError:  # not there (never read, or evicted)
-        cache.set(k, time.time_ns(), timeout=None)
+        cache.set(k, time.time_ns(), timeout=_timeout(k))
 
 
 def _bump_key(k: str, what: str) -> None:
@@ -112,9 +158,30 @@ def bump(workspace_id: int | None) -> None:
         _bump_key(_key(workspace_id), f"workspace {workspace_id}")
 
 
-def key(name: str, workspace_id: int, *parts: object) -> str:
-    """A fragment's cache key: its name, its workspace's current version and what else it varies on."""
-    return ":".join(["fragment", name, str(workspace_id), str(version(workspace_id)), *map(str, parts)])
+def bump_monitor(monitor_uuid: object) -> None:
+    """Drop the monitor's kept page (``monitor_version_key``; never raises)."""
+    if monitor_uuid is not None:
+        _bump_key(monitor_version_key(monitor_uuid), f"monitor {monitor_uuid}")
+
+
+def bump_pings(workspace_id: int | None, *, ages: bool) -> None:
+    """Drop what shows the workspace's heartbeats' last pings and starts; with ``ages``, also
+    what says how long ago they pinged (never raises)."""
+    if workspace_id is None:
+        return
+    _bump_key(pings_version_key(workspace_id), f"the pings of workspace {workspace_id}")
+    if ages:
+        _bump_key(ping_ages_version_key(workspace_id), f"the ping ages of workspace {workspace_id}")
+
+
+def key(name: str, workspace_id: int, *parts: object, versions: Iterable[str] = ()) -> str:
+    """A fragment's cache key: its name, its workspace's current version, the narrower
+    ``versions`` it names (one cache round trip for all) and what else it varies on."""
+    names = [_key(workspace_id), *versions]
+    current = _current(names)
+    return ":".join(
+        ["fragment", name, str(workspace_id), *(str(current[k]) for k in names), *map(str, parts)]
+    )
 
 
 def keys(name: str, workspace_ids: Iterable[int], *parts: object) -> dict[int, str]:

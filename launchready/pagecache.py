@@ -7,8 +7,10 @@ depends on, using the versions of ``launchready.fragments`` (one home for them):
 - the version of the workspace it shows, or of every workspace of the user for the pages
   that list them (portfolio, workspaces), and the user's own version (memberships, the
   header's switcher, their address);
-- whatever else the view names (``also``: the hourly rollup's ``bars_version`` where uptime
-  bars are shown) and the local date (a page says "today");
+- whatever else the view names: ``also`` (the hourly rollup's ``bars_version`` where uptime
+  bars are shown) and ``versions``, the narrower versions of ``fragments`` read in the same
+  round trip (a monitor's page carries its monitor's, the monitoring overview its
+  workspace's ping ages), and the local date (a page says "today");
 - a digest of the request's CSRF secret, so that the forms of a page served from the cache
   carry a token that is valid for this browser.
 
@@ -22,9 +24,13 @@ change saves the membership: both versions move).
 
 What the user changes shows at once: ``WritesShowMiddleware`` bumps the workspace (and the
 user) after every successful write request, including actions that only run
-``queryset.update()``. Changes without a request (the check loop's times, a worker's
-updates) show within ``fragments.TTL``, except a monitor's change of state, which the
-check loop bumps. With the cache down every page is drawn from the database.
+``queryset.update()``. What workers, the check loop and the public endpoints change with
+``queryset.update()`` shows at once too, each bumping what shows it: a monitor's change of
+state, a check that could not run, a heartbeat's ping (``fragments``' narrower versions),
+an alert claimed, failed or sent, an incident acknowledged from an alert's link, a failed
+audit, a deploy's smoke test and the maintenance window it ends. The check loop's times
+(last check, latency, the message of a monitor that stays in its state) show within
+``fragments.TTL``. With the cache down every page is drawn from the database.
 """
 
 from __future__ import annotations
@@ -76,14 +82,18 @@ def _csrf_secret(request: HttpRequest) -> str | None:
 
 
 def page_key(
-    request: HttpRequest, workspace_ids: Iterable[int], also: Callable[[], object] | None, secret: str
+    request: HttpRequest,
+    workspace_ids: Iterable[int],
+    also: Callable[[], object] | None,
+    secret: str,
+    versions: Iterable[str] = (),
 ) -> str:
     """The cache key of the page ``request`` asks for (see the module docstring)."""
     user_id = request.user.pk
     parts = (
         request.get_full_path(),
         request.headers.get("HX-Request", ""),
-        fragments.page_versions(workspace_ids, user_id),
+        fragments.page_versions(workspace_ids, user_id, versions),
         also() if also is not None else None,
         timezone.localdate().isoformat(),
         hashlib.sha256(secret.encode()).hexdigest(),
@@ -98,10 +108,12 @@ def serve(
     workspace_ids: Callable[[], Iterable[int]],
     also: Callable[[], object] | None = None,
     params: Iterable[str] = (),
+    versions: Callable[[], Iterable[str]] | None = None,
 ) -> HttpResponse:
     """The page from the cache, or ``draw()`` kept for next time when it may be replayed.
     ``params``: the query parameters the page reads; a query with others is drawn, not kept
-    (no cache entry per made-up parameter)."""
+    (no cache entry per made-up parameter). ``versions``: the keys of the narrower versions
+    of ``fragments`` the page shows (read after the access check, with the others)."""
     secret = _csrf_secret(request)
     if (
         request.method not in CACHEABLE_METHODS
@@ -111,7 +123,7 @@ def serve(
         or _pending_messages(request)
     ):
         return draw()
-    k = page_key(request, workspace_ids(), also, secret)
+    k = page_key(request, workspace_ids(), also, secret, versions() if versions is not None else ())
     stored = cache.get(k)
     if isinstance(stored, StoredPage):
         if stored.uses_csrf_token:
@@ -136,14 +148,25 @@ def serve(
     return response
 
 
-def workspace_page(also: Callable[[], object] | None = None, params: Iterable[str] = ()) -> Callable:
-    """Keep a workspace page (a view under ``workspace_view``) per user and workspace version."""
+def workspace_page(
+    also: Callable[[], object] | None = None,
+    params: Iterable[str] = (),
+    versions: Callable[..., Iterable[str]] | None = None,
+) -> Callable:
+    """Keep a workspace page (a view under ``workspace_view``) per user and workspace version.
+    ``versions(m, *args, **kwargs)``, with the view's own arguments, names the narrower
+    versions it also shows (``fragments.monitor_version_key(monitor)`` …)."""
 
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, m, *args, **kwargs) -> HttpResponse:
             return serve(
-                request, lambda: view(request, m, *args, **kwargs), lambda: [m.workspace_id], also, params
+                request,
+                lambda: view(request, m, *args, **kwargs),
+                lambda: [m.workspace_id],
+                also,
+                params,
+                (lambda: versions(m, *args, **kwargs)) if versions is not None else None,
             )
 
         return wrapper

@@ -6,8 +6,9 @@ its state change does. Sending happens afterwards (``outbox.deliver``).
 
 The monitors' rows are written in bulk (no signals): the workspaces whose monitors
 changed state get new page versions here (``launchready.fragments.bump``, again when the
-batch commits), so no cached page shows a down monitor as up. The other columns (last
-check, latency, message) show within the pages' lifetime.
+batch commits), so no cached page shows a down monitor as up; a monitor whose check could
+not run gets a new version of its own page (``fragments.bump_monitor``), which says so at
+once. The other columns (last check, latency, message) show within the pages' lifetime.
 """
 
 from __future__ import annotations
@@ -120,10 +121,13 @@ def mark_could_not_run(monitor_id: int, exc: BaseException, now: datetime) -> No
         changed = Monitor.objects.filter(pk=monitor_id, state=Monitor.State.UP).update(
             state=Monitor.State.UNKNOWN
         )
+        # Its page says why at once; a change of state shows on every page of the workspace.
+        monitor_uuid, workspace_id = Monitor.objects.filter(pk=monitor_id).values_list(
+            "uuid", "workspace_id"
+        ).first() or (None, None)
+        fragments.bump_monitor(monitor_uuid)
         if changed:
-            fragments.bump(
-                Monitor.objects.filter(pk=monitor_id).values_list("workspace_id", flat=True).first()
-            )
+            fragments.bump(workspace_id)
     except Exception:  # the row itself is unusable; the log is all we can do
         logger.exception("monitor %s: could not record that its check could not run", monitor_id)
 

@@ -4,6 +4,10 @@ Rows are written in the transaction that changes state (``engine.queue_notificat
 A worker claims one with a conditional UPDATE (``status=pending → sending`` only
 if still pending and due); the UPDATE's row count says who won. A claim left
 behind by a crashed worker expires after ``CLAIM_TTL`` and the row is retried.
+
+The incident page shows each alert's state, and these conditional UPDATEs send no signal:
+claiming a row, failing it here and acknowledging an incident bump the workspace's kept
+pages (``launchready.fragments``), so they show at once, like a delivery the transport saves.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils import timezone
+
+from launchready import fragments
 
 from .models import AlertChannel, EscalationContact, Incident, Notification
 from .routing import wants
@@ -41,7 +47,7 @@ def claim(notification_id: int, now: datetime | None = None) -> Notification | N
     )
     if not won:
         return None
-    return Notification.objects.select_related(
+    n = Notification.objects.select_related(
         "channel",
         "contact",
         "incident__monitor",
@@ -49,6 +55,8 @@ def claim(notification_id: int, now: datetime | None = None) -> Notification | N
         "audit_run__site__workspace",
         "deploy__site__workspace",
     ).get(pk=notification_id)
+    fragments.bump(n.workspace_id)  # "sending" on the incident page
+    return n
 
 
 def send(notification_id: int, now: datetime | None = None) -> bool:
@@ -57,18 +65,21 @@ def send(notification_id: int, now: datetime | None = None) -> bool:
     if n is None:
         return False
     if n.channel_id and n.channel.disabled_at and n.event != Notification.Event.TEST:
-        Notification.objects.filter(pk=n.pk).update(
-            status=Notification.Status.FAILED, last_error="The channel is disabled.", claimed_until=None
-        )
+        _fail(n, "The channel is disabled.")
         return False
     try:
         return deliver(n)
     except Exception:  # a bug or unreadable stored data: this notification only
         logger.exception("notification %s could not be sent", n.pk)
-        Notification.objects.filter(pk=n.pk).update(
-            status=Notification.Status.FAILED, last_error=NOT_SENT, claimed_until=None
-        )
+        _fail(n, NOT_SENT)
         return False
+
+
+def _fail(n: Notification, reason: str) -> None:
+    Notification.objects.filter(pk=n.pk).update(
+        status=Notification.Status.FAILED, last_error=reason, claimed_until=None
+    )
+    fragments.bump(n.workspace_id)
 
 
 def due_ids(limit: int = 100, now: datetime | None = None) -> list[int]:
@@ -231,8 +242,11 @@ def acknowledge(incident: Incident, user=None, now: datetime | None = None) -> b
     Acknowledging one monitor's part acknowledges the incident of its cause (the one that escalates).
     """
     now = now or timezone.now()
-    return bool(
+    done = bool(
         Incident.objects.filter(pk=incident.primary_id or incident.pk, acknowledged_at__isnull=True).update(
             acknowledged_at=now, acknowledged_by=user
         )
     )
+    if done:  # also from an alert's signed link, a request of no workspace
+        fragments.bump(incident.workspace_id)
+    return done

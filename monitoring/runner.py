@@ -12,11 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 
-from launchready import net
+from launchready import fragments, net
 
 from . import engine, heartbeats
 from . import state as sm
@@ -166,6 +166,13 @@ def record_ping(m: Monitor, kind: str, now: datetime | None = None) -> list[int]
 
     Returns the ids of the notifications it wrote, for the caller to queue."""
     now = now or timezone.now()
+    previous = m.last_ping_at
+    notification_ids = _record(m, kind, now)
+    _show(m, kind, previous, now)
+    return notification_ids
+
+
+def _record(m: Monitor, kind: str, now: datetime) -> list[int]:
     if kind == HeartbeatPing.Kind.START:
         Monitor.objects.filter(pk=m.pk).update(last_start_at=now)
         return []
@@ -185,3 +192,19 @@ def record_ping(m: Monitor, kind: str, now: datetime | None = None) -> list[int]
     else:
         outcome = CheckOutcome(m.pk, False, now, "The job reported a failure (/fail ping).")
     return list(engine.apply_outcomes([outcome], now).notification_ids)
+
+
+# The monitoring overview says how long ago a heartbeat pinged in whole minutes.
+PING_AGE_STEP = timedelta(minutes=1)
+
+
+def _show(m: Monitor, kind: str, previous: datetime | None, now: datetime) -> None:
+    """Drop the kept pages that show this ping, and only those (``launchready.fragments``):
+    the heartbeat's own page (its recent pings), what lists last pings and starts (the
+    heartbeats API), and the monitoring overview when its "N minutes ago" would change. A
+    change of state, which every page shows, is the engine's bump of the whole workspace."""
+    fragments.bump_monitor(m.uuid)
+    if kind == HeartbeatPing.Kind.FAIL:
+        return  # neither its last ping nor its last start moved
+    aged = kind == HeartbeatPing.Kind.SUCCESS and (previous is None or now - previous >= PING_AGE_STEP)
+    fragments.bump_pings(m.workspace_id, ages=aged)

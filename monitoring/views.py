@@ -36,12 +36,21 @@ def _page_number(request: HttpRequest) -> int:
         return 1
 
 
+def _ping_ages(m: Membership) -> list[str]:
+    return [fragments.ping_ages_version_key(m.workspace_id)]
+
+
+def _monitor_version(m: Membership, monitor) -> list[str]:
+    return [fragments.monitor_version_key(monitor)]
+
+
 @workspace_view()
-@pagecache.workspace_page(also=rollups.bars_version, params=("page",))
+@pagecache.workspace_page(also=rollups.bars_version, params=("page",), versions=_ping_ages)
 def overview(request: HttpRequest, m: Membership) -> HttpResponse:
     """Monitors by site, worst first, a page of sites at a time. The sites' part is drawn once
     and cached (launchready.fragments): dropped when an incident opens or closes, a monitor or
-    site changes (their saves), the hourly rollup runs (bars_version) or the day changes."""
+    site changes (their saves), the hourly rollup runs (bars_version) or the day changes. The
+    whole page is also kept under the workspace's ping ages: the heartbeats' "N minutes ago"."""
     ws = m.workspace
     now = timezone.now()
     page = _page_number(request)
@@ -97,7 +106,7 @@ def monitor_create(request: HttpRequest, m: Membership) -> HttpResponse:
 
 
 @workspace_view()
-@pagecache.workspace_page()
+@pagecache.workspace_page(versions=_monitor_version)  # its pings and messages move its own version
 def monitor_detail(request: HttpRequest, m: Membership, monitor) -> HttpResponse:
     mon = selectors.monitor_in(m.workspace, monitor)
     results = list(CheckResult.objects.filter(monitor=mon).order_by("-checked_at")[:20])

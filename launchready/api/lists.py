@@ -11,13 +11,15 @@ default and now says when more follow.
 The serialised answer is kept in the cache (``launchready.fragments``) per list, query
 string and token scope (workspace, and site for a site token), under the workspace's
 version: any change in the workspace (a save, a write request, a monitor changing state)
-draws it again; the check loop's last-check times show within ``fragments.TTL``.
+draws it again; a list may name narrower versions too (the heartbeats list: the
+workspace's pings, so a ping shows at once); the check loop's last-check times show
+within ``fragments.TTL``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,13 +117,21 @@ def answer(
     schema: type,
     params: tuple,
     draw: Callable[[], tuple[list[Any], str | None]],
+    versions: Callable[[int], Iterable[str]] | None = None,
 ) -> HttpResponse:
     """The list's JSON answer from the cache, or ``draw()`` (items, next URL) serialised with
     ``schema`` as the endpoint's own answer would be, and kept for next time. ``params``: the
-    query's values the list reads (other parameters make no entry of their own)."""
+    query's values the list reads (other parameters make no entry of their own).
+    ``versions(workspace_id)``: the narrower versions of ``fragments`` the list shows."""
     token = token_of(request)
     digest = hashlib.sha256(repr(params).encode()).hexdigest()
-    key = fragments.key(f"api-{name}", token.workspace_id, token.site_id or "", digest)
+    key = fragments.key(
+        f"api-{name}",
+        token.workspace_id,
+        token.site_id or "",
+        digest,
+        versions=versions(token.workspace_id) if versions is not None else (),
+    )
     kept = cache.get(key)
     if kept is None:
         items, next_url = draw()

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Query, Router, Schema
 
+from launchready import fragments
 from monitoring.models import Monitor
 
 from . import lists
@@ -113,11 +114,12 @@ def monitor_detail(request: HttpRequest, monitor: UUID):
 @router.get("/heartbeats", response=list[HeartbeatOut], summary="List heartbeats")
 def heartbeat_list(request: HttpRequest, site: UUID | None = None):
     """Heartbeat monitors with their last ping and the URL a job pings (also ``/start``, ``/fail``).
-    A change of state shows at once; a ping that changes none shows within a minute."""
+    A ping, and a change of state, show at once."""
     return lists.answer(
         request,
         "heartbeats",
         HeartbeatOut,
         (site,),
         lambda: (list(_monitors(request, site).filter(kind=Monitor.Kind.HEARTBEAT)), None),
+        versions=lambda workspace_id: [fragments.pings_version_key(workspace_id)],
     )

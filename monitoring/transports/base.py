@@ -173,5 +173,7 @@ def _failed(notification, message: str, permanent: bool, now) -> bool:
         notification.next_attempt_at = now + backoff(notification.attempts)
         logger.info("notification %s will be retried: %s", notification.uuid, message)
     notification.claimed_until = None
+    # Saved after the channel's update: its save drops the workspace's kept pages
+    # (launchready.fragments), so the overview shows the channel disabled at once.
     notification.save(update_fields=["attempts", "status", "next_attempt_at", "last_error", "claimed_until"])
     return False
