@@ -17,7 +17,14 @@ and the next slot never drifts however late a check ran. A monitor that fell beh
 A clock set back (NTP stepping a drifted clock, a restored VM snapshot) leaves claimed
 slots further ahead than any claim puts them; such a monitor is re-anchored: claimed
 at once, due now, and moved to its next slot after the look-ahead, instead of staying
-silent for the jump's length.
+silent for the jump's length. A heartbeat's next check is its ping deadline, counted from
+its last ping (or its creation, before the first): when that lies ahead of the clock, the
+heartbeat is claimed at once too and its last ping (or creation) is taken as now, so the
+deadline counts from the jump: a job that stops pinging just after it is reported on time.
+A silent job is reported late by the lesser of the jump's length and how old its last ping
+was when the clock went back (a ping older than the jump does not lie ahead, and nothing
+tells how far the clock went back); never early, so a job that keeps pinging, which moves
+its deadline with each ping as before, is never reported late.
 """
 
 from __future__ import annotations
@@ -121,10 +128,17 @@ class _AheadOfTheClock(Func):
 def _ahead_of_the_clock(until: datetime) -> Q:
     """Slots further ahead than a claim at ``until`` puts them: the clock went back since.
 
-    A heartbeat's next check is its ping deadline (a period and a grace away), which
-    only a ping moves; it is never re-anchored.
+    A heartbeat's next check is its ping deadline (a period and a grace away, or a cron
+    time), which its slot cannot bound: it is ahead when what the deadline counts from, its
+    last ping or else its creation, lies in the future.
     """
-    return Q(_AheadOfTheClock(until + REANCHOR_SLACK)) & ~Q(kind=Monitor.Kind.HEARTBEAT)
+    limit = until + REANCHOR_SLACK
+    heartbeat = Q(kind=Monitor.Kind.HEARTBEAT)
+    return (
+        (Q(_AheadOfTheClock(limit)) & ~heartbeat)
+        | (heartbeat & Q(last_ping_at__gt=limit))
+        | (heartbeat & Q(last_ping_at__isnull=True, created_at__gt=limit))
+    )
 
 
 def ahead_of_the_clock(until: datetime) -> QuerySet:
@@ -160,7 +174,8 @@ def take(rows: list[Row], until: datetime) -> set[int]:
 TAKE_SQL = (
     "UPDATE monitoring_monitor AS m SET next_check_at = v.at, claim_token = NULL "
     "FROM (VALUES {values}) AS v(id, at) WHERE m.id = v.id AND (m.next_check_at <= %s "
-    "OR (m.next_check_at > %s + GREATEST(m.interval_s, %s) * interval '1 second' AND m.kind <> %s)) "
+    "OR (m.next_check_at > %s + GREATEST(m.interval_s, %s) * interval '1 second' AND m.kind <> %s) "
+    "OR (m.kind = %s AND COALESCE(m.last_ping_at, m.created_at) > %s)) "
     "RETURNING m.id"
 )
 
@@ -175,9 +190,34 @@ def _take_postgresql(rows: list[Row], until: datetime) -> set[int]:
     with connection.cursor() as cur:
         cur.execute(
             TAKE_SQL.format(values=values),
-            [*params, until, until + REANCHOR_SLACK, MIN_INTERVAL_S, Monitor.Kind.HEARTBEAT.value],
+            [
+                *params,
+                until,
+                until + REANCHOR_SLACK,
+                MIN_INTERVAL_S,
+                Monitor.Kind.HEARTBEAT.value,
+                Monitor.Kind.HEARTBEAT.value,
+                until + REANCHOR_SLACK,
+            ],
         )
         return {pk for (pk,) in cur.fetchall()}
+
+
+def _reanchor_heartbeats(ids: set[int], now: datetime, until: datetime) -> None:
+    """The heartbeats among ``ids`` whose deadline counts from a time ahead of the clock
+    count from ``now``: their last ping (or creation, before the first ping) is taken as now.
+    Conditional on the value still being ahead, so a ping that landed meanwhile is kept; and
+    once done, the next tick finds nothing to re-anchor."""
+    limit = until + REANCHOR_SLACK
+    beats = Monitor.objects.filter(pk__in=ids, kind=Monitor.Kind.HEARTBEAT)
+    pinged = beats.filter(last_ping_at__gt=limit).update(last_ping_at=now)
+    created = beats.filter(last_ping_at__isnull=True, created_at__gt=limit).update(created_at=now)
+    if pinged or created:
+        logger.warning(
+            "%d heartbeats had their last ping or creation ahead of the clock (the clock went back?): "
+            "their deadlines count from now",
+            pinged + created,
+        )
 
 
 def _locked(rows: QuerySet) -> QuerySet:
@@ -221,6 +261,8 @@ def _claim(
         if not rows:
             return [], 0, 0
         won = take(rows, until)
+        if ahead & won:
+            _reanchor_heartbeats(ahead & won, now, until)
     claims = [Claim(pk, now if pk in ahead else d) for pk, _, d in rows if pk in won]
     if len(claims) < len(rows):
         logger.info(
