@@ -477,7 +477,10 @@ async def _exchange(
     # on a loaded machine, and a time to first byte must never read shorter than the wait.
     sent = time.perf_counter()
     conn.writer.write(_request_bytes(vetted, method, extra, body, cookie_header, config, keep_alive))
-    await _read(conn.writer.drain(), config, host, "accepting the request")
+    transport = conn.writer.transport
+    if transport.get_write_buffer_size() or transport.is_closing():
+        # Only a request the socket has not taken whole can wait in drain(): bound it.
+        await _read(conn.writer.drain(), config, host, "accepting the request")
     reader = conn.reader
     async with _Reading(config, host, "answering"):
         while True:  # skip interim 1xx responses (100 Continue, 103 Early Hints)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -130,7 +131,7 @@ async def connect(
         started = time.perf_counter()
         try:
             async with asyncio.timeout(wait):
-                reader, writer = await asyncio.open_connection(address, real_port)
+                sock = await _tcp(address, real_port)
         except TimeoutError:
             last_error = NetError(
                 ErrorKind.CONNECT_TIMEOUT,
@@ -143,28 +144,45 @@ async def connect(
             continue
         connect_ms = (time.perf_counter() - started) * 1000
         if tls is None:
+            reader, writer = await asyncio.open_connection(sock=sock)
             return Connection(reader, writer, address, real_port, connect_ms, None, None)
         tls_started = time.perf_counter()
+        # TLS over the connected socket in one step (no plain transport to upgrade with
+        # start_tls, which costs a second protocol and transport per check), bounded by
+        # asyncio's own handshake timer, which aborts with ConnectionAbortedError (a peer
+        # that breaks the handshake gives a reset or EOF instead). On any failure asyncio
+        # closes the transport it made of ``sock``.
         try:
-            async with asyncio.timeout(wait):
-                await writer.start_tls(tls, server_hostname=server_hostname, ssl_handshake_timeout=wait)
-        except TimeoutError:
-            writer.transport.abort()
+            reader, writer = await asyncio.open_connection(
+                sock=sock, ssl=tls, server_hostname=server_hostname, ssl_handshake_timeout=wait
+            )
+        except ConnectionAbortedError:
             return NetError(
                 ErrorKind.TLS_ERROR,
                 f"The secure connection (TLS) to {target.host} timed out after {seconds(wait)}.",
                 f"{address}:{real_port}",
             )
         except ssl.SSLCertVerificationError as exc:
-            writer.transport.abort()
             raise TlsFailure(exc, address, real_port, connect_ms) from None
         except (ssl.SSLError, OSError, EOFError) as exc:
-            writer.transport.abort()
             return tls_error(target.host, exc, f"{address}:{real_port}")
         tls_ms = (time.perf_counter() - tls_started) * 1000
         ssl_object = writer.transport.get_extra_info("ssl_object")
         return Connection(reader, writer, address, real_port, connect_ms, tls_ms, ssl_object)
     return last_error or NetError(ErrorKind.CONNECT_ERROR, f"{target.host} has no address to connect to.")
+
+
+async def _tcp(address: str, port: int) -> socket.socket:
+    """A TCP socket connected to ``address`` (a vetted IP address, never a name)."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (address, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def _connect_error(host: str, address: str, port: int, exc: OSError) -> NetError:

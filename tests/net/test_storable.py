@@ -6,6 +6,8 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from launchready.net import (
     CertificateInfo,
@@ -86,3 +88,31 @@ def test_a_certificate_check_of_an_ipv6_literal_is_judged_not_crashed():
     assert not outcome.ok and not outcome.internal_error
     assert "loopback" in outcome.message
     assert outcome.checked_at <= datetime.now(UTC)
+
+
+def _walked(value):
+    """The plain definition: every string of nested tuples made storable, nothing else."""
+    if isinstance(value, str):
+        return storable(value)
+    return tuple(_walked(item) for item in value)
+
+
+_texts = st.text(alphabet=st.characters(codec=None, exclude_categories=()), max_size=8)
+_nested = st.recursive(
+    st.tuples() | st.lists(_texts, max_size=4).map(tuple),
+    lambda inner: st.lists(inner | _texts, max_size=4).map(tuple),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_nested)
+@example(((("Server", "nginx\x00"),),))
+@example((("a", "\ud800"), "b"))
+@example(("caf\u00e9", ("x", "\x00")))
+def test_tuples_of_text_are_stored_as_the_plain_walk_says_and_kept_when_clean(value):
+    clean = storable_result(value)
+    assert clean == _walked(value)
+    if clean == value:
+        assert clean is value  # nothing to change: no copy, at any depth
+    assert storable_result(clean) is clean
