@@ -31,6 +31,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 HOST = "www.bench.test"
+# Threads standing in for one worker's pool in the dispatch-lag run: batches wait for their
+# slots (up to ~1.2 s of slots each), so several run at once as on a real worker.
+LAG_WORKER_THREADS = 24
 SCENARIO = {
     "name": "bench_monitoring",
     "hosts": [
@@ -203,6 +206,7 @@ def measure_lag(info: dict, monitors: int, seconds: float, tick_s: float = 10.0)
     lags: list[float] = []
     lock = threading.Lock()
     checked = 0
+    errors: list[str] = []
 
     def work(claims):
         nonlocal checked
@@ -211,33 +215,48 @@ def measure_lag(info: dict, monitors: int, seconds: float, tick_s: float = 10.0)
             with lock:
                 lags.extend(result["lags"])
                 checked += result["checked"]
+        except Exception as exc:  # counted and reported: a failed batch must not pass silently
+            with lock:
+                errors.append(f"batch of {len(claims)}: {type(exc).__name__}: {exc}")
         finally:
             connection.close()
 
-    pool = ThreadPoolExecutor(max_workers=24)
+    pool = ThreadPoolExecutor(max_workers=LAG_WORKER_THREADS)
     started = time.monotonic()
     tick_times = []
     timers: list[threading.Timer] = []
     next_tick = started
-    while time.monotonic() - started < seconds:
-        t0 = time.perf_counter()
-        tick_now = timezone.now()
+    try:
+        while time.monotonic() - started < seconds:
+            t0 = time.perf_counter()
+            tick_now = timezone.now()
 
-        def enqueue(claims, tick_now=tick_now):
-            # As the Celery task does: start the batch at its first slot (countdown).
-            wait = max(0.0, (min(c.due_at for c in claims) - tick_now).total_seconds())
-            timer = threading.Timer(wait, pool.submit, args=(work, claims))
-            timers.append(timer)
-            timer.start()
+            def enqueue(claims, tick_now=tick_now):
+                # As the Celery task does: start the batch at its first slot (countdown).
+                wait = max(0.0, (min(c.due_at for c in claims) - tick_now).total_seconds())
+                timer = threading.Timer(wait, pool.submit, args=(work, claims))
+                timer.daemon = True
+                timers.append(timer)
+                timer.start()
 
-        scheduler.dispatch(tick_now, batch_size=200, enqueue=enqueue)
-        tick_times.append(time.perf_counter() - t0)
-        next_tick += tick_s
-        time.sleep(max(0.0, next_tick - time.monotonic()))
-    for timer in timers:
-        timer.join()
-    pool.shutdown(wait=True)
-    connection.close()
+            scheduler.dispatch(tick_now, batch_size=200, enqueue=enqueue)
+            tick_times.append(time.perf_counter() - t0)
+            next_tick += tick_s
+            time.sleep(max(0.0, next_tick - time.monotonic()))
+        for timer in timers:
+            timer.join()
+        pool.shutdown(wait=True)
+    except BaseException:
+        # A failed tick (the database refused the dispatcher) ends the run at once with
+        # its error: batches not yet started are dropped, running ones finish.
+        for timer in timers:
+            timer.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    finally:
+        connection.close()
+    if errors:
+        raise SystemExit(f"{len(errors)} batches failed in the dispatch-lag run; first: {errors[0]}")
     ordered = sorted(lags)
     p95 = ordered[int(0.95 * (len(ordered) - 1))] if ordered else None
     return {
