@@ -11,7 +11,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from launchready.models import Workspace
 from monitoring import engine
@@ -67,6 +69,20 @@ def test_a_cron_that_never_fires_does_not_stop_another_workspaces_check(workspac
         "This check could not run: The cron expression “0 0 30 2 *” never fires"
     )
     assert poison.state == Monitor.State.UNKNOWN and not CheckResult.objects.filter(monitor=poison).exists()
+
+
+def test_a_heartbeat_that_could_not_be_judged_says_why_on_its_page(client_as, owner, workspace, victim):
+    poison = Monitor.objects.create(
+        workspace=workspace, kind="heartbeat", name="Never", schedule="cron", cron="0 0 30 2 *"
+    )
+    run(poison, victim)
+    page = client_as(owner).get(
+        reverse("monitoring:monitor_detail", kwargs={"workspace": workspace.uuid, "monitor": poison.uuid})
+    )
+    assert page.status_code == 200
+    text = " ".join(strip_tags(page.content.decode()).split())
+    assert "Last check" in text
+    assert "This check could not run: The cron expression “0 0 30 2 *” never fires" in text
 
 
 def test_a_period_beyond_the_calendar_is_bounded_not_an_overflow(workspace, victim):
