@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -32,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("name", choices=[*BENCHMARKS, "all"])
     parser.add_argument("--json", action="store_true", help="one JSON object per line")
     args, rest = parser.parse_known_args(argv)
+    if args.json:
+        # stdout carries one JSON object per line: the product's own logs (stdout) stay quiet.
+        os.environ.setdefault("LOG_LEVEL", "WARNING")
     if args.name == "all":
         # Each benchmark in its own process: they configure Django (database, settings)
         # differently, and a process can only be set up once.

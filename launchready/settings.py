@@ -367,6 +367,9 @@ LOGGING = {
         # aiosmtpd logs every SMTP command line at INFO, RCPT TO included: the inbound
         # check/report addresses are secrets, so only its warnings reach the log.
         "mail.log": {"level": "WARNING"},
+        # httpx logs every request's full URL at INFO: a Slack or webhook URL is a secret.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
         "django.server": {"level": REQUEST_LOG_LEVEL},
         "launchready.access": {"level": REQUEST_LOG_LEVEL},
     },

@@ -256,3 +256,10 @@ def test_an_alert_carries_no_sentry_trace_headers_to_the_receiver(workspace, htt
     (request,) = sb.webhook_requests
     sent = {k.lower() for k in request.headers}
     assert not sent & {"sentry-trace", "baggage", "traceparent"}, sent
+
+
+def test_outbound_request_urls_are_not_logged() -> None:
+    # httpx logs "HTTP Request: POST <full URL>" at INFO: a Slack or webhook URL is a secret.
+    for name in ("httpx", "httpcore"):
+        assert not logging.getLogger(name).isEnabledFor(logging.INFO), name
+        assert logging.getLogger(name).isEnabledFor(logging.WARNING), name
