@@ -133,7 +133,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # A shared cache (Redis in production) makes allauth's rate limits hold across
 # processes; the default is per-process memory.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Without CACHE_URL, a file cache in the var folder: `make run` starts the web app, the worker
+# and beat as separate processes, and a kept page the worker invalidates (an audit that ends)
+# must be dropped for the web app too, which a per-process memory cache cannot do.
+CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # The cache holds nothing the database does not: with Redis down, pages are drawn
     # from the database and the warning is logged (launchready/cache.py).

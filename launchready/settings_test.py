@@ -17,6 +17,8 @@ os.environ.setdefault(
         tempfile.gettempdir(), "launchready-test-var-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
     ),
 )
+# The suite runs in one process per xdist worker: its own memory cache unless CI gives Redis.
+os.environ.setdefault("CACHE_URL", "locmemcache://")
 
 from .settings import *  # noqa: F403
 

@@ -132,3 +132,27 @@ def test_trusted_proxy_count_and_header_together_are_refused():
     result = _proxy_settings(TRUSTED_PROXY_COUNT="1", TRUSTED_CLIENT_IP_HEADER="X-Real-IP")
     assert result.returncode != 0
     assert "not both" in result.stderr
+
+
+def test_the_embedded_default_cache_is_shared_by_the_products_processes(tmp_path):
+    """`make run` starts web, worker and beat as separate processes on the embedded defaults
+    (no CACHE_URL): a page version the worker moves when an audit ends must be seen by the
+    web process at once, or the founder waits for the kept page to expire."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CACHE_URL", "DATABASE_URL")}
+    env |= {"DJANGO_SETTINGS_MODULE": "launchready.settings", "LAUNCHREADY_VAR_DIR": str(tmp_path)}
+    env |= {"DEBUG": "true"}
+
+    def shell(code: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", code],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+
+    read = "from launchready import fragments; print(fragments.version(7))"
+    before = shell(read)
+    assert shell(read) == before  # another process sees the same version
+    shell("from launchready import fragments; fragments.bump(7)")  # as the worker does
+    after = shell(read)
+    assert after != before and shell(read) == after
