@@ -31,17 +31,22 @@ def tick() -> None:
     scheduler.dispatch(enqueue=runner.run_batch)
 
 
+def new_heartbeat(workspace, name: str) -> Monitor:
+    """An hourly job with 5 minutes of grace, never pinged."""
+    return Monitor.objects.create(
+        workspace=workspace,
+        kind=Monitor.Kind.HEARTBEAT,
+        name=name,
+        period_s=int(PERIOD.total_seconds()),
+        grace_s=int(GRACE.total_seconds()),
+    )
+
+
 def heartbeat(workspace, clock, age: timedelta = timedelta(0)) -> Monitor:
     """An hourly job with 5 minutes of grace, created the day before and last pinged ``age``
     before ``T0``, when the clock goes back."""
     clock.move_to(T0 - timedelta(days=1))
-    hb = Monitor.objects.create(
-        workspace=workspace,
-        kind=Monitor.Kind.HEARTBEAT,
-        name="Hourly stock sync",
-        period_s=int(PERIOD.total_seconds()),
-        grace_s=int(GRACE.total_seconds()),
-    )
+    hb = new_heartbeat(workspace, "Hourly stock sync")
     clock.move_to(T0 - age)
     runner.record_ping(hb, "success")  # unknown to up
     hb.refresh_from_db()
@@ -106,13 +111,7 @@ def test_a_job_that_keeps_pinging_after_the_clock_went_back_is_never_late(worksp
 def test_a_heartbeat_created_just_before_the_clock_went_back_is_reported_on_time(workspace):
     """Never pinged: its first deadline counts from its creation, which lies ahead too."""
     with time_machine.travel(T0, tick=False) as clock:
-        hb = Monitor.objects.create(
-            workspace=workspace,
-            kind=Monitor.Kind.HEARTBEAT,
-            name="New nightly job",
-            period_s=int(PERIOD.total_seconds()),
-            grace_s=int(GRACE.total_seconds()),
-        )
+        hb = new_heartbeat(workspace, "New nightly job")
         clock.move_to(BACK)
         run_until(clock, BACK + PERIOD + GRACE + 2 * TICK)
     incident = Incident.objects.get(monitor=hb)
