@@ -11,16 +11,16 @@ os.environ.setdefault("SECRET_KEY", "test-only-key-not-secret-" + "x" * 40)
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("LAUNCHREADY_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWVuY3J5cHRpb24ta2V5LTAxMjM0NTY=")
-os.environ.setdefault(
-    "LAUNCHREADY_VAR_DIR",
-    os.path.join(
-        tempfile.gettempdir(), "launchready-test-var-" + os.environ.get("PYTEST_XDIST_WORKER", "main")
-    ),
-)
+# A var folder (the embedded broker's queue, uploads) per pytest-xdist worker. The workers
+# inherit the environment of the main process, which set its own folder first: that one is
+# replaced, a folder given from outside is kept.
+_TEST_VAR = os.path.join(tempfile.gettempdir(), "launchready-test-var-")
+if os.environ.get("LAUNCHREADY_VAR_DIR", _TEST_VAR).startswith(_TEST_VAR):
+    os.environ["LAUNCHREADY_VAR_DIR"] = _TEST_VAR + os.environ.get("PYTEST_XDIST_WORKER", "main")
 # The suite runs in one process per xdist worker: its own memory cache unless CI gives Redis.
 os.environ.setdefault("CACHE_URL", "locmemcache://")
 
-from .settings import *  # noqa: F403
+from .settings import *  # noqa: F403, E402 - after the environment above
 
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -50,3 +50,27 @@ def fits_and_shoot(driver, name: str) -> None:
         height = driver.execute_script("return document.documentElement.scrollHeight")
         driver.set_window_size(width, min(height + 100, 4000))
         driver.save_screenshot(f"/tmp/{name}-{width}.png")
+
+
+def wait_until_gone(driver, element, timeout: float = 10) -> None:
+    """Wait until ``element`` has left the page (the next page or fragment replaced it).
+
+    Selenium's ``staleness_of`` expects a stale-element error; Chromium also answers "Node
+    with given id does not belong to the document" for a node of a page being replaced,
+    which is the same fact, not a failure.
+    """
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def gone(_driver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc):
+                return True
+            raise
+        return False
+
+    WebDriverWait(driver, timeout).until(gone)

@@ -6,12 +6,10 @@ from __future__ import annotations
 import html
 
 import pytest
-from celery import Celery
-from celery.contrib.testing.worker import start_worker
 
-import launchready.tasks  # noqa: F401 - registers the core tasks for the worker
 from launchready.models import Site
 from tests.browser.test_journey import browser, pytestmark  # noqa: F401 - the same browser and skip rule
+from tests.browser.workers import solo_worker
 from tests.fixtures_core import PASSWORD
 
 
@@ -22,12 +20,7 @@ def broken(sandbox_scenario):
 
 @pytest.fixture
 def worker(transactional_db):
-    app = Celery("launchready-browser-test")
-    app.config_from_object("django.conf:settings", namespace="CELERY")
-    app.loader.import_default_modules()
-    import audits.tasks  # noqa: F401 - the audit task on this app too
-
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    with solo_worker("launchready-browser-test") as app:
         yield app
 
 

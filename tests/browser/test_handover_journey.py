@@ -14,18 +14,16 @@ import shutil
 import subprocess
 
 import pytest
-from celery import Celery
-from celery.contrib.testing.worker import start_worker
 from django.apps import apps
 from django.db import models
 
-import handover.tasks  # noqa: F401 - registers the smoke-test task for the worker
 from handover.models import Deploy, EnvVar
-from launchready.celery import app as product_app
 from launchready.models import Site
 from launchready.views_sites import add_standard_routes
+from tests.browser.pages import wait_until_gone
 from tests.browser.test_journey import _console_problems, browser  # noqa: F401 - the same browser
 from tests.browser.test_journey import pytestmark as browser_rule
+from tests.browser.workers import solo_worker
 from tests.fixtures_core import PASSWORD, add_confirmed_routes
 
 # The routes the store's owner confirmed (a new site starts with home only).
@@ -94,15 +92,8 @@ def store(sandbox_scenario):
 
 @pytest.fixture
 def worker(transactional_db):
-    app = Celery("launchready-handover-journey")
-    app.config_from_object("django.conf:settings", namespace="CELERY")
-    app.loader.import_default_modules()
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+    with solo_worker("launchready-handover-journey") as app:
         yield app
-    # start_worker made this app the current and default one; tasks queued by later tests
-    # (from the live server's thread too) must go through the product's app again.
-    product_app.set_current()
-    product_app.set_default()
 
 
 def _stored_text() -> str:
@@ -178,11 +169,9 @@ def _open_site_page(driver, url: str) -> None:
 
 
 def _click_and_wait(driver, element) -> None:
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
 
     element.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(element))
+    wait_until_gone(driver, element)
 
 
 def test_paste_env_report_a_deploy_from_ci_and_hand_over(

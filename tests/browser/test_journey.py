@@ -15,6 +15,8 @@ import shutil
 import pytest
 from django.core import mail
 
+from tests.browser.pages import wait_until_gone
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 HAVE_BROWSER = os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)
@@ -63,12 +65,10 @@ def _fill(browser, name: str, value: str) -> None:
 def _submit(browser) -> None:
     """Submit the page's main form and wait for the next page."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
 
     button = browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]")
     button.click()
-    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(button))
+    wait_until_gone(browser, button)
 
 
 def _console_problems(browser) -> list[str]:

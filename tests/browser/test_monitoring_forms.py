@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from monitoring.models import AlertChannel, Monitor
-from tests.browser.pages import axe_violations, fits_and_shoot
+from tests.browser.pages import axe_violations, fits_and_shoot, wait_until_gone
 from tests.browser.pages import log_in as _log_in
 from tests.browser.test_journey import (  # noqa: F401 - the same browser and skip rule
     CHROMEDRIVER,
@@ -94,8 +94,7 @@ def test_forms_follow_the_kind_with_javascript(browser, live_server, admin, work
 
 def test_forms_follow_the_kind_without_javascript(browser_without_js, live_server, admin, workspace):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
     driver = browser_without_js
     _log_in(driver, live_server, admin)
@@ -106,7 +105,7 @@ def test_forms_follow_the_kind_without_javascript(browser_without_js, live_serve
     assert _shown(driver, ("hostname",)) == set()  # nothing swaps the form by itself
     show = driver.find_element(By.NAME, "show_kind")
     show.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(show))  # the form for the kind
+    wait_until_gone(driver, show)  # the form for the kind
     assert _shown(driver, ("url", "hostname", "record_type", "expected_values")) == {
         "hostname",
         "record_type",
@@ -118,19 +117,19 @@ def test_forms_follow_the_kind_without_javascript(browser_without_js, live_serve
     driver.find_element(By.NAME, "expected_values").send_keys("192.0.2.10")
     button = driver.find_element(By.CSS_SELECTOR, "main form button.button:not([name])")
     button.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(button))  # the saved page
+    wait_until_gone(driver, button)  # the saved page
     assert Monitor.objects.get(name="Mail records").expected_values == ["192.0.2.10"]
 
     driver.get(f"{base}/channels/")
     Select(driver.find_element(By.ID, "id_kind")).select_by_value("slack")
     show = driver.find_element(By.NAME, "show_kind")
     show.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(show))  # the form for the kind
+    wait_until_gone(driver, show)  # the form for the kind
     assert _shown(driver, ("address", "webhook_url", "to_number", "url")) == {"webhook_url"}
     _fits_and_shoot(driver, "channel-slack-nojs")
     driver.find_element(By.NAME, "name").send_keys("Team")
     driver.find_element(By.NAME, "webhook_url").send_keys("https://hooks.slack.com/services/T/B/x")
     button = driver.find_element(By.XPATH, "//button[text()='Add channel']")
     button.click()
-    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(button))
+    wait_until_gone(driver, button)
     assert AlertChannel.objects.get(workspace=workspace).kind == "slack"

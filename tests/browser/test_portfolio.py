@@ -9,7 +9,7 @@ Screenshots: /tmp/portfolio-1280.png and /tmp/portfolio-390.png.
 
 from __future__ import annotations
 
-from tests.browser.pages import OVERFLOW, axe_violations, fits_and_shoot, log_in  # noqa: F401 - re-exported
+from tests.browser.pages import OVERFLOW, axe_violations, fits_and_shoot, log_in, wait_until_gone  # noqa: F401 - re-exported
 from tests.browser.test_journey import _console_problems, browser, pytestmark  # noqa: F401 - same browser
 from tests.core.test_portfolio import _audit, _client_workspace, _full_workspace
 
@@ -26,8 +26,6 @@ def _names(driver) -> list[str]:
 
 def test_portfolio_is_accessible_fits_a_phone_and_sorts(browser, live_server, make_user):  # noqa: F811
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
-    from selenium.webdriver.support.ui import WebDriverWait
 
     consultant = make_user("consultant")
     _full_workspace(consultant, "Bakery with a very-long-unbroken-client-name-for-phones", "bakery.example")
@@ -46,13 +44,13 @@ def test_portfolio_is_accessible_fits_a_phone_and_sorts(browser, live_server, ma
     # Sort by name with the header link; the header says how the table is sorted.
     table = browser.find_element(By.CSS_SELECTOR, "tbody")
     browser.find_element(By.CSS_SELECTOR, "thead a[href*='sort=name']").click()
-    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(table))
+    wait_until_gone(browser, table)
     header = browser.find_element(By.CSS_SELECTOR, "thead th[aria-sort]")
     assert header.get_attribute("aria-sort") == "ascending" and header.text.startswith("Workspace")
     assert _names(browser) == sorted(_names(browser), key=str.lower)
     table = browser.find_element(By.CSS_SELECTOR, "tbody")
     browser.find_element(By.CSS_SELECTOR, "thead a[href*='sort=name&dir=desc']").click()
-    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(table))
+    wait_until_gone(browser, table)
     assert (
         browser.find_element(By.CSS_SELECTOR, "thead th[aria-sort]").get_attribute("aria-sort")
         == "descending"
@@ -64,7 +62,7 @@ def test_portfolio_is_accessible_fits_a_phone_and_sorts(browser, live_server, ma
     browser.find_element(By.CSS_SELECTOR, "#attention, [name=attention]").click()
     table = browser.find_element(By.CSS_SELECTOR, "tbody")
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
-    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(table))  # the filtered page
+    wait_until_gone(browser, table)  # the filtered page
     assert [n[:6] for n in _names(browser)] == ["Bakery", "Atlas "]
     assert axe_violations(browser) == []
     assert _console_problems(browser) == []

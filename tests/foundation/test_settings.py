@@ -156,3 +156,13 @@ def test_the_embedded_default_cache_is_shared_by_the_products_processes(tmp_path
     shell("from launchready import fragments; fragments.bump(7)")  # as the worker does
     after = shell(read)
     assert after != before and shell(read) == after
+
+
+def test_each_test_process_has_its_own_var_folder(settings):
+    """The embedded broker's queue lives there: two xdist workers sharing it take each
+    other's tasks (a worker of one test process running another's audit)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    assert Path(settings.VAR_DIR).name == f"launchready-test-var-{worker}"
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+        assert folder.parent == Path(settings.VAR_DIR)
