@@ -29,3 +29,6 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 # Test runs share one Redis database between pytest-xdist workers: each worker's keys carry
 # its own prefix, and tests empty only their worker's keys (tests/conftest.py).
 CACHES["default"]["KEY_PREFIX"] = "test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")  # noqa: F405
+# One task queue per test process: CI's Redis broker is shared by the pytest-xdist workers, and
+# a test's Celery worker must take only the tasks of its own process (and its database).
+CELERY_TASK_DEFAULT_QUEUE = "launchready-test-" + os.environ.get("PYTEST_XDIST_WORKER", "main")

@@ -163,6 +163,7 @@ def test_each_test_process_has_its_own_var_folder(settings):
     other's tasks (a worker of one test process running another's audit)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     assert Path(settings.VAR_DIR).name == f"launchready-test-var-{worker}"
+    assert settings.CELERY_TASK_DEFAULT_QUEUE == f"launchready-test-{worker}"  # Redis is shared
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
         assert folder.parent == Path(settings.VAR_DIR)
