@@ -6,7 +6,10 @@ Screenshots: /tmp/monitoring-forms-<page>-<width>[-nojs].png."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
+from monitoring import engine
+from monitoring.heartbeats import ScheduleError
 from monitoring.models import AlertChannel, Monitor
 from tests.browser.pages import axe_violations, fits_and_shoot, wait_until_gone
 from tests.browser.pages import log_in as _log_in
@@ -80,6 +83,14 @@ def test_forms_follow_the_kind_with_javascript(browser, live_server, admin, work
     assert copy.is_displayed()
     assert browser.find_element(By.ID, "ping-url").text.startswith("http")
     _fits_and_shoot(browser, "heartbeat-page")
+    assert axe_violations(browser) == []
+
+    # A schedule that cannot be judged says so, and why, on the same page, at both widths.
+    engine.mark_could_not_run(monitor.pk, ScheduleError("The cron expression never fires"), timezone.now())
+    browser.refresh()
+    facts = browser.find_element(By.CSS_SELECTOR, "dl.facts").text
+    assert "This check could not run: The cron expression never fires" in facts
+    _fits_and_shoot(browser, "heartbeat-page-could-not-run")
     assert axe_violations(browser) == []
 
     browser.get(f"{base}/channels/")

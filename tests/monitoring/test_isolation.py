@@ -82,6 +82,7 @@ def test_a_heartbeat_that_could_not_be_judged_says_why_on_its_page(client_as, ow
     assert page.status_code == 200
     text = " ".join(strip_tags(page.content.decode()).split())
     assert "Last check" in text
+    assert "Heartbeat ·" not in text  # nothing to name after the kind: no dangling separator
     assert "This check could not run: The cron expression “0 0 30 2 *” never fires" in text
 
 
