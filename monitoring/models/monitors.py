@@ -187,7 +187,14 @@ class Monitor(models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["state", "next_check_at"], name="monitor_due")]
+        indexes = [
+            models.Index(fields=["state", "next_check_at"], name="monitor_due"),
+            # The dispatcher's claim (``scheduler.candidates``): paused monitors keep a slot in
+            # the past, and a claim walking the plain next-check index stepped over each of them.
+            models.Index(
+                fields=["next_check_at"], condition=~models.Q(state="paused"), name="monitor_claimable"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["site", "auto_key"],
