@@ -44,7 +44,7 @@ def _browser(profile: Path):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    from tests.browser.test_journey import CHROMEDRIVER, CHROMIUM
+    from tests.browser.chrome import CHROMEDRIVER, CHROMIUM
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM

@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 
 import pytest
 from django.core import mail
 
+from tests.browser.chrome import CHROMEDRIVER, CHROMIUM, HAVE_BROWSER
 from tests.browser.pages import wait_until_gone
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-HAVE_BROWSER = os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)
 
 pytestmark = pytest.mark.skipif(
     not HAVE_BROWSER and not os.environ.get("CI"), reason="chromium and chromedriver are not installed"
