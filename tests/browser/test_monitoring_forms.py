@@ -11,11 +11,10 @@ from django.utils import timezone
 from monitoring import engine
 from monitoring.heartbeats import ScheduleError
 from monitoring.models import AlertChannel, Monitor
+from tests.browser.chrome import CHROMEDRIVER, CHROMIUM
 from tests.browser.pages import axe_violations, fits_and_shoot, wait_until_gone
 from tests.browser.pages import log_in as _log_in
 from tests.browser.test_journey import (  # noqa: F401 - the same browser and skip rule
-    CHROMEDRIVER,
-    CHROMIUM,
     _console_problems,
     browser,
     pytestmark,
